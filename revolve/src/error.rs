@@ -1,0 +1,97 @@
+//! The crate's error type: one enum with typed fields.
+
+use crate::Level;
+use std::path::PathBuf;
+
+/// Everything that can go wrong in planning, storing or running a reversal.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A schedule needs at least one step.
+    #[error("steps must be at least 1")]
+    ZeroSteps,
+    /// A schedule needs at least one checkpoint slot (the one holding the initial state).
+    #[error("snaps must be at least 1 (the slot holding the initial state counts)")]
+    ZeroSnaps,
+    /// A count does not fit in 64 bits.
+    #[error("arithmetic overflow computing {what}: the count does not fit in 64 bits")]
+    Overflow {
+        /// The quantity that overflowed.
+        what: &'static str,
+    },
+    /// A store was asked for at a level whose slots are all taken.
+    #[error("no free {level} slot for step {step} (capacity {capacity})")]
+    StoreFull {
+        /// Level of the store.
+        level: Level,
+        /// Step to store.
+        step: u64,
+        /// Slots at that level.
+        capacity: u64,
+    },
+    /// A checkpoint was asked for that is not held.
+    #[error("no {level} checkpoint of step {step}")]
+    NoCheckpoint {
+        /// Level asked.
+        level: Level,
+        /// Step asked.
+        step: u64,
+    },
+    /// A checkpoint of this step is already held.
+    #[error("a {level} checkpoint of step {step} already exists")]
+    DuplicateCheckpoint {
+        /// Level of the store.
+        level: Level,
+        /// Step stored twice.
+        step: u64,
+    },
+    /// A state does not have the size the store was built for.
+    #[error("state has {found} bytes, the checkpoint store holds states of {expected} bytes")]
+    StateSize {
+        /// Bytes per state the store was built for.
+        expected: u64,
+        /// Bytes of the state given.
+        found: u64,
+    },
+    /// The schedule asked the driver for something its rules forbid.
+    #[error("schedule broke a rule at action {index} (`{action}`): {reason}")]
+    BadSchedule {
+        /// Index of the action in the schedule.
+        index: u64,
+        /// The action.
+        action: crate::Action,
+        /// What was wrong.
+        reason: String,
+    },
+    /// A user operator (forward or reverse) failed.
+    #[error("{operator} operator failed at step {step}: {source}")]
+    Operator {
+        /// `"forward"` or `"reverse"`.
+        operator: &'static str,
+        /// Step at which it failed.
+        step: u64,
+        /// The user's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+    /// I/O on a checkpoint file failed.
+    #[error("checkpoint file {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A checkpoint file is truncated, corrupted or not ours.
+    #[error("corrupt checkpoint file {path}: {reason}")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What check failed.
+        reason: String,
+    },
+    /// `apply_reverse` was called before `apply_forward`, or twice.
+    #[error("{0}")]
+    Usage(&'static str),
+}

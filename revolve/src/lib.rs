@@ -1,0 +1,21 @@
+//! Optimal adjoint checkpointing.
+//!
+//! A reverse (adjoint) sweep over `n` time steps needs the forward states in reverse order; this
+//! crate plans which states to keep ([`schedule`]), checks any plan with an independent abstract
+//! machine ([`validate()`]), stores checkpoints in RAM or on disk ([`storage`]), and drives
+//! user operators through a plan with the [`Revolver`](revolver).
+#![deny(missing_docs)]
+
+pub mod action;
+pub mod cost;
+pub mod error;
+pub mod planner;
+pub mod revolver;
+pub mod schedule;
+pub mod storage;
+pub mod validate;
+
+pub use action::{Action, Level, ParseActionError};
+pub use error::Error;
+pub use storage::{CheckpointStore, State};
+pub use validate::{Capacity, Machine, Rule, Stats, Violation, validate};

@@ -1,0 +1,103 @@
+//! Subcommands of the `retrace` binary. Each returns a [`CliError`]; `main` prints it on one line.
+
+pub mod demo;
+pub mod schedule;
+pub mod tams;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+/// A failure to report on one line, with its exit code.
+#[derive(Debug)]
+pub enum CliError {
+    /// Bad arguments or input (exit 2).
+    Usage(String),
+    /// The run itself failed (exit 1).
+    Failed(String),
+    /// stdout was closed (e.g. piped into `head`): stop quietly (exit 0).
+    BrokenPipe,
+}
+
+impl CliError {
+    /// A usage error from anything printable.
+    pub fn usage(e: impl std::fmt::Display) -> Self {
+        CliError::Usage(e.to_string())
+    }
+    /// A run failure from anything printable.
+    pub fn failed(e: impl std::fmt::Display) -> Self {
+        CliError::Failed(e.to_string())
+    }
+}
+
+impl From<io::Error> for CliError {
+    fn from(e: io::Error) -> Self {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            CliError::BrokenPipe
+        } else {
+            CliError::Failed(format!("i/o error: {e}"))
+        }
+    }
+}
+
+/// Result of a subcommand.
+pub type CliResult = Result<(), CliError>;
+
+/// Turn a subcommand's result into an exit code, printing the error on one line.
+pub fn finish(result: CliResult) -> ExitCode {
+    match result {
+        Ok(()) | Err(CliError::BrokenPipe) => ExitCode::SUCCESS,
+        Err(CliError::Usage(m)) => {
+            eprintln!("error: {}", one_line(&m));
+            ExitCode::from(2)
+        }
+        Err(CliError::Failed(m)) => {
+            eprintln!("error: {}", one_line(&m));
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Print clap's help/version as usual; print argument errors as one line and exit 2.
+pub fn clap_exit(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        _ => {
+            let text = e.render().to_string();
+            let first = text
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("invalid arguments");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            eprintln!("error: {first} (see --help)");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn one_line(m: &str) -> String {
+    m.split('\n')
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A buffered, locked stdout whose write errors become [`CliError`]s (broken pipes end quietly).
+pub fn stdout() -> io::BufWriter<io::StdoutLock<'static>> {
+    io::BufWriter::with_capacity(1 << 16, io::stdout().lock())
+}
+
+/// Flush a writer, mapping errors.
+pub fn flush(mut w: impl Write) -> CliResult {
+    w.flush().map_err(CliError::from)
+}

@@ -1,0 +1,7 @@
+//! retrace: adjoint checkpointing ([`revolve`]) and rare-event sampling ([`sampler`]) for long
+//! time-stepping simulations. This package holds the `retrace` command-line tool and re-exports
+//! both crates.
+#![deny(missing_docs)]
+
+pub use revolve;
+pub use sampler;

@@ -1,0 +1,37 @@
+//! The `retrace` command-line tool.
+
+mod cli;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Adjoint checkpointing schedules and rare-event sampling for long time-stepping simulations.
+#[derive(Parser)]
+#[command(name = "retrace", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print a checkpointing schedule, one action per line, then a summary line.
+    Schedule(cli::schedule::Args),
+    /// Run the built-in demo: a Burgers adjoint through Revolve, and a short TAMS run.
+    Demo(cli::demo::Args),
+    /// Run TAMS or Monte Carlo from a TOML config.
+    Tams(cli::tams::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return cli::clap_exit(e),
+    };
+    let result = match cli.command {
+        Command::Schedule(args) => cli::schedule::run(args),
+        Command::Demo(args) => cli::demo::run(args),
+        Command::Tams(args) => cli::tams::run(args),
+    };
+    cli::finish(result)
+}
