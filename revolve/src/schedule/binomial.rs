@@ -140,7 +140,7 @@ pub struct Binomial {
     restore_next: bool,
     done: bool,
     stack: Vec<Seg>,
-    queue: [Action; 3],
+    queue: [Action; 4],
     qpos: u8,
     qlen: u8,
 }
@@ -177,7 +177,7 @@ impl Binomial {
             restore_next: false,
             done: false,
             stack: Vec::with_capacity(usize::try_from(s.min(64)).unwrap_or(64)),
-            queue: [Action::Reverse { step: 0 }; 3],
+            queue: [Action::Reverse { step: 0 }; 4],
             qpos: 0,
             qlen: 0,
         })
@@ -258,21 +258,30 @@ impl Binomial {
         let sp = split(&seg);
         let to = seg.a + sp.m;
         self.push(Action::Advance { from: seg.a, to });
-        self.stack.push(Seg {
+        let left = Seg {
             a: seg.a,
             l: sp.m,
             s: seg.s,
             r: sp.left.0,
             p: sp.left.1,
-        });
-        self.cur = Seg {
-            a: to,
-            l: seg.l - sp.m,
-            s: seg.s - 1,
-            r: sp.right.0,
-            p: sp.right.1,
         };
-        self.held = false;
+        if seg.l - sp.m == 1 {
+            // The right part is the single step `to`: reverse it now, then the left part.
+            self.push(Action::Reverse { step: to });
+            self.cur = left;
+            self.held = true;
+            self.restore_next = true;
+        } else {
+            self.stack.push(left);
+            self.cur = Seg {
+                a: to,
+                l: seg.l - sp.m,
+                s: seg.s - 1,
+                r: sp.right.0,
+                p: sp.right.1,
+            };
+            self.held = false;
+        }
     }
 }
 
