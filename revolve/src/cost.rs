@@ -115,11 +115,8 @@ mod tests {
     /// E(n, s) by the textbook recursion (independent of the closed form).
     fn dp(nmax: usize, smax: usize) -> Vec<Vec<u64>> {
         let mut e = vec![vec![0u64; nmax + 1]; smax + 1];
-        for (s, row) in e.iter_mut().enumerate().skip(1).take(1) {
-            let _ = s;
-            for n in 1..=nmax {
-                row[n] = (n as u64) * (n as u64 - 1) / 2;
-            }
+        for (n, e1) in e[1].iter_mut().enumerate().skip(1) {
+            *e1 = (n as u64) * (n as u64 - 1) / 2;
         }
         for s in 2..=smax {
             for n in 2..=nmax {

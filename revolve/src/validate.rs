@@ -408,6 +408,7 @@ mod tests {
     #[test]
     fn each_rule_is_enforced() {
         let c = Capacity::ram(2);
+        #[allow(clippy::type_complexity)]
         let cases: &[(&str, u64, fn(&Rule) -> bool)] = &[
             ("advance 1 2", 0, |r| matches!(r, Rule::WrongStep { .. })),
             ("advance 0 0", 0, |r| matches!(r, Rule::EmptyAdvance { .. })),
