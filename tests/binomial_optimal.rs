@@ -135,8 +135,16 @@ fn reference_counts() {
     let cpp = CPP_10_3
         .split(',')
         .map(|l| l.trim().parse::<Action>().unwrap());
-    let c = validate(10, Capacity::ram(3), cpp).unwrap();
+    let c = validate(10, Capacity::ram(3), cpp.clone()).unwrap();
     assert_eq!((c.forward, c.stores[0], c.restores[0]), (25, 6, 9));
+    // Ours is the very same schedule, with each free moved right after its last restore.
+    let without_frees = |v: Vec<Action>| -> Vec<Action> {
+        v.into_iter()
+            .filter(|a| !matches!(a, Action::Free { .. }))
+            .collect()
+    };
+    let ours: Vec<Action> = Binomial::new(10, 3).unwrap().collect();
+    assert_eq!(without_frees(ours), without_frees(cpp.collect()));
 }
 
 #[test]

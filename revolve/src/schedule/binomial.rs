@@ -89,8 +89,8 @@ fn split(seg: &Seg) -> Split {
             left: (0, 0),
         };
     }
-    // s >= 2, r >= 2, β(s, r-1) = p < l <= β(s, r). None of these overflows: every β below is
-    // at most p or l, except r0 which is computed in u128.
+    // s >= 2, r >= 2, β(s, r-1) = p < l <= β(s, r). No overflow: s + r - 1 <= β(s, r-1) = p,
+    // every β below is at most p, except r0 which may exceed u64 and is computed in u128.
     let q = mul_div(p, r - 1, s + r - 1); // β(s, r-2)
     let r1 = p - q; // β(s-1, r-1)
     let u = mul_div(r1, s - 1, s + r - 2); // β(s-2, r-1)
