@@ -69,6 +69,8 @@ pub struct Report {
     pub std_error_source: ErrorSource,
     /// Quartiles etc. of the per-run estimates.
     pub summary: Summary,
+    /// Interquartile range of the per-run estimates (0 for one run).
+    pub iqr: f64,
     /// Per-run estimates.
     pub runs: Vec<f64>,
     /// Per-run details.
@@ -176,6 +178,7 @@ pub fn run_config(config: &Config, opts: &RunOptions, progress: Progress<'_>) ->
         iterations: sum(|d| d.iterations)?,
         model_steps: sum(|d| d.model_steps)?,
         replay_steps: sum(|d| d.replay_steps)?,
+        iqr: summary.iqr(),
         summary,
         runs,
         details,

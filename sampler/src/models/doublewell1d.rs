@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DoubleWell1d {
-    /// Noise strength (default 0.1).
+    /// Noise strength (default 0.025).
     pub epsilon: f64,
     /// Initial position (default -1).
     pub x0: f64,
@@ -16,7 +16,7 @@ pub struct DoubleWell1d {
 impl Default for DoubleWell1d {
     fn default() -> Self {
         DoubleWell1d {
-            epsilon: 0.1,
+            epsilon: 0.025,
             x0: -1.0,
         }
     }

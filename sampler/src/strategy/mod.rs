@@ -68,6 +68,10 @@ pub struct RunOutcome {
     pub replay_steps: u64,
     /// Why the run stopped.
     pub stop: StopReason,
+    /// Trajectories killed at each performed iteration (K_q); `weight` is the product of
+    /// `(N - K_q) / N` over exactly these.
+    #[serde(skip)]
+    pub kills: Vec<u64>,
 }
 
 /// Progress callback: `(done, total)` units of work (iterations or trajectories).

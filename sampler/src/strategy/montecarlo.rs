@@ -61,6 +61,7 @@ impl<M: Model> Strategy<M> for MonteCarlo {
             model_steps: steps,
             replay_steps: 0,
             stop: StopReason::Complete,
+            kills: Vec::new(),
         })
     }
 }

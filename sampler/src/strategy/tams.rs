@@ -77,6 +77,7 @@ impl<St> Tams<St> {
         let mut survivors = Vec::new();
         let mut tasks: Vec<(usize, usize, u64)> = Vec::new();
         let (mut weight, mut iterations, mut branches) = (1.0f64, 0u64, 0u64);
+        let mut kills = Vec::new();
         let kth = (params.k.max(1) - 1) as usize;
         let stop = loop {
             if iterations >= params.nsplititer {
@@ -129,6 +130,7 @@ impl<St> Tams<St> {
             let k = killed.len() as u64;
             weight *= (n - k) as f64 / n as f64;
             branches += k;
+            kills.push(k);
             iterations += 1;
             progress(iterations, params.nsplititer);
         };
@@ -149,6 +151,7 @@ impl<St> Tams<St> {
             model_steps: work.steps,
             replay_steps: work.replayed,
             stop,
+            kills,
         };
         Ok((outcome, ens))
     }
