@@ -10,11 +10,17 @@ use rand::RngExt;
 use rayon::prelude::*;
 use std::time::Instant;
 
-/// TAMS with trajectory states kept in store `St`.
-#[derive(Debug, Clone, Copy, Default)]
+/// TAMS with trajectory states kept in store `St` (`Tams::default()` keeps every state).
+#[derive(Debug, Clone, Copy)]
 pub struct Tams<St = StoreAll> {
     /// Where states are kept.
     pub store: St,
+}
+
+impl Default for Tams<StoreAll> {
+    fn default() -> Self {
+        Tams { store: StoreAll }
+    }
 }
 
 impl<St> Tams<St> {
