@@ -3,8 +3,8 @@
 
 use sampler::models::{DoubleWell2d, RandomWalk};
 use sampler::{
-    Error, Horizon, InitialOnly, Model, NoiseKey, NoiseRng, RunParams, StopReason, Strategy,
-    Tams, normal_words,
+    Error, Horizon, InitialOnly, Model, NoiseKey, NoiseRng, RunParams, StopReason, Strategy, Tams,
+    normal_words,
 };
 
 fn params(n: u64, nsplititer: u64, horizon: Horizon) -> RunParams {
@@ -33,7 +33,10 @@ fn all_reach_target_at_once_gives_exactly_one() {
     assert_eq!(o.stop, StopReason::Converged);
     assert_eq!(o.iterations, 0);
     assert_eq!(o.reached, 10);
-    assert_eq!(o.estimate, 1.0, "no (1 - K/N) factor for an iteration not performed");
+    assert_eq!(
+        o.estimate, 1.0,
+        "no (1 - K/N) factor for an iteration not performed"
+    );
 }
 
 #[test]
@@ -87,7 +90,11 @@ fn level_ties_kill_every_tied_trajectory() {
     let model = RandomWalk::default();
     let o = run(&model, &params(100, 1, Horizon::new(1e6, 1.0, 10.0)), 5).unwrap();
     assert_eq!(o.iterations, 1);
-    assert!(o.kills[0] > 40, "K = {} should include all ties", o.kills[0]);
+    assert!(
+        o.kills[0] > 40,
+        "K = {} should include all ties",
+        o.kills[0]
+    );
 }
 
 #[test]
@@ -97,8 +104,12 @@ fn replay_store_gives_the_same_run() {
     let model = DoubleWell2d { epsilon: 0.05 };
     let p = params(30, 200, Horizon::new(5.0, 0.01, 0.95));
     let key = NoiseKey::new(6, 0);
-    let (a, ea) = Tams::default().run_ensemble(&model, &p, key, &|_, _| {}).unwrap();
-    let (b, eb) = Tams::new(InitialOnly).run_ensemble(&model, &p, key, &|_, _| {}).unwrap();
+    let (a, ea) = Tams::default()
+        .run_ensemble(&model, &p, key, &|_, _| {})
+        .unwrap();
+    let (b, eb) = Tams::new(InitialOnly)
+        .run_ensemble(&model, &p, key, &|_, _| {})
+        .unwrap();
     assert_eq!(a.replay_steps, 0);
     assert!(b.replay_steps > 0);
     assert_eq!(a.estimate.to_bits(), b.estimate.to_bits());
@@ -114,17 +125,37 @@ fn every_stored_state_is_regenerated_by_replay() {
     let model = DoubleWell2d { epsilon: 0.05 };
     let p = params(20, 100, Horizon::new(5.0, 0.01, 0.95));
     let key = NoiseKey::new(7, 0);
-    let (o, ens) = Tams::default().run_ensemble(&model, &p, key, &|_, _| {}).unwrap();
+    let (o, ens) = Tams::default()
+        .run_ensemble(&model, &p, key, &|_, _| {})
+        .unwrap();
     assert!(o.iterations > 0);
-    let branched = ens.trajectories.iter().filter(|t| t.lineage().len() > 1).count();
+    let branched = ens
+        .trajectories
+        .iter()
+        .filter(|t| t.lineage().len() > 1)
+        .count();
     assert!(branched > 0);
     for t in &ens.trajectories {
         let states = t.record();
         let mut state = model.initial_state();
         let mut noise = model.noise_buffer();
-        sampler::simulate::replay(&model, &p.horizon, key, t.lineage(), &mut state, &mut noise, 0, t.last_step())
-            .unwrap();
-        assert_eq!(state, states[t.last_step() as usize], "trajectory {}", t.id());
+        sampler::simulate::replay(
+            &model,
+            &p.horizon,
+            key,
+            t.lineage(),
+            &mut state,
+            &mut noise,
+            0,
+            t.last_step(),
+        )
+        .unwrap();
+        assert_eq!(
+            state,
+            states[t.last_step() as usize],
+            "trajectory {}",
+            t.id()
+        );
         assert_eq!(model.score(&state, 0.0), *t.scores().last().unwrap());
     }
 }
@@ -146,14 +177,29 @@ impl Model for NanAfter {
         *s += 1;
     }
     fn score(&self, s: &u32, _: f64) -> f64 {
-        if *s >= self.0 { f64::NAN } else { f64::from(*s) }
+        if *s >= self.0 {
+            f64::NAN
+        } else {
+            f64::from(*s)
+        }
     }
 }
 
 #[test]
 fn nan_score_is_an_error() {
-    let e = run(&NanAfter(3), &params(4, 10, Horizon::new(10.0, 1.0, 100.0)), 0).unwrap_err();
-    assert_eq!(e, Error::NanScore { trajectory: 0, step: 3 });
+    let e = run(
+        &NanAfter(3),
+        &params(4, 10, Horizon::new(10.0, 1.0, 100.0)),
+        0,
+    )
+    .unwrap_err();
+    assert_eq!(
+        e,
+        Error::NanScore {
+            trajectory: 0,
+            step: 3
+        }
+    );
 }
 
 /// A model that draws more noise than it declares.
@@ -184,5 +230,14 @@ impl Model for Greedy {
 #[test]
 fn noise_overdraw_is_an_error() {
     let e = run(&Greedy, &params(4, 10, Horizon::new(10.0, 1.0, 100.0)), 0).unwrap_err();
-    assert!(matches!(e, Error::NoiseOverdraw { declared: 4, used: 8 }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            Error::NoiseOverdraw {
+                declared: 4,
+                used: 8
+            }
+        ),
+        "{e:?}"
+    );
 }

@@ -2,7 +2,9 @@
 //! its noise in a reused array buffer; TAMS estimate against brute-force Monte Carlo.
 
 use ndarray::Array1;
-use sampler::{Horizon, Model, MonteCarlo, NoiseKey, NoiseRng, RunParams, Strategy, Tams, normal_words};
+use sampler::{
+    Horizon, Model, MonteCarlo, NoiseKey, NoiseRng, RunParams, Strategy, Tams, normal_words,
+};
 
 /// dx = -x dt + sqrt(2 eps dt) xi in `dim` dimensions; score = mean of the components.
 struct OuField {
@@ -58,9 +60,14 @@ fn ndarray_state_tams_matches_monte_carlo() {
         })
         .collect();
     let s = sampler::strategy::Summary::of(&runs).unwrap();
-    let mc = MonteCarlo.run(&model, &p(4000), NoiseKey::new(2, 0), &|_, _| {}).unwrap();
+    let mc = MonteCarlo
+        .run(&model, &p(4000), NoiseKey::new(2, 0), &|_, _| {})
+        .unwrap();
     let joint = (s.std_error.powi(2) + mc.std_error.unwrap().powi(2)).sqrt();
-    eprintln!("TAMS {:.4e} +- {:.2e}, MC {:.4e}", s.mean, s.std_error, mc.estimate);
+    eprintln!(
+        "TAMS {:.4e} +- {:.2e}, MC {:.4e}",
+        s.mean, s.std_error, mc.estimate
+    );
     assert!(mc.estimate > 0.0 && s.mean > 0.0);
     assert!((s.mean - mc.estimate).abs() < 4.0 * joint);
 }

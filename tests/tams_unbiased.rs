@@ -49,7 +49,11 @@ fn assert_within(s: &Summary, exact: f64, what: &str) {
         s.std_error
     );
     // The test must be able to fail: the error bar is a real fraction of the answer.
-    assert!(s.std_error < 0.2 * exact, "{what}: error bar too wide ({:.3e})", s.std_error);
+    assert!(
+        s.std_error < 0.2 * exact,
+        "{what}: error bar too wide ({:.3e})",
+        s.std_error
+    );
 }
 
 #[test]
@@ -94,10 +98,19 @@ fn brownian_max_a3_against_monte_carlo() {
     assert_within(&s, exact, "Brownian, a = 3");
 
     let mc = MonteCarlo
-        .run(&model, &params(200_000, 1, h), NoiseKey::new(16, 0), &|_, _| {})
+        .run(
+            &model,
+            &params(200_000, 1, h),
+            NoiseKey::new(16, 0),
+            &|_, _| {},
+        )
         .unwrap();
     let mc_se = mc.std_error.unwrap();
-    assert!((mc.estimate - exact).abs() < 4.0 * mc_se, "MC {:.6e} vs {exact:.6e}", mc.estimate);
+    assert!(
+        (mc.estimate - exact).abs() < 4.0 * mc_se,
+        "MC {:.6e} vs {exact:.6e}",
+        mc.estimate
+    );
     let joint = (s.std_error.powi(2) + mc_se.powi(2)).sqrt();
     assert!(
         (s.mean - mc.estimate).abs() < 4.0 * joint,

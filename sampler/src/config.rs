@@ -131,6 +131,13 @@ impl std::str::FromStr for Config {
 impl Config {
     /// Parse and validate a TOML configuration.
     pub fn from_toml(text: &str) -> Result<Config> {
+        if let Err(e) = text.parse::<toml::Table>() {
+            let line = e.span().map_or(0, |s| {
+                text[..s.start.min(text.len())].lines().count().max(1)
+            });
+            let msg = e.message().trim().replace('\n', " ");
+            return Err(Error::Toml(format!("line {line}: {msg}")));
+        }
         let config: Config = toml::from_str(text).map_err(|e| describe(&e, text))?;
         config.validate()?;
         Ok(config)
