@@ -241,3 +241,40 @@ fn noise_overdraw_is_an_error() {
         "{e:?}"
     );
 }
+
+#[test]
+fn walltime_stops_splitting() {
+    let model = RandomWalk::default();
+    let mut p = params(50, 1_000_000, Horizon::new(1e6, 1.0, 40.0));
+    p.walltime = Some(std::time::Duration::from_nanos(1));
+    let o = run(&model, &p, 8).unwrap();
+    assert_eq!(o.stop, StopReason::Walltime);
+    assert_eq!(o.estimate, o.weight * o.reached as f64 / 50.0);
+}
+
+#[test]
+fn snapshots_expose_time_score_and_state() {
+    let model = DoubleWell2d { epsilon: 0.05 };
+    let p = params(10, 20, Horizon::new(2.0, 0.01, 0.95));
+    let store = sampler::StoreAll;
+    let (_, ens) = Tams::new(store)
+        .run_ensemble(&model, &p, NoiseKey::new(9, 0), &|_, _| {})
+        .unwrap();
+    let t = &ens.trajectories[0];
+    let snap = t.snapshot(&store, 0.01, 7).unwrap();
+    assert_eq!(snap.step, 7);
+    assert!((snap.time - 0.07).abs() < 1e-15);
+    assert_eq!(snap.score, t.scores()[7]);
+    assert_eq!(model.score(snap.state.unwrap(), snap.time), snap.score);
+    assert!(t.snapshot(&store, 0.01, t.last_step() + 1).is_none());
+    let (_, lean) = Tams::new(InitialOnly)
+        .run_ensemble(&model, &p, NoiseKey::new(9, 0), &|_, _| {})
+        .unwrap();
+    assert!(
+        lean.trajectories[0]
+            .snapshot(&InitialOnly, 0.01, 7)
+            .unwrap()
+            .state
+            .is_none()
+    );
+}

@@ -213,3 +213,16 @@ pub fn demo_doublewell2d(seed: u64, threads: Option<usize>) -> Result<Report> {
     };
     run_config(&config, &opts, &|_, _| {})
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_runs_and_converges() {
+        let r = demo_doublewell2d(3, Some(2)).unwrap();
+        assert_eq!(r.details[0].stop, crate::StopReason::Converged);
+        assert!(r.estimate > 0.0 && r.estimate < 1e-2, "{}", r.estimate);
+        assert!(r.model_steps > 10_000);
+    }
+}

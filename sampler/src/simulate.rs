@@ -49,6 +49,7 @@ impl Horizon {
 /// Advance from `step` until the horizon, the target or the model's end condition; `rng` must be
 /// positioned at `step`. Calls `on_step(step, score, state)` after each step; returns the steps taken.
 #[inline]
+#[allow(clippy::too_many_arguments)]
 fn run_until_end<M: Model>(
     model: &M,
     h: &Horizon,

@@ -1,5 +1,7 @@
 //! Trajectories, snapshots and ensembles.
 
+use crate::store::TrajectoryStore;
+
 /// One point of a trajectory: time, score and (where the store holds it) the state.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot<S> {
@@ -67,6 +69,24 @@ impl<R> Trajectory<R> {
         let i = self.lineage.partition_point(|s| s.start_step <= step);
         self.lineage[i.saturating_sub(1)].stream
     }
+    /// The snapshot at `step`: time, score, and the state if `store` keeps it at exactly that step
+    /// (otherwise regenerate it with [`crate::simulate::replay`] from [`TrajectoryStore::nearest`]).
+    pub fn snapshot<'a, S, St>(&'a self, store: &St, dt: f64, step: u64) -> Option<Snapshot<&'a S>>
+    where
+        St: TrajectoryStore<S, Record = R>,
+    {
+        let score = *self.scores.get(usize::try_from(step).ok()?)?;
+        let state = store
+            .nearest(&self.record, step)
+            .and_then(|(at, s)| (at == step).then_some(s));
+        Some(Snapshot {
+            step,
+            time: step as f64 * dt,
+            score,
+            state,
+        })
+    }
+
     /// First step whose score is strictly greater than `level`.
     pub fn first_above(&self, level: f64) -> Option<u64> {
         self.scores
