@@ -278,3 +278,40 @@ fn snapshots_expose_time_score_and_state() {
             .is_none()
     );
 }
+
+#[test]
+fn every_child_draws_fresh_noise() {
+    // pyTAMS' "deterministic" mode reused one stream for all children; here every child has a new
+    // id and its own stream from its branch point on.
+    let model = DoubleWell2d { epsilon: 0.05 };
+    let n = 30;
+    let p = params(n, 300, Horizon::new(5.0, 0.01, 0.95));
+    let (o, ens) = Tams::default()
+        .run_ensemble(&model, &p, NoiseKey::new(10, 0), &|_, _| {})
+        .unwrap();
+    assert!(o.iterations > 50);
+    let mut ids: Vec<u64> = ens.trajectories.iter().map(|t| t.id()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len() as u64, n);
+    for t in &ens.trajectories {
+        let last = t.lineage().last().unwrap();
+        assert_eq!(last.stream, t.id());
+        assert_eq!(t.stream_at(t.last_step()), t.id());
+    }
+    // Siblings that branched from the same point diverge right after it.
+    for (i, a) in ens.trajectories.iter().enumerate() {
+        for b in &ens.trajectories[i + 1..] {
+            let (la, lb) = (a.lineage(), b.lineage());
+            if la.len() == lb.len() && la[..la.len() - 1] == lb[..lb.len() - 1] {
+                let j = la.last().unwrap().start_step as usize;
+                if la.last().unwrap().start_step == lb.last().unwrap().start_step
+                    && a.scores().len() > j + 1
+                    && b.scores().len() > j + 1
+                {
+                    assert_ne!(a.scores()[j + 1], b.scores()[j + 1]);
+                }
+            }
+        }
+    }
+}

@@ -22,7 +22,7 @@ pub struct Args {
     /// Number of independent repeats (mean, standard error and IQR over them).
     #[arg(long, value_name = "K", default_value_t = 1)]
     repeats: u64,
-    /// Write the full report as JSON to FILE.
+    /// Write the full report as JSON to FILE (same seed: bit-identical except the key `seconds`).
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
     /// Worker threads (replaces `runner.nworkers`; default: all cores).
