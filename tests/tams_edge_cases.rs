@@ -55,7 +55,8 @@ fn final_iteration_adds_no_extra_factor() {
         .iter()
         .fold(1.0, |w, &k| w * ((n - k) as f64 / n as f64));
     assert_eq!(o.weight, w);
-    assert_eq!(o.estimate, w * n as f64 / n as f64);
+    assert_eq!(o.estimate, w * (n as f64 / n as f64));
+    assert_eq!(o.estimate, w);
 }
 
 #[test]
@@ -81,7 +82,7 @@ fn iteration_budget_stops_with_partial_estimate() {
     assert_eq!(o.stop, StopReason::IterationBudget);
     assert_eq!(o.iterations, 3);
     assert_eq!(o.kills.len(), 3);
-    assert_eq!(o.estimate, o.weight * o.reached as f64 / n as f64);
+    assert_eq!(o.estimate, o.weight * (o.reached as f64 / n as f64));
 }
 
 #[test]
@@ -249,7 +250,7 @@ fn walltime_stops_splitting() {
     p.walltime = Some(std::time::Duration::from_nanos(1));
     let o = run(&model, &p, 8).unwrap();
     assert_eq!(o.stop, StopReason::Walltime);
-    assert_eq!(o.estimate, o.weight * o.reached as f64 / 50.0);
+    assert_eq!(o.estimate, o.weight * (o.reached as f64 / 50.0));
 }
 
 #[test]

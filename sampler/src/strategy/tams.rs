@@ -145,7 +145,7 @@ impl<St> Tams<St> {
         } else {
             ens.reached()
         };
-        let estimate = weight * reached as f64 / n as f64;
+        let estimate = weight * (reached as f64 / n as f64);
         let outcome = RunOutcome {
             estimate,
             std_error: ideal_std_error(estimate, n),
