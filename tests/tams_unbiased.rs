@@ -119,3 +119,12 @@ fn brownian_max_a3_against_monte_carlo() {
         mc.estimate
     );
 }
+
+#[test]
+fn random_walk_m20_within_100_steps() {
+    // The time horizon matters: 9.355926e-07 instead of 9.536752e-07 without it.
+    let model = RandomWalk::default();
+    let p = params(100, 1, Horizon::new(100.0, 1.0, 20.0));
+    let s = tams_repeats(&model, &p, 17, 60);
+    assert_within(&s, 9.355926e-7, "walk, M = 20, 100 steps");
+}

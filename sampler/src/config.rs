@@ -52,7 +52,8 @@ pub struct Config {
 pub struct TamsConfig {
     /// Number of trajectories N (>= 2).
     pub ntrajectories: u64,
-    /// Maximum number of splitting iterations (required for TAMS).
+    /// Maximum number of splitting iterations (required for TAMS; ignored by Monte Carlo, which
+    /// runs `ntrajectories` independent trajectories).
     #[serde(default)]
     pub nsplititer: Option<u64>,
     /// Level index k: the level is the k-th smallest maximum (1 <= l < N).
@@ -61,7 +62,8 @@ pub struct TamsConfig {
     /// Seed of all random streams.
     #[serde(default)]
     pub seed: u64,
-    /// Wall-time limit in seconds.
+    /// Wall-time limit in seconds, checked between splitting iterations (the estimate then uses the
+    /// iterations performed; results become timing-dependent). Ignored by Monte Carlo.
     #[serde(default)]
     pub walltime: Option<f64>,
 }
