@@ -66,6 +66,8 @@ pub struct RunOutcome {
     pub model_steps: u64,
     /// Model steps spent regenerating states by replay.
     pub replay_steps: u64,
+    /// Most states held by the store at once (ensemble plus children being swapped in).
+    pub peak_states_held: u64,
     /// Why the run stopped.
     pub stop: StopReason,
     /// Trajectories killed at each performed iteration (K_q); `weight` is the product of

@@ -60,6 +60,7 @@ impl<M: Model> Strategy<M> for MonteCarlo {
             branches: 0,
             model_steps: steps,
             replay_steps: 0,
+            peak_states_held: 0,
             stop: StopReason::Complete,
             kills: Vec::new(),
         })

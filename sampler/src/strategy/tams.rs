@@ -72,6 +72,8 @@ impl<St> Tams<St> {
             work.steps += w.steps;
             trajectories.push(t);
         }
+        let mut held: u64 = trajectories.iter().map(|t| store.held(&t.record)).sum();
+        let mut peak_held = held;
         let mut ens = Ensemble {
             trajectories,
             next_id: n,
@@ -128,9 +130,16 @@ impl<St> Tams<St> {
             } else {
                 tasks.par_iter().map(make).collect::<Result<_>>()?
             };
+            // All children exist before the killed trajectories are dropped.
+            held += children
+                .iter()
+                .map(|(c, _)| store.held(&c.record))
+                .sum::<u64>();
+            peak_held = peak_held.max(held);
             for (&(slot, _, _), (child, w)) in tasks.iter().zip(children) {
                 work.steps += w.steps;
                 work.replayed += w.replayed;
+                held -= store.held(&ens.trajectories[slot].record);
                 ens.trajectories[slot] = child;
             }
             let k = killed.len() as u64;
@@ -156,6 +165,7 @@ impl<St> Tams<St> {
             branches,
             model_steps: work.steps,
             replay_steps: work.replayed,
+            peak_states_held: peak_held,
             stop,
             kills,
         };
