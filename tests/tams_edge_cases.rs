@@ -114,7 +114,7 @@ fn replay_store_gives_the_same_run() {
     assert_eq!(a.replay_steps, 0);
     assert!(b.replay_steps > 0);
     assert!(a.peak_states_held > 30 * 100, "{}", a.peak_states_held);
-    assert_eq!(b.peak_states_held, 30 + 1);
+    assert_eq!(b.peak_states_held, 30 + b.kills.iter().max().unwrap());
     assert_eq!(a.estimate.to_bits(), b.estimate.to_bits());
     assert_eq!((a.iterations, a.model_steps), (b.iterations, b.model_steps));
     for (x, y) in ea.trajectories.iter().zip(&eb.trajectories) {
