@@ -6,6 +6,24 @@
 //! - [`store`]: where trajectory states live ([`StoreAll`], [`InitialOnly`] + replay).
 //! - [`strategy`]: [`Tams`] and [`MonteCarlo`] behind [`Strategy`].
 //! - [`Config`] (TOML) and [`runner`] (thread pool, repeats, summary).
+//!
+//! ```
+//! use sampler::models::Brownian;
+//! use sampler::{Horizon, NoiseKey, RunParams, StopReason, Strategy, Tams};
+//!
+//! // P(max of a 100-step Brownian path on [0, 1] >= 3) = 2.256626e-3.
+//! let params = RunParams {
+//!     ntrajectories: 100,
+//!     nsplititer: 10_000,
+//!     k: 1,
+//!     walltime: None,
+//!     horizon: Horizon::new(1.0, 0.01, 3.0),
+//! };
+//! let run = Tams::default().run(&Brownian::default(), &params, NoiseKey::new(1, 0), &|_, _| {})?;
+//! assert_eq!(run.stop, StopReason::Converged);
+//! assert!(run.estimate > 5e-4 && run.estimate < 1e-2);
+//! # Ok::<(), sampler::Error>(())
+//! ```
 #![deny(missing_docs)]
 
 pub mod config;
