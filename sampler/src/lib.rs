@@ -1,2 +1,47 @@
 //! Rare-event sampling: Trajectory-Adaptive Multilevel Splitting (TAMS) and plain Monte Carlo.
+//!
+//! - [`Model`]: the physics plug-in (in-place step, score, noise, initial state, end condition).
+//! - [`NoiseKey`] / [`NoiseRng`]: counter-based noise streams keyed by (seed, trajectory id, step):
+//!   bit-identical results for any thread count, any step's noise regenerated on demand.
+//! - [`store`]: where trajectory states live ([`StoreAll`], [`InitialOnly`] + replay).
+//! - [`strategy`]: [`Tams`] and [`MonteCarlo`] behind [`Strategy`].
+//! - [`Config`] (TOML) and [`runner`] (thread pool, repeats, summary).
+//!
+//! ```
+//! use sampler::models::Brownian;
+//! use sampler::{Horizon, NoiseKey, RunParams, StopReason, Strategy, Tams};
+//!
+//! // P(max of a 100-step Brownian path on [0, 1] >= 3) = 2.256626e-3.
+//! let params = RunParams {
+//!     ntrajectories: 100,
+//!     nsplititer: 10_000,
+//!     k: 1,
+//!     walltime: None,
+//!     horizon: Horizon::new(1.0, 0.01, 3.0),
+//! };
+//! let run = Tams::default().run(&Brownian::default(), &params, NoiseKey::new(1, 0), &|_, _| {})?;
+//! assert_eq!(run.stop, StopReason::Converged);
+//! assert!(run.estimate > 5e-4 && run.estimate < 1e-2);
+//! # Ok::<(), sampler::Error>(())
+//! ```
 #![deny(missing_docs)]
+
+pub mod config;
+mod error;
+pub mod model;
+pub mod models;
+pub mod noise;
+pub mod runner;
+pub mod simulate;
+pub mod store;
+pub mod strategy;
+pub mod trajectory;
+
+pub use config::Config;
+pub use error::{Error, Result};
+pub use model::Model;
+pub use noise::{NoiseKey, NoiseRng, normal_words};
+pub use simulate::Horizon;
+pub use store::{InitialOnly, StoreAll, TrajectoryStore};
+pub use strategy::{MonteCarlo, RunOutcome, RunParams, StopReason, Strategy, Tams};
+pub use trajectory::{Ensemble, Segment, Snapshot, Trajectory};

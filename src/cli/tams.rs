@@ -1,12 +1,138 @@
-//! `retrace tams` (in progress).
+//! `retrace tams`: run TAMS or plain Monte Carlo from a TOML config.
+//!
+//! The JSON written by `--json` is bit-identical for the same config and seed, whatever the thread
+//! count, except for the key `seconds` (the only timing-dependent key; skip it when comparing).
 
 use super::{CliError, CliResult};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use sampler::Config;
+use sampler::runner::{ErrorSource, Report, RunOptions, run_config};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 
 /// Arguments of `retrace tams`.
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// TOML configuration ([tams], [trajectory], [runner], [sampler], [model]).
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+    /// Seed (replaces `tams.seed`); repeat r uses streams keyed by (seed, r).
+    #[arg(long, value_name = "S")]
+    seed: Option<u64>,
+    /// Number of independent repeats (mean, standard error and IQR over them).
+    #[arg(long, value_name = "K", default_value_t = 1)]
+    repeats: u64,
+    /// Write the full report as JSON to FILE (same seed: bit-identical except the key `seconds`).
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Worker threads (replaces `runner.nworkers`; default: all cores).
+    #[arg(long, value_name = "T")]
+    threads: Option<usize>,
+}
+
+fn run_error(e: sampler::Error) -> CliError {
+    match e {
+        sampler::Error::Config { .. } | sampler::Error::Toml(_) => CliError::usage(e),
+        e => CliError::failed(e),
+    }
+}
 
 /// Run `retrace tams`.
-pub fn run(_args: Args) -> CliResult {
-    Err(CliError::Failed("`retrace tams` is not built yet".into()))
+pub fn run(args: Args) -> CliResult {
+    let config = Config::from_file(&args.config).map_err(CliError::usage)?;
+    if args.repeats == 0 {
+        return Err(CliError::Usage("--repeats: must be >= 1, got 0".into()));
+    }
+    if args.threads == Some(0) {
+        return Err(CliError::Usage("--threads: must be >= 1, got 0".into()));
+    }
+    let opts = RunOptions {
+        seed: args.seed,
+        repeats: Some(args.repeats),
+        threads: args.threads,
+    };
+    let target = if std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let bar = ProgressBar::with_draw_target(Some(0), target);
+    if let Ok(style) =
+        ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} {msg}")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(config.sampler.strategy.as_str());
+    let progress = |done: u64, total: u64| {
+        bar.set_length(total);
+        bar.set_position(done);
+    };
+    let report = run_config(&config, &opts, &progress).map_err(run_error)?;
+    bar.finish_and_clear();
+
+    if let Some(path) = &args.json {
+        let mut value = serde_json::to_value(&report).map_err(CliError::failed)?;
+        if let Some(obj) = value.as_object_mut() {
+            let mut echoed = config.clone();
+            echoed.tams.seed = report.seed;
+            let cfg = serde_json::to_value(&echoed).map_err(CliError::failed)?;
+            obj.insert("config".into(), cfg);
+        }
+        let text = serde_json::to_string_pretty(&value).map_err(CliError::failed)?;
+        std::fs::write(path, text + "\n")
+            .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", path.display())))?;
+    }
+    let mut out = super::stdout();
+    summary(&mut out, &config, &report)?;
+    super::flush(out)
+}
+
+fn summary(out: &mut impl Write, config: &Config, r: &Report) -> CliResult {
+    let n = config.tams.ntrajectories;
+    writeln!(
+        out,
+        "{} on {} (N = {n}, seed {}, {} repeat{})",
+        r.strategy,
+        r.model,
+        r.seed,
+        r.repeats,
+        if r.repeats == 1 { "" } else { "s" }
+    )?;
+    writeln!(out, "estimate     {:.6e}", r.estimate)?;
+    let source = match r.std_error_source {
+        ErrorSource::Repeats => "over repeats",
+        ErrorSource::Ideal => "ideal-case formula",
+        ErrorSource::Binomial => "binomial",
+    };
+    match r.std_error {
+        Some(se) => writeln!(out, "std error    {se:.3e} ({source})")?,
+        None => writeln!(out, "std error    n/a ({source}; estimate is 0)")?,
+    }
+    if r.repeats > 1 {
+        writeln!(
+            out,
+            "IQR          {:.3e} (q1 {:.6e}, median {:.6e}, q3 {:.6e})",
+            r.iqr, r.summary.q1, r.summary.median, r.summary.q3
+        )?;
+    }
+    writeln!(out, "iterations   {}", r.iterations)?;
+    writeln!(out, "model steps  {}", r.model_steps)?;
+    if r.replay_steps > 0 {
+        writeln!(out, "replay steps {}", r.replay_steps)?;
+    }
+    let mut stops: Vec<(String, usize)> = Vec::new();
+    for d in &r.details {
+        let name = serde_json::to_value(d.stop)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        match stops.iter_mut().find(|(s, _)| *s == name) {
+            Some((_, c)) => *c += 1,
+            None => stops.push((name, 1)),
+        }
+    }
+    let stops: Vec<String> = stops.iter().map(|(s, c)| format!("{s} x{c}")).collect();
+    writeln!(out, "stopped      {}", stops.join(", "))?;
+    writeln!(out, "seconds      {:.3}", r.seconds)?;
+    Ok(())
 }

@@ -1,0 +1,426 @@
+//! Run configuration: TOML with pyTAMS-compatible names, unknown keys rejected, every error naming
+//! its key on one line.
+//!
+//! ```toml
+//! [tams]
+//! ntrajectories = 100   # N >= 2
+//! nsplititer = 2000     # iteration budget (required for strategy "tams")
+//! l = 1                 # level = l-th smallest maximum, 1 <= l < N
+//! seed = 0
+//! # walltime = 3600.0   # seconds; stops splitting (timing-dependent results)
+//! [trajectory]
+//! end_time = 10.0
+//! step_size = 0.01
+//! targetscore = 0.95
+//! [runner]
+//! nworkers = 2          # default: all cores
+//! [sampler]
+//! strategy = "tams"     # or "montecarlo"
+//! [model]
+//! name = "doublewell2d"
+//! epsilon = 0.05
+//! ```
+
+use crate::models::BuiltinModel;
+use crate::simulate::Horizon;
+use crate::strategy::RunParams;
+use crate::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// A whole configuration file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `[tams]`.
+    pub tams: TamsConfig,
+    /// `[trajectory]`.
+    pub trajectory: TrajectoryConfig,
+    /// `[runner]`.
+    #[serde(default)]
+    pub runner: RunnerConfig,
+    /// `[sampler]`.
+    #[serde(default)]
+    pub sampler: SamplerConfig,
+    /// `[model]`: `name` plus the model's parameters.
+    pub model: BuiltinModel,
+}
+
+/// `[tams]`: ensemble and splitting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TamsConfig {
+    /// Number of trajectories N (>= 2).
+    pub ntrajectories: u64,
+    /// Maximum number of splitting iterations (required for TAMS; ignored by Monte Carlo, which
+    /// runs `ntrajectories` independent trajectories).
+    #[serde(default)]
+    pub nsplititer: Option<u64>,
+    /// Level index k: the level is the k-th smallest maximum (1 <= l < N).
+    #[serde(default = "one")]
+    pub l: u64,
+    /// Seed of all random streams.
+    #[serde(default)]
+    pub seed: u64,
+    /// Wall-time limit in seconds, checked between splitting iterations (the estimate then uses the
+    /// iterations performed; results become timing-dependent). Ignored by Monte Carlo.
+    #[serde(default)]
+    pub walltime: Option<f64>,
+}
+
+fn one() -> u64 {
+    1
+}
+
+/// `[trajectory]`: horizon and target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrajectoryConfig {
+    /// Horizon T.
+    pub end_time: f64,
+    /// Time step dt.
+    pub step_size: f64,
+    /// Target set: score >= targetscore.
+    pub targetscore: f64,
+}
+
+/// `[runner]`: parallelism.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunnerConfig {
+    /// Worker threads (default: all cores).
+    #[serde(default)]
+    pub nworkers: Option<u64>,
+}
+
+/// `[sampler]`: strategy.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SamplerConfig {
+    /// Which strategy runs.
+    #[serde(default)]
+    pub strategy: StrategyName,
+}
+
+/// The strategies selectable in a config.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StrategyName {
+    /// TAMS.
+    #[default]
+    Tams,
+    /// Plain Monte Carlo.
+    Montecarlo,
+}
+
+impl StrategyName {
+    /// Name as written in configs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StrategyName::Tams => "tams",
+            StrategyName::Montecarlo => "montecarlo",
+        }
+    }
+}
+
+impl std::str::FromStr for Config {
+    type Err = Error;
+    fn from_str(text: &str) -> Result<Config> {
+        Config::from_toml(text)
+    }
+}
+
+impl Config {
+    /// Parse and validate a TOML configuration.
+    pub fn from_toml(text: &str) -> Result<Config> {
+        if let Err(e) = text.parse::<toml::Table>() {
+            let line = e.span().map_or(0, |s| {
+                text[..s.start.min(text.len())].lines().count().max(1)
+            });
+            let msg = e.message().trim().replace('\n', " ");
+            return Err(Error::Toml(format!("line {line}: {msg}")));
+        }
+        let config: Config = toml::from_str(text).map_err(|e| describe(&e, text))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Read, parse and validate a TOML file.
+    pub fn from_file(path: &std::path::Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::config(path.display().to_string(), format!("cannot read: {e}")))?;
+        Config::from_toml(&text)
+    }
+
+    /// Check every value, naming the first offending key.
+    pub fn validate(&self) -> Result<()> {
+        let t = &self.tams;
+        if t.ntrajectories < 2 {
+            return Err(Error::config(
+                "tams.ntrajectories",
+                format!("must be >= 2, got {}", t.ntrajectories),
+            ));
+        }
+        if self.sampler.strategy == StrategyName::Tams && t.nsplititer.is_none() {
+            return Err(Error::config(
+                "tams.nsplititer",
+                "missing (required for strategy \"tams\")",
+            ));
+        }
+        if t.l < 1 || t.l >= t.ntrajectories {
+            return Err(Error::config(
+                "tams.l",
+                format!(
+                    "must be >= 1 and < tams.ntrajectories ({}), got {}",
+                    t.ntrajectories, t.l
+                ),
+            ));
+        }
+        if let Some(w) = t.walltime
+            && !(w.is_finite() && w > 0.0)
+        {
+            return Err(Error::config(
+                "tams.walltime",
+                format!("must be > 0, got {w}"),
+            ));
+        }
+        let tr = &self.trajectory;
+        if !(tr.step_size.is_finite() && tr.step_size > 0.0) {
+            return Err(Error::config(
+                "trajectory.step_size",
+                format!("must be > 0, got {}", tr.step_size),
+            ));
+        }
+        if !(tr.end_time.is_finite() && tr.end_time > 0.0) {
+            return Err(Error::config(
+                "trajectory.end_time",
+                format!("must be > 0, got {}", tr.end_time),
+            ));
+        }
+        if tr.end_time / tr.step_size > 1e15 {
+            return Err(Error::config(
+                "trajectory.end_time",
+                format!(
+                    "{} / step_size {} is more than 1e15 steps",
+                    tr.end_time, tr.step_size
+                ),
+            ));
+        }
+        if !tr.targetscore.is_finite() {
+            return Err(Error::config(
+                "trajectory.targetscore",
+                format!("must be finite, got {}", tr.targetscore),
+            ));
+        }
+        if self.runner.nworkers == Some(0) {
+            return Err(Error::config("runner.nworkers", "must be >= 1, got 0"));
+        }
+        self.model.validate()
+    }
+
+    /// The horizon of every trajectory.
+    pub fn horizon(&self) -> Horizon {
+        let tr = &self.trajectory;
+        Horizon::new(tr.end_time, tr.step_size, tr.targetscore)
+    }
+
+    /// Run parameters.
+    pub fn params(&self) -> RunParams {
+        RunParams {
+            ntrajectories: self.tams.ntrajectories,
+            nsplititer: self.tams.nsplititer.unwrap_or(0),
+            k: self.tams.l,
+            walltime: self.tams.walltime.map(Duration::from_secs_f64),
+            horizon: self.horizon(),
+        }
+    }
+}
+
+/// Turn a TOML/serde error into one line `table.key: problem`.
+fn describe(e: &toml::de::Error, text: &str) -> Error {
+    let msg = e.message().trim().replace('\n', " ");
+    let table = e
+        .span()
+        .map(|s| table_at(text, s.start))
+        .unwrap_or_default();
+    let quoted = msg.split('`').nth(1).map(str::to_owned);
+    let join = |k: &str| {
+        if table.is_empty() {
+            k.to_owned()
+        } else {
+            format!("{table}.{k}")
+        }
+    };
+    if let Some(rest) = msg.strip_prefix("unknown field") {
+        let key = quoted.unwrap_or_default();
+        let expected = rest.split_once(", ").map(|x| x.1).unwrap_or("");
+        let name = if key == table { key } else { join(&key) };
+        return Error::config(name, format!("unknown key ({expected})"));
+    }
+    if msg.starts_with("missing field") {
+        let key = quoted.unwrap_or_default();
+        return Error::config(join(&key), "missing");
+    }
+    if msg.starts_with("unknown variant") && table == "model" {
+        return Error::config(
+            "model.name",
+            format!(
+                "unknown model {} (expected one of {})",
+                quoted.map(|q| format!("`{q}`")).unwrap_or_default(),
+                crate::models::NAMES.join(", ")
+            ),
+        );
+    }
+    let mut key = e.span().and_then(|s| key_at(text, s.start));
+    if key.is_none() && table == "model" {
+        key = model_culprit(text);
+    }
+    match key {
+        Some(k) => Error::config(join(&k), msg),
+        None if !table.is_empty() => Error::config(table, msg),
+        None => Error::Toml(msg),
+    }
+}
+
+/// The `[table]` header in force at byte `pos` (a span starting on a header line is that table).
+fn table_at(text: &str, pos: usize) -> String {
+    let pos = pos.min(text.len());
+    let line_end = text[pos..].find('\n').map_or(text.len(), |i| pos + i);
+    text[..line_end]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find_map(|l| {
+            l.strip_prefix('[')
+                .and_then(|r| r.split(']').next())
+                .map(|t| t.trim().to_owned())
+        })
+        .unwrap_or_default()
+}
+
+/// The `[model]` parameter whose value fails to deserialize (serde's tagged enums lose spans).
+fn model_culprit(text: &str) -> Option<String> {
+    let doc: toml::Table = toml::from_str(text).ok()?;
+    let model = doc.get("model")?.as_table()?;
+    let name = model.get("name")?.clone();
+    model.iter().find_map(|(k, v)| {
+        if k == "name" {
+            return None;
+        }
+        let mut one = toml::Table::new();
+        one.insert("name".into(), name.clone());
+        one.insert(k.clone(), v.clone());
+        one.try_into::<BuiltinModel>().is_err().then(|| k.clone())
+    })
+}
+
+/// The key of the `key = value` line containing byte `pos`.
+fn key_at(text: &str, pos: usize) -> Option<String> {
+    let pos = pos.min(text.len());
+    let start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[start..].lines().next()?;
+    let (k, _) = line.split_once('=')?;
+    let k = k.trim().trim_matches('"');
+    (!k.is_empty() && !k.starts_with('[')).then(|| k.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = "[tams]\nntrajectories = 10\nnsplititer = 100\n[trajectory]\nend_time = 1.0\nstep_size = 0.01\ntargetscore = 3.0\n[model]\nname = \"brownian\"\n";
+
+    fn err(text: &str) -> String {
+        Config::from_toml(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn valid_config_parses_with_defaults() {
+        let c = Config::from_toml(BASE).unwrap();
+        assert_eq!(c.tams.l, 1);
+        assert_eq!(c.sampler.strategy, StrategyName::Tams);
+        assert_eq!(c.horizon().nsteps, 100);
+        assert_eq!(
+            c.model,
+            BuiltinModel::Brownian(crate::models::Brownian::default())
+        );
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let cases = [
+            (
+                BASE.replace("ntrajectories = 10", "ntrajectories = 1"),
+                "tams.ntrajectories: must be >= 2, got 1",
+            ),
+            (
+                BASE.replace("ntrajectories = 10", "ntrajectorie = 10"),
+                "tams.ntrajectorie: unknown key",
+            ),
+            (
+                BASE.replace("end_time = 1.0\n", ""),
+                "trajectory.end_time: missing",
+            ),
+            (
+                BASE.replace("step_size = 0.01", "step_size = \"a\""),
+                "trajectory.step_size: invalid type",
+            ),
+            (
+                BASE.replace("step_size = 0.01", "step_size = 0.0"),
+                "trajectory.step_size: must be > 0",
+            ),
+            (
+                BASE.replace("\"brownian\"", "\"foo\""),
+                "model.name: unknown model `foo`",
+            ),
+            (
+                BASE.replace("\"brownian\"", "\"brownian\"\nbogus = 1"),
+                "model.bogus: unknown key",
+            ),
+            (
+                BASE.replace("\"brownian\"", "\"brownian\"\ndrift = \"x\""),
+                "model.drift: invalid type",
+            ),
+            (
+                BASE.replace("name = \"brownian\"\n", "drift = 1.0\n"),
+                "model.name: missing",
+            ),
+            (BASE.replace("[model]", "[modle]"), "modle: unknown key"),
+            (
+                BASE.replace("ntrajectories = 10", "ntrajectories = -3"),
+                "tams.ntrajectories: invalid value",
+            ),
+            (
+                BASE.replace("ntrajectories = 10", "ntrajectories = 10\nl = 10"),
+                "tams.l: must be >= 1 and < tams.ntrajectories (10), got 10",
+            ),
+            (
+                BASE.replace("nsplititer = 100\n", ""),
+                "tams.nsplititer: missing",
+            ),
+            (
+                format!("{BASE}[runner]\nnworkers = 0\n"),
+                "runner.nworkers: must be >= 1",
+            ),
+            (
+                format!("{BASE}epsilon = -1.0\n").replace("brownian", "ou"),
+                "model.epsilon: must be > 0",
+            ),
+        ];
+        for (text, want) in cases {
+            let got = err(&text);
+            assert!(got.starts_with(want), "got {got:?}, want {want:?}");
+            assert!(!got.contains('\n'));
+        }
+    }
+
+    #[test]
+    fn montecarlo_needs_no_iteration_budget() {
+        let text =
+            BASE.replace("nsplititer = 100\n", "") + "[sampler]\nstrategy = \"montecarlo\"\n";
+        assert_eq!(
+            Config::from_toml(&text).unwrap().sampler.strategy,
+            StrategyName::Montecarlo
+        );
+    }
+}

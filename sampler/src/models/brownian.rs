@@ -1,0 +1,57 @@
+//! Brownian motion with drift: `x <- x + drift dt + sqrt(dt) xi`, score `x`.
+
+use crate::{Model, NoiseRng, Result, models::check_finite, normal_words};
+use serde::{Deserialize, Serialize};
+
+/// Brownian motion with constant drift.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Brownian {
+    /// Drift (default 0).
+    pub drift: f64,
+    /// Initial position (default 0).
+    pub x0: f64,
+}
+
+impl Default for Brownian {
+    fn default() -> Self {
+        Brownian {
+            drift: 0.0,
+            x0: 0.0,
+        }
+    }
+}
+
+impl Brownian {
+    /// Check the parameters.
+    pub fn validate(&self) -> Result<()> {
+        check_finite("model.drift", self.drift)?;
+        check_finite("model.x0", self.x0)
+    }
+}
+
+impl Model for Brownian {
+    type State = f64;
+    type Noise = [f64; 1];
+    fn initial_state(&self) -> f64 {
+        self.x0
+    }
+    fn noise_buffer(&self) -> [f64; 1] {
+        [0.0]
+    }
+    fn noise_words(&self) -> u64 {
+        normal_words(1)
+    }
+    #[inline]
+    fn sample_noise(&self, rng: &mut NoiseRng, noise: &mut [f64; 1]) {
+        rng.fill_standard_normal(noise);
+    }
+    #[inline]
+    fn step(&self, x: &mut f64, _t: f64, dt: f64, noise: &[f64; 1]) {
+        *x += self.drift * dt + dt.sqrt() * noise[0];
+    }
+    #[inline]
+    fn score(&self, x: &f64, _t: f64) -> f64 {
+        *x
+    }
+}

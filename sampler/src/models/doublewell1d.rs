@@ -1,0 +1,58 @@
+//! 1D double well: `x <- x + (x - x^3) dt + sqrt(2 epsilon dt) xi`, score `1 - |x - 1| / 2`.
+
+use crate::{Model, NoiseRng, Result, models::check_finite, models::check_positive, normal_words};
+use serde::{Deserialize, Serialize};
+
+/// Overdamped particle in the potential `x^4/4 - x^2/2`, from the left well to the right one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DoubleWell1d {
+    /// Noise strength (default 0.025).
+    pub epsilon: f64,
+    /// Initial position (default -1).
+    pub x0: f64,
+}
+
+impl Default for DoubleWell1d {
+    fn default() -> Self {
+        DoubleWell1d {
+            epsilon: 0.025,
+            x0: -1.0,
+        }
+    }
+}
+
+impl DoubleWell1d {
+    /// Check the parameters.
+    pub fn validate(&self) -> Result<()> {
+        check_positive("model.epsilon", self.epsilon)?;
+        check_finite("model.x0", self.x0)
+    }
+}
+
+impl Model for DoubleWell1d {
+    type State = f64;
+    type Noise = [f64; 1];
+    fn initial_state(&self) -> f64 {
+        self.x0
+    }
+    fn noise_buffer(&self) -> [f64; 1] {
+        [0.0]
+    }
+    fn noise_words(&self) -> u64 {
+        normal_words(1)
+    }
+    #[inline]
+    fn sample_noise(&self, rng: &mut NoiseRng, noise: &mut [f64; 1]) {
+        rng.fill_standard_normal(noise);
+    }
+    #[inline]
+    fn step(&self, x: &mut f64, _t: f64, dt: f64, noise: &[f64; 1]) {
+        let v = *x;
+        *x = v + (v - v * v * v) * dt + (2.0 * self.epsilon * dt).sqrt() * noise[0];
+    }
+    #[inline]
+    fn score(&self, x: &f64, _t: f64) -> f64 {
+        1.0 - (x - 1.0).abs() / 2.0
+    }
+}

@@ -1,0 +1,215 @@
+//! Counter-based noise streams keyed by (seed, repeat, trajectory id, step).
+//!
+//! Every trajectory id owns one ChaCha8 stream (the stream number is the id, the key holds the seed
+//! and the repeat index). Step `n` of that stream starts at word `n * words_per_step`, so the noise
+//! of any step can be regenerated later without storing it, and results do not depend on how work
+//! is spread over threads.
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use std::convert::Infallible;
+
+/// Key domain of the per-trajectory noise streams.
+const DOMAIN_NOISE: u64 = 0x6e6f_6973_6500_0001;
+/// Key domain of the selection stream (levels, survivors).
+const DOMAIN_SELECT: u64 = 0x7365_6c65_6374_0002;
+/// ChaCha's block counter is 64 bits over 16-word blocks: 2^68 words per stream.
+const STREAM_WORDS: u128 = 1 << 68;
+
+/// The seed of one run: user seed and repeat index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoiseKey {
+    /// User seed.
+    pub seed: u64,
+    /// Index of the independent repeat.
+    pub repeat: u64,
+}
+
+impl NoiseKey {
+    /// Key for `seed`, repeat `repeat`.
+    pub fn new(seed: u64, repeat: u64) -> Self {
+        NoiseKey { seed, repeat }
+    }
+
+    fn chacha(&self, domain: u64) -> ChaCha8Rng {
+        let mut key = [0u8; 32];
+        key[..8].copy_from_slice(&self.seed.to_le_bytes());
+        key[8..16].copy_from_slice(&self.repeat.to_le_bytes());
+        key[16..24].copy_from_slice(&domain.to_le_bytes());
+        ChaCha8Rng::from_seed(key)
+    }
+
+    /// The noise stream of trajectory `id`, positioned at step 0.
+    pub fn stream(&self, id: u64, words_per_step: u64) -> NoiseRng {
+        let mut rng = self.chacha(DOMAIN_NOISE);
+        rng.set_stream(id);
+        NoiseRng {
+            rng,
+            words_per_step,
+        }
+    }
+
+    /// The stream for the sampler's own choices (levels, survivors); independent of all noise.
+    pub fn selection(&self) -> ChaCha8Rng {
+        self.chacha(DOMAIN_SELECT)
+    }
+}
+
+/// The random source handed to [`crate::Model::sample_noise`]; implements [`rand::Rng`].
+#[derive(Debug, Clone)]
+pub struct NoiseRng {
+    rng: ChaCha8Rng,
+    words_per_step: u64,
+}
+
+impl NoiseRng {
+    /// Position the stream at the start of step `step`.
+    pub fn seek(&mut self, step: u64) -> crate::Result<()> {
+        let pos = self.step_start(step)?;
+        self.rng.set_word_pos(pos);
+        Ok(())
+    }
+
+    fn step_start(&self, step: u64) -> crate::Result<u128> {
+        let pos = u128::from(step) * u128::from(self.words_per_step);
+        if pos + u128::from(self.words_per_step) > STREAM_WORDS {
+            return Err(crate::Error::StreamExhausted { step });
+        }
+        Ok(pos)
+    }
+
+    /// After sampling the noise of step `step`: check the model stayed within its declared words and
+    /// move to the start of step `step + 1` (no-op when it used exactly its budget).
+    #[inline]
+    pub(crate) fn finish_step(&mut self, step: u64) -> crate::Result<()> {
+        let end = (u128::from(step) + 1) * u128::from(self.words_per_step);
+        let pos = self.rng.get_word_pos();
+        if pos != end {
+            if pos > end {
+                return Err(crate::Error::NoiseOverdraw {
+                    declared: self.words_per_step,
+                    used: pos - (end - u128::from(self.words_per_step)),
+                });
+            }
+            self.rng.set_word_pos(end);
+        }
+        Ok(())
+    }
+
+    /// Current position in 32-bit words.
+    pub fn word_pos(&self) -> u128 {
+        self.rng.get_word_pos()
+    }
+
+    /// Uniform in (0, 1] from one 64-bit draw (2 words).
+    #[inline]
+    pub fn uniform_open0(&mut self) -> f64 {
+        use rand::Rng;
+        ((self.rng.next_u64() >> 11) + 1) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
+    /// Uniform in [0, 1) from one 64-bit draw (2 words).
+    #[inline]
+    pub fn uniform(&mut self) -> f64 {
+        use rand::Rng;
+        (self.rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
+    /// Fill `out` with independent N(0, 1) samples (Box-Muller); draws exactly
+    /// [`normal_words`]`(out.len())` words.
+    #[inline]
+    pub fn fill_standard_normal(&mut self, out: &mut [f64]) {
+        let mut pairs = out.chunks_exact_mut(2);
+        for pair in &mut pairs {
+            let (a, b) = self.normal_pair();
+            pair[0] = a;
+            pair[1] = b;
+        }
+        if let [last] = pairs.into_remainder() {
+            *last = self.normal_pair().0;
+        }
+    }
+
+    /// Two independent N(0, 1) samples (4 words).
+    #[inline]
+    pub fn normal_pair(&mut self) -> (f64, f64) {
+        let u = self.uniform_open0();
+        let v = self.uniform();
+        let r = (-2.0 * u.ln()).sqrt();
+        let (s, c) = (std::f64::consts::TAU * v).sin_cos();
+        (r * c, r * s)
+    }
+}
+
+/// Words drawn by [`NoiseRng::fill_standard_normal`] for `n` samples.
+pub const fn normal_words(n: usize) -> u64 {
+    4 * (n as u64).div_ceil(2)
+}
+
+impl rand::TryRng for NoiseRng {
+    type Error = Infallible;
+    #[inline]
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        self.rng.try_next_u32()
+    }
+    #[inline]
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        self.rng.try_next_u64()
+    }
+    #[inline]
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        self.rng.try_fill_bytes(dst)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seek_regenerates_any_step() {
+        let key = NoiseKey::new(7, 0);
+        let w = normal_words(3);
+        let mut a = key.stream(5, w);
+        let mut seq = vec![[0.0; 3]; 10];
+        for (n, buf) in seq.iter_mut().enumerate() {
+            a.fill_standard_normal(buf);
+            a.finish_step(n as u64).unwrap();
+        }
+        let mut b = key.stream(5, w);
+        b.seek(7).unwrap();
+        let mut buf = [0.0; 3];
+        b.fill_standard_normal(&mut buf);
+        assert_eq!(buf, seq[7]);
+        let mut other = key.stream(6, w);
+        other.seek(7).unwrap();
+        other.fill_standard_normal(&mut buf);
+        assert_ne!(buf, seq[7]);
+    }
+
+    #[test]
+    fn overdraw_is_an_error() {
+        let mut a = NoiseKey::new(1, 0).stream(0, 2);
+        let _ = a.normal_pair();
+        assert!(matches!(
+            a.finish_step(0),
+            Err(crate::Error::NoiseOverdraw { .. })
+        ));
+    }
+
+    #[test]
+    fn normals_have_unit_variance() {
+        let mut a = NoiseKey::new(3, 1).stream(0, 4);
+        let n = 200_000;
+        let (mut s, mut s2) = (0.0, 0.0);
+        for _ in 0..n / 2 {
+            let (x, y) = a.normal_pair();
+            s += x + y;
+            s2 += x * x + y * y;
+        }
+        let mean = s / n as f64;
+        let var = s2 / n as f64 - mean * mean;
+        assert!(mean.abs() < 0.01, "{mean}");
+        assert!((var - 1.0).abs() < 0.01, "{var}");
+    }
+}

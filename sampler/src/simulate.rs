@@ -1,0 +1,280 @@
+//! Running, branching and replaying trajectories: the only code that calls the model.
+
+use crate::noise::{NoiseKey, NoiseRng};
+use crate::store::TrajectoryStore;
+use crate::trajectory::{Segment, Trajectory};
+use crate::{Error, Model, Result};
+
+/// Time horizon and target of every trajectory.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Horizon {
+    /// Number of steps to the end time (a trajectory has at most `nsteps + 1` snapshots).
+    pub nsteps: u64,
+    /// Step size.
+    pub dt: f64,
+    /// Target score: the target set is `score >= target`.
+    pub target: f64,
+}
+
+impl Horizon {
+    /// Horizon of `end_time` with steps of `dt` (the step count is rounded up, ignoring rounding
+    /// noise of the division: 1.0 / 0.01 gives 100 steps).
+    pub fn new(end_time: f64, dt: f64, target: f64) -> Self {
+        let ratio = end_time / dt;
+        let nearest = ratio.round();
+        let nsteps = if (ratio - nearest).abs() <= 1e-9 * nearest.max(1.0) {
+            nearest
+        } else {
+            ratio.ceil()
+        };
+        Horizon {
+            nsteps: nsteps.max(0.0) as u64,
+            dt,
+            target,
+        }
+    }
+
+    /// Model time of step `step`.
+    #[inline]
+    pub fn time(&self, step: u64) -> f64 {
+        step as f64 * self.dt
+    }
+
+    #[inline]
+    fn ended<M: Model>(&self, model: &M, state: &M::State, step: u64, score: f64) -> bool {
+        score >= self.target || step >= self.nsteps || model.is_done(state, self.time(step), score)
+    }
+}
+
+/// Advance from `step` until the horizon, the target or the model's end condition; `rng` must be
+/// positioned at `step`. Calls `on_step(step, score, state)` after each step; returns the steps taken.
+#[inline]
+#[allow(clippy::too_many_arguments)]
+fn run_until_end<M: Model>(
+    model: &M,
+    h: &Horizon,
+    rng: &mut NoiseRng,
+    state: &mut M::State,
+    noise: &mut M::Noise,
+    mut step: u64,
+    trajectory: u64,
+    mut on_step: impl FnMut(u64, f64, &M::State),
+) -> Result<u64> {
+    let start = step;
+    while step < h.nsteps {
+        model.sample_noise(rng, noise);
+        rng.finish_step(step)?;
+        model.step(state, h.time(step), h.dt, noise);
+        step += 1;
+        let t = h.time(step);
+        let score = model.score(state, t);
+        if score.is_nan() {
+            return Err(Error::NanScore { trajectory, step });
+        }
+        on_step(step, score, state);
+        if score >= h.target || model.is_done(state, t, score) {
+            break;
+        }
+    }
+    Ok(step - start)
+}
+
+/// Regenerate the state at step `to` from the state at step `from`, drawing each step's noise from
+/// the stream `lineage` assigns to it. Bit-identical to the original run.
+#[allow(clippy::too_many_arguments)]
+pub fn replay<M: Model>(
+    model: &M,
+    h: &Horizon,
+    key: NoiseKey,
+    lineage: &[Segment],
+    state: &mut M::State,
+    noise: &mut M::Noise,
+    from: u64,
+    to: u64,
+) -> Result<()> {
+    let words = model.noise_words();
+    let mut current: Option<(u64, NoiseRng)> = None;
+    for step in from..to {
+        let i = lineage.partition_point(|s| s.start_step <= step);
+        let stream = lineage[i.saturating_sub(1)].stream;
+        let rng = match &mut current {
+            Some((id, rng)) if *id == stream => rng,
+            _ => {
+                let mut rng = key.stream(stream, words);
+                rng.seek(step)?;
+                &mut current.insert((stream, rng)).1
+            }
+        };
+        model.sample_noise(rng, noise);
+        rng.finish_step(step)?;
+        model.step(state, h.time(step), h.dt, noise);
+    }
+    Ok(())
+}
+
+/// Steps taken to build one trajectory.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Work {
+    pub steps: u64,
+    pub replayed: u64,
+}
+
+/// A new trajectory `id` from the initial condition.
+pub(crate) fn fresh<M: Model, St: TrajectoryStore<M::State>>(
+    model: &M,
+    store: &St,
+    h: &Horizon,
+    key: NoiseKey,
+    id: u64,
+) -> Result<(Trajectory<St::Record>, Work)> {
+    let mut state = model.initial_state();
+    let mut noise = model.noise_buffer();
+    let s0 = model.score(&state, 0.0);
+    if s0.is_nan() {
+        return Err(Error::NanScore {
+            trajectory: id,
+            step: 0,
+        });
+    }
+    let mut traj = Trajectory {
+        id,
+        lineage: vec![Segment {
+            start_step: 0,
+            stream: id,
+        }],
+        scores: vec![s0],
+        max_score: s0,
+        reached: false,
+        record: store.begin(&state),
+    };
+    let mut work = Work::default();
+    if !h.ended(model, &state, 0, s0) {
+        let mut rng = key.stream(id, model.noise_words());
+        let (scores, max, record) = (&mut traj.scores, &mut traj.max_score, &mut traj.record);
+        work.steps = run_until_end(
+            model,
+            h,
+            &mut rng,
+            &mut state,
+            &mut noise,
+            0,
+            id,
+            |n, s, st| {
+                scores.push(s);
+                if s > *max {
+                    *max = s;
+                }
+                store.record(record, n, st);
+            },
+        )?;
+    }
+    traj.reached = traj.max_score >= h.target;
+    Ok((traj, work))
+}
+
+/// A child `id` of `parent`: a copy up to the first step whose score is strictly above `level`,
+/// continued from there with the child's own noise stream.
+pub(crate) fn branch<M: Model, St: TrajectoryStore<M::State>>(
+    model: &M,
+    store: &St,
+    h: &Horizon,
+    key: NoiseKey,
+    parent: &Trajectory<St::Record>,
+    level: f64,
+    id: u64,
+) -> Result<(Trajectory<St::Record>, Work)> {
+    let j = parent.first_above(level).ok_or(Error::MissingState {
+        step: parent.last_step(),
+    })?;
+    let (kept, stored) = store
+        .nearest(&parent.record, j)
+        .ok_or(Error::MissingState { step: j })?;
+    let mut state = stored.clone();
+    let mut noise = model.noise_buffer();
+    replay(
+        model,
+        h,
+        key,
+        &parent.lineage,
+        &mut state,
+        &mut noise,
+        kept,
+        j,
+    )?;
+    let mut lineage: Vec<Segment> = parent
+        .lineage
+        .iter()
+        .copied()
+        .filter(|s| s.start_step < j)
+        .collect();
+    lineage.push(Segment {
+        start_step: j,
+        stream: id,
+    });
+    let ju = j as usize;
+    let mut traj = Trajectory {
+        id,
+        lineage,
+        scores: parent.scores[..=ju].to_vec(),
+        max_score: parent.scores[ju],
+        reached: false,
+        record: store.prefix(&parent.record, j),
+    };
+    let mut work = Work {
+        steps: 0,
+        replayed: j - kept,
+    };
+    if !h.ended(model, &state, j, traj.max_score) {
+        let mut rng = key.stream(id, model.noise_words());
+        rng.seek(j)?;
+        let (scores, max, record) = (&mut traj.scores, &mut traj.max_score, &mut traj.record);
+        work.steps = run_until_end(
+            model,
+            h,
+            &mut rng,
+            &mut state,
+            &mut noise,
+            j,
+            id,
+            |n, s, st| {
+                scores.push(s);
+                if s > *max {
+                    *max = s;
+                }
+                store.record(record, n, st);
+            },
+        )?;
+    }
+    traj.reached = traj.max_score >= h.target;
+    Ok((traj, work))
+}
+
+/// Run one trajectory `id` to its end without keeping anything; returns (reached, steps).
+#[inline]
+pub(crate) fn run_plain<M: Model>(
+    model: &M,
+    h: &Horizon,
+    key: NoiseKey,
+    id: u64,
+    state: &mut M::State,
+    noise: &mut M::Noise,
+) -> Result<(bool, u64)> {
+    let s0 = model.score(state, 0.0);
+    if s0.is_nan() {
+        return Err(Error::NanScore {
+            trajectory: id,
+            step: 0,
+        });
+    }
+    let mut max = s0;
+    let mut steps = 0;
+    if !h.ended(model, state, 0, s0) {
+        let mut rng = key.stream(id, model.noise_words());
+        steps = run_until_end(model, h, &mut rng, state, noise, 0, id, |_, s, _| {
+            if s > max {
+                max = s;
+            }
+        })?;
+    }
+    Ok((max >= h.target, steps))
+}

@@ -1,0 +1,174 @@
+//! Trajectory-Adaptive Multilevel Splitting (Lestang et al. 2018), with the unbiased
+//! tie handling of Brehier et al. (2016).
+
+use super::{Progress, RunOutcome, RunParams, StopReason, Strategy, ideal_std_error};
+use crate::simulate::{Work, branch, fresh};
+use crate::store::{StoreAll, TrajectoryStore};
+use crate::trajectory::{Ensemble, Trajectory};
+use crate::{Model, NoiseKey, Result};
+use rand::RngExt;
+use rayon::prelude::*;
+use std::time::Instant;
+
+/// TAMS with trajectory states kept in store `St` (`Tams::default()` keeps every state).
+#[derive(Debug, Clone, Copy)]
+pub struct Tams<St = StoreAll> {
+    /// Where states are kept.
+    pub store: St,
+}
+
+impl Default for Tams<StoreAll> {
+    fn default() -> Self {
+        Tams { store: StoreAll }
+    }
+}
+
+impl<St> Tams<St> {
+    /// TAMS using `store`.
+    pub fn new(store: St) -> Self {
+        Tams { store }
+    }
+}
+
+impl<M: Model, St: TrajectoryStore<M::State>> Strategy<M> for Tams<St> {
+    fn name(&self) -> &'static str {
+        "tams"
+    }
+    fn run(
+        &self,
+        model: &M,
+        params: &RunParams,
+        key: NoiseKey,
+        progress: Progress<'_>,
+    ) -> Result<RunOutcome> {
+        self.run_ensemble(model, params, key, progress)
+            .map(|(o, _)| o)
+    }
+}
+
+impl<St> Tams<St> {
+    /// One run; also returns the final ensemble.
+    pub fn run_ensemble<M: Model>(
+        &self,
+        model: &M,
+        params: &RunParams,
+        key: NoiseKey,
+        progress: Progress<'_>,
+    ) -> Result<(RunOutcome, Ensemble<St::Record>)>
+    where
+        St: TrajectoryStore<M::State>,
+    {
+        let start = Instant::now();
+        let n = params.ntrajectories;
+        let h = &params.horizon;
+        let store = &self.store;
+        let first: Vec<(Trajectory<St::Record>, Work)> = (0..n)
+            .into_par_iter()
+            .map(|id| fresh(model, store, h, key, id))
+            .collect::<Result<_>>()?;
+        let mut work = Work::default();
+        let mut trajectories = Vec::with_capacity(first.len());
+        for (t, w) in first {
+            work.steps += w.steps;
+            trajectories.push(t);
+        }
+        let mut held: u64 = trajectories.iter().map(|t| store.held(&t.record)).sum();
+        let mut peak_held = held;
+        let mut ens = Ensemble {
+            trajectories,
+            next_id: n,
+        };
+
+        let mut select = key.selection();
+        let mut maxima = Vec::with_capacity(n as usize);
+        let mut killed = Vec::new();
+        let mut survivors = Vec::new();
+        let mut tasks: Vec<(usize, usize, u64)> = Vec::new();
+        let (mut weight, mut iterations, mut branches) = (1.0f64, 0u64, 0u64);
+        let mut kills = Vec::new();
+        let kth = (params.k.max(1) - 1) as usize;
+        let stop = loop {
+            if iterations >= params.nsplititer {
+                break StopReason::IterationBudget;
+            }
+            if params.walltime.is_some_and(|w| start.elapsed() >= w) {
+                break StopReason::Walltime;
+            }
+            maxima.clear();
+            maxima.extend(ens.trajectories.iter().map(|t| t.max_score));
+            let level = *maxima.select_nth_unstable_by(kth, f64::total_cmp).1;
+            if level >= h.target {
+                break StopReason::Converged;
+            }
+            killed.clear();
+            survivors.clear();
+            for (i, t) in ens.trajectories.iter().enumerate() {
+                if t.max_score <= level {
+                    killed.push(i);
+                } else {
+                    survivors.push(i);
+                }
+            }
+            if survivors.is_empty() {
+                break StopReason::Extinction;
+            }
+            tasks.clear();
+            for &slot in &killed {
+                let pick = select.random_range(0..survivors.len() as u64) as usize;
+                tasks.push((slot, survivors[pick], ens.next_id));
+                ens.next_id = ens
+                    .next_id
+                    .checked_add(1)
+                    .ok_or(crate::Error::Overflow("trajectory ids"))?;
+            }
+            let parents = &ens.trajectories;
+            let make = |&(_, p, id): &(usize, usize, u64)| {
+                branch(model, store, h, key, &parents[p], level, id)
+            };
+            let children: Vec<_> = if tasks.len() == 1 {
+                vec![make(&tasks[0])?]
+            } else {
+                tasks.par_iter().map(make).collect::<Result<_>>()?
+            };
+            // All children exist before the killed trajectories are dropped.
+            held += children
+                .iter()
+                .map(|(c, _)| store.held(&c.record))
+                .sum::<u64>();
+            peak_held = peak_held.max(held);
+            for (&(slot, _, _), (child, w)) in tasks.iter().zip(children) {
+                work.steps += w.steps;
+                work.replayed += w.replayed;
+                held -= store.held(&ens.trajectories[slot].record);
+                ens.trajectories[slot] = child;
+            }
+            let k = killed.len() as u64;
+            weight *= (n - k) as f64 / n as f64;
+            branches += k;
+            kills.push(k);
+            iterations += 1;
+            progress(iterations, params.nsplititer);
+        };
+        let reached = if stop == StopReason::Extinction {
+            0
+        } else {
+            ens.reached()
+        };
+        let estimate = weight * (reached as f64 / n as f64);
+        let outcome = RunOutcome {
+            estimate,
+            std_error: ideal_std_error(estimate, n),
+            weight,
+            reached,
+            ntrajectories: n,
+            iterations,
+            branches,
+            model_steps: work.steps,
+            replay_steps: work.replayed,
+            peak_states_held: peak_held,
+            stop,
+            kills,
+        };
+        Ok((outcome, ens))
+    }
+}
