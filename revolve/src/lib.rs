@@ -19,3 +19,4 @@ pub use action::{Action, Level, ParseActionError};
 pub use error::Error;
 pub use storage::{CheckpointStore, State};
 pub use validate::{Capacity, Machine, Rule, Stats, Violation, validate};
+pub use schedule::multistage::Multistage;

@@ -1,1 +1,348 @@
-//! (in progress)
+//! Multistage checkpointing: `R` RAM slots and `D` disk slots, the optimal number of forward
+//! steps `T(n, R + D)`, and as little disk traffic as the rules below give.
+//!
+//! The schedule is a binomial reversal (Griewank & Walther): from the top checkpoint `a` with
+//! `c` slots left (counting `a`'s), advance to a split point `a + m` chosen from the interval of
+//! optimal splits of `T(l, c) = min_m [m + T(m, c) + T(l - m, c - 1)]`, so the total forward
+//! count is exactly `T(n, R + D)`. Where each checkpoint lives is decided on the fly (after
+//! Stumm & Walther 2009: keep disk for the checkpoints that cover deep excursions):
+//! - a new checkpoint goes to RAM when the whole sub-reversal it starts fits in the free RAM
+//!   slots, else to disk (when a disk slot is free);
+//! - the split point is the one whose left part fits in the free RAM (`m = free RAM + 2`, clamped
+//!   to the optimal interval); below a disk checkpoint the smallest optimal split is taken when
+//!   the right part fits in RAM, which saves reads of the disk checkpoint;
+//! - step 0 goes to whichever level gives fewer disk writes, then fewer disk reads (both plans
+//!   are counted in the constructor, O(actions) time, O(R + D) memory).
+//!
+//! Measured against an exhaustive optimum over all binomial schedules and level assignments
+//! (tests/multistage_schedule.rs): the disk writes are minimal in all but 6 of 539 cases with
+//! `n <= 30`, `R + D <= 7`; disk reads are within 67 %.
+//!
+//! Memory is `O(R + D)`: the iterator holds the stack of live checkpoints only.
+
+use crate::cost::optimal_forward;
+use crate::{Action, Error, Level};
+
+/// "Infinite" cost, far above any `u64` sum and safe to add a few times.
+const INF: u128 = u128::MAX / 8;
+
+/// `T(x, c)` for sub-reversals: `T(1, c) = 1` for any `c` (a single step needs no checkpoint),
+/// `INF` when `x >= 2` and `c = 0`, or when the count does not fit in 64 bits.
+fn t(x: u64, c: u64) -> u128 {
+    if x <= 1 {
+        return u128::from(x);
+    }
+    if c == 0 {
+        return INF;
+    }
+    optimal_forward(x, c).map_or(INF, u128::from)
+}
+
+/// Slots a sub-reversal of `len` steps with `slots` slots (its start's included) holds at its
+/// peak: `min(slots, len - 1)` (an optimal reversal uses every slot it is given, up to `len - 1`).
+pub(crate) fn peak_slots(len: u64, slots: u64) -> u64 {
+    if len <= 1 { 0 } else { slots.min(len - 1) }
+}
+
+/// The interval `[lo, hi]` of optimal first advances `m` of a reversal of `len >= 2` steps with
+/// `slots >= 1` slots: every `m` in it gives `m + T(m, slots) + T(len - m, slots - 1) = T(len,
+/// slots)`. The sum is convex in `m`, so both ends are found by bisection on its slope.
+pub fn optimal_splits(len: u64, slots: u64) -> (u64, u64) {
+    debug_assert!(len >= 2 && slots >= 1);
+    if slots == 1 {
+        return (len - 1, len - 1);
+    }
+    let left = |m: u64| t(m, slots);
+    let right = |m: u64| t(len - m, slots - 1);
+    // sign of f(m + 1) - f(m), for 1 <= m < len - 1.
+    let slope = |m: u64| -> std::cmp::Ordering {
+        if right(m + 1) >= INF {
+            return std::cmp::Ordering::Less;
+        }
+        if left(m) >= INF {
+            return std::cmp::Ordering::Greater;
+        }
+        let f0 = u128::from(m) + left(m) + right(m);
+        let f1 = u128::from(m + 1) + left(m + 1) + right(m + 1);
+        f1.cmp(&f0)
+    };
+    // First m in [1, len - 1] where pred holds (pred(len - 1) is taken as true).
+    let first = |pred: &dyn Fn(u64) -> bool| -> u64 {
+        let (mut a, mut b) = (1u64, len - 1);
+        while a < b {
+            let mid = a + (b - a) / 2;
+            if pred(mid) {
+                b = mid;
+            } else {
+                a = mid + 1;
+            }
+        }
+        a
+    };
+    let lo = first(&|m| slope(m) != std::cmp::Ordering::Less);
+    let hi = first(&|m| slope(m) == std::cmp::Ordering::Greater);
+    (lo, hi)
+}
+
+/// Multistage schedule over `R` RAM and `D` disk slots; an `Iterator<Item = Action>`.
+///
+/// ```
+/// use revolve::{validate, Capacity, Multistage};
+/// let plan = Multistage::new(10, 1, 3).unwrap();
+/// let stats = validate(10, Capacity { ram: 1, disk: 3 }, plan).unwrap();
+/// assert_eq!(stats.forward, 24); // T(10, 4)
+/// assert_eq!(stats.stores[1], 3); // disk writes
+/// ```
+#[derive(Clone, Debug)]
+pub struct Multistage {
+    steps: u64,
+    ram: u64,
+    disk: u64,
+    /// Slots in use: `min(R + D, n - 1)` (more never help).
+    snaps: u64,
+    level0: Level,
+    run: Run,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Start,
+    Descend,
+    Ascend,
+    Done,
+}
+
+/// The lazy state: live checkpoints, free slots, next step to reverse, pending actions.
+#[derive(Clone, Debug)]
+struct Run {
+    phase: Phase,
+    stack: Vec<(u64, Level)>,
+    free: [u64; 2],
+    /// Next step to reverse (valid while `phase != Done`).
+    next: u64,
+    queue: [Option<Action>; 2],
+}
+
+impl Multistage {
+    /// A schedule for `steps` steps with `ram` RAM and `disk` disk slots (the slot holding the
+    /// initial state counts).
+    ///
+    /// Errors: [`Error::ZeroSteps`], [`Error::ZeroSnaps`] when `ram + disk == 0`,
+    /// [`Error::Overflow`] when `T(n, R + D)` does not fit in 64 bits.
+    pub fn new(steps: u64, ram: u64, disk: u64) -> Result<Multistage, Error> {
+        if steps == 0 {
+            return Err(Error::ZeroSteps);
+        }
+        let total = ram.checked_add(disk).ok_or(Error::Overflow {
+            what: "ram + disk slots",
+        })?;
+        if total == 0 {
+            return Err(Error::ZeroSnaps);
+        }
+        let snaps = total.min(steps - 1).max(1);
+        optimal_forward(steps, snaps)?;
+        let mut best: Option<(Multistage, (u64, u64))> = None;
+        for level0 in Level::ALL {
+            let cap = [ram, disk][level0.index()];
+            if cap == 0 {
+                continue;
+            }
+            let plan = Multistage::with_level0(steps, ram, disk, snaps, level0);
+            let mut traffic = (0u64, 0u64);
+            for a in plan.clone() {
+                match a {
+                    Action::Store {
+                        level: Level::Disk, ..
+                    } => traffic.0 += 1,
+                    Action::Restore {
+                        level: Level::Disk, ..
+                    } => traffic.1 += 1,
+                    _ => {}
+                }
+            }
+            if best.as_ref().is_none_or(|(_, b)| traffic < *b) {
+                best = Some((plan, traffic));
+            }
+        }
+        // At least one level has a slot, so `best` is set.
+        best.map(|(p, _)| p).ok_or(Error::ZeroSnaps)
+    }
+
+    fn with_level0(steps: u64, ram: u64, disk: u64, snaps: u64, level0: Level) -> Multistage {
+        Multistage {
+            steps,
+            ram,
+            disk,
+            snaps,
+            level0,
+            run: Run {
+                phase: Phase::Start,
+                stack: Vec::with_capacity(snaps as usize),
+                free: [ram, disk],
+                next: steps - 1,
+                queue: [None, None],
+            },
+        }
+    }
+
+    /// Steps reversed.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// RAM slots allowed.
+    pub fn ram(&self) -> u64 {
+        self.ram
+    }
+
+    /// Disk slots allowed.
+    pub fn disk(&self) -> u64 {
+        self.disk
+    }
+
+    /// Slots the schedule uses in all: `min(R + D, n - 1)` (at least 1).
+    pub fn snaps(&self) -> u64 {
+        self.snaps
+    }
+
+    /// Level of the checkpoint of step 0.
+    pub fn level0(&self) -> Level {
+        self.level0
+    }
+
+    /// Total forward steps of the schedule: `T(n, min(R + D, n - 1))`.
+    pub fn forward(&self) -> u64 {
+        // Checked in `new`.
+        optimal_forward(self.steps, self.snaps).unwrap_or(u64::MAX)
+    }
+
+    /// The first advance from the top checkpoint `a` (level `la`) with `b = next + 1`.
+    fn split(&self, len: u64, slots: u64, la: Level) -> u64 {
+        let (lo, hi) = optimal_splits(len, slots);
+        let r = self.run.free[Level::Ram.index()];
+        let fits_ram = |m: u64| peak_slots(len - m, slots - 1) <= r;
+        if la == Level::Disk && fits_ram(lo) {
+            return lo;
+        }
+        r.saturating_add(2).clamp(lo, hi)
+    }
+
+    /// Level of a new checkpoint starting a sub-reversal of `len` steps with `slots` slots.
+    fn level_for(&self, len: u64, slots: u64) -> Level {
+        let [r, d] = self.run.free;
+        let want = if peak_slots(len, slots) <= r || d == 0 {
+            Level::Ram
+        } else {
+            Level::Disk
+        };
+        if self.run.free[want.index()] > 0 {
+            want
+        } else {
+            // The stack holds fewer than `snaps <= R + D` checkpoints here, so the other level
+            // has room.
+            match want {
+                Level::Ram => Level::Disk,
+                Level::Disk => Level::Ram,
+            }
+        }
+    }
+
+    fn push(&mut self, step: u64, level: Level) {
+        self.run.stack.push((step, level));
+        self.run.free[level.index()] -= 1;
+    }
+
+    fn enqueue(&mut self, a: Action, b: Option<Action>) {
+        self.run.queue = [Some(a), b];
+    }
+}
+
+impl Iterator for Multistage {
+    type Item = Action;
+
+    fn next(&mut self) -> Option<Action> {
+        if let Some(a) = self.run.queue[0].take() {
+            self.run.queue[0] = self.run.queue[1].take();
+            return Some(a);
+        }
+        match self.run.phase {
+            Phase::Done => None,
+            Phase::Start => {
+                if self.steps == 1 {
+                    self.run.phase = Phase::Done;
+                    return Some(Action::Reverse { step: 0 });
+                }
+                self.push(0, self.level0);
+                self.run.phase = Phase::Descend;
+                Some(Action::Store {
+                    step: 0,
+                    level: self.level0,
+                })
+            }
+            Phase::Descend => {
+                let (a, la) = *self.run.stack.last()?;
+                let b = self.run.next + 1;
+                let slots = self.snaps - (self.run.stack.len() as u64 - 1);
+                let m = a + self.split(b - a, slots, la);
+                if b - m > 1 {
+                    let level = self.level_for(b - m, slots - 1);
+                    self.push(m, level);
+                    self.enqueue(Action::Store { step: m, level }, None);
+                } else {
+                    self.enqueue(Action::Reverse { step: m }, None);
+                    self.run.next = m - 1;
+                    self.run.phase = Phase::Ascend;
+                }
+                Some(Action::Advance { from: a, to: m })
+            }
+            Phase::Ascend => {
+                let Some(&(a, level)) = self.run.stack.last() else {
+                    self.run.phase = Phase::Done;
+                    return None;
+                };
+                if self.run.next == a {
+                    // Last restore of `a`: free right after it, then reverse.
+                    self.run.stack.pop();
+                    self.run.free[level.index()] += 1;
+                    self.enqueue(
+                        Action::Free { step: a, level },
+                        Some(Action::Reverse { step: a }),
+                    );
+                    match a.checked_sub(1) {
+                        Some(k) => self.run.next = k,
+                        None => self.run.phase = Phase::Done,
+                    }
+                } else {
+                    self.run.phase = Phase::Descend;
+                }
+                Some(Action::Restore { step: a, level })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_match_brute_force() {
+        for slots in 1..=8u64 {
+            for len in 2..=200u64 {
+                let f = |m: u64| u128::from(m) + t(m, slots) + t(len - m, slots - 1);
+                let best = (1..len).map(f).min().unwrap();
+                assert_eq!(best, u128::from(optimal_forward(len, slots).unwrap()));
+                let opt: Vec<u64> = (1..len).filter(|&m| f(m) == best).collect();
+                let (lo, hi) = optimal_splits(len, slots);
+                assert_eq!((lo, hi), (opt[0], *opt.last().unwrap()), "len={len} slots={slots}");
+                assert_eq!(opt.len() as u64, hi - lo + 1, "interval");
+            }
+        }
+    }
+
+    #[test]
+    fn huge_steps_do_not_overflow_splits() {
+        let (lo, hi) = optimal_splits(1 << 40, 3);
+        assert!(lo >= 1 && lo <= hi && hi < 1 << 40);
+    }
+}
