@@ -17,6 +17,6 @@ pub mod validate;
 
 pub use action::{Action, Level, ParseActionError};
 pub use error::Error;
+pub use schedule::multistage::Multistage;
 pub use storage::{CheckpointStore, State};
 pub use validate::{Capacity, Machine, Rule, Stats, Violation, validate};
-pub use schedule::multistage::Multistage;

@@ -14,7 +14,10 @@ fn run(n: u64, ram: u64, disk: u64) -> Stats {
 
 /// Disk (writes, reads) of a schedule.
 fn traffic(s: &Stats) -> (u64, u64) {
-    (s.stores[Level::Disk.index()], s.restores[Level::Disk.index()])
+    (
+        s.stores[Level::Disk.index()],
+        s.restores[Level::Disk.index()],
+    )
 }
 
 #[test]
@@ -24,7 +27,11 @@ fn valid_and_optimal_over_grid() {
             for disk in 0..=total {
                 let ram = total - disk;
                 let s = run(n, ram, disk);
-                assert_eq!(s.forward, optimal_forward(n, total).unwrap(), "n={n} R={ram} D={disk}");
+                assert_eq!(
+                    s.forward,
+                    optimal_forward(n, total).unwrap(),
+                    "n={n} R={ram} D={disk}"
+                );
                 assert!(s.peak[0] <= ram && s.peak[1] <= disk);
             }
         }
@@ -33,7 +40,13 @@ fn valid_and_optimal_over_grid() {
 
 #[test]
 fn large_steps() {
-    for (n, ram, disk) in [(1000, 3, 2), (1000, 1, 9), (10_000, 4, 4), (10_000, 10, 2), (10_000, 1, 1)] {
+    for (n, ram, disk) in [
+        (1000, 3, 2),
+        (1000, 1, 9),
+        (10_000, 4, 4),
+        (10_000, 10, 2),
+        (10_000, 1, 1),
+    ] {
         let s = run(n, ram, disk);
         assert_eq!(s.forward, optimal_forward(n, ram + disk).unwrap());
     }
@@ -74,9 +87,18 @@ fn free_right_after_last_restore() {
 
 #[test]
 fn bad_input_is_an_error() {
-    assert!(matches!(Multistage::new(0, 1, 1), Err(revolve::Error::ZeroSteps)));
-    assert!(matches!(Multistage::new(5, 0, 0), Err(revolve::Error::ZeroSnaps)));
-    assert!(matches!(Multistage::new(u64::MAX, 1, 0), Err(revolve::Error::Overflow { .. })));
+    assert!(matches!(
+        Multistage::new(0, 1, 1),
+        Err(revolve::Error::ZeroSteps)
+    ));
+    assert!(matches!(
+        Multistage::new(5, 0, 0),
+        Err(revolve::Error::ZeroSnaps)
+    ));
+    assert!(matches!(
+        Multistage::new(u64::MAX, 1, 0),
+        Err(revolve::Error::Overflow { .. })
+    ));
     assert!(Multistage::new(5, u64::MAX, 1).is_err());
 }
 
@@ -97,7 +119,10 @@ impl Textbook {
         }
         for s in 2..=smax {
             for l in 2..=nmax {
-                t[s][l] = (1..l).map(|m| m as u64 + t[s][m] + t[s - 1][l - m]).min().unwrap();
+                t[s][l] = (1..l)
+                    .map(|m| m as u64 + t[s][m] + t[s - 1][l - m])
+                    .min()
+                    .unwrap();
             }
         }
         Textbook { t }
@@ -236,13 +261,19 @@ fn global_oracle(n: u32, ram: u32, disk: u32) -> (u64, u64, u64) {
 #[test]
 fn structured_oracle_is_the_global_optimum_on_small_cases() {
     let tb = Textbook::new(8, 8);
-    let mut st = Structured { tb: &tb, memo: HashMap::new() };
+    let mut st = Structured {
+        tb: &tb,
+        memo: HashMap::new(),
+    };
     for n in 2..=7u32 {
         for total in 2..=n.min(4) {
             for disk in 1..total {
                 let ram = total - disk;
                 let g = global_oracle(n, ram, disk);
-                assert_eq!(g.0, optimal_forward(u64::from(n), u64::from(total)).unwrap());
+                assert_eq!(
+                    g.0,
+                    optimal_forward(u64::from(n), u64::from(total)).unwrap()
+                );
                 let s = st.top(n as usize, u64::from(ram), u64::from(disk));
                 assert_eq!((g.1, g.2), s, "n={n} R={ram} D={disk}");
             }
@@ -253,7 +284,10 @@ fn structured_oracle_is_the_global_optimum_on_small_cases() {
 #[test]
 fn disk_traffic_against_the_exhaustive_optimum() {
     let tb = Textbook::new(30, 8);
-    let mut st = Structured { tb: &tb, memo: HashMap::new() };
+    let mut st = Structured {
+        tb: &tb,
+        memo: HashMap::new(),
+    };
     let (mut cases, mut worse_writes, mut worse_reads) = (0, Vec::new(), 0);
     let mut worst_read_ratio = 1.0f64;
     for n in 2..=30u64 {
@@ -263,8 +297,14 @@ fn disk_traffic_against_the_exhaustive_optimum() {
                 let (w, r) = traffic(&run(n, ram, disk));
                 let (ow, or) = st.top(n as usize, ram, disk);
                 cases += 1;
-                assert!(w >= ow, "beat the exhaustive optimum? n={n} R={ram} D={disk}");
-                assert!(w <= ow + 1, "n={n} R={ram} D={disk}: writes {w} vs optimum {ow}");
+                assert!(
+                    w >= ow,
+                    "beat the exhaustive optimum? n={n} R={ram} D={disk}"
+                );
+                assert!(
+                    w <= ow + 1,
+                    "n={n} R={ram} D={disk}: writes {w} vs optimum {ow}"
+                );
                 if w > ow {
                     worse_writes.push((n, ram, disk));
                 } else if r > or {

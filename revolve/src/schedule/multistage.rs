@@ -20,23 +20,8 @@
 //!
 //! Memory is `O(R + D)`: the iterator holds the stack of live checkpoints only.
 
-use crate::cost::optimal_forward;
+use crate::cost::{optimal_forward, repetition_number};
 use crate::{Action, Error, Level};
-
-/// "Infinite" cost, far above any `u64` sum and safe to add a few times.
-const INF: u128 = u128::MAX / 8;
-
-/// `T(x, c)` for sub-reversals: `T(1, c) = 1` for any `c` (a single step needs no checkpoint),
-/// `INF` when `x >= 2` and `c = 0`, or when the count does not fit in 64 bits.
-fn t(x: u64, c: u64) -> u128 {
-    if x <= 1 {
-        return u128::from(x);
-    }
-    if c == 0 {
-        return INF;
-    }
-    optimal_forward(x, c).map_or(INF, u128::from)
-}
 
 /// Slots a sub-reversal of `len` steps with `slots` slots (its start's included) holds at its
 /// peak: `min(slots, len - 1)` (an optimal reversal uses every slot it is given, up to `len - 1`).
@@ -47,25 +32,20 @@ pub(crate) fn peak_slots(len: u64, slots: u64) -> u64 {
 /// The interval `[lo, hi]` of optimal first advances `m` of a reversal of `len >= 2` steps with
 /// `slots >= 1` slots: every `m` in it gives `m + T(m, slots) + T(len - m, slots - 1) = T(len,
 /// slots)`. The sum is convex in `m`, so both ends are found by bisection on its slope.
+///
+/// ```
+/// assert_eq!(revolve::schedule::multistage::optimal_splits(10, 4), (1, 5));
+/// ```
 pub fn optimal_splits(len: u64, slots: u64) -> (u64, u64) {
     debug_assert!(len >= 2 && slots >= 1);
     if slots == 1 {
         return (len - 1, len - 1);
     }
-    let left = |m: u64| t(m, slots);
-    let right = |m: u64| t(len - m, slots - 1);
-    // sign of f(m + 1) - f(m), for 1 <= m < len - 1.
-    let slope = |m: u64| -> std::cmp::Ordering {
-        if right(m + 1) >= INF {
-            return std::cmp::Ordering::Less;
-        }
-        if left(m) >= INF {
-            return std::cmp::Ordering::Greater;
-        }
-        let f0 = u128::from(m) + left(m) + right(m);
-        let f1 = u128::from(m + 1) + left(m + 1) + right(m + 1);
-        f1.cmp(&f0)
-    };
+    // f(m) = m + T(m, c) + T(len - m, c - 1) has slope f(m + 1) - f(m) = 1 + r(m + 1, c) -
+    // r(len - m, c - 1) for 1 <= m < len - 1, since T(x + 1, c) - T(x, c) = r(x + 1, c) + 1.
+    let rep = |x: u64, c: u64| repetition_number(x, c).unwrap_or(u64::MAX);
+    let slope =
+        |m: u64| -> std::cmp::Ordering { (1 + rep(m + 1, slots)).cmp(&rep(len - m, slots - 1)) };
     // First m in [1, len - 1] where pred holds (pred(len - 1) is taken as true).
     let first = |pred: &dyn Fn(u64) -> bool| -> u64 {
         let (mut a, mut b) = (1u64, len - 1);
@@ -325,6 +305,21 @@ impl Iterator for Multistage {
 mod tests {
     use super::*;
 
+    /// "Infinite" cost, far above any `u64` sum and safe to add a few times.
+    const INF: u128 = u128::MAX / 8;
+
+    /// `T(x, c)` for sub-reversals: `T(1, c) = 1` for any `c` (a single step needs no checkpoint),
+    /// `INF` when `x >= 2` and `c = 0`, or when the count does not fit in 64 bits.
+    fn t(x: u64, c: u64) -> u128 {
+        if x <= 1 {
+            return u128::from(x);
+        }
+        if c == 0 {
+            return INF;
+        }
+        optimal_forward(x, c).map_or(INF, u128::from)
+    }
+
     #[test]
     fn splits_match_brute_force() {
         for slots in 1..=8u64 {
@@ -334,7 +329,11 @@ mod tests {
                 assert_eq!(best, u128::from(optimal_forward(len, slots).unwrap()));
                 let opt: Vec<u64> = (1..len).filter(|&m| f(m) == best).collect();
                 let (lo, hi) = optimal_splits(len, slots);
-                assert_eq!((lo, hi), (opt[0], *opt.last().unwrap()), "len={len} slots={slots}");
+                assert_eq!(
+                    (lo, hi),
+                    (opt[0], *opt.last().unwrap()),
+                    "len={len} slots={slots}"
+                );
                 assert_eq!(opt.len() as u64, hi - lo + 1, "interval");
             }
         }
