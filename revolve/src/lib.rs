@@ -10,6 +10,7 @@ pub mod action;
 pub mod cost;
 pub mod error;
 pub mod planner;
+pub mod pricing;
 pub mod revolver;
 pub mod schedule;
 pub mod storage;
@@ -17,6 +18,7 @@ pub mod validate;
 
 pub use action::{Action, Level, ParseActionError};
 pub use error::Error;
+pub use schedule::cost_aware::CostAware;
 pub use schedule::multistage::Multistage;
 pub use storage::{CheckpointStore, State};
 pub use validate::{Capacity, Machine, Rule, Stats, Violation, validate};
