@@ -10,8 +10,12 @@
 //! `Right(1, r, d) = ub`,
 //! `Right(k, r, d) = min(write(ram) + Opt(k, r - 1, d, ram), write(disk) + Opt(k, r, d - 1, disk))`,
 //!
+//! where after each restore of a start that is not its last, the start may move to the other level
+//! (`restore K L; free K L; store K L'`, paying the write) when that lowers the rest's cost;
 //! so every budget holds by construction (a level with no free slot is never chosen; the
 //! validator checks it in the tests). With `uf = ub = 1` and free checkpoints it gives `T(n, R + D)`.
+//! On every case with `n <= 7`, `R + D <= 4` and five cost sets it equals the least makespan
+//! over all valid action sequences found by exhaustive search (tests/cost_aware_schedule.rs).
 //!
 //! Limits: the dynamic programme takes `O(n^2 (R' + 1)(D' + 1))` time and `O(n (R' + 1)(D' + 1))`
 //! memory (`R' = min(R, n - 1)`, likewise `D'`), so [`CostAware::new`] refuses (with
@@ -63,6 +67,11 @@ struct Tables {
     opt: Vec<f64>,
     /// The optimal first advance `m` (0 for `l = 1`).
     arg: Vec<u32>,
+    /// `Left(l, r, d, L)`: `Opt` after a restore of the start, which may first move the start
+    /// to the other level (`restore K L; free K L; store K L'`) when that is cheaper.
+    left: Vec<f64>,
+    /// Whether `Left` moves the start.
+    moved: Vec<bool>,
     /// `Right(k, r, d)` at `ridx(r, d, k)`.
     right: Vec<f64>,
     /// Level of the checkpoint starting the right part (for `k >= 2`).
@@ -86,6 +95,8 @@ impl Tables {
             dc,
             opt: vec![f64::INFINITY; 2 * combos * (n + 1)],
             arg: vec![0; 2 * combos * (n + 1)],
+            left: vec![f64::INFINITY; 2 * combos * (n + 1)],
+            moved: vec![false; 2 * combos * (n + 1)],
             right: vec![f64::INFINITY; combos * (n + 1)],
             right_level: vec![Level::Ram; combos * (n + 1)],
         };
@@ -100,10 +111,11 @@ impl Tables {
                         } else {
                             let base = t.idx(level, r, d, 0);
                             let rbase = t.ridx(r, d, 0);
-                            let opt = &t.opt[base..base + l];
+                            let opt = &t.left[base..base + l];
                             let right = &t.right[rbase..rbase + l];
                             let mut best = (f64::INFINITY, 0usize);
                             for m in 1..l {
+                                // Restore the start (read), maybe move it, reverse m steps.
                                 let v = m as f64 * uf + right[l - m] + read + opt[m];
                                 if v < best.0 {
                                     best = (v, m);
@@ -114,6 +126,29 @@ impl Tables {
                         let i = t.idx(level, r, d, l);
                         t.opt[i] = best;
                         t.arg[i] = arg as u32;
+                    }
+                }
+            }
+            for level in Level::ALL {
+                for r in 0..=rc {
+                    for d in 0..=dc {
+                        let i = t.idx(level, r, d, l);
+                        let stay = t.opt[i];
+                        // The other level's free counts once the start moves there.
+                        let other = match level {
+                            Level::Ram if d >= 1 && r < rc => Some((Level::Disk, r + 1, d - 1)),
+                            Level::Disk if r >= 1 && d < dc => Some((Level::Ram, r - 1, d + 1)),
+                            _ => None,
+                        };
+                        let mut best = (stay, false);
+                        if let Some((to, r2, d2)) = other {
+                            let v = c.write(to) + t.opt[t.idx(to, r2, d2, l)];
+                            if l > 1 && v < stay {
+                                best = (v, true);
+                            }
+                        }
+                        t.left[i] = best.0;
+                        t.moved[i] = best.1;
                     }
                 }
             }
@@ -332,6 +367,21 @@ impl Iterator for CostAware {
                         None => self.run.phase = Phase::Done,
                     }
                 } else {
+                    let [r, d] = self.run.free;
+                    let t = &self.tables;
+                    if t.moved[t.idx(level, r, d, (self.run.next + 1 - a) as usize)] {
+                        let to = match level {
+                            Level::Ram => Level::Disk,
+                            Level::Disk => Level::Ram,
+                        };
+                        self.run.stack.pop();
+                        self.run.free[level.index()] += 1;
+                        self.push(a, to);
+                        self.run.queue = [
+                            Some(Action::Free { step: a, level }),
+                            Some(Action::Store { step: a, level: to }),
+                        ];
+                    }
                     self.run.phase = Phase::Descend;
                 }
                 Some(Action::Restore { step: a, level })
