@@ -114,8 +114,8 @@ impl Textbook {
         for row in t.iter_mut() {
             row[1] = 1;
         }
-        for l in 2..=nmax {
-            t[1][l] = (l * (l + 1) / 2) as u64;
+        for (l, v) in t[1].iter_mut().enumerate().skip(2) {
+            *v = (l * (l + 1) / 2) as u64;
         }
         for s in 2..=smax {
             for l in 2..=nmax {
