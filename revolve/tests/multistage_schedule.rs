@@ -365,3 +365,94 @@ fn disk_traffic_against_the_exhaustive_optimum() {
     // D = 1 with any R: writes are always optimal.
     assert!(worse_writes.iter().all(|&(_, _, d)| d > 1));
 }
+
+fn run_exact(n: u64, ram: u64, disk: u64) -> Stats {
+    let plan = Multistage::exact(n, ram, disk).unwrap();
+    validate(n, Capacity { ram, disk }, plan)
+        .unwrap_or_else(|v| panic!("exact n={n} R={ram} D={disk}: {v}"))
+}
+
+#[test]
+fn exact_is_valid_and_optimal_over_grid() {
+    for n in 1..=64u64 {
+        for total in 1..=n.min(8) {
+            for disk in 0..=total {
+                let ram = total - disk;
+                let s = run_exact(n, ram, disk);
+                assert_eq!(
+                    s.forward,
+                    optimal_forward(n, total).unwrap(),
+                    "n={n} R={ram} D={disk}"
+                );
+                // Never more disk traffic than the rule-based schedule.
+                assert!(
+                    traffic(&s) <= traffic(&run(n, ram, disk)),
+                    "n={n} R={ram} D={disk}"
+                );
+            }
+        }
+    }
+    for (n, ram, disk) in [(1000, 2, 3), (3000, 1, 4)] {
+        let s = run_exact(n, ram, disk);
+        assert_eq!(s.forward, optimal_forward(n, ram + disk).unwrap());
+    }
+}
+
+#[test]
+fn exact_matches_the_oracles() {
+    let tb = Textbook::new(30, 8);
+    let mut st = Structured {
+        tb: &tb,
+        memo: HashMap::new(),
+    };
+    let mut below = 0;
+    for n in 2..=30u64 {
+        for total in 2..=n.min(7) {
+            for disk in 1..total {
+                let ram = total - disk;
+                let ours = traffic(&run_exact(n, ram, disk));
+                let (ow, or) = st.top(n as usize, ram, disk);
+                // Moves between levels may only lower the reads of the store-once optimum.
+                assert_eq!(ours.0, ow, "n={n} R={ram} D={disk}");
+                assert!(ours.1 <= or, "n={n} R={ram} D={disk}");
+                below += usize::from(ours.1 < or);
+            }
+        }
+    }
+    assert!(below > 0);
+    for n in 2..=7u32 {
+        for total in 2..=n.min(4) {
+            for disk in 1..total {
+                let ram = total - disk;
+                let gm = global_oracle(n, ram, disk, true);
+                let ours = traffic(&run_exact(u64::from(n), u64::from(ram), u64::from(disk)));
+                assert_eq!((gm.1, gm.2), ours, "n={n} R={ram} D={disk}");
+            }
+        }
+    }
+    // The reference examples.
+    let s = run_exact(10, 2, 1);
+    assert_eq!((s.forward, s.stores[1]), (25, 1));
+    let s = run_exact(10, 1, 3);
+    assert_eq!((s.forward, s.stores[1]), (24, 3));
+}
+
+#[test]
+fn exact_limits() {
+    assert!(matches!(
+        Multistage::exact(10_001, 2, 2),
+        Err(revolve::Error::TooLarge { .. })
+    ));
+    assert!(matches!(
+        Multistage::exact(10_000, 40, 40),
+        Err(revolve::Error::TooLarge { .. })
+    ));
+    assert!(matches!(
+        Multistage::exact(0, 2, 2),
+        Err(revolve::Error::ZeroSteps)
+    ));
+    assert!(matches!(
+        Multistage::exact(3, 0, 0),
+        Err(revolve::Error::ZeroSnaps)
+    ));
+}

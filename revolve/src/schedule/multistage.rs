@@ -27,6 +27,7 @@
 
 use crate::cost::{optimal_forward, repetition_number};
 use crate::{Action, Error, Level};
+use std::sync::Arc;
 
 /// Slots a sub-reversal of `len` steps with `slots` slots (its start's included) holds at its
 /// peak: `min(slots, len - 1)` (an optimal reversal uses every slot it is given, up to `len - 1`).
@@ -86,6 +87,8 @@ pub struct Multistage {
     /// Slots in use: `min(R + D, n - 1)` (more never help).
     snaps: u64,
     level0: Level,
+    /// Tables of [`Multistage::exact`]; `None` for the rule-based schedule.
+    exact: Option<Arc<Exact>>,
     run: Run,
 }
 
@@ -115,17 +118,7 @@ impl Multistage {
     /// Errors: [`Error::ZeroSteps`], [`Error::ZeroSnaps`] when `ram + disk == 0`,
     /// [`Error::Overflow`] when `T(n, R + D)` does not fit in 64 bits.
     pub fn new(steps: u64, ram: u64, disk: u64) -> Result<Multistage, Error> {
-        if steps == 0 {
-            return Err(Error::ZeroSteps);
-        }
-        let total = ram.checked_add(disk).ok_or(Error::Overflow {
-            what: "ram + disk slots",
-        })?;
-        if total == 0 {
-            return Err(Error::ZeroSnaps);
-        }
-        let snaps = total.min(steps - 1).max(1);
-        optimal_forward(steps, snaps)?;
+        let snaps = Multistage::new_unchecked_counts(steps, ram, disk)?.snaps;
         let mut best: Option<(Multistage, (u64, u64))> = None;
         for level0 in Level::ALL {
             let cap = [ram, disk][level0.index()];
@@ -160,6 +153,7 @@ impl Multistage {
             disk,
             snaps,
             level0,
+            exact: None,
             run: Run {
                 phase: Phase::Start,
                 stack: Vec::with_capacity(snaps as usize),
@@ -168,6 +162,83 @@ impl Multistage {
                 queue: [None, None],
             },
         }
+    }
+
+    /// The schedule with the fewest disk writes, then the fewest disk reads, among all
+    /// binomial reversals with `T(n, R + D)` forward steps, with each checkpoint's level chosen
+    /// when stored and a restored checkpoint allowed to move to the other level (exhaustive
+    /// dynamic programme; on every case with `n <= 7`, `R + D <= 4` it equals the optimum over
+    /// all valid action sequences).
+    ///
+    /// It takes `O(n w (R' + 1)(D' + 1))` time, `w` the width of the optimal split intervals, and
+    /// 17 bytes per entry of `2 (n + 1)(R' + 1)(D' + 1)` (`R' + D' = min(R + D, n - 1)`, RAM
+    /// kept first): [`Error::TooLarge`] beyond [`EXACT_MAX_STEPS`] steps or
+    /// [`EXACT_MAX_ENTRIES`] entries. The iterator then reads the tables.
+    ///
+    /// ```
+    /// use revolve::{validate, Capacity, Multistage};
+    /// let s = validate(100, Capacity { ram: 1, disk: 4 }, Multistage::exact(100, 1, 4).unwrap()).unwrap();
+    /// assert_eq!((s.forward, s.stores[1], s.restores[1]), (416, 20, 43));
+    /// ```
+    pub fn exact(steps: u64, ram: u64, disk: u64) -> Result<Multistage, Error> {
+        // Input checks as in `new`.
+        let probe = Multistage::new_unchecked_counts(steps, ram, disk)?;
+        let snaps = probe.snaps;
+        if steps > EXACT_MAX_STEPS {
+            return Err(Error::TooLarge {
+                what: "exact multistage steps",
+                found: steps,
+                limit: EXACT_MAX_STEPS,
+            });
+        }
+        let rc = ram.min(snaps);
+        let dc = (snaps - rc).min(disk);
+        let entries = 2 * (steps + 1) * (rc + 1) * (dc + 1);
+        if entries > EXACT_MAX_ENTRIES {
+            return Err(Error::TooLarge {
+                what: "exact multistage table entries",
+                found: entries,
+                limit: EXACT_MAX_ENTRIES,
+            });
+        }
+        let mut plan = Multistage::with_level0(steps, ram, disk, snaps, Level::Ram);
+        plan.run.free = [rc, dc];
+        if steps == 1 {
+            return Ok(plan);
+        }
+        let t = Exact::build(steps as usize, rc as usize, dc as usize);
+        let mut best = ((u32::MAX, u32::MAX), Level::Ram);
+        for level in Level::ALL {
+            let (r, d) = match level {
+                Level::Ram if rc > 0 => (rc - 1, dc),
+                Level::Disk if dc > 0 => (rc, dc - 1),
+                _ => continue,
+            };
+            let (w, rd) = t.cost[t.idx(level, r as usize, d as usize, steps as usize)];
+            let v = (w + u32::from(level == Level::Disk), rd);
+            if v < best.0 {
+                best = (v, level);
+            }
+        }
+        plan.level0 = best.1;
+        plan.exact = Some(Arc::new(t));
+        Ok(plan)
+    }
+
+    /// The input checks of [`Multistage::new`] and the plan with step 0 in RAM.
+    fn new_unchecked_counts(steps: u64, ram: u64, disk: u64) -> Result<Multistage, Error> {
+        if steps == 0 {
+            return Err(Error::ZeroSteps);
+        }
+        let total = ram.checked_add(disk).ok_or(Error::Overflow {
+            what: "ram + disk slots",
+        })?;
+        if total == 0 {
+            return Err(Error::ZeroSnaps);
+        }
+        let snaps = total.min(steps - 1).max(1);
+        optimal_forward(steps, snaps)?;
+        Ok(Multistage::with_level0(steps, ram, disk, snaps, Level::Ram))
     }
 
     /// Steps reversed.
@@ -268,9 +339,16 @@ impl Iterator for Multistage {
                 let (a, la) = *self.run.stack.last()?;
                 let b = self.run.next + 1;
                 let slots = self.snaps - (self.run.stack.len() as u64 - 1);
-                let m = a + self.split(b - a, slots, la);
+                let (m, table_level) = match &self.exact {
+                    Some(t) => {
+                        let [r, d] = self.run.free.map(|x| x as usize);
+                        let i = t.idx(la, r, d, (b - a) as usize);
+                        (a + u64::from(t.arg[i]), Some(t.right[i]))
+                    }
+                    None => (a + self.split(b - a, slots, la), None),
+                };
                 if b - m > 1 {
-                    let level = self.level_for(b - m, slots - 1);
+                    let level = table_level.unwrap_or_else(|| self.level_for(b - m, slots - 1));
                     self.push(m, level);
                     self.enqueue(Action::Store { step: m, level }, None);
                 } else {
@@ -300,19 +378,24 @@ impl Iterator for Multistage {
                 } else {
                     let len = self.run.next + 1 - a;
                     let slots = self.snaps - (self.run.stack.len() as u64 - 1);
-                    let ram = self.run.free[Level::Ram.index()];
-                    if level == Level::Disk && ram >= peak_slots(len, slots) {
+                    let [r, d] = self.run.free;
+                    let to = match &self.exact {
+                        Some(t) => t.moved[t.idx(level, r as usize, d as usize, len as usize)],
                         // The rest under `a` fits in RAM with `a` moved there: later restores
                         // of `a` read RAM, and no disk write is added.
+                        None => level == Level::Disk && r >= peak_slots(len, slots),
+                    }
+                    .then_some(match level {
+                        Level::Ram => Level::Disk,
+                        Level::Disk => Level::Ram,
+                    });
+                    if let Some(to) = to {
                         self.run.stack.pop();
-                        self.run.free[Level::Disk.index()] += 1;
-                        self.push(a, Level::Ram);
+                        self.run.free[level.index()] += 1;
+                        self.push(a, to);
                         self.enqueue(
                             Action::Free { step: a, level },
-                            Some(Action::Store {
-                                step: a,
-                                level: Level::Ram,
-                            }),
+                            Some(Action::Store { step: a, level: to }),
                         );
                     }
                     self.run.phase = Phase::Descend;
@@ -320,6 +403,121 @@ impl Iterator for Multistage {
                 Some(Action::Restore { step: a, level })
             }
         }
+    }
+}
+
+/// Most steps [`Multistage::exact`] plans for.
+pub const EXACT_MAX_STEPS: u64 = 10_000;
+/// Most table entries of [`Multistage::exact`] (17 bytes each).
+pub const EXACT_MAX_ENTRIES: u64 = 1 << 22;
+
+/// Lexicographic (disk writes, disk reads) optimum of every sub-reversal: `idx(L, r, d, l)` for
+/// a start at level `L`, `r` RAM and `d` disk slots free, `l` steps.
+#[derive(Debug)]
+struct Exact {
+    n: usize,
+    rc: usize,
+    dc: usize,
+    cost: Vec<(u32, u32)>,
+    /// First advance.
+    arg: Vec<u32>,
+    /// Level of the checkpoint stored at the end of the first advance.
+    right: Vec<Level>,
+    /// Cost after a (non-final) restore of the start, which may move it to the other level.
+    left: Vec<(u32, u32)>,
+    /// Whether that restore moves the start.
+    moved: Vec<bool>,
+}
+
+fn add(a: (u32, u32), b: (u32, u32)) -> (u32, u32) {
+    (a.0.saturating_add(b.0), a.1.saturating_add(b.1))
+}
+
+impl Exact {
+    fn idx(&self, level: Level, r: usize, d: usize, l: usize) -> usize {
+        ((level.index() * (self.rc + 1) + r) * (self.dc + 1) + d) * (self.n + 1) + l
+    }
+
+    fn build(n: usize, rc: usize, dc: usize) -> Exact {
+        let len = 2 * (rc + 1) * (dc + 1) * (n + 1);
+        let none = (u32::MAX, u32::MAX);
+        let mut t = Exact {
+            n,
+            rc,
+            dc,
+            cost: vec![none; len],
+            arg: vec![0; len],
+            right: vec![Level::Ram; len],
+            left: vec![none; len],
+            moved: vec![false; len],
+        };
+        let mut splits = vec![(0u64, 0u64); rc + dc + 2];
+        for l in 1..=n {
+            if l >= 2 {
+                for (c, iv) in splits.iter_mut().enumerate().skip(1) {
+                    *iv = optimal_splits(l as u64, c as u64);
+                }
+            }
+            for level in Level::ALL {
+                let read = (0, u32::from(level == Level::Disk));
+                for r in 0..=rc {
+                    for d in 0..=dc {
+                        let mut best = ((0, 0), 0u32, Level::Ram);
+                        if l >= 2 {
+                            best.0 = none;
+                            let (lo, hi) = splits[r + d + 1];
+                            for m in lo as usize..=hi as usize {
+                                let left = add(t.left[t.idx(level, r, d, m)], read);
+                                let mut opts = [(none, Level::Ram), (none, Level::Disk)];
+                                if l - m == 1 {
+                                    opts[0].0 = (0, 0);
+                                } else {
+                                    if r >= 1 {
+                                        opts[0].0 = t.cost[t.idx(Level::Ram, r - 1, d, l - m)];
+                                    }
+                                    if d >= 1 {
+                                        let c = t.cost[t.idx(Level::Disk, r, d - 1, l - m)];
+                                        opts[1].0 = add(c, (1, 0));
+                                    }
+                                }
+                                for (c, lv) in opts {
+                                    let v = add(c, left);
+                                    if v < best.0 {
+                                        best = (v, m as u32, lv);
+                                    }
+                                }
+                            }
+                        }
+                        let i = t.idx(level, r, d, l);
+                        t.cost[i] = best.0;
+                        t.arg[i] = best.1;
+                        t.right[i] = best.2;
+                    }
+                }
+            }
+            for level in Level::ALL {
+                for r in 0..=rc {
+                    for d in 0..=dc {
+                        let i = t.idx(level, r, d, l);
+                        let mut best = (t.cost[i], false);
+                        let other = match level {
+                            Level::Disk if r >= 1 && d < dc => Some((Level::Ram, r - 1, d + 1, 0)),
+                            Level::Ram if d >= 1 && r < rc => Some((Level::Disk, r + 1, d - 1, 1)),
+                            _ => None,
+                        };
+                        if let (true, Some((to, r2, d2, w))) = (l >= 2, other) {
+                            let v = add(t.cost[t.idx(to, r2, d2, l)], (w, 0));
+                            if v < best.0 {
+                                best = (v, true);
+                            }
+                        }
+                        t.left[i] = best.0;
+                        t.moved[i] = best.1;
+                    }
+                }
+            }
+        }
+        t
     }
 }
 
