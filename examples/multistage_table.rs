@@ -2,7 +2,9 @@
 //!
 //! `cargo run --release --example multistage_table`
 //!
-//! 1. Multistage: total forward steps against `T(n, R + D)`, disk writes and reads, RAM traffic.
+//! 1. Multistage: total forward steps against `T(n, R + D)`, disk writes and reads, RAM traffic,
+//!    for the lazy rule-based schedule (`Multistage::new`) and the exact one (`Multistage::exact`,
+//!    n <= 10^4), with their speed (actions per second, validation included).
 //! 2. Cost-aware: modelled makespan (uf, ub, wd, rd) against the RAM-only binomial schedule
 //!    (`Multistage` with no disk) and against store-all (one RAM slot per step, no budget).
 
@@ -37,10 +39,26 @@ fn store_all(n: u64) -> Vec<Action> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    println!("# multistage: forward vs T(n, R+D), disk and RAM traffic");
     println!(
-        "{:>7} {:>3} {:>3} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>10}",
-        "n", "R", "D", "forward", "T(n,R+D)", "disk_w", "disk_r", "ram_w", "ram_r", "Mact/s"
+        "# multistage: forward vs T(n, R+D); disk/RAM writes and reads of new (rules) and exact"
+    );
+    println!(
+        "{:>7} {:>3} {:>3} {:>9} {:>9} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>9} {:>9}",
+        "n",
+        "R",
+        "D",
+        "forward",
+        "T(n,R+D)",
+        "disk_w",
+        "disk_r",
+        "ram_w",
+        "ram_r",
+        "ex_dw",
+        "ex_dr",
+        "ex_rw",
+        "ex_rr",
+        "new_Ma/s",
+        "exact_s"
     );
     for (n, r, d) in [
         (10, 2, 1),
@@ -53,22 +71,41 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         (10_000, 8, 2),
         (100_000, 10, 4),
     ] {
+        let cap = Capacity { ram: r, disk: d };
         let t0 = Instant::now();
-        let plan = Multistage::new(n, r, d)?;
-        let s = validate(n, Capacity { ram: r, disk: d }, plan)?;
+        let s = validate(n, cap, Multistage::new(n, r, d)?)?;
         let rate = s.actions as f64 / t0.elapsed().as_secs_f64() / 1e6;
+        let t1 = Instant::now();
+        let exact = match Multistage::exact(n, r, d) {
+            Ok(plan) => Some(validate(n, cap, plan)?),
+            Err(_) => None,
+        };
+        let exact_s = t1.elapsed().as_secs_f64();
+        let t = optimal_forward(n, r + d)?;
+        assert_eq!(s.forward, t);
+        let ex = |f: fn(&revolve::Stats) -> u64| {
+            exact.as_ref().map_or("-".to_string(), |e| f(e).to_string())
+        };
+        if let Some(e) = &exact {
+            assert_eq!(e.forward, t);
+        }
         println!(
-            "{:>7} {:>3} {:>3} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>10.1}",
+            "{:>7} {:>3} {:>3} {:>9} {:>9} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>9.1} {:>9.3}",
             n,
             r,
             d,
             s.forward,
-            optimal_forward(n, r + d)?,
+            t,
             s.stores[1],
             s.restores[1],
             s.stores[0],
             s.restores[0],
-            rate
+            ex(|e| e.stores[1]),
+            ex(|e| e.restores[1]),
+            ex(|e| e.stores[0]),
+            ex(|e| e.restores[0]),
+            rate,
+            exact_s
         );
     }
 

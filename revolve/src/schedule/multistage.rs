@@ -23,7 +23,11 @@
 //! that optimum in 43 more cases, by at most 50 %. Against the optimum over every valid action
 //! sequence (moves included) for `n <= 7`, `R + D <= 4`: writes always minimal, reads in 25 of 28.
 //!
-//! Memory is `O(R + D)`: the iterator holds the stack of live checkpoints only.
+//! Memory of [`Multistage::new`] is `O(R + D)`: the iterator holds the stack of live checkpoints
+//! only. [`Multistage::exact`] instead solves the level/split choice exactly by a dynamic
+//! programme (fewest disk writes, then fewest disk reads, moves between levels allowed; up to
+//! [`EXACT_MAX_STEPS`] steps) and [`Multistage::best`] takes `exact` where its limits allow and
+//! `new` beyond.
 
 use crate::cost::{optimal_forward, repetition_number};
 use crate::{Action, Error, Level};
@@ -173,7 +177,8 @@ impl Multistage {
     /// It takes `O(n w (R' + 1)(D' + 1))` time, `w` the width of the optimal split intervals, and
     /// 17 bytes per entry of `2 (n + 1)(R' + 1)(D' + 1)` (`R' + D' = min(R + D, n - 1)`, RAM
     /// kept first): [`Error::TooLarge`] beyond [`EXACT_MAX_STEPS`] steps or
-    /// [`EXACT_MAX_ENTRIES`] entries. The iterator then reads the tables.
+    /// [`EXACT_MAX_ENTRIES`] entries (about 3 s for `n = 10^4`, `R = D = 5` in a release build).
+    /// The iterator then reads the tables.
     ///
     /// ```
     /// use revolve::{validate, Capacity, Multistage};
@@ -203,9 +208,6 @@ impl Multistage {
         }
         let mut plan = Multistage::with_level0(steps, ram, disk, snaps, Level::Ram);
         plan.run.free = [rc, dc];
-        if steps == 1 {
-            return Ok(plan);
-        }
         let t = Exact::build(steps as usize, rc as usize, dc as usize);
         let mut best = ((u32::MAX, u32::MAX), Level::Ram);
         for level in Level::ALL {
@@ -223,6 +225,25 @@ impl Multistage {
         plan.level0 = best.1;
         plan.exact = Some(Arc::new(t));
         Ok(plan)
+    }
+
+    /// [`Multistage::exact`] within its limits, else [`Multistage::new`].
+    ///
+    /// ```
+    /// let p = revolve::Multistage::best(20_000, 2, 2).unwrap(); // beyond exact's limit
+    /// assert!(!p.is_exact());
+    /// assert!(revolve::Multistage::best(2_000, 2, 2).unwrap().is_exact());
+    /// ```
+    pub fn best(steps: u64, ram: u64, disk: u64) -> Result<Multistage, Error> {
+        match Multistage::exact(steps, ram, disk) {
+            Err(Error::TooLarge { .. }) => Multistage::new(steps, ram, disk),
+            other => other,
+        }
+    }
+
+    /// Whether the schedule comes from [`Multistage::exact`]'s tables.
+    pub fn is_exact(&self) -> bool {
+        self.exact.is_some()
     }
 
     /// The input checks of [`Multistage::new`] and the plan with step 0 in RAM.
