@@ -114,11 +114,16 @@ impl Tables {
                             let opt = &t.left[base..base + l];
                             let right = &t.right[rbase..rbase + l];
                             let mut best = (f64::INFINITY, 0usize);
-                            for m in 1..l {
-                                // Restore the start (read), maybe move it, reverse m steps.
-                                let v = m as f64 * uf + right[l - m] + read + opt[m];
+                            let mut advance = 0.0;
+                            // m = 1, 2, ...: advance m, right part l - m, restore the start
+                            // (read, maybe move it), left part m.
+                            for (k, (left, right)) in
+                                opt[1..].iter().zip(right[1..].iter().rev()).enumerate()
+                            {
+                                advance += uf;
+                                let v = advance + right + read + left;
                                 if v < best.0 {
-                                    best = (v, m);
+                                    best = (v, k + 1);
                                 }
                             }
                             best
