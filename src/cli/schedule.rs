@@ -8,7 +8,5 @@ pub struct Args {}
 
 /// Run `retrace schedule`.
 pub fn run(_args: Args) -> CliResult {
-    Err(CliError::Failed(
-        "`retrace schedule` is not built yet".into(),
-    ))
+    Err(CliError::Failed("`retrace schedule` is not built yet".into()))
 }
