@@ -272,3 +272,30 @@ fn optimal_against_brute_force() {
     .unwrap();
     assert_eq!(s.forward, 1);
 }
+
+#[test]
+fn free_right_after_last_restore() {
+    let mut moves = 0;
+    for c in cost_sets() {
+        for (n, ram, disk) in [(60, 2, 3), (9, 1, 1), (200, 3, 2), (100, 1, 4)] {
+            let plan: Vec<Action> = CostAware::new(n, ram, disk, c).unwrap().collect();
+            for (i, a) in plan.iter().enumerate() {
+                if let Action::Free { step, level } = *a {
+                    assert_eq!(plan[i - 1], Action::Restore { step, level }, "at {i}");
+                    let later = plan[i + 1..].iter().any(|b| {
+                        matches!(b, Action::Restore { step: k, level: l } if *k == step && *l == level)
+                    });
+                    assert!(!later);
+                    if let Some(Action::Store { step: k, level: to }) = plan.get(i + 1) {
+                        if *k == step {
+                            assert_ne!(*to, level);
+                            moves += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    eprintln!("{moves} checkpoint moves between levels");
+    assert!(moves > 0);
+}
