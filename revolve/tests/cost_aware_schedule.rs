@@ -286,11 +286,11 @@ fn free_right_after_last_restore() {
                         matches!(b, Action::Restore { step: k, level: l } if *k == step && *l == level)
                     });
                     assert!(!later);
-                    if let Some(Action::Store { step: k, level: to }) = plan.get(i + 1) {
-                        if *k == step {
-                            assert_ne!(*to, level);
-                            moves += 1;
-                        }
+                    if let Some(&Action::Store { step: k, level: to }) = plan.get(i + 1)
+                        && k == step
+                    {
+                        assert_ne!(to, level);
+                        moves += 1;
                     }
                 }
             }
