@@ -9,8 +9,10 @@
 //! - a new checkpoint goes to RAM when the whole sub-reversal it starts fits in the free RAM
 //!   slots, else to disk (when a disk slot is free);
 //! - the split point is the one whose left part fits in the free RAM (`m = free RAM + 2`, clamped
-//!   to the optimal interval); below a disk checkpoint the smallest optimal split is taken when
-//!   the right part fits in RAM, which saves reads of the disk checkpoint;
+//!   to the optimal interval) when that left part does fit; otherwise the split with the fewest
+//!   stores overall ([`min_store_split`]), since those stores are disk writes; below a disk
+//!   checkpoint the smallest optimal split is taken when the right part fits in RAM, which saves
+//!   reads of the disk checkpoint;
 //! - when a disk checkpoint is restored (not for the last time) and the rest of its
 //!   sub-reversal fits in the free RAM with it, it moves to RAM (`restore K disk; free K disk;
 //!   store K ram`): later restores read RAM and no disk write is added;
@@ -19,8 +21,8 @@
 //!
 //! Measured against an exhaustive optimum over all binomial schedules and store-time level
 //! choices (tests/multistage_schedule.rs, `n <= 30`, `R + D <= 7`, 539 cases): disk writes are
-//! minimal in all but 6 cases (one write more, all `R = 1, D = 3, n >= 25`); reads are above
-//! that optimum in 43 more cases, by at most 50 %. Against the optimum over every valid action
+//! minimal in all but 2 cases (one write more, `R = 1, D = 3, n = 29, 30`); reads are above
+//! that optimum in 76 more cases, by at most 50 %. Against the optimum over every valid action
 //! sequence (moves included) for `n <= 7`, `R + D <= 4`: writes always minimal, reads in 25 of 28.
 //!
 //! Memory of [`Multistage::new`] is `O(R + D)`: the iterator holds the stack of live checkpoints
@@ -29,7 +31,7 @@
 //! [`EXACT_MAX_STEPS`] steps) and [`Multistage::best`] takes `exact` where its limits allow and
 //! `new` beyond.
 
-use crate::cost::{optimal_forward, repetition_number};
+use crate::cost::{beta, optimal_forward, repetition_number};
 use crate::{Action, Error, Level};
 use std::sync::Arc;
 
@@ -72,6 +74,23 @@ pub fn optimal_splits(len: u64, slots: u64) -> (u64, u64) {
     let lo = first(&|m| slope(m) != std::cmp::Ordering::Less);
     let hi = first(&|m| slope(m) == std::cmp::Ordering::Greater);
     (lo, hi)
+}
+
+/// The optimal split with the fewest stores in the whole reversal of `len >= 2` steps with
+/// `slots` slots: `clamp(beta(s, r - 1) - beta(s - 2, r - 1), lo, hi)` with `r = r(len, s)` and
+/// `[lo, hi]` the optimal interval (found by search and checked against an exhaustive minimum of
+/// stores for all `s <= 9`, `len <= 400` in the unit tests).
+pub fn min_store_split(len: u64, slots: u64, lo: u64, hi: u64) -> u64 {
+    if slots < 2 {
+        return hi;
+    }
+    let Ok(r) = repetition_number(len, slots) else {
+        return hi;
+    };
+    // beta(s, r - 1) < len, so both fit.
+    let a = beta(slots, r - 1).unwrap_or(u64::MAX);
+    let b = beta(slots - 2, r - 1).unwrap_or(0);
+    a.saturating_sub(b).clamp(lo, hi)
 }
 
 /// Multistage schedule over `R` RAM and `D` disk slots; an `Iterator<Item = Action>`.
@@ -301,7 +320,11 @@ impl Multistage {
         if la == Level::Disk && fits_ram(lo) {
             return lo;
         }
-        r.saturating_add(2).clamp(lo, hi)
+        let left_fits = r.saturating_add(2).clamp(lo, hi);
+        if peak_slots(left_fits, slots) <= r.saturating_add(1) {
+            return left_fits;
+        }
+        min_store_split(len, slots, lo, hi)
     }
 
     /// Level of a new checkpoint starting a sub-reversal of `len` steps with `slots` slots.
@@ -576,6 +599,51 @@ mod tests {
                     "len={len} slots={slots}"
                 );
                 assert_eq!(opt.len() as u64, hi - lo + 1, "interval");
+            }
+        }
+    }
+
+    /// Fewest stores of an optimal reversal, exhaustively over the optimal splits.
+    fn min_stores(
+        len: u64,
+        slots: u64,
+        memo: &mut std::collections::HashMap<(u64, u64), u64>,
+    ) -> u64 {
+        if len == 1 {
+            return 0;
+        }
+        if let Some(&v) = memo.get(&(len, slots)) {
+            return v;
+        }
+        let (lo, hi) = optimal_splits(len, slots);
+        let v = (lo..=hi)
+            .map(|m| {
+                u64::from(len - m >= 2)
+                    + min_stores(len - m, slots - 1, memo)
+                    + min_stores(m, slots, memo)
+            })
+            .min()
+            .unwrap();
+        memo.insert((len, slots), v);
+        v
+    }
+
+    #[test]
+    fn min_store_split_is_store_minimal() {
+        let mut memo = std::collections::HashMap::new();
+        for slots in 1..=9u64 {
+            for len in 2..=400u64 {
+                let (lo, hi) = optimal_splits(len, slots);
+                let m = min_store_split(len, slots, lo, hi);
+                assert!(lo <= m && m <= hi);
+                let with_m = u64::from(len - m >= 2)
+                    + min_stores(len - m, slots - 1, &mut memo)
+                    + min_stores(m, slots, &mut memo);
+                assert_eq!(
+                    with_m,
+                    min_stores(len, slots, &mut memo),
+                    "len={len} slots={slots}"
+                );
             }
         }
     }
