@@ -1,0 +1,433 @@
+//! Disk checkpoints: [`DiskStore`] keeps each checkpoint in a preallocated, memory-mapped slot
+//! file (`slot-N.ckpt`) as the state's raw little-endian bytes after a small header (magic,
+//! version, step, length, CRC-32 of header and payload), checked on every read.
+//!
+//! Writes go through a background I/O thread: [`store`](CheckpointStore::store) copies the state
+//! into a staging buffer and returns. [`prefetch`](CheckpointStore::prefetch) starts reading and
+//! verifying a checkpoint on that thread, so a later `restore` finds it in memory. A truncated,
+//! corrupted or foreign file is reported as [`Error::Corrupt`] with its path, never loaded.
+//! The files are removed when the store is dropped, also after an error, unless asked to keep
+//! them. [`checkpoint_file`] reads and writes single checkpoint files in the same format.
+
+mod builder;
+pub mod checkpoint_file;
+mod header;
+mod io;
+mod slot;
+mod worker;
+
+pub use builder::DiskStoreBuilder;
+pub use header::{HEADER_LEN, MAGIC, PAYLOAD_OFFSET, VERSION};
+
+use crate::{CheckpointStore, Error, Level, State};
+use builder::Location;
+use io::{Background, Tag};
+use slot::{SlotFile, io_error};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// What a [`DiskStore`] has done so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DiskStats {
+    /// Checkpoints stored.
+    pub stores: u64,
+    /// Restores (including `take` and `view` reads).
+    pub restores: u64,
+    /// Prefetches started.
+    pub prefetches: u64,
+    /// Restores served from a prefetch buffer.
+    pub prefetch_hits: u64,
+    /// Restores read from the slot file in the calling thread.
+    pub direct_reads: u64,
+    /// Times the caller blocked on the background thread.
+    pub waits: u64,
+}
+
+/// Checkpoints in memory-mapped files on disk; see the [module docs](self).
+///
+/// ```
+/// use revolve::storage::disk::DiskStore;
+/// use revolve::CheckpointStore;
+///
+/// let x = vec![0.5f64; 4096];
+/// let mut store = DiskStore::temp(2, &x)?;
+/// store.store(7, &x)?;
+/// store.prefetch(7)?; // read back in the background while we compute
+/// let mut y = vec![0.0; 4096];
+/// store.take(7, &mut y)?;
+/// assert_eq!(x, y);
+/// assert!(store.is_empty());
+/// # Ok::<(), revolve::Error>(())
+/// ```
+pub struct DiskStore<S: State> {
+    slots: Arc<[SlotFile]>,
+    dir: PathBuf,
+    temp: Option<tempfile::TempDir>,
+    created_dir: bool,
+    keep_files: bool,
+    state_len: usize,
+    capacity: u64,
+    flush: bool,
+    index: HashMap<u64, usize>,
+    generations: Vec<u64>,
+    free_slots: Vec<usize>,
+    io: Option<Background>,
+    view: Option<S>,
+    view_tag: Option<Tag>,
+    stats: DiskStats,
+}
+
+impl<S: State> DiskStore<S> {
+    /// A store of `capacity` checkpoints in `dir` with the default options (background I/O,
+    /// preallocated files removed on drop); `prototype` gives the state size.
+    pub fn new(dir: impl AsRef<Path>, capacity: u64, prototype: &S) -> Result<Self, Error> {
+        Self::builder(capacity)
+            .dir(dir.as_ref())
+            .build(prototype)
+    }
+
+    /// A store of `capacity` checkpoints in a fresh temporary directory.
+    pub fn temp(capacity: u64, prototype: &S) -> Result<Self, Error> {
+        Self::builder(capacity).temp().build(prototype)
+    }
+
+    /// Options for a store of `capacity` checkpoints.
+    pub fn builder(capacity: u64) -> DiskStoreBuilder {
+        DiskStoreBuilder::new(capacity)
+    }
+
+    pub(crate) fn from_builder(b: DiskStoreBuilder, prototype: &S) -> Result<Self, Error> {
+        let state_len = prototype.byte_len();
+        let nslots = usize::try_from(b.capacity).map_err(|_| Error::Overflow {
+            what: "disk checkpoint slots",
+        })?;
+        if b.background && b.write_buffers == 0 {
+            return Err(Error::Usage(
+                "a background disk store needs at least one write buffer",
+            ));
+        }
+        let (dir, temp, created_dir) = match &b.location {
+            Location::Dir(d) => {
+                let existed = d.is_dir();
+                std::fs::create_dir_all(d).map_err(|e| io_error(d, e))?;
+                (d.clone(), None, !existed)
+            }
+            Location::Temp(parent) => {
+                let parent = parent.clone().unwrap_or_else(std::env::temp_dir);
+                let t = tempfile::Builder::new()
+                    .prefix("retrace-ckpt-")
+                    .tempdir_in(&parent)
+                    .map_err(|e| io_error(&parent, e))?;
+                (t.path().to_path_buf(), Some(t), false)
+            }
+        };
+        let mut store = DiskStore {
+            slots: Arc::from(Vec::new()),
+            dir,
+            temp,
+            created_dir,
+            keep_files: b.keep_files,
+            state_len,
+            capacity: b.capacity,
+            flush: b.flush,
+            index: HashMap::with_capacity(nslots),
+            generations: vec![0; nslots],
+            free_slots: (0..nslots).rev().collect(),
+            io: None,
+            view: None,
+            view_tag: None,
+            stats: DiskStats::default(),
+        };
+        // From here on a failure drops `store`, which removes what was created.
+        let mut slots = Vec::with_capacity(nslots);
+        for i in 0..nslots {
+            let path = store.dir.join(format!("slot-{i}.ckpt"));
+            match SlotFile::create(path, state_len, b.preallocate) {
+                Ok(s) => slots.push(s),
+                Err(e) => {
+                    store.slots = Arc::from(slots);
+                    return Err(e);
+                }
+            }
+        }
+        store.slots = Arc::from(slots);
+        if b.background {
+            store.io = Some(Background::start(
+                store.slots.clone(),
+                &store.dir,
+                b.flush,
+                state_len,
+                b.write_buffers,
+                b.prefetch_buffers,
+            )?);
+        }
+        if b.views {
+            store.view = Some(prototype.clone());
+        }
+        Ok(store)
+    }
+
+    /// The directory holding the slot files.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The file holding the checkpoint of `step`, if it is held.
+    pub fn path_of(&self, step: u64) -> Option<&Path> {
+        self.index.get(&step).map(|&i| self.slots[i].path.as_path())
+    }
+
+    /// Bytes per state.
+    pub fn state_len(&self) -> usize {
+        self.state_len
+    }
+
+    /// `true` when writes and prefetches run on the background thread.
+    pub fn is_background(&self) -> bool {
+        self.io.is_some()
+    }
+
+    /// Counters of what the store has done.
+    pub fn stats(&self) -> DiskStats {
+        let mut s = self.stats;
+        s.waits = self.io.as_ref().map_or(0, |io| io.waits);
+        s
+    }
+
+    /// Change whether the files stay on disk when the store is dropped (for example to keep
+    /// them for inspection after an error).
+    pub fn set_keep_files(&mut self, keep: bool) {
+        self.keep_files = keep;
+    }
+
+    /// Wait for background work, stop the I/O thread and remove the files (unless kept),
+    /// reporting what went wrong; dropping the store does the same silently.
+    pub fn close(mut self) -> Result<(), Error> {
+        let synced = self.sync();
+        let cleaned = self.shutdown();
+        synced.and(cleaned)
+    }
+
+    fn check_deferred(&mut self) -> Result<(), Error> {
+        if let Some(io) = &mut self.io {
+            io.poll(&self.dir)?;
+            if let Some(e) = io.deferred.take() {
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    fn check_size(&self, state: &S) -> Result<(), Error> {
+        let found = state.byte_len();
+        if found != self.state_len {
+            return Err(Error::StateSize {
+                expected: self.state_len as u64,
+                found: found as u64,
+            });
+        }
+        Ok(())
+    }
+
+    fn slot_of(&self, step: u64) -> Result<usize, Error> {
+        self.index.get(&step).copied().ok_or(Error::NoCheckpoint {
+            level: Level::Disk,
+            step,
+        })
+    }
+
+    fn tag(&self, step: u64, slot: usize) -> Tag {
+        Tag {
+            step,
+            slot,
+            generation: self.generations[slot],
+        }
+    }
+
+    /// Stop the thread, unmap and remove the files unless kept; idempotent.
+    fn shutdown(&mut self) -> Result<(), Error> {
+        if let Some(io) = &mut self.io {
+            io.shutdown();
+        }
+        self.io = None;
+        let slots = std::mem::replace(&mut self.slots, Arc::from(Vec::new()));
+        let paths: Vec<PathBuf> = slots.iter().map(|s| s.path.clone()).collect();
+        drop(slots);
+        let mut first: Result<(), Error> = Ok(());
+        if self.keep_files {
+            if let Some(t) = self.temp.take() {
+                let _ = t.keep();
+            }
+            return first;
+        }
+        for p in &paths {
+            if let Err(e) = std::fs::remove_file(p)
+                && e.kind() != std::io::ErrorKind::NotFound
+                && first.is_ok()
+            {
+                first = Err(io_error(p, e));
+            }
+        }
+        if let Some(t) = self.temp.take() {
+            let path = t.path().to_path_buf();
+            if let Err(e) = t.close()
+                && first.is_ok()
+            {
+                first = Err(io_error(&path, e));
+            }
+        }
+        if std::mem::take(&mut self.created_dir) {
+            // Only if empty: the caller may have put other files there meanwhile.
+            let _ = std::fs::remove_dir(&self.dir);
+        }
+        first
+    }
+}
+
+impl<S: State> Drop for DiskStore<S> {
+    fn drop(&mut self) {
+        let _ = self.shutdown();
+    }
+}
+
+impl<S: State> std::fmt::Debug for DiskStore<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DiskStore")
+            .field("dir", &self.dir)
+            .field("capacity", &self.capacity)
+            .field("len", &self.index.len())
+            .field("state_len", &self.state_len)
+            .field("background", &self.io.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: State> CheckpointStore<S> for DiskStore<S> {
+    fn capacity(&self) -> u64 {
+        self.capacity
+    }
+
+    fn len(&self) -> u64 {
+        self.index.len() as u64
+    }
+
+    fn store(&mut self, step: u64, state: &S) -> Result<(), Error> {
+        self.check_deferred()?;
+        self.check_size(state)?;
+        if self.index.contains_key(&step) {
+            return Err(Error::DuplicateCheckpoint {
+                level: Level::Disk,
+                step,
+            });
+        }
+        let Some(&slot) = self.free_slots.last() else {
+            return Err(Error::StoreFull {
+                level: Level::Disk,
+                step,
+                capacity: self.capacity,
+            });
+        };
+        match &mut self.io {
+            Some(io) => {
+                let mut buf = io.staging(&self.dir)?;
+                state.write_bytes(&mut buf);
+                io.write(slot, step, buf, &self.dir)?;
+            }
+            None => self.slots[slot].write_state(step, state, self.flush)?,
+        }
+        self.free_slots.pop();
+        self.generations[slot] = self.generations[slot].wrapping_add(1);
+        self.index.insert(step, slot);
+        self.stats.stores += 1;
+        Ok(())
+    }
+
+    fn restore(&mut self, step: u64, state: &mut S) -> Result<(), Error> {
+        self.check_deferred()?;
+        self.check_size(state)?;
+        let slot = self.slot_of(step)?;
+        let tag = self.tag(step, slot);
+        if let Some(io) = &mut self.io {
+            if let Some(id) = io.find(tag) {
+                while io.reads[id].in_flight {
+                    io.wait_one(&self.dir)?;
+                }
+                let r = &mut io.reads[id];
+                if let Some(e) = r.error.take() {
+                    r.tag = None;
+                    return Err(e);
+                }
+                state.read_bytes(&r.buf);
+                self.stats.restores += 1;
+                self.stats.prefetch_hits += 1;
+                return Ok(());
+            }
+            io.wait_slot(slot, &self.dir)?;
+        }
+        self.slots[slot].read_state(step, state)?;
+        self.stats.restores += 1;
+        self.stats.direct_reads += 1;
+        Ok(())
+    }
+
+    fn free(&mut self, step: u64) -> Result<(), Error> {
+        self.check_deferred()?;
+        let slot = self.slot_of(step)?;
+        if let Some(io) = &mut self.io {
+            io.wait_slot(slot, &self.dir)?;
+            io.forget_slot(slot);
+        }
+        if self.view_tag.is_some_and(|t| t.slot == slot) {
+            self.view_tag = None;
+        }
+        self.index.remove(&step);
+        self.free_slots.push(slot);
+        self.slots[slot].clear()
+    }
+
+    fn view(&mut self, step: u64) -> Result<Option<&S>, Error> {
+        self.check_deferred()?;
+        let slot = self.slot_of(step)?;
+        let tag = self.tag(step, slot);
+        let Some(mut v) = self.view.take() else {
+            return Ok(None);
+        };
+        if self.view_tag != Some(tag) {
+            self.view_tag = None;
+            let r = self.restore(step, &mut v);
+            self.view = Some(v);
+            r?;
+            self.view_tag = Some(tag);
+        } else {
+            self.view = Some(v);
+        }
+        Ok(self.view.as_ref())
+    }
+
+    fn prefetch(&mut self, step: u64) -> Result<(), Error> {
+        self.check_deferred()?;
+        let slot = self.slot_of(step)?;
+        let tag = self.tag(step, slot);
+        let Some(io) = &mut self.io else {
+            return Ok(());
+        };
+        if io.find(tag).is_some() {
+            return Ok(());
+        }
+        // All buffers busy: the hint is dropped and the restore reads directly.
+        let Some(id) = io.pick() else {
+            return Ok(());
+        };
+        io.fetch(id, tag, &self.dir)?;
+        self.stats.prefetches += 1;
+        Ok(())
+    }
+
+    fn sync(&mut self) -> Result<(), Error> {
+        if let Some(io) = &mut self.io {
+            io.wait_all(&self.dir)?;
+        }
+        self.check_deferred()
+    }
+}
