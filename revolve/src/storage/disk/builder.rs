@@ -45,7 +45,8 @@ pub struct DiskStoreBuilder {
 }
 
 impl DiskStoreBuilder {
-    pub(crate) fn new(capacity: u64) -> Self {
+    /// Options for a store of `capacity` checkpoints (same as [`DiskStore::builder`]).
+    pub fn new(capacity: u64) -> Self {
         DiskStoreBuilder {
             capacity,
             location: Location::Temp(None),

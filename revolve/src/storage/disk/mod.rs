@@ -78,23 +78,27 @@ pub struct DiskStore<S: State> {
     stats: DiskStats,
 }
 
+impl DiskStore<Vec<u8>> {
+    /// Options for a store of `capacity` checkpoints; [`DiskStoreBuilder::build`] takes the
+    /// state type from its prototype (this lives on `DiskStore<Vec<u8>>` only so that
+    /// `DiskStore::builder(n)` needs no type annotation).
+    pub fn builder(capacity: u64) -> DiskStoreBuilder {
+        DiskStoreBuilder::new(capacity)
+    }
+}
+
 impl<S: State> DiskStore<S> {
     /// A store of `capacity` checkpoints in `dir` with the default options (background I/O,
     /// preallocated files removed on drop); `prototype` gives the state size.
     pub fn new(dir: impl AsRef<Path>, capacity: u64, prototype: &S) -> Result<Self, Error> {
-        Self::builder(capacity)
+        DiskStoreBuilder::new(capacity)
             .dir(dir.as_ref())
             .build(prototype)
     }
 
     /// A store of `capacity` checkpoints in a fresh temporary directory.
     pub fn temp(capacity: u64, prototype: &S) -> Result<Self, Error> {
-        Self::builder(capacity).temp().build(prototype)
-    }
-
-    /// Options for a store of `capacity` checkpoints.
-    pub fn builder(capacity: u64) -> DiskStoreBuilder {
-        DiskStoreBuilder::new(capacity)
+        DiskStoreBuilder::new(capacity).temp().build(prototype)
     }
 
     pub(crate) fn from_builder(b: DiskStoreBuilder, prototype: &S) -> Result<Self, Error> {
