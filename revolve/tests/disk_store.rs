@@ -3,8 +3,10 @@
 
 use ndarray::{Array2, ShapeBuilder};
 use proptest::prelude::*;
+use revolve::storage::disk::checkpoint_file::{
+    read_checkpoint, verify_checkpoint, write_checkpoint,
+};
 use revolve::storage::disk::{DiskStore, DiskStoreBuilder};
-use revolve::storage::disk::checkpoint_file::{read_checkpoint, verify_checkpoint, write_checkpoint};
 use revolve::{CheckpointStore, Error, Level};
 use std::collections::HashMap;
 use std::fs::OpenOptions;
@@ -16,8 +18,12 @@ type Mode = fn(DiskStoreBuilder) -> DiskStoreBuilder;
 /// Every configuration a test should hold for: background with few/more buffers, synchronous.
 const MODES: [(&str, Mode); 4] = [
     ("background", |b| b),
-    ("background-1-buffer", |b| b.write_buffers(1).prefetch_buffers(1)),
-    ("background-3-buffers", |b| b.write_buffers(3).prefetch_buffers(2)),
+    ("background-1-buffer", |b| {
+        b.write_buffers(1).prefetch_buffers(1)
+    }),
+    ("background-3-buffers", |b| {
+        b.write_buffers(3).prefetch_buffers(2)
+    }),
     ("sync", |b| b.background(false)),
 ];
 
@@ -166,7 +172,11 @@ fn run_model(ops: &[Op], mode: usize, root: &Path) {
                 }
             }
             Op::Free(k) => {
-                let want = if model.remove(&k).is_some() { "ok" } else { "none" };
+                let want = if model.remove(&k).is_some() {
+                    "ok"
+                } else {
+                    "none"
+                };
                 assert_eq!(kind(&s.free(k)), want, "{ctx}");
             }
             Op::Prefetch(k) => {
@@ -176,7 +186,10 @@ fn run_model(ops: &[Op], mode: usize, root: &Path) {
             Op::View(k) => match (s.view(k), model.get(&k)) {
                 (Ok(Some(v)), Some(x)) => assert_eq!(bits(x), bits(v), "{ctx}"),
                 (Err(Error::NoCheckpoint { .. }), None) => {}
-                (r, m) => panic!("{ctx}: view gave {:?}, model has {m:?}", r.map(|v| v.is_some())),
+                (r, m) => panic!(
+                    "{ctx}: view gave {:?}, model has {m:?}",
+                    r.map(|v| v.is_some())
+                ),
             },
             Op::Sync => s.sync().unwrap(),
         }
@@ -230,7 +243,10 @@ fn restore_right_after_store_sees_the_new_bytes() {
 fn prefetch_then_restore_is_served_from_the_prefetch_buffer() {
     let root = temp();
     let x = awkward(5000, 1);
-    let mut s = DiskStore::builder(4).temp_in(root.path()).build(&x).unwrap();
+    let mut s = DiskStore::builder(4)
+        .temp_in(root.path())
+        .build(&x)
+        .unwrap();
     for k in 0..4 {
         s.store(k, &awkward(5000, k)).unwrap();
     }
@@ -274,7 +290,10 @@ fn sync_mode_ignores_prefetch_but_checks_the_step() {
         .build(&vec![0u8; 10])
         .unwrap();
     assert!(!s.is_background());
-    assert!(matches!(s.prefetch(3), Err(Error::NoCheckpoint { step: 3, .. })));
+    assert!(matches!(
+        s.prefetch(3),
+        Err(Error::NoCheckpoint { step: 3, .. })
+    ));
     s.store(3, &vec![7u8; 10]).unwrap();
     s.prefetch(3).unwrap();
     let mut y = vec![0u8; 10];
@@ -332,7 +351,10 @@ fn assert_corrupt(e: &Error, path: &Path, needle: &str) {
     match e {
         Error::Corrupt { path: p, reason } => {
             assert_eq!(p, path);
-            assert!(reason.contains(needle), "reason {reason:?} lacks {needle:?}");
+            assert!(
+                reason.contains(needle),
+                "reason {reason:?} lacks {needle:?}"
+            );
             assert!(e.to_string().contains(&path.display().to_string()));
         }
         other => panic!("expected Corrupt, got {other}"),
@@ -343,15 +365,34 @@ fn assert_corrupt(e: &Error, path: &Path, needle: &str) {
 fn corruption_is_reported_with_the_path_in_every_mode() {
     type Damage = fn(&Path, &Path);
     let cases: [(&str, Damage, &str); 7] = [
-        ("payload byte", |p, _| flip(p, 4096 + 123), "payload checksum"),
-        ("last payload byte", |p, _| flip(p, 4096 + 700 * 8 - 1), "payload checksum"),
+        (
+            "payload byte",
+            |p, _| flip(p, 4096 + 123),
+            "payload checksum",
+        ),
+        (
+            "last payload byte",
+            |p, _| flip(p, 4096 + 700 * 8 - 1),
+            "payload checksum",
+        ),
         (
             "truncate",
-            |p, _| OpenOptions::new().write(true).open(p).unwrap().set_len(4096 + 100).unwrap(),
+            |p, _| {
+                OpenOptions::new()
+                    .write(true)
+                    .open(p)
+                    .unwrap()
+                    .set_len(4096 + 100)
+                    .unwrap()
+            },
             "truncated",
         ),
         ("magic", |p, _| patch(p, 0, b"XXXX"), "magic"),
-        ("version", |p, _| patch(p, 8, &9u32.to_le_bytes()), "version 9"),
+        (
+            "version",
+            |p, _| patch(p, 8, &9u32.to_le_bytes()),
+            "version 9",
+        ),
         ("step field", |p, _| flip(p, 16), "header checksum"),
         (
             "another step's file",
@@ -382,7 +423,12 @@ fn a_failed_background_write_is_reported_by_the_next_call_and_loses_nothing_else
     let p2 = s.path_of(2).unwrap().to_path_buf();
     s.free(2).unwrap();
     // Break the free slot's file behind the store's back; the next write into it must fail.
-    OpenOptions::new().write(true).open(&p2).unwrap().set_len(10).unwrap();
+    OpenOptions::new()
+        .write(true)
+        .open(&p2)
+        .unwrap()
+        .set_len(10)
+        .unwrap();
     s.store(3, &vec![3.0; 512]).unwrap(); // queued; fails on the I/O thread
     let e = s.sync().unwrap_err();
     assert_corrupt(&e, &p2, "truncated");
@@ -471,7 +517,10 @@ fn files_are_removed_after_a_failed_run_and_a_panic() {
 
     let tdir = std::sync::Mutex::new(PathBuf::new());
     let r = std::panic::catch_unwind(|| {
-        let mut s = DiskStore::builder(2).temp_in(root.path()).build(&vec![0u8; 9]).unwrap();
+        let mut s = DiskStore::builder(2)
+            .temp_in(root.path())
+            .build(&vec![0u8; 9])
+            .unwrap();
         *tdir.lock().unwrap() = s.dir().to_path_buf();
         s.store(1, &vec![1u8; 9]).unwrap();
         panic!("operator panicked");
@@ -507,7 +556,10 @@ fn existing_files_are_never_overwritten() {
     }
     // Our half-built slot-0 is gone, theirs is untouched, the directory stays.
     assert_eq!(files_in(&dir), vec![dir.join("slot-1.ckpt")]);
-    assert_eq!(std::fs::read(dir.join("slot-1.ckpt")).unwrap(), b"somebody's data");
+    assert_eq!(
+        std::fs::read(dir.join("slot-1.ckpt")).unwrap(),
+        b"somebody's data"
+    );
 }
 
 // ---- capacity and misuse -----------------------------------------------------------------
@@ -527,33 +579,64 @@ fn misuse_is_an_error_not_a_panic() {
         s.store(1, &x).unwrap();
         assert!(matches!(
             s.store(1, &x),
-            Err(Error::DuplicateCheckpoint { level: Level::Disk, step: 1 })
+            Err(Error::DuplicateCheckpoint {
+                level: Level::Disk,
+                step: 1
+            })
         ));
         s.store(2, &x).unwrap();
         assert!(matches!(
             s.store(3, &x),
-            Err(Error::StoreFull { level: Level::Disk, step: 3, capacity: 2 })
+            Err(Error::StoreFull {
+                level: Level::Disk,
+                step: 3,
+                capacity: 2
+            })
         ));
-        assert!(matches!(s.restore(9, &mut y), Err(Error::NoCheckpoint { step: 9, .. })));
-        assert!(matches!(s.take(9, &mut y), Err(Error::NoCheckpoint { step: 9, .. })));
-        assert!(matches!(s.free(9), Err(Error::NoCheckpoint { step: 9, .. })));
-        assert!(matches!(s.view(9), Err(Error::NoCheckpoint { step: 9, .. })));
+        assert!(matches!(
+            s.restore(9, &mut y),
+            Err(Error::NoCheckpoint { step: 9, .. })
+        ));
+        assert!(matches!(
+            s.take(9, &mut y),
+            Err(Error::NoCheckpoint { step: 9, .. })
+        ));
+        assert!(matches!(
+            s.free(9),
+            Err(Error::NoCheckpoint { step: 9, .. })
+        ));
+        assert!(matches!(
+            s.view(9),
+            Err(Error::NoCheckpoint { step: 9, .. })
+        ));
         assert!(matches!(s.view(1), Ok(None)), "views are off by default");
         assert!(matches!(
             s.store(4, &vec![0.0; 3]),
-            Err(Error::StateSize { expected: 128, found: 24 })
+            Err(Error::StateSize {
+                expected: 128,
+                found: 24
+            })
         ));
         assert!(matches!(
             s.restore(1, &mut vec![0.0; 17]),
-            Err(Error::StateSize { expected: 128, found: 136 })
+            Err(Error::StateSize {
+                expected: 128,
+                found: 136
+            })
         ));
         s.free(2).unwrap();
         s.store(3, &x).unwrap();
         assert_eq!(s.len(), 2);
         s.sync().unwrap();
     }
-    let mut z = DiskStore::builder(0).temp_in(root.path()).build(&vec![0u8; 4]).unwrap();
-    assert!(matches!(z.store(0, &vec![0u8; 4]), Err(Error::StoreFull { capacity: 0, .. })));
+    let mut z = DiskStore::builder(0)
+        .temp_in(root.path())
+        .build(&vec![0u8; 4])
+        .unwrap();
+    assert!(matches!(
+        z.store(0, &vec![0u8; 4]),
+        Err(Error::StoreFull { capacity: 0, .. })
+    ));
     assert!(matches!(
         DiskStore::builder(1).write_buffers(0).build(&vec![0u8; 4]),
         Err(Error::Usage(_))
@@ -563,7 +646,10 @@ fn misuse_is_an_error_not_a_panic() {
 #[test]
 fn empty_states_work() {
     let root = temp();
-    let mut s = DiskStore::builder(1).temp_in(root.path()).build(&Vec::<f64>::new()).unwrap();
+    let mut s = DiskStore::builder(1)
+        .temp_in(root.path())
+        .build(&Vec::<f64>::new())
+        .unwrap();
     s.store(0, &Vec::new()).unwrap();
     s.prefetch(0).unwrap();
     let mut y: Vec<f64> = Vec::new();
@@ -585,16 +671,32 @@ fn checkpoint_files_round_trip_and_report_damage() {
     let info = verify_checkpoint(&p).unwrap();
     assert_eq!((info.step, info.payload_len), (77, 333 * 8));
 
-    assert_corrupt(&read_checkpoint(&p, &mut vec![0.0; 3]).unwrap_err(), &p, "expected 24");
+    assert_corrupt(
+        &read_checkpoint(&p, &mut vec![0.0; 3]).unwrap_err(),
+        &p,
+        "expected 24",
+    );
     flip(&p, 4096 + 5);
-    assert_corrupt(&read_checkpoint(&p, &mut y).unwrap_err(), &p, "payload checksum");
+    assert_corrupt(
+        &read_checkpoint(&p, &mut y).unwrap_err(),
+        &p,
+        "payload checksum",
+    );
     write_checkpoint(&p, 78, &x).unwrap(); // replaces
-    OpenOptions::new().write(true).open(&p).unwrap().set_len(30).unwrap();
+    OpenOptions::new()
+        .write(true)
+        .open(&p)
+        .unwrap()
+        .set_len(30)
+        .unwrap();
     assert_corrupt(&verify_checkpoint(&p).unwrap_err(), &p, "truncated");
     std::fs::write(&p, b"").unwrap();
     assert_corrupt(&verify_checkpoint(&p).unwrap_err(), &p, "truncated");
     let missing = root.path().join("nope.ckpt");
     assert!(matches!(verify_checkpoint(&missing), Err(Error::Io { path, .. }) if path == missing));
     let bad_dir = root.path().join("no-such-dir").join("c.ckpt");
-    assert!(matches!(write_checkpoint(&bad_dir, 1, &x), Err(Error::Io { .. })));
+    assert!(matches!(
+        write_checkpoint(&bad_dir, 1, &x),
+        Err(Error::Io { .. })
+    ));
 }

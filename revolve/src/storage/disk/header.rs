@@ -177,7 +177,10 @@ mod tests {
         for i in 0..48 {
             let mut d = b;
             d[i] ^= 0x10;
-            assert!(Header::decode(&d).is_err(), "byte {i} flipped went unnoticed");
+            assert!(
+                Header::decode(&d).is_err(),
+                "byte {i} flipped went unnoticed"
+            );
         }
     }
 
@@ -193,11 +196,26 @@ mod tests {
         d[8] = 7;
         assert!(Header::decode(&d).unwrap_err().contains("version 7"));
         let h = sample();
-        assert!(h.check(4896, Some(41), None).unwrap_err().contains("step 42"));
-        assert!(h.check(4896, None, Some(8)).unwrap_err().contains("800 bytes"));
+        assert!(
+            h.check(4896, Some(41), None)
+                .unwrap_err()
+                .contains("step 42")
+        );
+        assert!(
+            h.check(4896, None, Some(8))
+                .unwrap_err()
+                .contains("800 bytes")
+        );
         assert!(h.check(4000, None, None).unwrap_err().contains("truncated"));
         assert!(h.check(5000, None, None).unwrap_err().contains("5000"));
-        let inc = Header { complete: false, ..h };
-        assert!(inc.check(4896, None, None).unwrap_err().contains("incomplete"));
+        let inc = Header {
+            complete: false,
+            ..h
+        };
+        assert!(
+            inc.check(4896, None, None)
+                .unwrap_err()
+                .contains("incomplete")
+        );
     }
 }

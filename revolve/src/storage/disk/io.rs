@@ -206,7 +206,11 @@ impl Background {
     /// `None` when all are in flight.
     pub fn pick(&mut self) -> Option<usize> {
         let idle = |r: &&ReadBuf| !r.in_flight;
-        if let Some(i) = self.reads.iter().position(|r| !r.in_flight && r.tag.is_none()) {
+        if let Some(i) = self
+            .reads
+            .iter()
+            .position(|r| !r.in_flight && r.tag.is_none())
+        {
             return Some(i);
         }
         let (i, _) = self

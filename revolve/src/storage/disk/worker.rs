@@ -10,7 +10,11 @@ use std::sync::mpsc::{Receiver, SyncSender};
 /// Work for the I/O thread.
 pub(crate) enum Job {
     /// Write `buf` (a staged state) as the checkpoint of `step` into slot `slot`.
-    Write { slot: usize, step: u64, buf: Vec<u8> },
+    Write {
+        slot: usize,
+        step: u64,
+        buf: Vec<u8>,
+    },
     /// Read and verify the checkpoint of `step` from slot `slot` into read buffer `id`.
     Read {
         id: usize,
@@ -37,7 +41,12 @@ pub(crate) enum Done {
 }
 
 /// The thread's loop: ends when the store drops its sender.
-pub(crate) fn run(slots: Arc<[SlotFile]>, flush: bool, jobs: Receiver<Job>, done: SyncSender<Done>) {
+pub(crate) fn run(
+    slots: Arc<[SlotFile]>,
+    flush: bool,
+    jobs: Receiver<Job>,
+    done: SyncSender<Done>,
+) {
     while let Ok(job) = jobs.recv() {
         let reply = match job {
             Job::Write { slot, step, buf } => {
