@@ -700,3 +700,77 @@ fn checkpoint_files_round_trip_and_report_damage() {
         Err(Error::Io { .. })
     ));
 }
+
+// ---- reopening kept files ----------------------------------------------------------------
+
+#[test]
+fn a_kept_store_reopens_with_its_checkpoints_and_refuses_damage() {
+    let root = temp();
+    let dir = root.path().join("kept");
+    let x = awkward(300, 1);
+    let mut s = DiskStore::builder(4)
+        .dir(&dir)
+        .keep_files(true)
+        .build(&x)
+        .unwrap();
+    for k in [3u64, 8, 13] {
+        s.store(k, &awkward(300, k)).unwrap();
+    }
+    s.free(8).unwrap(); // freed on disk too: not held after reopening
+    let p13 = s.path_of(13).unwrap().to_path_buf();
+    drop(s); // the run failed: nothing stored is lost
+
+    let mut r = DiskStore::open_existing(&dir, &x).unwrap();
+    assert_eq!((r.capacity(), r.len()), (4, 2));
+    let mut y = vec![0.0; 300];
+    for k in [3u64, 13] {
+        r.restore(k, &mut y).unwrap();
+        assert_eq!(bits(&awkward(300, k)), bits(&y));
+    }
+    assert!(matches!(
+        r.restore(8, &mut y),
+        Err(Error::NoCheckpoint { step: 8, .. })
+    ));
+    r.store(8, &x).unwrap();
+    r.store(9, &x).unwrap();
+    assert!(matches!(
+        r.store(10, &x),
+        Err(Error::StoreFull { capacity: 4, .. })
+    ));
+    r.free(8).unwrap();
+    r.free(9).unwrap();
+    drop(r);
+    assert_eq!(
+        files_in(&dir).len(),
+        4,
+        "a reopened store keeps its files by default"
+    );
+
+    // Wrong state size: refused, files untouched.
+    let e = DiskStore::open_existing(&dir, &vec![0.0f64; 301]).unwrap_err();
+    assert!(matches!(e, Error::Corrupt { .. }), "{e}");
+    // A damaged checkpoint is refused with its path, and the failed reopen removes nothing.
+    flip(&p13, 4096 + 17);
+    let e = DiskStore::builder(0)
+        .reopen(&dir)
+        .keep_files(false)
+        .build(&x)
+        .unwrap_err();
+    assert_corrupt(&e, &p13, "payload checksum");
+    assert_eq!(files_in(&dir).len(), 4);
+    // Once repaired (rewritten in the same format), it reopens; keep_files(false) cleans up.
+    write_checkpoint(&p13, 13, &awkward(300, 13)).unwrap();
+    let mut r = DiskStore::builder(0)
+        .reopen(&dir)
+        .keep_files(false)
+        .build(&x)
+        .unwrap();
+    r.restore(13, &mut y).unwrap();
+    assert_eq!(bits(&awkward(300, 13)), bits(&y));
+    drop(r);
+    assert!(files_in(&dir).is_empty());
+    assert!(matches!(
+        DiskStore::open_existing(root.path().join("none"), &x),
+        Err(Error::Io { .. })
+    ));
+}

@@ -11,6 +11,8 @@ pub(crate) enum Location {
     Dir(PathBuf),
     /// A fresh temporary directory inside this one (the system's when `None`).
     Temp(Option<PathBuf>),
+    /// The slot files a kept store left in this directory.
+    Existing(PathBuf),
 }
 
 /// Options of a [`DiskStore`]; start with [`DiskStore::builder`].
@@ -64,6 +66,18 @@ impl DiskStoreBuilder {
     /// those names are an error, never overwritten).
     pub fn dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.location = Location::Dir(dir.into());
+        self
+    }
+
+    /// Reopen the slot files `slot-0.ckpt`, `slot-1.ckpt`, ... that a store with
+    /// [`keep_files`](Self::keep_files) left in `dir`: the capacity is their number (the
+    /// builder's is ignored), every complete checkpoint is verified (header and checksum) and
+    /// held again, and a damaged one is an [`Error::Corrupt`](crate::Error::Corrupt), never
+    /// loaded. Also sets `keep_files(true)`; call `keep_files(false)` after it to remove the
+    /// files when done.
+    pub fn reopen(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.location = Location::Existing(dir.into());
+        self.keep_files = true;
         self
     }
 

@@ -103,14 +103,27 @@ impl<S: State> DiskStore<S> {
 
     pub(crate) fn from_builder(b: DiskStoreBuilder, prototype: &S) -> Result<Self, Error> {
         let state_len = prototype.byte_len();
-        let nslots = usize::try_from(b.capacity).map_err(|_| Error::Overflow {
-            what: "disk checkpoint slots",
-        })?;
+        let slot_path = |dir: &Path, i: usize| dir.join(format!("slot-{i}.ckpt"));
+        let nslots = match &b.location {
+            Location::Existing(d) => {
+                if !d.is_dir() {
+                    return Err(io_error(
+                        d,
+                        std::io::Error::new(std::io::ErrorKind::NotFound, "no such directory"),
+                    ));
+                }
+                (0..).take_while(|&i| slot_path(d, i).exists()).count()
+            }
+            _ => usize::try_from(b.capacity).map_err(|_| Error::Overflow {
+                what: "disk checkpoint slots",
+            })?,
+        };
         if b.background && b.write_buffers == 0 {
             return Err(Error::Usage(
                 "a background disk store needs at least one write buffer",
             ));
         }
+        let existing = matches!(b.location, Location::Existing(_));
         let (dir, temp, created_dir) = match &b.location {
             Location::Dir(d) => {
                 let existed = d.is_dir();
@@ -125,15 +138,17 @@ impl<S: State> DiskStore<S> {
                     .map_err(|e| io_error(&parent, e))?;
                 (t.path().to_path_buf(), Some(t), false)
             }
+            Location::Existing(d) => (d.clone(), None, false),
         };
         let mut store = DiskStore {
             slots: Arc::from(Vec::new()),
             dir,
             temp,
             created_dir,
-            keep_files: b.keep_files,
+            // A reopen that fails must not remove what it found.
+            keep_files: b.keep_files || existing,
             state_len,
-            capacity: b.capacity,
+            capacity: nslots as u64,
             flush: b.flush,
             index: HashMap::with_capacity(nslots),
             generations: vec![0; nslots],
@@ -146,8 +161,13 @@ impl<S: State> DiskStore<S> {
         // From here on a failure drops `store`, which removes what was created.
         let mut slots = Vec::with_capacity(nslots);
         for i in 0..nslots {
-            let path = store.dir.join(format!("slot-{i}.ckpt"));
-            match SlotFile::create(path, state_len, b.preallocate) {
+            let path = slot_path(&store.dir, i);
+            let made = if existing {
+                SlotFile::open(path, state_len)
+            } else {
+                SlotFile::create(path, state_len, b.preallocate)
+            };
+            match made {
                 Ok(s) => slots.push(s),
                 Err(e) => {
                     store.slots = Arc::from(slots);
@@ -156,6 +176,10 @@ impl<S: State> DiskStore<S> {
             }
         }
         store.slots = Arc::from(slots);
+        if existing {
+            store.adopt()?;
+            store.keep_files = b.keep_files;
+        }
         if b.background {
             store.io = Some(Background::start(
                 store.slots.clone(),
@@ -170,6 +194,53 @@ impl<S: State> DiskStore<S> {
             store.view = Some(prototype.clone());
         }
         Ok(store)
+    }
+
+    /// Reopen the slot files a kept store left in `dir` (see [`DiskStoreBuilder::reopen`]):
+    /// every complete checkpoint in them is verified and held again; the files are kept on drop.
+    ///
+    /// ```
+    /// use revolve::{CheckpointStore, DiskStore};
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let x = vec![2.0f32; 100];
+    /// let mut s = DiskStore::builder(3).dir(dir.path()).keep_files(true).build(&x)?;
+    /// s.store(10, &x)?;
+    /// drop(s); // say the run failed here
+    /// let mut again = DiskStore::open_existing(dir.path(), &x)?;
+    /// assert_eq!((again.capacity(), again.len()), (3, 1));
+    /// let mut y = vec![0.0f32; 100];
+    /// again.take(10, &mut y)?;
+    /// assert_eq!(x, y);
+    /// # Ok::<(), revolve::Error>(())
+    /// ```
+    pub fn open_existing(dir: impl AsRef<Path>, prototype: &S) -> Result<Self, Error> {
+        DiskStoreBuilder::new(0)
+            .reopen(dir.as_ref())
+            .build(prototype)
+    }
+
+    /// Index the complete checkpoints of reopened slot files.
+    fn adopt(&mut self) -> Result<(), Error> {
+        self.free_slots.clear();
+        for (i, slot) in self.slots.iter().enumerate().rev() {
+            match slot.inspect()? {
+                None => self.free_slots.push(i),
+                Some(step) => {
+                    if let Some(&j) = self.index.get(&step) {
+                        return Err(slot::corrupt(
+                            &slot.path,
+                            format!(
+                                "holds step {step}, which {} holds too",
+                                self.slots[j].path.display()
+                            ),
+                        ));
+                    }
+                    self.index.insert(step, i);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The directory holding the slot files.

@@ -95,6 +95,56 @@ impl SlotFile {
         })
     }
 
+    /// Open an existing slot file of a kept store; its length must fit `payload_len`.
+    pub fn open(path: PathBuf, payload_len: usize) -> Result<Self, Error> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(|e| io_error(&path, e))?;
+        let len = file.metadata().map_err(|e| io_error(&path, e))?.len();
+        let want = PAYLOAD_OFFSET + payload_len as u64;
+        if len != want {
+            return Err(corrupt(
+                &path,
+                format!("file has {len} bytes, a slot for this state has {want}"),
+            ));
+        }
+        // SAFETY: as in `create`; the length was just checked.
+        let map = unsafe { MmapOptions::new().map_mut(&file) }.map_err(|e| io_error(&path, e))?;
+        Ok(SlotFile {
+            path,
+            file,
+            payload_len,
+            map: Mutex::new(map),
+        })
+    }
+
+    /// The step of the complete, verified checkpoint this slot holds, or `None` when it is
+    /// empty (never written, freed, or its write did not finish).
+    pub fn inspect(&self) -> Result<Option<u64>, Error> {
+        let map = self.lock();
+        self.check_len()?;
+        let header = Header::decode(&map[..HEADER_LEN]).map_err(|r| corrupt(&self.path, r))?;
+        if !header.complete {
+            return Ok(None);
+        }
+        drop(map);
+        self.verified_step(header.step)?;
+        Ok(Some(header.step))
+    }
+
+    fn verified_step(&self, step: u64) -> Result<(), Error> {
+        let map = self.lock();
+        let header = self.verified_header(&map, step)?;
+        let off = PAYLOAD_OFFSET as usize;
+        let crc = crc32fast::hash(&map[off..off + self.payload_len]);
+        if crc != header.payload_crc {
+            return Err(self.crc_mismatch(header.payload_crc, crc));
+        }
+        Ok(())
+    }
+
     fn lock(&self) -> MutexGuard<'_, MmapMut> {
         // A panic while holding the lock (in a user's `State` impl) leaves bytes the checksum
         // will judge; the map itself stays valid.
