@@ -774,3 +774,96 @@ fn a_kept_store_reopens_with_its_checkpoints_and_refuses_damage() {
         Err(Error::Io { .. })
     ));
 }
+
+// ---- no allocation per step ----------------------------------------------------------------
+
+mod counting {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+    /// Counts allocations (in every thread, the I/O thread included) while `ON` is set.
+    pub struct Counting;
+    pub static ON: AtomicBool = AtomicBool::new(false);
+    pub static COUNT: AtomicU64 = AtomicU64::new(0);
+
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            if ON.load(Ordering::Relaxed) {
+                COUNT.fetch_add(1, Ordering::Relaxed);
+            }
+            unsafe { System.alloc(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            unsafe { System.dealloc(ptr, layout) }
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new: usize) -> *mut u8 {
+            if ON.load(Ordering::Relaxed) {
+                COUNT.fetch_add(1, Ordering::Relaxed);
+            }
+            unsafe { System.realloc(ptr, layout, new) }
+        }
+    }
+}
+
+#[global_allocator]
+static ALLOC: counting::Counting = counting::Counting;
+
+const PROBE_ENV: &str = "REVOLVE_DISK_ALLOC_PROBE";
+
+/// Runs [`alloc_probe`] alone in a child process, where no other test allocates meanwhile.
+#[test]
+fn hot_paths_allocate_nothing() {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "alloc_probe",
+            "--exact",
+            "--ignored",
+            "--test-threads=1",
+            "--nocapture",
+        ])
+        .env(PROBE_ENV, "1")
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("1 passed"), "{text}");
+}
+
+#[test]
+#[ignore = "run in its own process by hot_paths_allocate_nothing"]
+fn alloc_probe() {
+    use std::sync::atomic::Ordering;
+    if std::env::var_os(PROBE_ENV).is_none() {
+        return;
+    }
+    let root = temp();
+    for mode in 0..MODES.len() {
+        let x = awkward(4096, 1);
+        let mut y = vec![0.0; 4096];
+        let mut s = builder(mode, 3, root.path()).views(true).build(&x).unwrap();
+        let mut cycle = |s: &mut DiskStore<Vec<f64>>, round: u64| {
+            let base = round * 10;
+            s.store(base, &x).unwrap();
+            s.store(base + 1, &x).unwrap();
+            s.prefetch(base + 1).unwrap();
+            s.restore(base + 1, &mut y).unwrap();
+            s.view(base).unwrap();
+            s.prefetch(base).unwrap();
+            s.take(base, &mut y).unwrap();
+            s.take(base + 1, &mut y).unwrap();
+            s.store(base + 2, &x).unwrap();
+            s.free(base + 2).unwrap();
+            s.sync().unwrap();
+        };
+        cycle(&mut s, 0); // warm up
+        counting::COUNT.store(0, Ordering::SeqCst);
+        counting::ON.store(true, Ordering::SeqCst);
+        for round in 1..50 {
+            cycle(&mut s, round);
+        }
+        counting::ON.store(false, Ordering::SeqCst);
+        let n = counting::COUNT.load(Ordering::SeqCst);
+        assert_eq!(n, 0, "{}: {n} allocations in 49 cycles", MODES[mode].0);
+    }
+}
