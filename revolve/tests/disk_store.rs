@@ -838,7 +838,7 @@ fn alloc_probe() {
         return;
     }
     let root = temp();
-    for mode in 0..MODES.len() {
+    for (mode, (name, _)) in MODES.iter().enumerate() {
         let x = awkward(4096, 1);
         let mut y = vec![0.0; 4096];
         let mut s = builder(mode, 3, root.path()).views(true).build(&x).unwrap();
@@ -864,6 +864,6 @@ fn alloc_probe() {
         }
         counting::ON.store(false, Ordering::SeqCst);
         let n = counting::COUNT.load(Ordering::SeqCst);
-        assert_eq!(n, 0, "{}: {n} allocations in 49 cycles", MODES[mode].0);
+        assert_eq!(n, 0, "{name}: {n} allocations in 49 cycles");
     }
 }
