@@ -265,6 +265,37 @@ fn prefetch_then_restore_is_served_from_the_prefetch_buffer() {
 }
 
 #[test]
+fn prefetch_buffers_keep_the_most_recently_used_checkpoints() {
+    // The Revolver's pattern: the next restore is hinted while the current one is pending,
+    // and a checkpoint restored repeatedly is served from its buffer each time.
+    let root = temp();
+    let mut s = DiskStore::builder(3)
+        .temp_in(root.path())
+        .build(&vec![0u32; 1000])
+        .unwrap();
+    for k in 1..=3u32 {
+        s.store(u64::from(k), &vec![k; 1000]).unwrap();
+    }
+    let mut y = vec![0u32; 1000];
+    let mut check = |s: &mut DiskStore<Vec<u32>>, k: u32| {
+        s.restore(u64::from(k), &mut y).unwrap();
+        assert_eq!(y, vec![k; 1000]);
+    };
+    s.prefetch(1).unwrap();
+    s.prefetch(2).unwrap(); // hinted before 1 is consumed: both buffered
+    check(&mut s, 1);
+    check(&mut s, 1);
+    check(&mut s, 2);
+    assert_eq!(s.stats().prefetch_hits, 3);
+    s.prefetch(3).unwrap(); // replaces 1, the least recently used
+    check(&mut s, 3);
+    check(&mut s, 2);
+    assert_eq!(s.stats().prefetch_hits, 5);
+    check(&mut s, 1);
+    assert_eq!(s.stats().direct_reads, 1);
+}
+
+#[test]
 fn a_stale_prefetch_is_never_served() {
     let root = temp();
     let mut s = DiskStore::builder(1)
@@ -779,27 +810,58 @@ fn a_kept_store_reopens_with_its_checkpoints_and_refuses_damage() {
 
 mod counting {
     use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-    /// Counts allocations (in every thread, the I/O thread included) while `ON` is set.
+    /// Counts allocations while `ON` is set, in the test's thread and the store's I/O thread
+    /// (not in the test harness's threads).
     pub struct Counting;
     pub static ON: AtomicBool = AtomicBool::new(false);
     pub static COUNT: AtomicU64 = AtomicU64::new(0);
 
+    thread_local! {
+        /// 0: not yet known, 1: counted, 2: not counted.
+        static KIND: Cell<u8> = const { Cell::new(0) };
+        static BUSY: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Count this thread's allocations.
+    pub fn count_this_thread() {
+        KIND.with(|k| k.set(1));
+    }
+
+    fn counted() -> bool {
+        KIND.with(|k| match k.get() {
+            1 => true,
+            2 => false,
+            _ => {
+                if BUSY.with(|b| b.replace(true)) {
+                    return false;
+                }
+                let io = std::thread::current().name() == Some("revolve-disk-io");
+                BUSY.with(|b| b.set(false));
+                k.set(if io { 1 } else { 2 });
+                io
+            }
+        })
+    }
+
+    fn note() {
+        if ON.load(Ordering::Relaxed) && counted() {
+            COUNT.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     unsafe impl GlobalAlloc for Counting {
         unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-            if ON.load(Ordering::Relaxed) {
-                COUNT.fetch_add(1, Ordering::Relaxed);
-            }
+            note();
             unsafe { System.alloc(layout) }
         }
         unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
             unsafe { System.dealloc(ptr, layout) }
         }
         unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new: usize) -> *mut u8 {
-            if ON.load(Ordering::Relaxed) {
-                COUNT.fetch_add(1, Ordering::Relaxed);
-            }
+            note();
             unsafe { System.realloc(ptr, layout, new) }
         }
     }
@@ -837,6 +899,7 @@ fn alloc_probe() {
     if std::env::var_os(PROBE_ENV).is_none() {
         return;
     }
+    counting::count_this_thread();
     let root = temp();
     for (mode, (name, _)) in MODES.iter().enumerate() {
         let x = awkward(4096, 1);
@@ -856,7 +919,7 @@ fn alloc_probe() {
             s.free(base + 2).unwrap();
             s.sync().unwrap();
         };
-        cycle(&mut s, 0); // warm up
+        cycle(&mut s, 1000); // warm up
         counting::COUNT.store(0, Ordering::SeqCst);
         counting::ON.store(true, Ordering::SeqCst);
         for round in 1..50 {

@@ -53,8 +53,8 @@ impl DiskStoreBuilder {
             capacity,
             location: Location::Temp(None),
             background: true,
-            write_buffers: 2,
-            prefetch_buffers: 1,
+            write_buffers: 1,
+            prefetch_buffers: 2,
             keep_files: false,
             flush: false,
             preallocate: true,
@@ -100,14 +100,18 @@ impl DiskStoreBuilder {
         self
     }
 
-    /// Staging buffers for background writes (default 2, at least 1): a store copies the state
-    /// into one and returns; it blocks only when all are still being written.
+    /// Staging buffers for background writes (default 1, at least 1): a store copies the state
+    /// into one and returns; it blocks only when all are still being written. Each costs one
+    /// state of memory.
     pub fn write_buffers(mut self, n: usize) -> Self {
         self.write_buffers = n;
         self
     }
 
-    /// Buffers for prefetched checkpoints (default 1; 0 ignores prefetch hints).
+    /// Buffers for prefetched checkpoints (default 2; 0 ignores prefetch hints). Each costs one
+    /// state of memory. A driver hints the next restore while the current one is still
+    /// pending, and a checkpoint restored again is served from its buffer, so two are needed
+    /// for the disk reads to overlap computation; the least recently used one is reused.
     pub fn prefetch_buffers(mut self, n: usize) -> Self {
         self.prefetch_buffers = n;
         self

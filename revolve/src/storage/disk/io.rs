@@ -28,7 +28,7 @@ pub(crate) struct ReadBuf {
     pub in_flight: bool,
     /// The read failed: the error is handed to the restore that asks for it.
     pub error: Option<Error>,
-    /// When it was filled (least recently filled is replaced first).
+    /// When it was filled or last served (least recently used is replaced first).
     pub stamp: u64,
 }
 
@@ -202,7 +202,13 @@ impl Background {
         self.reads.iter().position(|r| r.tag == Some(tag))
     }
 
-    /// A prefetch buffer to fill: an empty one, else the least recently filled idle one;
+    /// Mark prefetch buffer `id` as just used.
+    pub fn touch(&mut self, id: usize) {
+        self.clock += 1;
+        self.reads[id].stamp = self.clock;
+    }
+
+    /// A prefetch buffer to fill: an empty one, else the least recently used idle one;
     /// `None` when all are in flight.
     pub fn pick(&mut self) -> Option<usize> {
         let idle = |r: &&ReadBuf| !r.in_flight;

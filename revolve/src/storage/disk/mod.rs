@@ -277,6 +277,7 @@ impl<S: State> CheckpointStore<S> for DiskStore<S> {
                     return Err(e);
                 }
                 state.read_bytes(&r.buf);
+                io.touch(id);
                 self.stats.restores += 1;
                 self.stats.prefetch_hits += 1;
                 return Ok(());
