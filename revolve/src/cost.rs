@@ -31,15 +31,18 @@ pub fn binomial_coefficient(a: u64, b: u64) -> Option<u64> {
 /// assert!(revolve::cost::beta(1000, 1000).is_err());
 /// ```
 pub fn beta(snaps: u64, reps: u64) -> Result<u64, Error> {
-    let top = snaps.checked_add(reps).ok_or(Error::Overflow {
-        what: "beta(s, r)",
-    })?;
+    let top = snaps
+        .checked_add(reps)
+        .ok_or(Error::Overflow { what: "beta(s, r)" })?;
     binomial_coefficient(top, snaps).ok_or(Error::Overflow { what: "beta(s, r)" })
 }
 
 /// `beta(s, r) >= n`, computed without overflow (an overflowing beta is >= any `n`).
 fn beta_at_least(snaps: u64, reps: u64, steps: u64) -> bool {
-    match snaps.checked_add(reps).and_then(|t| binomial_coefficient(t, snaps)) {
+    match snaps
+        .checked_add(reps)
+        .and_then(|t| binomial_coefficient(t, snaps))
+    {
         Some(b) => b >= steps,
         None => true,
     }
@@ -167,7 +170,10 @@ mod tests {
     fn overflow_is_an_error() {
         assert!(matches!(beta(u64::MAX, 1), Err(Error::Overflow { .. })));
         assert!(optimal_forward(u64::MAX, 1).is_err());
-        assert_eq!(optimal_forward(u64::MAX, 64).is_ok(), optimal_forward(u64::MAX, 64).is_ok());
+        assert_eq!(
+            optimal_forward(u64::MAX, 64).is_ok(),
+            optimal_forward(u64::MAX, 64).is_ok()
+        );
         assert!(matches!(optimal_forward(0, 3), Err(Error::ZeroSteps)));
         assert!(matches!(optimal_forward(3, 0), Err(Error::ZeroSnaps)));
     }

@@ -17,5 +17,6 @@ pub mod validate;
 
 pub use action::{Action, Level, ParseActionError};
 pub use error::Error;
-pub use storage::{CheckpointStore, State};
+pub use revolver::{ForwardOperator, ReverseOperator, Revolver, RevolverStats};
+pub use storage::{CheckpointStore, State, ram::RamStore};
 pub use validate::{Capacity, Machine, Rule, Stats, Violation, validate};

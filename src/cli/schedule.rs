@@ -8,5 +8,7 @@ pub struct Args {}
 
 /// Run `retrace schedule`.
 pub fn run(_args: Args) -> CliResult {
-    Err(CliError::Failed("`retrace schedule` is not built yet".into()))
+    Err(CliError::Failed(
+        "`retrace schedule` is not built yet".into(),
+    ))
 }

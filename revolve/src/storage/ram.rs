@@ -165,7 +165,10 @@ mod tests {
         let mut st = RamStore::new(1, &vec![0.0f64; 2]);
         assert!(matches!(
             st.store(0, &vec![1.0; 3]),
-            Err(Error::StateSize { expected: 16, found: 24 })
+            Err(Error::StateSize {
+                expected: 16,
+                found: 24
+            })
         ));
         st.store(0, &vec![1.0; 2]).unwrap();
         assert!(matches!(
@@ -174,21 +177,40 @@ mod tests {
         ));
         assert!(matches!(
             st.store(1, &vec![1.0; 2]),
-            Err(Error::StoreFull { step: 1, capacity: 1, .. })
+            Err(Error::StoreFull {
+                step: 1,
+                capacity: 1,
+                ..
+            })
         ));
         let mut out = vec![0.0; 2];
-        assert!(matches!(st.restore(5, &mut out), Err(Error::NoCheckpoint { step: 5, .. })));
-        assert!(matches!(st.take(5, &mut out), Err(Error::NoCheckpoint { .. })));
+        assert!(matches!(
+            st.restore(5, &mut out),
+            Err(Error::NoCheckpoint { step: 5, .. })
+        ));
+        assert!(matches!(
+            st.take(5, &mut out),
+            Err(Error::NoCheckpoint { .. })
+        ));
         assert!(matches!(st.free(5), Err(Error::NoCheckpoint { .. })));
         assert!(matches!(st.view(5), Err(Error::NoCheckpoint { .. })));
         let mut short = vec![0.0; 1];
-        assert!(matches!(st.restore(0, &mut short), Err(Error::StateSize { .. })));
-        assert!(matches!(st.take(0, &mut short), Err(Error::StateSize { .. })));
+        assert!(matches!(
+            st.restore(0, &mut short),
+            Err(Error::StateSize { .. })
+        ));
+        assert!(matches!(
+            st.take(0, &mut short),
+            Err(Error::StateSize { .. })
+        ));
         // Failed calls left the checkpoint intact.
         assert_eq!(st.len(), 1);
         assert_eq!(st.view(0).unwrap().unwrap(), &vec![1.0; 2]);
         let mut empty = RamStore::new(0, &vec![0u8; 1]);
-        assert!(matches!(empty.store(0, &vec![0]), Err(Error::StoreFull { capacity: 0, .. })));
+        assert!(matches!(
+            empty.store(0, &vec![0]),
+            Err(Error::StoreFull { capacity: 0, .. })
+        ));
     }
 
     #[test]
@@ -205,7 +227,10 @@ mod tests {
         // The caller's old buffer is now the free slot's buffer.
         st.store(5, &vec![5.0; 1000]).unwrap();
         let p = st.view(5).unwrap().unwrap().as_ptr();
-        assert!(p != slot_ptr, "the handed-over buffer is in use by the caller");
+        assert!(
+            p != slot_ptr,
+            "the handed-over buffer is in use by the caller"
+        );
         assert_eq!(p, my_ptr, "the caller's old buffer became the slot's");
     }
 
