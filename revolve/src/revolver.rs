@@ -365,8 +365,13 @@ where
     }
 
     /// Add a disk level (any [`CheckpointStore`]).
-    pub fn with_disk(mut self, disk: impl CheckpointStore<S> + 'static) -> Self {
-        self.stores[Level::Disk.index()] = Some(Box::new(disk));
+    pub fn with_disk(self, disk: impl CheckpointStore<S> + 'static) -> Self {
+        self.with_boxed_disk(Box::new(disk))
+    }
+
+    /// Add a disk level given as a trait object.
+    pub fn with_boxed_disk(mut self, disk: Box<dyn CheckpointStore<S>>) -> Self {
+        self.stores[Level::Disk.index()] = Some(disk);
         self.reset_checker();
         self
     }
