@@ -18,5 +18,6 @@ pub mod validate;
 pub use action::{Action, Level, ParseActionError};
 pub use error::Error;
 pub use revolver::{ForwardOperator, ReverseOperator, Revolver, RevolverStats};
+pub use schedule::binomial::Binomial;
 pub use storage::{CheckpointStore, State, ram::RamStore};
 pub use validate::{Capacity, Machine, Rule, Stats, Violation, validate};
