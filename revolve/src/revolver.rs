@@ -5,8 +5,9 @@
 //! where it is until the next action needs it. `restore K; free K` hands the checkpoint's buffer
 //! over ([`CheckpointStore::take`]); `restore K; reverse K` passes the checkpoint's read-only view
 //! to the reverse operator; `restore K; advance` runs the forward operator out of place from the
-//! view when the operator supports it ([`ForwardOperator::out_of_place`]), else copies. A `store`
-//! always copies (the forward operator then changes the state in place).
+//! view when the operator supports it ([`ForwardOperator::out_of_place`]), else copies. A RAM
+//! `store` hands the state's buffer in when the operator runs out of place (the next advance reads
+//! the checkpoint's view); otherwise it copies.
 //!
 //! ```
 //! use revolve::{Action, Level, revolver::Revolver, storage::ram::RamStore};
@@ -36,6 +37,7 @@
 //! assert_eq!((st.forward_steps, st.handovers, st.views), (4, 1, 0));
 //! ```
 
+use crate::storage::ram::RamStore;
 use crate::{Action, Capacity, CheckpointStore, Error, Level, Rule, State, Stats};
 use std::collections::VecDeque;
 
@@ -119,14 +121,16 @@ pub struct RevolverStats {
     pub forward_steps: u64,
     /// Calls of the reverse operator (`n`).
     pub reverse_steps: u64,
-    /// Full state copies: stores, restores that had to copy, and the copy of `u_{n-1}` kept at
-    /// the end of the forward sweep.
+    /// Full state copies: stores and restores that had to copy, and the copy of `u_{n-1}` kept
+    /// at the end of the forward sweep.
     pub copies: u64,
     /// Restores done by buffer hand-over (`restore K; free K`).
     pub handovers: u64,
+    /// RAM stores done by buffer hand-over (with an out-of-place forward operator).
+    pub handover_stores: u64,
     /// Reverses run straight from a checkpoint's read-only view (`restore K; reverse K`).
     pub views: u64,
-    /// Advances run out of place from a checkpoint's view (`restore K; advance`).
+    /// Advances run out of place from a checkpoint's view (after a restore or a hand-over store).
     pub out_of_place: u64,
     /// Prefetch hints given to stores.
     pub prefetches: u64,
@@ -283,7 +287,32 @@ impl Checker {
     }
 }
 
-type Store<S> = Box<dyn CheckpointStore<S>>;
+/// The two levels: a RAM store (always) and a disk store (optional).
+struct Stores<S: State> {
+    ram: RamStore<S>,
+    disk: Option<Box<dyn CheckpointStore<S>>>,
+}
+
+impl<S: State> Stores<S> {
+    fn get(&mut self, level: Level) -> Result<&mut (dyn CheckpointStore<S> + 'static), Error> {
+        match level {
+            Level::Ram => Ok(&mut self.ram),
+            // The checker only lets a schedule use a level with slots, so a missing store means
+            // a bug here, reported rather than panicking.
+            Level::Disk => self
+                .disk
+                .as_deref_mut()
+                .ok_or(Error::Usage("the schedule used a level that has no store")),
+        }
+    }
+
+    fn get_ref(&self, level: Level) -> Option<&dyn CheckpointStore<S>> {
+        match level {
+            Level::Ram => Some(&self.ram),
+            Level::Disk => self.disk.as_deref(),
+        }
+    }
+}
 
 /// Drives a forward and a reverse operator through a checkpointing schedule.
 ///
@@ -302,7 +331,7 @@ pub struct Revolver<S: State, F, R, I> {
     index: u64,
     forward: F,
     reverse: R,
-    stores: [Option<Store<S>>; 2],
+    stores: Stores<S>,
     checker: Checker,
     cur: Cur,
     work: Option<S>,
@@ -338,7 +367,7 @@ where
         schedule: P,
         forward: F,
         reverse: R,
-        ram: impl CheckpointStore<S> + 'static,
+        ram: RamStore<S>,
     ) -> Result<Self, Error>
     where
         P: IntoIterator<IntoIter = I>,
@@ -353,7 +382,7 @@ where
             index: 0,
             forward,
             reverse,
-            stores: [Some(Box::new(ram)), None],
+            stores: Stores { ram, disk: None },
             checker: Checker::new(steps, Capacity::default()),
             cur: Cur::Buffer,
             work: None,
@@ -371,16 +400,15 @@ where
 
     /// Add a disk level given as a trait object.
     pub fn with_boxed_disk(mut self, disk: Box<dyn CheckpointStore<S>>) -> Self {
-        self.stores[Level::Disk.index()] = Some(disk);
+        self.stores.disk = Some(disk);
         self.reset_checker();
         self
     }
 
     fn reset_checker(&mut self) {
-        let cap = |s: &Option<Store<S>>| s.as_ref().map_or(0, |s| s.capacity());
         let capacity = Capacity {
-            ram: cap(&self.stores[0]),
-            disk: cap(&self.stores[1]),
+            ram: self.stores.ram.capacity(),
+            disk: self.stores.disk.as_ref().map_or(0, |d| d.capacity()),
         };
         self.checker = Checker::new(self.steps, capacity);
     }
@@ -400,7 +428,7 @@ where
 
     /// The store of `level`, if there is one.
     pub fn store(&self, level: Level) -> Option<&dyn CheckpointStore<S>> {
-        self.stores[level.index()].as_deref()
+        self.stores.get_ref(level)
     }
 
     /// The forward operator.
@@ -442,25 +470,17 @@ where
             Action::Restore { step, level: l } if l == level => Some(step),
             _ => None,
         });
-        if let (Some(step), Some(store)) = (next, self.stores[level.index()].as_mut()) {
-            store.prefetch(step)?;
+        if let Some(step) = next {
+            self.stores.get(level)?.prefetch(step)?;
             self.stats.prefetches += 1;
         }
         Ok(())
     }
 
-    fn store_mut(stores: &mut [Option<Store<S>>; 2], level: Level) -> Result<&mut Store<S>, Error> {
-        // The checker only lets a schedule use a level with slots, so a missing store means a
-        // bug here, reported rather than panicking.
-        stores[level.index()]
-            .as_mut()
-            .ok_or(Error::Usage("the schedule used a level that has no store"))
-    }
-
     /// Bring a lazily restored checkpoint into `buf`.
     fn materialize(&mut self, buf: &mut S) -> Result<(), Error> {
         if let Cur::Checkpoint(level, step) = self.cur {
-            Self::store_mut(&mut self.stores, level)?.restore(step, buf)?;
+            self.stores.get(level)?.restore(step, buf)?;
             self.stats.copies += 1;
             self.cur = Cur::Buffer;
         }
@@ -476,7 +496,7 @@ where
             Action::Advance { from, to } => {
                 match self.cur {
                     Cur::Checkpoint(level, step) => {
-                        let store = Self::store_mut(&mut self.stores, level)?;
+                        let store = self.stores.get(level)?;
                         let view = if self.forward.out_of_place() {
                             store.view(step)?
                         } else {
@@ -508,15 +528,23 @@ where
             }
             Action::Store { step, level } => {
                 self.materialize(buf)?;
-                Self::store_mut(&mut self.stores, level)?.store(step, buf)?;
-                self.stats.copies += 1;
+                if level == Level::Ram && self.forward.out_of_place() {
+                    // Hand the buffer in; the state now lives in the checkpoint, and the next
+                    // advance runs out of place from its view.
+                    self.stores.ram.store_swap(step, buf)?;
+                    self.cur = Cur::Checkpoint(level, step);
+                    self.stats.handover_stores += 1;
+                } else {
+                    self.stores.get(level)?.store(step, buf)?;
+                    self.stats.copies += 1;
+                }
             }
             Action::Restore { step, level } => {
                 self.cur = Cur::Checkpoint(level, step);
                 self.prefetch_next(level)?;
             }
             Action::Free { step, level } => {
-                let store = Self::store_mut(&mut self.stores, level)?;
+                let store = self.stores.get(level)?;
                 if self.cur == Cur::Checkpoint(level, step) {
                     store.take(step, buf)?;
                     self.stats.handovers += 1;
@@ -631,7 +659,7 @@ where
             };
             self.checker.execute(a).map_err(|rule| bad(i, a, rule))?;
             let view = match self.cur {
-                Cur::Checkpoint(level, k) => Self::store_mut(&mut self.stores, level)?.view(k)?,
+                Cur::Checkpoint(level, k) => self.stores.get(level)?.view(k)?,
                 _ => None,
             };
             let res = match view {
@@ -641,7 +669,7 @@ where
                 }
                 None => {
                     if let Cur::Checkpoint(level, k) = self.cur {
-                        Self::store_mut(&mut self.stores, level)?.restore(k, work)?;
+                        self.stores.get(level)?.restore(k, work)?;
                         self.stats.copies += 1;
                     }
                     self.reverse.reverse(work, adjoint, step)
@@ -655,8 +683,9 @@ where
             index: self.index,
             reason: rule.to_string(),
         })?;
-        for store in self.stores.iter_mut().flatten() {
-            store.sync()?;
+        self.stores.ram.sync()?;
+        if let Some(disk) = self.stores.disk.as_mut() {
+            disk.sync()?;
         }
         Ok(())
     }
@@ -843,8 +872,11 @@ mod tests {
         rv.apply_reverse(&mut log).unwrap();
         assert_eq!(log, (0..10).rev().collect::<Vec<_>>());
         let st = rv.stats();
-        assert_eq!((st.out_of_place, st.copies, st.views), (3, 6 + 1, 6));
-        assert_eq!(rv.forward_operator().0, 3);
+        // Every store hands the buffer in and is followed by an out-of-place advance (6), as are
+        // the three restores followed by an advance; only u_{n-1} is copied.
+        assert_eq!((st.out_of_place, st.copies, st.views), (6 + 3, 1, 6));
+        assert_eq!((st.handover_stores, st.handovers), (6, 0));
+        assert_eq!(rv.forward_operator().0, 9);
     }
 
     #[test]
@@ -1037,8 +1069,12 @@ mod tests {
         }
         let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let mut u = vec![0.0, 0.0];
-        let store = Spy(RamStore::new(3, &u), seen.clone());
-        let mut rv = Revolver::new(10, parse(CPP_10_3), fwd as Fwd, rev as Rev, store).unwrap();
+        let disk = Spy(RamStore::new(3, &u), seen.clone());
+        // The same trace at the disk level, with no RAM slot.
+        let plan = parse(&CPP_10_3.replace("ram", "disk"));
+        let mut rv = Revolver::new(10, plan, fwd as Fwd, rev as Rev, RamStore::new(0, &u))
+            .unwrap()
+            .with_disk(disk);
         rv.apply_forward(&mut u).unwrap();
         rv.apply_reverse(&mut Vec::new()).unwrap();
         // Restores in order: 7 7 4 5 4 0 2 1 0; a hint for the first after the forward sweep and
@@ -1046,5 +1082,7 @@ mod tests {
         assert_eq!(*seen.lock().unwrap(), [7, 7, 4, 5, 4, 0, 2, 1, 0]);
         assert_eq!(rv.stats().prefetches, 9);
         assert_eq!(rv.stats().views, 0);
+        assert_eq!(rv.stats().schedule.restores, [0, 9]);
+        assert_eq!(rv.store(Level::Disk).unwrap().len(), 0);
     }
 }

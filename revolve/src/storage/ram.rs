@@ -52,6 +52,36 @@ impl<S: State> RamStore<S> {
         self.index.iter().map(|&(step, _)| step)
     }
 
+    /// Keep `state` as the checkpoint of `step` by swapping buffers with a free slot instead of
+    /// copying: afterwards `state` holds that slot's old buffer (same size, contents unspecified).
+    /// For callers that rewrite `state` next anyway (an out-of-place forward step).
+    pub fn store_swap(&mut self, step: u64, state: &mut S) -> Result<(), Error> {
+        let (at, slot) = self.claim(step, state)?;
+        std::mem::swap(&mut self.slots[slot], state);
+        self.index.insert(at, (step, slot));
+        Ok(())
+    }
+
+    /// Check `state` and `step` for a store; pick the free slot and the index position.
+    fn claim(&mut self, step: u64, state: &S) -> Result<(usize, usize), Error> {
+        self.check_size(state)?;
+        let at = match self.index.binary_search_by_key(&step, |&(s, _)| s) {
+            Ok(_) => {
+                return Err(Error::DuplicateCheckpoint {
+                    level: Level::Ram,
+                    step,
+                });
+            }
+            Err(at) => at,
+        };
+        let slot = self.free.pop().ok_or(Error::StoreFull {
+            level: Level::Ram,
+            step,
+            capacity: self.slots.len() as u64,
+        })?;
+        Ok((at, slot))
+    }
+
     fn check_size(&self, state: &S) -> Result<(), Error> {
         let found = state.byte_len();
         if found == self.byte_len {
@@ -84,21 +114,7 @@ impl<S: State> CheckpointStore<S> for RamStore<S> {
     }
 
     fn store(&mut self, step: u64, state: &S) -> Result<(), Error> {
-        self.check_size(state)?;
-        let at = match self.index.binary_search_by_key(&step, |&(s, _)| s) {
-            Ok(_) => {
-                return Err(Error::DuplicateCheckpoint {
-                    level: Level::Ram,
-                    step,
-                });
-            }
-            Err(at) => at,
-        };
-        let slot = self.free.pop().ok_or(Error::StoreFull {
-            level: Level::Ram,
-            step,
-            capacity: self.slots.len() as u64,
-        })?;
+        let (at, slot) = self.claim(step, state)?;
         self.slots[slot].copy_from(state);
         // Capacity was reserved up front: this insert never allocates.
         self.index.insert(at, (step, slot));
@@ -232,6 +248,31 @@ mod tests {
             "the handed-over buffer is in use by the caller"
         );
         assert_eq!(p, my_ptr, "the caller's old buffer became the slot's");
+    }
+
+    #[test]
+    fn store_swap_hands_the_callers_buffer_in() {
+        let mut st = RamStore::new(2, &vec![0.0f64; 8]);
+        let mut u = vec![2.0; 8];
+        let p = u.as_ptr();
+        st.store_swap(2, &mut u).unwrap();
+        assert_eq!(st.view(2).unwrap().unwrap().as_ptr(), p);
+        assert_eq!(st.view(2).unwrap().unwrap(), &vec![2.0; 8]);
+        assert_ne!(u.as_ptr(), p);
+        assert_eq!(u.len(), 8);
+        assert!(matches!(
+            st.store_swap(2, &mut u),
+            Err(Error::DuplicateCheckpoint { .. })
+        ));
+        st.store_swap(3, &mut u).unwrap();
+        assert!(matches!(
+            st.store_swap(4, &mut u),
+            Err(Error::StoreFull { .. })
+        ));
+        assert!(matches!(
+            st.store_swap(4, &mut vec![0.0; 2]),
+            Err(Error::StateSize { .. })
+        ));
     }
 
     #[test]
