@@ -765,6 +765,7 @@ mod tests {
 
     /// A toy whose state records its step: u = [k, k^2 mod 7]; reverse checks it saw u_k and
     /// pushes k into the adjoint log.
+    #[allow(clippy::ptr_arg)] // the signature of a closure over Vec<f64> states
     fn fwd(u: &mut Vec<f64>, from: u64, to: u64) -> Result<(), Infallible> {
         assert_eq!(u[0], from as f64);
         for _ in from..to {
@@ -774,6 +775,7 @@ mod tests {
         Ok(())
     }
 
+    #[allow(clippy::ptr_arg)]
     fn rev(u: &Vec<f64>, log: &mut Vec<u64>, k: u64) -> Result<(), String> {
         if u[0] != k as f64 || u[1] != ((k * k) % 7) as f64 {
             return Err(format!("reverse {k} got state {u:?}"));
