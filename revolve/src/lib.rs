@@ -17,6 +17,8 @@ pub mod validate;
 
 pub use action::{Action, Level, ParseActionError};
 pub use error::Error;
+pub use revolver::{ForwardOperator, ReverseOperator, Revolver, RevolverStats};
+pub use schedule::binomial::Binomial;
 pub use storage::disk::DiskStore;
-pub use storage::{CheckpointStore, State};
+pub use storage::{CheckpointStore, State, ram::RamStore};
 pub use validate::{Capacity, Machine, Rule, Stats, Violation, validate};
