@@ -47,6 +47,8 @@ pub(crate) struct Background {
     pub deferred: Option<Error>,
     /// Times the caller blocked on the I/O thread.
     pub waits: u64,
+    /// Steps hinted before they were stored, oldest first (at most one per prefetch buffer).
+    hints: Vec<u64>,
 }
 
 impl Background {
@@ -88,6 +90,7 @@ impl Background {
             clock: 0,
             deferred: None,
             waits: 0,
+            hints: Vec::with_capacity(reads),
         })
     }
 
@@ -244,6 +247,29 @@ impl Background {
             buf,
         };
         self.send(job, dir)
+    }
+
+    /// Remember a hint for `step`, not stored yet (the oldest is forgotten when full).
+    pub fn remember_hint(&mut self, step: u64) {
+        let cap = self.reads.len();
+        if cap == 0 || self.hints.contains(&step) {
+            return;
+        }
+        if self.hints.len() == cap {
+            self.hints.remove(0);
+        }
+        self.hints.push(step);
+    }
+
+    /// Whether `step` was hinted before it was stored (the hint is used up).
+    pub fn take_hint(&mut self, step: u64) -> bool {
+        match self.hints.iter().position(|&h| h == step) {
+            Some(i) => {
+                self.hints.remove(i);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Forget every prefetch of `slot` (its checkpoint was freed).

@@ -36,6 +36,8 @@ pub struct DiskStats {
     pub restores: u64,
     /// Prefetches started.
     pub prefetches: u64,
+    /// Prefetch hints for checkpoints not held yet, remembered and acted on when stored.
+    pub hints_early: u64,
     /// Restores served from a prefetch buffer.
     pub prefetch_hits: u64,
     /// Restores read from the slot file in the calling thread.
@@ -201,6 +203,24 @@ impl<S: State> DiskStore<S> {
             generation: self.generations[slot],
         }
     }
+
+    /// Start reading the checkpoint of `step` in `slot` into a prefetch buffer.
+    fn fetch(&mut self, slot: usize, step: u64) -> Result<(), Error> {
+        let tag = self.tag(step, slot);
+        let Some(io) = &mut self.io else {
+            return Ok(());
+        };
+        if io.find(tag).is_some() {
+            return Ok(());
+        }
+        // All buffers busy: the hint is dropped and the restore reads directly.
+        let Some(id) = io.pick() else {
+            return Ok(());
+        };
+        io.fetch(id, tag, &self.dir)?;
+        self.stats.prefetches += 1;
+        Ok(())
+    }
 }
 
 impl<S: State> Drop for DiskStore<S> {
@@ -258,6 +278,10 @@ impl<S: State> CheckpointStore<S> for DiskStore<S> {
         self.generations[slot] = self.generations[slot].wrapping_add(1);
         self.index.insert(step, slot);
         self.stats.stores += 1;
+        if self.io.as_mut().is_some_and(|io| io.take_hint(step)) {
+            // Hinted before it existed: read it back after its write, in the background.
+            self.fetch(slot, step)?;
+        }
         Ok(())
     }
 
@@ -324,23 +348,19 @@ impl<S: State> CheckpointStore<S> for DiskStore<S> {
         Ok(self.view.as_ref())
     }
 
+    /// A hint for a step not held is ignored: a driver looking ahead may name a checkpoint the
+    /// schedule stores before restoring it.
     fn prefetch(&mut self, step: u64) -> Result<(), Error> {
         self.check_deferred()?;
-        let slot = self.slot_of(step)?;
-        let tag = self.tag(step, slot);
         let Some(io) = &mut self.io else {
             return Ok(());
         };
-        if io.find(tag).is_some() {
-            return Ok(());
-        }
-        // All buffers busy: the hint is dropped and the restore reads directly.
-        let Some(id) = io.pick() else {
+        let Some(&slot) = self.index.get(&step) else {
+            io.remember_hint(step);
+            self.stats.hints_early += 1;
             return Ok(());
         };
-        io.fetch(id, tag, &self.dir)?;
-        self.stats.prefetches += 1;
-        Ok(())
+        self.fetch(slot, step)
     }
 
     fn sync(&mut self) -> Result<(), Error> {
