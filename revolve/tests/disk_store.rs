@@ -993,6 +993,7 @@ mod end_to_end {
         }
     }
 
+    #[allow(clippy::ptr_arg)] // the operator traits take `&mut S`
     fn forward(u: &mut Vec<f64>, from: u64, to: u64) -> Result<(), Infallible> {
         for _ in from..to {
             u.iter_mut().for_each(|x| *x = x.sin() * 1.01 + 0.1);
@@ -1000,6 +1001,7 @@ mod end_to_end {
         Ok(())
     }
 
+    #[allow(clippy::ptr_arg)] // the operator traits take `&S, &mut A`
     fn reverse(u: &Vec<f64>, lam: &mut Vec<f64>, _k: u64) -> Result<(), Infallible> {
         lam.iter_mut()
             .zip(u)
@@ -1084,4 +1086,25 @@ mod end_to_end {
             }
         }
     }
+}
+
+#[test]
+fn a_store_can_move_to_another_thread() {
+    fn assert_send<T: Send>() {}
+    assert_send::<DiskStore<Vec<f64>>>();
+    assert_send::<DiskStore<Array2<f32>>>();
+    let root = temp();
+    let mut s = DiskStore::builder(1)
+        .temp_in(root.path())
+        .build(&vec![0u8; 16])
+        .unwrap();
+    s.store(1, &vec![5u8; 16]).unwrap();
+    let y = std::thread::spawn(move || {
+        let mut y = vec![0u8; 16];
+        s.take(1, &mut y).unwrap();
+        y
+    })
+    .join()
+    .unwrap();
+    assert_eq!(y, vec![5u8; 16]);
 }
