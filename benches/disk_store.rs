@@ -53,29 +53,35 @@ fn store(c: &mut Criterion) {
             })
         });
     }
-    // What the caller waits for: the stores alone (background: the copy into a staging buffer
-    // plus any wait for a free one), the write-back finishing outside the timing.
-    let mut s = DiskStore::builder(CKPTS).build(&x).unwrap();
-    g.bench_function(
-        BenchmarkId::from_parameter("background_caller_wait"),
-        |bench| {
+    g.finish();
+}
+
+/// What the caller of one `store` waits for when the I/O thread is idle (the usual case when
+/// time steps separate checkpoints): background copies into a staging buffer and returns; sync
+/// writes the file and checksums it. The write-back finishes outside the timing.
+fn store_latency(c: &mut Criterion) {
+    let mut g = c.benchmark_group("disk_store/store_latency_8MiB");
+    g.throughput(Throughput::Bytes((LEN as u64) * 8));
+    let x = state(1);
+    for (name, b) in [
+        ("background", DiskStore::builder(1)),
+        ("sync", DiskStore::builder(1).background(false)),
+    ] {
+        let mut s = b.build(&x).unwrap();
+        g.bench_function(BenchmarkId::from_parameter(name), |bench| {
             bench.iter_custom(|iters| {
                 let mut total = Duration::ZERO;
                 for _ in 0..iters {
                     let t = std::time::Instant::now();
-                    for k in 0..CKPTS {
-                        s.store(k, &x).unwrap();
-                    }
+                    s.store(0, &x).unwrap();
                     total += t.elapsed();
                     s.sync().unwrap();
-                    for k in 0..CKPTS {
-                        s.free(k).unwrap();
-                    }
+                    s.free(0).unwrap();
                 }
                 total
             })
-        },
-    );
+        });
+    }
     g.finish();
 }
 
@@ -105,6 +111,46 @@ fn restore(c: &mut Criterion) {
                     }
                 }
                 black_box(&y);
+            })
+        });
+    }
+    g.finish();
+}
+
+/// What the caller of one `restore` waits for when the prefetch had time to finish, against
+/// a synchronous read (checksum and copy from the mapped file).
+fn restore_latency(c: &mut Criterion) {
+    let mut g = c.benchmark_group("disk_store/restore_latency_8MiB");
+    g.throughput(Throughput::Bytes((LEN as u64) * 8));
+    let mut y = state(0);
+    for (name, b, prefetch) in [
+        (
+            "background_prefetched",
+            DiskStore::builder(2).prefetch_buffers(1),
+            true,
+        ),
+        ("sync", DiskStore::builder(2).background(false), false),
+    ] {
+        let mut s = b.build(&y).unwrap();
+        s.store(0, &state(1)).unwrap();
+        s.store(1, &state(2)).unwrap();
+        s.sync().unwrap();
+        g.bench_function(BenchmarkId::from_parameter(name), |bench| {
+            bench.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for i in 0..iters {
+                    // Alternate the steps so each restore needs a fresh read.
+                    let k = i % 2;
+                    if prefetch {
+                        s.prefetch(k).unwrap();
+                        s.sync().unwrap();
+                    }
+                    let t = std::time::Instant::now();
+                    s.restore(k, &mut y).unwrap();
+                    total += t.elapsed();
+                }
+                black_box(&y);
+                total
             })
         });
     }
@@ -154,6 +200,6 @@ criterion_group! {
         .sample_size(10)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3));
-    targets = store, restore, sweep
+    targets = store, store_latency, restore, restore_latency, sweep
 }
 criterion_main!(benches);
