@@ -4,10 +4,23 @@
 //!
 //! Writes go through a background I/O thread: [`store`](CheckpointStore::store) copies the state
 //! into a staging buffer and returns. [`prefetch`](CheckpointStore::prefetch) starts reading and
-//! verifying a checkpoint on that thread, so a later `restore` finds it in memory. A truncated,
-//! corrupted or foreign file is reported as [`Error::Corrupt`] with its path, never loaded.
-//! The files are removed when the store is dropped, also after an error, unless asked to keep
-//! them. [`checkpoint_file`] reads and writes single checkpoint files in the same format.
+//! verifying a checkpoint on that thread, so a later `restore` finds it in memory (a hint for a
+//! checkpoint not stored yet is remembered and acted on when it is stored). A truncated,
+//! corrupted or foreign file is reported as [`Error::Corrupt`] with its path, never loaded; an
+//! error of the I/O thread is reported by the next call. The files are removed when the store is
+//! dropped, also after an error or a panic, unless asked to keep them; a kept store can be
+//! reopened with [`DiskStore::open_existing`]. [`checkpoint_file`] reads and writes single
+//! checkpoint files in the same format.
+//!
+//! Memory: besides the mapped files (page cache), a background store holds
+//! [`write_buffers`](DiskStoreBuilder::write_buffers) (default 1) plus
+//! [`prefetch_buffers`](DiskStoreBuilder::prefetch_buffers) (default 2) states;
+//! [`background(false)`](DiskStoreBuilder::background) holds none and does all I/O in the
+//! calling thread. After construction no call allocates (error reports aside).
+//!
+//! Limits: another process truncating a slot file while it is being read or written can still
+//! fault (the length is checked before each access, not during it); on copy-on-write file
+//! systems preallocation does not reserve space for overwrites.
 
 mod builder;
 pub mod checkpoint_file;
@@ -279,8 +292,9 @@ impl<S: State> CheckpointStore<S> for DiskStore<S> {
         self.index.insert(step, slot);
         self.stats.stores += 1;
         if self.io.as_mut().is_some_and(|io| io.take_hint(step)) {
-            // Hinted before it existed: read it back after its write, in the background.
-            self.fetch(slot, step)?;
+            // Hinted before it existed: read it back after its write, in the background. The
+            // checkpoint is stored either way; a stopped I/O thread is reported by the next call.
+            let _ = self.fetch(slot, step);
         }
         Ok(())
     }
