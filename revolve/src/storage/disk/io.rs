@@ -213,22 +213,12 @@ impl Background {
 
     /// A prefetch buffer to fill: an empty one, else the least recently used idle one;
     /// `None` when all are in flight.
-    pub fn pick(&mut self) -> Option<usize> {
-        let idle = |r: &&ReadBuf| !r.in_flight;
-        if let Some(i) = self
-            .reads
-            .iter()
-            .position(|r| !r.in_flight && r.tag.is_none())
-        {
+    pub fn pick(&self) -> Option<usize> {
+        let idle = self.reads.iter().enumerate().filter(|(_, r)| !r.in_flight);
+        if let Some((i, _)) = idle.clone().find(|(_, r)| r.tag.is_none()) {
             return Some(i);
         }
-        let (i, _) = self
-            .reads
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| idle(r))
-            .min_by_key(|(_, r)| r.stamp)?;
-        Some(i)
+        idle.min_by_key(|(_, r)| r.stamp).map(|(i, _)| i)
     }
 
     /// Start reading `tag` into prefetch buffer `id`.
