@@ -3,5 +3,7 @@
 //! both crates.
 #![deny(missing_docs)]
 
+pub mod burgers;
+
 pub use revolve;
 pub use sampler;

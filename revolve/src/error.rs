@@ -63,6 +63,15 @@ pub enum Error {
         /// What was wrong.
         reason: String,
     },
+    /// The schedule ended while rules still required actions (steps not reversed, checkpoints
+    /// left), or ended before its first reverse.
+    #[error("schedule ended after {index} actions: {reason}")]
+    ScheduleEnded {
+        /// Number of actions the schedule gave.
+        index: u64,
+        /// What was left undone.
+        reason: String,
+    },
     /// A user operator (forward or reverse) failed.
     #[error("{operator} operator failed at step {step}: {source}")]
     Operator {

@@ -18,8 +18,10 @@ pub mod validate;
 
 pub use action::{Action, Level, ParseActionError};
 pub use error::Error;
+pub use revolver::{ForwardOperator, ReverseOperator, Revolver, RevolverStats};
 pub use schedule::binomial::Binomial;
 pub use schedule::cost_aware::CostAware;
 pub use schedule::multistage::Multistage;
-pub use storage::{CheckpointStore, State};
+pub use storage::disk::DiskStore;
+pub use storage::{CheckpointStore, State, ram::RamStore};
 pub use validate::{Capacity, Machine, Rule, Stats, Violation, validate};

@@ -1,1 +1,1090 @@
-//! (in progress)
+//! The [`Revolver`]: drives a user's forward and reverse operators through a schedule, keeping
+//! checkpoints in one [`CheckpointStore`] per level.
+//!
+//! Copies are avoided wherever the schedule allows. A `restore` is lazy: the checkpoint stays
+//! where it is until the next action needs it. `restore K; free K` hands the checkpoint's buffer
+//! over ([`CheckpointStore::take`]); `restore K; reverse K` passes the checkpoint's read-only view
+//! to the reverse operator; `restore K; advance` runs the forward operator out of place from the
+//! view when the operator supports it ([`ForwardOperator::out_of_place`]), else copies. A RAM
+//! `store` hands the state's buffer in when the operator runs out of place (the next advance reads
+//! the checkpoint's view); otherwise it copies.
+//!
+//! ```
+//! use revolve::{Action, Level, revolver::Revolver, storage::ram::RamStore};
+//! use std::convert::Infallible;
+//! // u_{k+1} = 2 u_k, J = u_n, so dJ/du_0 = 2^n.
+//! let n = 3u64;
+//! let plan = "store 0 ram, advance 0 2, reverse 2, restore 0 ram, advance 0 1, reverse 1, \
+//!             restore 0 ram, free 0 ram, reverse 0";
+//! let plan: Vec<Action> = plan.split(", ").map(|a| a.parse().unwrap()).collect();
+//! let fwd = |u: &mut Vec<f64>, from: u64, to: u64| -> Result<(), Infallible> {
+//!     for _ in from..to { u[0] *= 2.0; }
+//!     Ok(())
+//! };
+//! let rev = |_u: &Vec<f64>, lam: &mut Vec<f64>, _k: u64| -> Result<(), Infallible> {
+//!     lam[0] *= 2.0;
+//!     Ok(())
+//! };
+//! let mut u = vec![1.0];
+//! let mut rv = Revolver::new(n, plan, fwd, rev, RamStore::new(1, &u)).unwrap();
+//! rv.apply_forward(&mut u).unwrap();
+//! assert_eq!(u, [8.0]); // the state at step n
+//! let mut lam = vec![1.0]; // dJ/du_n
+//! rv.apply_reverse(&mut lam).unwrap();
+//! assert_eq!(lam, [8.0]);
+//! let st = rv.stats();
+//! assert_eq!((st.schedule.forward, st.schedule.reverse, st.schedule.restores[0]), (6, 3, 2));
+//! assert_eq!((st.forward_steps, st.handovers, st.views), (4, 1, 0));
+//! ```
+
+use crate::storage::ram::RamStore;
+use crate::{Action, Capacity, CheckpointStore, Error, Level, Rule, State, Stats};
+use std::collections::VecDeque;
+
+/// A user operator's error, boxed.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Advances a state in place over one or more steps.
+///
+/// Implemented for closures `FnMut(&mut S, from, to) -> Result<(), E>`.
+pub trait ForwardOperator<S: State> {
+    /// The operator's error.
+    type Error: Into<BoxError>;
+
+    /// Advance `state` from step `from` to step `to > from`.
+    fn advance(&mut self, state: &mut S, from: u64, to: u64) -> Result<(), Self::Error>;
+
+    /// `true` if [`ForwardOperator::advance_from`] computes out of place without first copying
+    /// `src` into `dst` (the Revolver then advances straight from a checkpoint's view).
+    fn out_of_place(&self) -> bool {
+        false
+    }
+
+    /// Set `dst` to the state at `to`, starting from `src` at `from`. The default copies `src`
+    /// into `dst` and advances in place.
+    fn advance_from(
+        &mut self,
+        src: &S,
+        dst: &mut S,
+        from: u64,
+        to: u64,
+    ) -> Result<(), Self::Error> {
+        dst.copy_from(src);
+        self.advance(dst, from, to)
+    }
+}
+
+/// Reverses one step: given the forward state at step `k` (read-only), moves the adjoint from
+/// step `k + 1` to step `k` in place.
+///
+/// Implemented for closures `FnMut(&S, &mut A, k) -> Result<(), E>`.
+pub trait ReverseOperator<S, A: ?Sized> {
+    /// The operator's error.
+    type Error: Into<BoxError>;
+
+    /// Reverse step `step` (`u_step -> u_{step+1}`), updating `adjoint` in place.
+    fn reverse(&mut self, state: &S, adjoint: &mut A, step: u64) -> Result<(), Self::Error>;
+}
+
+impl<S, F, E> ForwardOperator<S> for F
+where
+    S: State,
+    F: FnMut(&mut S, u64, u64) -> Result<(), E>,
+    E: Into<BoxError>,
+{
+    type Error = E;
+    fn advance(&mut self, state: &mut S, from: u64, to: u64) -> Result<(), E> {
+        self(state, from, to)
+    }
+}
+
+impl<S, A, F, E> ReverseOperator<S, A> for F
+where
+    A: ?Sized,
+    F: FnMut(&S, &mut A, u64) -> Result<(), E>,
+    E: Into<BoxError>,
+{
+    type Error = E;
+    fn reverse(&mut self, state: &S, adjoint: &mut A, step: u64) -> Result<(), E> {
+        self(state, adjoint, step)
+    }
+}
+
+/// Counts of a run. `schedule` holds the same counts as [`crate::validate`] gives for the
+/// schedule; the rest says what the Revolver did to execute it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RevolverStats {
+    /// The schedule's counts (forward counts the `n` taped steps of the reverses, as `validate`).
+    pub schedule: Stats,
+    /// Steps run by the forward operator: the schedule's advances plus one, the step
+    /// `n - 1 -> n` that gives the caller the final state (the schedule stops at `n - 1`).
+    pub forward_steps: u64,
+    /// Calls of the reverse operator (`n`).
+    pub reverse_steps: u64,
+    /// Full state copies: stores and restores that had to copy, and the copy of `u_{n-1}` kept
+    /// at the end of the forward sweep.
+    pub copies: u64,
+    /// Restores done by buffer hand-over (`restore K; free K`).
+    pub handovers: u64,
+    /// RAM stores done by buffer hand-over (with an out-of-place forward operator).
+    pub handover_stores: u64,
+    /// Reverses run straight from a checkpoint's read-only view (`restore K; reverse K`).
+    pub views: u64,
+    /// Advances run out of place from a checkpoint's view (after a restore or a hand-over store).
+    pub out_of_place: u64,
+    /// Prefetch hints given to stores.
+    pub prefetches: u64,
+}
+
+/// How many actions the Revolver looks ahead (to find the next restore of a level).
+pub const LOOKAHEAD: usize = 32;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Fresh,
+    Forwarded,
+    Done,
+    Failed,
+}
+
+/// Where the current state lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Cur {
+    /// In the working buffer.
+    Buffer,
+    /// Still in the checkpoint of `step` at `level` (a lazy restore).
+    Checkpoint(Level, u64),
+    /// Consumed by a reverse.
+    Consumed,
+}
+
+/// Schedule rules checked while running, with preallocated bookkeeping (the same rules as
+/// [`crate::Machine`], which allocates tree nodes as checkpoints come and go).
+#[derive(Debug)]
+struct Checker {
+    capacity: Capacity,
+    current: Option<u64>,
+    next: Option<u64>,
+    held: Vec<(u64, Level)>,
+    live: [u64; 2],
+    stats: Stats,
+}
+
+impl Checker {
+    fn new(steps: u64, capacity: Capacity) -> Self {
+        let room = capacity.ram.saturating_add(capacity.disk).min(1 << 16) as usize;
+        Checker {
+            capacity,
+            current: Some(0),
+            next: steps.checked_sub(1),
+            held: Vec::with_capacity(room),
+            live: [0; 2],
+            stats: Stats {
+                steps,
+                ..Stats::default()
+            },
+        }
+    }
+
+    fn held(&self, step: u64) -> Option<(usize, Level)> {
+        self.held
+            .iter()
+            .position(|&(s, _)| s == step)
+            .map(|i| (i, self.held[i].1))
+    }
+
+    fn at(&self, step: u64) -> Result<(), Rule> {
+        match self.current {
+            None => Err(Rule::NoCurrentState),
+            Some(c) if c != step => Err(Rule::WrongStep { step, current: c }),
+            Some(_) => Ok(()),
+        }
+    }
+
+    fn execute(&mut self, action: Action) -> Result<(), Rule> {
+        let next = match (self.next, action) {
+            (None, Action::Free { .. }) => 0,
+            (None, _) => return Err(Rule::AfterEnd),
+            (Some(k), _) => k,
+        };
+        match action {
+            Action::Advance { from, to } => {
+                self.at(from)?;
+                if to <= from {
+                    return Err(Rule::EmptyAdvance { from, to });
+                }
+                if to > next {
+                    return Err(Rule::PastReversal { to, limit: next });
+                }
+                self.current = Some(to);
+                self.stats.advanced += to - from;
+                self.stats.forward += to - from;
+            }
+            Action::Store { step, level } => {
+                self.at(step)?;
+                if let Some((_, existing)) = self.held(step) {
+                    return Err(Rule::DuplicateCheckpoint { step, existing });
+                }
+                let i = level.index();
+                let capacity = self.capacity.at(level);
+                if self.live[i] >= capacity {
+                    return Err(Rule::LevelFull { level, capacity });
+                }
+                self.held.push((step, level));
+                self.live[i] += 1;
+                self.stats.stores[i] += 1;
+                self.stats.peak[i] = self.stats.peak[i].max(self.live[i]);
+            }
+            Action::Restore { step, level } => {
+                if self.held(step).map(|h| h.1) != Some(level) {
+                    return Err(Rule::MissingCheckpoint { step, level });
+                }
+                if step > next {
+                    return Err(Rule::PastReversal {
+                        to: step,
+                        limit: next,
+                    });
+                }
+                self.current = Some(step);
+                self.stats.restores[level.index()] += 1;
+            }
+            Action::Free { step, level } => match self.held(step) {
+                Some((i, l)) if l == level => {
+                    self.held.swap_remove(i);
+                    self.live[level.index()] -= 1;
+                    self.stats.frees[level.index()] += 1;
+                }
+                _ => return Err(Rule::MissingCheckpoint { step, level }),
+            },
+            Action::Reverse { step } => {
+                if step != next {
+                    return Err(Rule::ReverseOrder {
+                        step,
+                        expected: next,
+                    });
+                }
+                self.at(step)?;
+                self.current = None;
+                self.next = step.checked_sub(1);
+                self.stats.reverse += 1;
+                self.stats.forward += 1;
+            }
+        }
+        self.stats.actions += 1;
+        Ok(())
+    }
+
+    fn finish(&self) -> Result<(), Rule> {
+        if let Some(next) = self.next {
+            return Err(Rule::Unfinished { next });
+        }
+        if !self.held.is_empty() {
+            return Err(Rule::Leftover {
+                count: self.held.len() as u64,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The two levels: a RAM store (always) and a disk store (optional).
+struct Stores<S: State> {
+    ram: RamStore<S>,
+    disk: Option<Box<dyn CheckpointStore<S>>>,
+}
+
+impl<S: State> Stores<S> {
+    fn get(&mut self, level: Level) -> Result<&mut (dyn CheckpointStore<S> + 'static), Error> {
+        match level {
+            Level::Ram => Ok(&mut self.ram),
+            // The checker only lets a schedule use a level with slots, so a missing store means
+            // a bug here, reported rather than panicking.
+            Level::Disk => self
+                .disk
+                .as_deref_mut()
+                .ok_or(Error::Usage("the schedule used a level that has no store")),
+        }
+    }
+
+    fn get_ref(&self, level: Level) -> Option<&dyn CheckpointStore<S>> {
+        match level {
+            Level::Ram => Some(&self.ram),
+            Level::Disk => self.disk.as_deref(),
+        }
+    }
+}
+
+/// Drives a forward and a reverse operator through a checkpointing schedule.
+///
+/// Build it from the number of steps `n`, the schedule (any `IntoIterator<Item = Action>`), the
+/// two operators and a RAM store ([`crate::storage::ram::RamStore`]); add a disk store with
+/// [`Revolver::with_disk`]. Then [`Revolver::apply_forward`] leaves the caller's state at step
+/// `n` (to evaluate the objective and seed the adjoint) and [`Revolver::apply_reverse`] takes the
+/// adjoint from step `n` back to step 0. The schedule is checked as it runs: a broken rule is
+/// [`Error::BadSchedule`] (or [`Error::ScheduleEnded`] at its end), never a panic.
+///
+/// Each action costs no allocation; the run allocates once, the buffer holding `u_{n-1}`.
+pub struct Revolver<S: State, F, R, I> {
+    steps: u64,
+    actions: I,
+    window: VecDeque<Action>,
+    index: u64,
+    forward: F,
+    reverse: R,
+    stores: Stores<S>,
+    checker: Checker,
+    cur: Cur,
+    work: Option<S>,
+    phase: Phase,
+    stats: RevolverStats,
+}
+
+fn bad(index: u64, action: Action, rule: Rule) -> Error {
+    Error::BadSchedule {
+        index,
+        action,
+        reason: rule.to_string(),
+    }
+}
+
+fn op_err(operator: &'static str, step: u64) -> impl FnOnce(BoxError) -> Error {
+    move |source| Error::Operator {
+        operator,
+        step,
+        source,
+    }
+}
+
+impl<S, F, R, I> Revolver<S, F, R, I>
+where
+    S: State,
+    F: ForwardOperator<S>,
+    I: Iterator<Item = Action>,
+{
+    /// A Revolver for `steps` steps following `schedule`, with `ram` as the RAM level.
+    pub fn new<P>(
+        steps: u64,
+        schedule: P,
+        forward: F,
+        reverse: R,
+        ram: RamStore<S>,
+    ) -> Result<Self, Error>
+    where
+        P: IntoIterator<IntoIter = I>,
+    {
+        if steps == 0 {
+            return Err(Error::ZeroSteps);
+        }
+        let mut rv = Revolver {
+            steps,
+            actions: schedule.into_iter(),
+            window: VecDeque::with_capacity(LOOKAHEAD),
+            index: 0,
+            forward,
+            reverse,
+            stores: Stores { ram, disk: None },
+            checker: Checker::new(steps, Capacity::default()),
+            cur: Cur::Buffer,
+            work: None,
+            phase: Phase::Fresh,
+            stats: RevolverStats::default(),
+        };
+        rv.reset_checker();
+        Ok(rv)
+    }
+
+    /// Add a disk level (any [`CheckpointStore`]).
+    pub fn with_disk(self, disk: impl CheckpointStore<S> + 'static) -> Self {
+        self.with_boxed_disk(Box::new(disk))
+    }
+
+    /// Add a disk level given as a trait object.
+    pub fn with_boxed_disk(mut self, disk: Box<dyn CheckpointStore<S>>) -> Self {
+        self.stores.disk = Some(disk);
+        self.reset_checker();
+        self
+    }
+
+    fn reset_checker(&mut self) {
+        let capacity = Capacity {
+            ram: self.stores.ram.capacity(),
+            disk: self.stores.disk.as_ref().map_or(0, |d| d.capacity()),
+        };
+        self.checker = Checker::new(self.steps, capacity);
+    }
+
+    /// Number of steps `n`.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Counts so far.
+    pub fn stats(&self) -> RevolverStats {
+        RevolverStats {
+            schedule: self.checker.stats,
+            ..self.stats
+        }
+    }
+
+    /// The store of `level`, if there is one.
+    pub fn store(&self, level: Level) -> Option<&dyn CheckpointStore<S>> {
+        self.stores.get_ref(level)
+    }
+
+    /// The forward operator.
+    pub fn forward_operator(&mut self) -> &mut F {
+        &mut self.forward
+    }
+
+    /// The reverse operator.
+    pub fn reverse_operator(&mut self) -> &mut R {
+        &mut self.reverse
+    }
+
+    fn fill(&mut self) {
+        while self.window.len() < LOOKAHEAD {
+            match self.actions.next() {
+                Some(a) => self.window.push_back(a),
+                None => break,
+            }
+        }
+    }
+
+    fn peek(&mut self) -> Option<Action> {
+        self.fill();
+        self.window.front().copied()
+    }
+
+    fn pop(&mut self) -> Option<(u64, Action)> {
+        self.fill();
+        let a = self.window.pop_front()?;
+        let i = self.index;
+        self.index += 1;
+        Some((i, a))
+    }
+
+    /// Tell `level`'s store which checkpoint comes next, if the window shows one.
+    fn prefetch_next(&mut self, level: Level) -> Result<(), Error> {
+        self.fill();
+        let next = self.window.iter().find_map(|a| match *a {
+            Action::Restore { step, level: l } if l == level => Some(step),
+            _ => None,
+        });
+        if let Some(step) = next {
+            self.stores.get(level)?.prefetch(step)?;
+            self.stats.prefetches += 1;
+        }
+        Ok(())
+    }
+
+    /// Bring a lazily restored checkpoint into `buf`.
+    fn materialize(&mut self, buf: &mut S) -> Result<(), Error> {
+        if let Cur::Checkpoint(level, step) = self.cur {
+            self.stores.get(level)?.restore(step, buf)?;
+            self.stats.copies += 1;
+            self.cur = Cur::Buffer;
+        }
+        Ok(())
+    }
+
+    /// Execute one action other than a reverse, with `buf` as the working buffer.
+    fn exec(&mut self, index: u64, action: Action, buf: &mut S) -> Result<(), Error> {
+        self.checker
+            .execute(action)
+            .map_err(|rule| bad(index, action, rule))?;
+        match action {
+            Action::Advance { from, to } => {
+                match self.cur {
+                    Cur::Checkpoint(level, step) => {
+                        let store = self.stores.get(level)?;
+                        let view = if self.forward.out_of_place() {
+                            store.view(step)?
+                        } else {
+                            None
+                        };
+                        match view {
+                            Some(src) => {
+                                self.forward
+                                    .advance_from(src, buf, from, to)
+                                    .map_err(|e| op_err("forward", from)(e.into()))?;
+                                self.stats.out_of_place += 1;
+                            }
+                            None => {
+                                store.restore(step, buf)?;
+                                self.stats.copies += 1;
+                                self.forward
+                                    .advance(buf, from, to)
+                                    .map_err(|e| op_err("forward", from)(e.into()))?;
+                            }
+                        }
+                    }
+                    _ => self
+                        .forward
+                        .advance(buf, from, to)
+                        .map_err(|e| op_err("forward", from)(e.into()))?,
+                }
+                self.cur = Cur::Buffer;
+                self.stats.forward_steps += to - from;
+            }
+            Action::Store { step, level } => {
+                self.materialize(buf)?;
+                if level == Level::Ram && self.forward.out_of_place() {
+                    // Hand the buffer in; the state now lives in the checkpoint, and the next
+                    // advance runs out of place from its view.
+                    self.stores.ram.store_swap(step, buf)?;
+                    self.cur = Cur::Checkpoint(level, step);
+                    self.stats.handover_stores += 1;
+                } else {
+                    self.stores.get(level)?.store(step, buf)?;
+                    self.stats.copies += 1;
+                }
+            }
+            Action::Restore { step, level } => {
+                self.cur = Cur::Checkpoint(level, step);
+                self.prefetch_next(level)?;
+            }
+            Action::Free { step, level } => {
+                let store = self.stores.get(level)?;
+                if self.cur == Cur::Checkpoint(level, step) {
+                    store.take(step, buf)?;
+                    self.stats.handovers += 1;
+                    self.cur = Cur::Buffer;
+                } else {
+                    store.free(step)?;
+                }
+            }
+            Action::Reverse { .. } => {
+                return Err(Error::Usage(
+                    "internal: reverse executed without an adjoint",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn failed<T>(&mut self, r: Result<T, Error>) -> Result<T, Error> {
+        if r.is_err() {
+            self.phase = Phase::Failed;
+        }
+        r
+    }
+
+    /// Run the schedule up to its first reverse, then advance `state` one more step: on return
+    /// `state` holds the state at step `n`. A copy of `u_{n-1}` is kept for the first reverse.
+    pub fn apply_forward(&mut self, state: &mut S) -> Result<(), Error> {
+        match self.phase {
+            Phase::Fresh => {}
+            Phase::Failed => return Err(Error::Usage("a previous call of this Revolver failed")),
+            _ => return Err(Error::Usage("apply_forward was already called")),
+        }
+        let r = self.forward_sweep(state);
+        self.failed(r)
+    }
+
+    fn forward_sweep(&mut self, state: &mut S) -> Result<(), Error> {
+        loop {
+            match self.peek() {
+                None => {
+                    let rule = self.checker.finish().err().unwrap_or(Rule::NoSteps);
+                    return Err(Error::ScheduleEnded {
+                        index: self.index,
+                        reason: rule.to_string(),
+                    });
+                }
+                Some(Action::Reverse { .. }) => break,
+                Some(_) => {
+                    if let Some((i, a)) = self.pop() {
+                        self.exec(i, a, state)?;
+                    }
+                }
+            }
+        }
+        // The first reverse (of step n - 1): check it now, run it in `apply_reverse`.
+        if let Some((i, a)) = self.pop() {
+            self.checker.execute(a).map_err(|rule| bad(i, a, rule))?;
+        }
+        self.materialize(state)?;
+        self.work = Some(state.clone());
+        self.stats.copies += 1;
+        let last = self.steps - 1;
+        self.forward
+            .advance(state, last, self.steps)
+            .map_err(|e| op_err("forward", last)(e.into()))?;
+        self.stats.forward_steps += 1;
+        self.cur = Cur::Consumed;
+        for level in Level::ALL {
+            self.prefetch_next(level)?;
+        }
+        self.phase = Phase::Forwarded;
+        Ok(())
+    }
+
+    /// Run the rest of the schedule, moving `adjoint` from step `n` (seeded by the caller) to
+    /// step 0. Call after [`Revolver::apply_forward`].
+    pub fn apply_reverse<A: ?Sized>(&mut self, adjoint: &mut A) -> Result<(), Error>
+    where
+        R: ReverseOperator<S, A>,
+    {
+        match self.phase {
+            Phase::Forwarded => {}
+            Phase::Fresh => return Err(Error::Usage("apply_reverse needs apply_forward first")),
+            Phase::Done => return Err(Error::Usage("apply_reverse was already called")),
+            Phase::Failed => return Err(Error::Usage("a previous call of this Revolver failed")),
+        }
+        let Some(mut work) = self.work.take() else {
+            return Err(Error::Usage("internal: no buffer for u_{n-1}"));
+        };
+        let r = self.reverse_sweep(&mut work, adjoint);
+        self.work = Some(work);
+        let r = self.failed(r);
+        if r.is_ok() {
+            self.phase = Phase::Done;
+        }
+        r
+    }
+
+    fn reverse_sweep<A: ?Sized>(&mut self, work: &mut S, adjoint: &mut A) -> Result<(), Error>
+    where
+        R: ReverseOperator<S, A>,
+    {
+        let last = self.steps - 1;
+        self.reverse
+            .reverse(work, adjoint, last)
+            .map_err(|e| op_err("reverse", last)(e.into()))?;
+        self.stats.reverse_steps += 1;
+        while let Some((i, a)) = self.pop() {
+            let Action::Reverse { step } = a else {
+                self.exec(i, a, work)?;
+                continue;
+            };
+            self.checker.execute(a).map_err(|rule| bad(i, a, rule))?;
+            let view = match self.cur {
+                Cur::Checkpoint(level, k) => self.stores.get(level)?.view(k)?,
+                _ => None,
+            };
+            let res = match view {
+                Some(v) => {
+                    self.stats.views += 1;
+                    self.reverse.reverse(v, adjoint, step)
+                }
+                None => {
+                    if let Cur::Checkpoint(level, k) = self.cur {
+                        self.stores.get(level)?.restore(k, work)?;
+                        self.stats.copies += 1;
+                    }
+                    self.reverse.reverse(work, adjoint, step)
+                }
+            };
+            res.map_err(|e| op_err("reverse", step)(e.into()))?;
+            self.cur = Cur::Consumed;
+            self.stats.reverse_steps += 1;
+        }
+        self.checker.finish().map_err(|rule| Error::ScheduleEnded {
+            index: self.index,
+            reason: rule.to_string(),
+        })?;
+        self.stores.ram.sync()?;
+        if let Some(disk) = self.stores.disk.as_mut() {
+            disk.sync()?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::ram::RamStore;
+    use crate::validate;
+    use std::convert::Infallible;
+
+    fn parse(text: &str) -> Vec<Action> {
+        text.split(',').map(|l| l.trim().parse().unwrap()).collect()
+    }
+
+    /// Store every step, reverse with `restore K; free K; reverse K`.
+    fn store_all(n: u64) -> Vec<Action> {
+        let mut p = Vec::new();
+        for k in 0..n {
+            p.push(Action::Store {
+                step: k,
+                level: Level::Ram,
+            });
+            if k + 1 < n {
+                p.push(Action::Advance { from: k, to: k + 1 });
+            }
+        }
+        for k in (0..n).rev() {
+            if k + 1 < n {
+                p.push(Action::Restore {
+                    step: k,
+                    level: Level::Ram,
+                });
+            }
+            p.push(Action::Free {
+                step: k,
+                level: Level::Ram,
+            });
+            p.push(Action::Reverse { step: k });
+        }
+        p
+    }
+
+    /// One slot: recompute every step from step 0.
+    fn one_slot(n: u64) -> Vec<Action> {
+        let mut p = vec![Action::Store {
+            step: 0,
+            level: Level::Ram,
+        }];
+        for k in (0..n).rev() {
+            if k + 1 < n {
+                p.push(Action::Restore {
+                    step: 0,
+                    level: Level::Ram,
+                });
+            }
+            if k == 0 {
+                p.push(Action::Free {
+                    step: 0,
+                    level: Level::Ram,
+                });
+            } else {
+                p.push(Action::Advance { from: 0, to: k });
+            }
+            p.push(Action::Reverse { step: k });
+        }
+        p
+    }
+
+    const CPP_10_3: &str = "store 0 ram, advance 0 4, store 4 ram, advance 4 7, store 7 ram, advance 7 9, \
+        reverse 9, restore 7 ram, advance 7 8, reverse 8, restore 7 ram, reverse 7, free 7 ram, \
+        restore 4 ram, advance 4 5, store 5 ram, advance 5 6, reverse 6, restore 5 ram, reverse 5, \
+        free 5 ram, restore 4 ram, reverse 4, free 4 ram, restore 0 ram, advance 0 1, store 1 ram, \
+        advance 1 2, store 2 ram, advance 2 3, reverse 3, restore 2 ram, reverse 2, free 2 ram, \
+        restore 1 ram, reverse 1, free 1 ram, restore 0 ram, reverse 0, free 0 ram";
+
+    /// A toy whose state records its step: u = [k, k^2 mod 7]; reverse checks it saw u_k and
+    /// pushes k into the adjoint log.
+    #[allow(clippy::ptr_arg)] // the signature of a closure over Vec<f64> states
+    fn fwd(u: &mut Vec<f64>, from: u64, to: u64) -> Result<(), Infallible> {
+        assert_eq!(u[0], from as f64);
+        for _ in from..to {
+            u[0] += 1.0;
+            u[1] = (u[0] * u[0]) % 7.0;
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::ptr_arg)]
+    fn rev(u: &Vec<f64>, log: &mut Vec<u64>, k: u64) -> Result<(), String> {
+        if u[0] != k as f64 || u[1] != ((k * k) % 7) as f64 {
+            return Err(format!("reverse {k} got state {u:?}"));
+        }
+        log.push(k);
+        Ok(())
+    }
+
+    type Fwd = fn(&mut Vec<f64>, u64, u64) -> Result<(), Infallible>;
+    type Rev = fn(&Vec<f64>, &mut Vec<u64>, u64) -> Result<(), String>;
+
+    fn run(n: u64, slots: usize, plan: Vec<Action>) -> Result<(RevolverStats, Vec<u64>), Error> {
+        let mut u = vec![0.0, 0.0];
+        let mut rv = Revolver::new(n, plan, fwd as Fwd, rev as Rev, RamStore::new(slots, &u))?;
+        rv.apply_forward(&mut u)?;
+        assert_eq!(u[0], n as f64);
+        let mut log = Vec::new();
+        rv.apply_reverse(&mut log)?;
+        Ok((rv.stats(), log))
+    }
+
+    fn check(n: u64, slots: usize, plan: Vec<Action>) -> RevolverStats {
+        let expect = validate(n, Capacity::ram(slots as u64), plan.iter().copied()).unwrap();
+        let (st, log) = run(n, slots, plan).unwrap();
+        assert_eq!(log, (0..n).rev().collect::<Vec<_>>());
+        assert_eq!(st.schedule, expect);
+        assert_eq!(st.forward_steps, expect.advanced + 1);
+        assert_eq!(st.reverse_steps, n);
+        st
+    }
+
+    #[test]
+    fn store_all_hands_every_checkpoint_over() {
+        let st = check(20, 20, store_all(20));
+        // Step n - 1 is freed without a restore: the other 19 are handed over.
+        assert_eq!(st.handovers, 19);
+        assert_eq!(st.views, 0);
+        // 20 stores and the copy of u_{n-1}; no restore copies.
+        assert_eq!(st.copies, 21);
+    }
+
+    #[test]
+    fn cpp_trace_uses_views_and_copies_only_to_advance() {
+        let st = check(10, 3, parse(CPP_10_3));
+        // Restores followed by a reverse read the view; the three followed by an advance copy
+        // (the toy's forward operator works in place only).
+        assert_eq!(st.views, 6);
+        assert_eq!(st.handovers, 0);
+        assert_eq!(st.copies, 6 + 3 + 1);
+        assert_eq!(st.schedule.forward, 25);
+    }
+
+    #[test]
+    fn one_slot_schedule() {
+        for n in [1u64, 2, 7] {
+            let st = check(n, 1, one_slot(n));
+            assert_eq!(st.schedule.forward, n * (n + 1) / 2);
+        }
+    }
+
+    #[test]
+    fn out_of_place_forward_avoids_restore_copies() {
+        struct Oop(u64);
+        impl ForwardOperator<Vec<f64>> for Oop {
+            type Error = Infallible;
+            fn advance(&mut self, u: &mut Vec<f64>, a: u64, b: u64) -> Result<(), Infallible> {
+                fwd(u, a, b)
+            }
+            fn out_of_place(&self) -> bool {
+                true
+            }
+            fn advance_from(
+                &mut self,
+                src: &Vec<f64>,
+                dst: &mut Vec<f64>,
+                a: u64,
+                b: u64,
+            ) -> Result<(), Infallible> {
+                self.0 += 1;
+                dst[0] = src[0];
+                dst[1] = src[1];
+                fwd(dst, a, b)
+            }
+        }
+        let mut u = vec![0.0, 0.0];
+        let mut rv = Revolver::new(
+            10,
+            parse(CPP_10_3),
+            Oop(0),
+            rev as Rev,
+            RamStore::new(3, &u),
+        )
+        .unwrap();
+        rv.apply_forward(&mut u).unwrap();
+        let mut log = Vec::new();
+        rv.apply_reverse(&mut log).unwrap();
+        assert_eq!(log, (0..10).rev().collect::<Vec<_>>());
+        let st = rv.stats();
+        // Every store hands the buffer in and is followed by an out-of-place advance (6), as are
+        // the three restores followed by an advance; only u_{n-1} is copied.
+        assert_eq!((st.out_of_place, st.copies, st.views), (6 + 3, 1, 6));
+        assert_eq!((st.handover_stores, st.handovers), (6, 0));
+        assert_eq!(rv.forward_operator().0, 9);
+    }
+
+    #[test]
+    fn bad_schedules_are_errors_at_the_validators_index() {
+        let good = parse(CPP_10_3);
+        // Every single-action deletion and every adjacent swap: the Revolver fails exactly when
+        // the validator does, at the same action.
+        let mut variants = Vec::new();
+        for i in 0..good.len() {
+            let mut v = good.clone();
+            v.remove(i);
+            variants.push(v);
+            if i + 1 < good.len() {
+                let mut v = good.clone();
+                v.swap(i, i + 1);
+                variants.push(v);
+            }
+        }
+        let mut failures = 0;
+        for plan in variants {
+            let want = validate(10, Capacity::ram(3), plan.iter().copied());
+            let got = run(10, 3, plan.clone());
+            match (want, got) {
+                (Ok(_), Ok(_)) => {}
+                (Err(v), Err(Error::BadSchedule { index, .. })) if v.action.is_some() => {
+                    assert_eq!(index, v.index, "{plan:?}");
+                    failures += 1;
+                }
+                (Err(v), Err(Error::ScheduleEnded { index, .. })) if v.action.is_none() => {
+                    assert_eq!(index, v.index);
+                    failures += 1;
+                }
+                (w, g) => panic!("validator {w:?} but revolver {g:?} for {plan:?}"),
+            }
+        }
+        assert!(failures > 40);
+    }
+
+    #[test]
+    fn too_few_slots_and_missing_disk_are_bad_schedules() {
+        let e = run(10, 2, parse(CPP_10_3)).unwrap_err();
+        assert!(matches!(e, Error::BadSchedule { index: 4, .. }), "{e}");
+        let plan =
+            parse("store 0 disk, advance 0 1, reverse 1, restore 0 disk, free 0 disk, reverse 0");
+        let e = run(2, 1, plan).unwrap_err();
+        assert!(matches!(e, Error::BadSchedule { index: 0, .. }), "{e}");
+        assert!(e.to_string().contains("no free disk slot"));
+        let e = run(3, 1, vec![]).unwrap_err();
+        assert!(matches!(e, Error::ScheduleEnded { index: 0, .. }), "{e}");
+    }
+
+    #[test]
+    fn usage_errors() {
+        let mut u = vec![0.0, 0.0];
+        let mut rv = Revolver::new(
+            3,
+            store_all(3),
+            fwd as Fwd,
+            rev as Rev,
+            RamStore::new(3, &u),
+        )
+        .unwrap();
+        let mut log = Vec::new();
+        assert!(matches!(rv.apply_reverse(&mut log), Err(Error::Usage(_))));
+        rv.apply_forward(&mut u).unwrap();
+        assert!(matches!(rv.apply_forward(&mut u), Err(Error::Usage(_))));
+        rv.apply_reverse(&mut log).unwrap();
+        assert!(matches!(rv.apply_reverse(&mut log), Err(Error::Usage(_))));
+        let e = Revolver::new(
+            0,
+            store_all(1),
+            fwd as Fwd,
+            rev as Rev,
+            RamStore::new(1, &u),
+        );
+        assert!(matches!(e, Err(Error::ZeroSteps)));
+    }
+
+    #[test]
+    fn operator_errors_propagate() {
+        let mut u = vec![0.0, 0.0];
+        let fwd_fail = |u: &mut Vec<f64>, a: u64, b: u64| -> Result<(), String> {
+            if b > 6 {
+                return Err(format!("blew up going {a}->{b}"));
+            }
+            fwd(u, a, b).map_err(|e| match e {})
+        };
+        let mut rv = Revolver::new(
+            10,
+            parse(CPP_10_3),
+            fwd_fail,
+            rev as Rev,
+            RamStore::new(3, &u),
+        )
+        .unwrap();
+        let e = rv.apply_forward(&mut u).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Operator {
+                    operator: "forward",
+                    step: 4,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(
+            std::error::Error::source(&e)
+                .unwrap()
+                .to_string()
+                .contains("4->7")
+        );
+        assert!(matches!(rv.apply_forward(&mut u), Err(Error::Usage(_))));
+
+        let mut u = vec![0.0, 0.0];
+        let rev_fail = |_: &Vec<f64>, _: &mut Vec<u64>, k: u64| -> Result<(), std::io::Error> {
+            if k == 4 {
+                Err(std::io::Error::other("nan in adjoint"))
+            } else {
+                Ok(())
+            }
+        };
+        let mut rv = Revolver::new(
+            10,
+            parse(CPP_10_3),
+            fwd as Fwd,
+            rev_fail,
+            RamStore::new(3, &u),
+        )
+        .unwrap();
+        rv.apply_forward(&mut u).unwrap();
+        let e = rv.apply_reverse(&mut Vec::new()).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Operator {
+                    operator: "reverse",
+                    step: 4,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn state_size_mismatch_is_an_error() {
+        let mut u = vec![0.0, 0.0, 0.0];
+        let mut rv = Revolver::new(
+            3,
+            store_all(3),
+            fwd as Fwd,
+            rev as Rev,
+            RamStore::new(3, &vec![0.0; 2]),
+        )
+        .unwrap();
+        assert!(matches!(
+            rv.apply_forward(&mut u),
+            Err(Error::StateSize { .. })
+        ));
+    }
+
+    #[test]
+    fn prefetch_hints_name_the_next_restore() {
+        struct Spy(
+            RamStore<Vec<f64>>,
+            std::sync::Arc<std::sync::Mutex<Vec<u64>>>,
+        );
+        impl CheckpointStore<Vec<f64>> for Spy {
+            fn capacity(&self) -> u64 {
+                self.0.capacity()
+            }
+            fn len(&self) -> u64 {
+                self.0.len()
+            }
+            fn store(&mut self, k: u64, s: &Vec<f64>) -> Result<(), Error> {
+                self.0.store(k, s)
+            }
+            fn restore(&mut self, k: u64, s: &mut Vec<f64>) -> Result<(), Error> {
+                self.0.restore(k, s)
+            }
+            fn free(&mut self, k: u64) -> Result<(), Error> {
+                self.0.free(k)
+            }
+            fn prefetch(&mut self, k: u64) -> Result<(), Error> {
+                self.1.lock().unwrap().push(k);
+                Ok(())
+            }
+        }
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut u = vec![0.0, 0.0];
+        let disk = Spy(RamStore::new(3, &u), seen.clone());
+        // The same trace at the disk level, with no RAM slot.
+        let plan = parse(&CPP_10_3.replace("ram", "disk"));
+        let mut rv = Revolver::new(10, plan, fwd as Fwd, rev as Rev, RamStore::new(0, &u))
+            .unwrap()
+            .with_disk(disk);
+        rv.apply_forward(&mut u).unwrap();
+        rv.apply_reverse(&mut Vec::new()).unwrap();
+        // Restores in order: 7 7 4 5 4 0 2 1 0; a hint for the first after the forward sweep and
+        // after each restore but the last. No view: every reverse of a restore copies.
+        assert_eq!(*seen.lock().unwrap(), [7, 7, 4, 5, 4, 0, 2, 1, 0]);
+        assert_eq!(rv.stats().prefetches, 9);
+        assert_eq!(rv.stats().views, 0);
+        assert_eq!(rv.stats().schedule.restores, [0, 9]);
+        assert_eq!(rv.store(Level::Disk).unwrap().len(), 0);
+    }
+}

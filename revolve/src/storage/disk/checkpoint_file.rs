@@ -1,0 +1,138 @@
+//! Single checkpoint files in the format of [`DiskStore`](super::DiskStore)'s slot files: a
+//! header (magic, version, step, length, CRC-32 of header and payload) and the state's raw
+//! little-endian bytes. For spilling checkpoints that outlive a store (the sampler's
+//! trajectories); every read checks everything and names the file when a check fails.
+//!
+//! ```
+//! use revolve::storage::disk::checkpoint_file::{read_checkpoint, verify_checkpoint, write_checkpoint};
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let path = dir.path().join("traj-3.ckpt");
+//! write_checkpoint(&path, 120, &vec![1.5f64, 2.5])?;
+//! assert_eq!(verify_checkpoint(&path)?.step, 120);
+//! let mut x = vec![0.0f64; 2];
+//! assert_eq!(read_checkpoint(&path, &mut x)?, 120);
+//! assert_eq!(x, [1.5, 2.5]);
+//! # Ok::<(), revolve::Error>(())
+//! ```
+
+use super::header::{HEADER_LEN, Header, PAYLOAD_OFFSET};
+use super::slot::{corrupt, io_error};
+use crate::{Error, State};
+use memmap2::Mmap;
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// What a verified checkpoint file holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CheckpointInfo {
+    /// The step of the checkpoint.
+    pub step: u64,
+    /// Bytes of the state.
+    pub payload_len: u64,
+}
+
+fn partial_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().map(OsString::from).unwrap_or_default();
+    name.push(".partial");
+    path.with_file_name(name)
+}
+
+/// Write `state` as the checkpoint of `step` to `path`, replacing it atomically (the bytes go
+/// to `path.partial` first, renamed when complete; the partial file is removed on failure).
+/// Allocates one state-sized buffer; see [`write_checkpoint_with`] to reuse one.
+pub fn write_checkpoint<S: State>(path: &Path, step: u64, state: &S) -> Result<(), Error> {
+    write_checkpoint_with(path, step, state, &mut Vec::new())
+}
+
+/// [`write_checkpoint`] staging the bytes in `scratch`, which is resized as needed and can be
+/// reused so repeated writes allocate nothing.
+pub fn write_checkpoint_with<S: State>(
+    path: &Path,
+    step: u64,
+    state: &S,
+    scratch: &mut Vec<u8>,
+) -> Result<(), Error> {
+    let len = state.byte_len();
+    scratch.clear();
+    scratch.resize(len, 0);
+    state.write_bytes(scratch);
+    let mut head = [0u8; PAYLOAD_OFFSET as usize];
+    Header {
+        step,
+        payload_len: len as u64,
+        payload_crc: crc32fast::hash(scratch),
+        complete: true,
+    }
+    .encode(&mut head);
+    let tmp = partial_path(path);
+    let written = File::create(&tmp).and_then(|mut f| {
+        f.write_all(&head)?;
+        f.write_all(scratch)?;
+        f.flush()
+    });
+    let done = written
+        .map_err(|e| io_error(&tmp, e))
+        .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| io_error(path, e)));
+    if done.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    done
+}
+
+/// Map `path` read-only after checking its header and length against the file; `f` gets the
+/// decoded header and the payload bytes.
+fn with_payload<T>(
+    path: &Path,
+    expected_len: Option<u64>,
+    f: impl FnOnce(&Header, &[u8]) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let file = File::open(path).map_err(|e| io_error(path, e))?;
+    let file_len = file.metadata().map_err(|e| io_error(path, e))?.len();
+    if file_len < HEADER_LEN as u64 {
+        return Err(corrupt(
+            path,
+            format!("truncated: {file_len} bytes, shorter than the {HEADER_LEN}-byte header"),
+        ));
+    }
+    // SAFETY: mapped read-only; the length was checked against the header below before any
+    // payload byte is read. A file truncated by another process while mapped could still fault.
+    let map = unsafe { Mmap::map(&file) }.map_err(|e| io_error(path, e))?;
+    let header = Header::decode(&map[..HEADER_LEN]).map_err(|r| corrupt(path, r))?;
+    header
+        .check(map.len() as u64, None, expected_len)
+        .map_err(|r| corrupt(path, r))?;
+    let payload = &map[PAYLOAD_OFFSET as usize..];
+    let crc = crc32fast::hash(payload);
+    if crc != header.payload_crc {
+        return Err(corrupt(
+            path,
+            format!(
+                "payload checksum mismatch (stored {:08x}, computed {crc:08x})",
+                header.payload_crc
+            ),
+        ));
+    }
+    f(&header, payload)
+}
+
+/// Read the checkpoint in `path` into `state` (whose size must match) and return its step.
+pub fn read_checkpoint<S: State>(path: &Path, state: &mut S) -> Result<u64, Error> {
+    with_payload(path, Some(state.byte_len() as u64), |h, payload| {
+        state.read_bytes(payload);
+        Ok(h.step)
+    })
+}
+
+/// Check the checkpoint in `path` completely (header, length, payload checksum) without a
+/// state to read it into.
+pub fn verify_checkpoint(path: &Path) -> Result<CheckpointInfo, Error> {
+    with_payload(path, None, |h, _| {
+        Ok(CheckpointInfo {
+            step: h.step,
+            payload_len: h.payload_len,
+        })
+    })
+}
