@@ -17,5 +17,6 @@ pub mod validate;
 
 pub use action::{Action, Level, ParseActionError};
 pub use error::Error;
+pub use schedule::online::Online;
 pub use storage::{CheckpointStore, State};
 pub use validate::{Capacity, Machine, Rule, Stats, Violation, validate};
