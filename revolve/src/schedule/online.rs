@@ -69,6 +69,18 @@ pub(crate) fn t_cost(l: u64, k: u64) -> u128 {
     (r + 1) * l128 - beta.saturating_mul(r) / (k128 + 1)
 }
 
+/// `beta(s, r) = C(s + r, s)`, saturating at `u64::MAX`.
+fn beta_sat(s: u64, r: u64) -> u64 {
+    let mut b = 1u128;
+    for i in 1..=u128::from(r) {
+        b = b * (u128::from(s) + i) / i;
+        if b >= u128::from(u64::MAX) {
+            return u64::MAX;
+        }
+    }
+    b as u64
+}
+
 /// Ends looked at (the next one first) when deciding whether to replace a checkpoint.
 const LOOKAHEAD: u64 = 4;
 
@@ -83,6 +95,10 @@ pub struct Online {
     /// shifted segment costs from `j` (reused, no allocation per step).
     a_prefix: Vec<u128>,
     b_suffix: Vec<u128>,
+    /// Repetition number `r` of the current phase `beta(s, r - 1) < n <= beta(s, r)` (0: none
+    /// computed yet) and its target placement (optimal for `n = beta(s, r)`), increasing.
+    phase: u64,
+    targets: Vec<u64>,
 }
 
 /// The actions to perform before and for one forward step: at most `free`, `store`, `advance`.
@@ -131,6 +147,8 @@ impl Online {
             cps: Vec::with_capacity(cap),
             a_prefix: Vec::with_capacity(cap + 1),
             b_suffix: Vec::with_capacity(cap + 1),
+            phase: 0,
+            targets: Vec::new(),
         })
     }
 
@@ -188,8 +206,12 @@ impl Online {
         if m < 2 {
             return None;
         }
+        // The next possible end is n = k + 2; its phase fixes the targets.
+        self.update_phase(k.saturating_add(2));
         let s = self.snaps;
         let c = &self.cps;
+        let targets = &self.targets;
+        let is_target = |step: u64| targets.binary_search(&step).is_ok();
         let at = |j: usize| if j < m { c[j] } else { k };
         // a[j]: segment j kept at its index (slots s - j); b[j]: segment j moved one index
         // down (slots s - j + 1), both with c[m] = k.
@@ -208,14 +230,21 @@ impl Online {
         // Overwriting c[i] merges segments i-1 and i; later ones gain a slot.
         let mut best: Option<(u128, usize)> = None;
         for i in 1..m {
+            if is_target(c[i]) {
+                continue;
+            }
             let cost = self.a_prefix[i - 1]
                 + t_cost(at(i + 1) - c[i - 1], s - i as u64 + 1)
                 + self.b_suffix[i + 1];
-            if best.is_none_or(|(b, _)| cost < b) {
+            // Ties go to the latest checkpoint.
+            if best.is_none_or(|(b, _)| cost <= b) {
                 best = Some((cost, i));
             }
         }
         let (base, i) = best?;
+        if is_target(k) {
+            return Some(i);
+        }
         let keep_base = self.a_prefix[m - 1];
         let tail_slots = s - m as u64 + 1;
         // Compare at the ends k + 1, k + 2, ... (state of the last step), the next one first.
@@ -227,6 +256,29 @@ impl Online {
             }
         }
         None
+    }
+
+    /// Makes `phase`/`targets` those of an end at `n`: `r = r(n, s)` and the placement
+    /// `p_j = sum_{i<j} beta(s - i, r - 1)`, `j < s`, the unique optimal one for `n = beta(s, r)`.
+    fn update_phase(&mut self, n: u64) {
+        let s = self.snaps;
+        if self.phase != 0 && beta_sat(s, self.phase) >= n {
+            return;
+        }
+        let mut r = self.phase.max(1);
+        while beta_sat(s, r) < n {
+            r += 1;
+        }
+        self.phase = r;
+        self.targets.clear();
+        let mut p = 0u64;
+        for i in 0..s {
+            self.targets.push(p);
+            p = p.saturating_add(beta_sat(s - i, r - 1));
+            if p == u64::MAX {
+                break;
+            }
+        }
     }
 
     /// The current step is the last one: `n = current + 1` steps in all. Returns the reversal,
