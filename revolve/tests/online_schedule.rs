@@ -21,49 +21,80 @@ fn run(n: u64, snaps: u64) -> Stats {
     m.finish().unwrap_or_else(|r| panic!("n={n} s={snaps}: {r}"))
 }
 
-/// Checks every `(n, s)` with `n` in `ns` and `s` in `ss` on two threads; returns the worst
-/// ratio forward / T(n, s).
-fn grid(ns: &[u64], ss: &[u64]) -> f64 {
-    let half = ss.len().div_ceil(2);
+/// Validates every `n` in `1..=nmax` for each `s` in `ss` (two threads) and returns, per `s`,
+/// the total forward steps indexed by `n`. One forward sweep per `s`: the planner is
+/// deterministic and its sweep for `n` steps is a prefix of the sweep for `nmax`, so at each `n`
+/// the planner and the validating machine are cloned and the clone is finished; every `n`'s
+/// whole action stream is thereby executed by the validator.
+fn grid(nmax: u64, ss: &[u64]) -> Vec<(u64, Vec<u64>)> {
+    let half = ss.len().div_ceil(2).max(1);
     std::thread::scope(|scope| {
         let hs: Vec<_> = ss
-            .chunks(half.max(1))
+            .chunks(half)
             .map(|chunk| {
                 scope.spawn(move || {
-                    let mut worst = 1.0f64;
-                    for &s in chunk {
-                        for &n in ns {
-                            let st = run(n, s);
-                            assert_eq!(st.reverse, n);
-                            assert!(st.peak[0] <= s, "n={n} s={s} peak {}", st.peak[0]);
-                            let t = optimal_forward(n, s).unwrap();
-                            assert!(st.forward >= t, "n={n} s={s}: below the optimum?");
-                            worst = worst.max(st.forward as f64 / t as f64);
-                        }
-                    }
-                    worst
+                    chunk
+                        .iter()
+                        .map(|&s| {
+                            let mut totals = vec![0u64; nmax as usize + 1];
+                            let mut plan = Online::new(s).unwrap();
+                            let mut prefix: Vec<Action> = Vec::new();
+                            for n in 1..=nmax {
+                                // The state is at step n - 1: end here, on a clone, and replay
+                                // the whole stream through a fresh validator for n steps.
+                                let mut m = Machine::new(n, Capacity::ram(s));
+                                for &a in prefix.iter().chain(&plan.clone().finish().collect::<Vec<_>>()) {
+                                    m.execute(a).unwrap_or_else(|r| panic!("n={n} s={s} {a}: {r}"));
+                                }
+                                let st = m.finish().unwrap_or_else(|r| panic!("n={n} s={s}: {r}"));
+                                assert_eq!(st.reverse, n);
+                                assert!(st.peak[0] <= s, "n={n} s={s} peak {}", st.peak[0]);
+                                assert!(st.forward >= optimal_forward(n, s).unwrap(), "n={n} s={s}");
+                                totals[n as usize] = st.forward;
+                                if n < nmax {
+                                    prefix.extend(plan.advance().unwrap());
+                                }
+                            }
+                            (s, totals)
+                        })
+                        .collect::<Vec<_>>()
                 })
             })
             .collect();
-        hs.into_iter().map(|h| h.join().unwrap()).fold(1.0, f64::max)
+        hs.into_iter().flat_map(|h| h.join().unwrap()).collect()
     })
+}
+
+fn worst_ratio(res: &[(u64, Vec<u64>)]) -> f64 {
+    let mut worst = 1.0f64;
+    for (s, totals) in res {
+        for (n, &f) in totals.iter().enumerate().skip(1) {
+            worst = worst.max(f as f64 / optimal_forward(n as u64, *s).unwrap() as f64);
+        }
+    }
+    worst
 }
 
 #[test]
 fn dense_subset_is_valid() {
-    let ns: Vec<u64> = (1..=300).chain((301..=2000).step_by(97)).collect();
-    let ss: Vec<u64> = (1..=12).chain([16, 25, 40]).collect();
-    let worst = grid(&ns, &ss);
-    assert!(worst < 1.2, "worst ratio {worst}");
+    let ss: Vec<u64> = (2..=40).collect();
+    let res = grid(400, &ss);
+    // Spot check: the cloned-prefix counts equal independent runs.
+    for (s, totals) in &res {
+        for n in [1u64, 2, 7, 99, 400] {
+            assert_eq!(totals[n as usize], run(n, *s).forward, "n={n} s={s}");
+        }
+    }
+    let w = worst_ratio(&res);
+    assert!(w < 1.1, "worst ratio {w}");
 }
 
 #[test]
-#[ignore = "full grid 1 <= n <= 2000, 2 <= s <= 40: run with --release -- --ignored"]
+#[ignore = "full grid 1 <= n <= 2000, 2 <= s <= 40: cargo test --release -p revolve --test online_schedule -- --ignored"]
 fn full_grid_is_valid() {
-    let ns: Vec<u64> = (1..=2000).collect();
     let ss: Vec<u64> = (2..=40).collect();
-    let worst = grid(&ns, &ss);
-    assert!(worst < 1.2, "worst ratio {worst}");
+    let w = worst_ratio(&grid(2000, &ss));
+    assert!(w < 1.1, "worst ratio {w}");
 }
 
 fn cpp_rows() -> Vec<(u64, u64, u64, u64)> {
@@ -77,19 +108,39 @@ fn cpp_rows() -> Vec<(u64, u64, u64, u64)> {
         .collect()
 }
 
+/// Rows of the C++ grid where C++ Revolve's online mode (Wang-Moin-Iaccarino phase) is better:
+/// `(n, s, ours, cpp)`. Its nested sub-phase targets are optimal there; the same rule added to
+/// this planner removes them but drops its optimal count over `n <= 2000, 2 <= s <= 40` from
+/// 40690 to 26476 of 78000 and raises the mean ratio to `T(n, s)` from 1.0012 to 1.0028 (see the
+/// report of `examples/online_quality.rs`), so the planner keeps the globally better rule.
+const KNOWN_WORSE: [(u64, u64, u64, u64); 8] = [
+    (45, 3, 208, 205),
+    (46, 3, 211, 210),
+    (49, 3, 226, 225),
+    (50, 3, 233, 230),
+    (51, 3, 241, 236),
+    (54, 4, 218, 215),
+    (55, 4, 221, 219),
+    (56, 4, 225, 224),
+];
+
 #[test]
-fn never_worse_than_cpp_online_on_its_grid() {
+fn against_cpp_online_on_its_grid() {
     let rows = cpp_rows();
-    assert!(rows.len() > 900);
+    assert_eq!(rows.len(), 931);
+    let (mut better, mut equal) = (0, 0);
     let mut worse = Vec::new();
     for &(n, s, cpp, opt) in &rows {
         assert_eq!(optimal_forward(n, s).unwrap(), opt, "CSV optimum n={n} s={s}");
         let ours = run(n, s).forward;
-        if ours > cpp {
-            worse.push((n, s, ours, cpp, opt));
+        match ours.cmp(&cpp) {
+            std::cmp::Ordering::Less => better += 1,
+            std::cmp::Ordering::Equal => equal += 1,
+            std::cmp::Ordering::Greater => worse.push((n, s, ours, cpp)),
         }
     }
-    assert!(worse.is_empty(), "worse than C++ online: {worse:?}");
+    assert_eq!(worse, KNOWN_WORSE, "rows worse than C++ online changed");
+    assert_eq!((better, equal), (26, 897));
 }
 
 #[test]
@@ -113,7 +164,7 @@ fn optimal_up_to_beta_s_2() {
 
 #[test]
 fn one_slot_stores_only_step_0() {
-    for n in 1..=40u64 {
+    for n in 1..=120u64 {
         let acts: Vec<Action> = simulate(n, 1).unwrap().collect();
         let stores: Vec<&Action> = acts.iter().filter(|a| matches!(a, Action::Store { .. })).collect();
         if n == 1 {
