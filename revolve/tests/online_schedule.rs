@@ -26,7 +26,8 @@ fn run(n: u64, snaps: u64) -> Stats {
 /// deterministic and its sweep for `n` steps is a prefix of the sweep for `nmax`, so at each `n`
 /// the planner and the validating machine are cloned and the clone is finished; every `n`'s
 /// whole action stream is thereby executed by the validator.
-fn grid(nmax: u64, ss: &[u64]) -> Vec<(u64, Vec<u64>)> {
+fn grid(nmax_of: impl Fn(u64) -> u64 + Sync, ss: &[u64]) -> Vec<(u64, Vec<u64>)> {
+    let nmax_of = &nmax_of;
     let half = ss.len().div_ceil(2).max(1);
     std::thread::scope(|scope| {
         let hs: Vec<_> = ss
@@ -36,6 +37,7 @@ fn grid(nmax: u64, ss: &[u64]) -> Vec<(u64, Vec<u64>)> {
                     chunk
                         .iter()
                         .map(|&s| {
+                            let nmax = nmax_of(s);
                             let mut totals = vec![0u64; nmax as usize + 1];
                             let mut plan = Online::new(s).unwrap();
                             let mut prefix: Vec<Action> = Vec::new();
@@ -78,7 +80,7 @@ fn worst_ratio(res: &[(u64, Vec<u64>)]) -> f64 {
 #[test]
 fn dense_subset_is_valid() {
     let ss: Vec<u64> = (2..=40).collect();
-    let res = grid(400, &ss);
+    let res = grid(|_| 400, &ss);
     // Spot check: the cloned-prefix counts equal independent runs.
     for (s, totals) in &res {
         for n in [1u64, 2, 7, 99, 400] {
@@ -93,7 +95,7 @@ fn dense_subset_is_valid() {
 #[ignore = "full grid 1 <= n <= 2000, 2 <= s <= 40: cargo test --release -p revolve --test online_schedule -- --ignored"]
 fn full_grid_is_valid() {
     let ss: Vec<u64> = (2..=40).collect();
-    let w = worst_ratio(&grid(2000, &ss));
+    let w = worst_ratio(&grid(|_| 2000, &ss));
     assert!(w < 1.1, "worst ratio {w}");
 }
 
@@ -154,10 +156,11 @@ fn reference_points() {
 
 #[test]
 fn optimal_up_to_beta_s_2() {
-    for s in 1..=40u64 {
-        let b2 = (s + 1) * (s + 2) / 2;
-        for n in 1..=b2 {
-            assert_eq!(run(n, s).forward, optimal_forward(n, s).unwrap(), "n={n} s={s}");
+    // Like Stumm & Walther's Online_r2: the offline optimum for every n <= beta(s, 2).
+    let ss: Vec<u64> = (2..=40).rev().collect();
+    for (s, totals) in grid(|s| (s + 1) * (s + 2) / 2, &ss) {
+        for (n, &f) in totals.iter().enumerate().skip(1) {
+            assert_eq!(f, optimal_forward(n as u64, s).unwrap(), "n={n} s={s}");
         }
     }
 }
@@ -206,4 +209,35 @@ fn api_takes_no_step_count() {
     let plan = Online::new(3).unwrap();
     assert_eq!(plan.snaps(), 3);
     assert_eq!(plan.current(), 0);
+}
+
+#[test]
+fn optimal_at_every_phase_end() {
+    // At n = beta(s, r) every slot holds the phase's targets: the unique optimal placement.
+    for s in 2..=40u64 {
+        for r in 1.. {
+            let n = revolve::cost::beta(s, r).unwrap();
+            if n > 3000 {
+                break;
+            }
+            assert_eq!(run(n, s).forward, optimal_forward(n, s).unwrap(), "n={n} s={s}");
+        }
+    }
+}
+
+#[test]
+fn simulate_merges_advances_and_matches_the_events() {
+    for (n, s) in [(1u64, 3u64), (2, 1), (57, 2), (300, 6)] {
+        let acts: Vec<Action> = simulate(n, s).unwrap().collect();
+        for w in acts.windows(2) {
+            assert!(
+                !matches!((w[0], w[1]), (Action::Advance { .. }, Action::Advance { .. })),
+                "unmerged advances {} {}",
+                w[0],
+                w[1]
+            );
+        }
+        let st = validate(n, Capacity::ram(s), acts).unwrap();
+        assert_eq!(st.forward, run(n, s).forward);
+    }
 }
