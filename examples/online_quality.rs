@@ -50,7 +50,10 @@ fn main() {
     let secs = start.elapsed().as_secs_f64();
 
     println!("# online schedule vs offline optimum T(n, s), 1 <= n <= {nmax}, 2 <= s <= {smax}");
-    println!("# every run validated ({} runs, {secs:.1} s)", nmax * (smax - 1));
+    println!(
+        "# every run validated ({} runs, {secs:.1} s)",
+        nmax * (smax - 1)
+    );
     println!("   s  optimal_up_to  optimal_runs   mean_ratio   max_ratio  at_n");
     let (mut sum, mut count, mut opt_count) = (0f64, 0u64, 0u64);
     let (mut worst, mut worst_at) = (1f64, (0u64, 0u64));
@@ -99,7 +102,10 @@ fn main() {
     let (mut better, mut equal, mut worse) = (0u64, 0u64, Vec::new());
     let (mut ex_ours, mut ex_cpp, mut rows) = (0u64, 0u64, 0u64);
     for line in CPP_CSV.lines().skip(1) {
-        let f: Vec<u64> = line.split(',').map(|x| x.trim().parse().expect("csv")).collect();
+        let f: Vec<u64> = line
+            .split(',')
+            .map(|x| x.trim().parse().expect("csv"))
+            .collect();
         let (n, s, cpp, opt) = (f[0], f[1], f[2], f[3]);
         let ours = if s <= smax && n <= nmax {
             res[(s - 2) as usize].1[n as usize]
@@ -128,7 +134,12 @@ fn main() {
 
     println!();
     println!("# reference points (C++ online total forward)");
-    for (n, s, cpp) in [(10u64, 3u64, 25u64), (20, 3, 65), (101, 5, 431), (1000, 10, 4636)] {
+    for (n, s, cpp) in [
+        (10u64, 3u64, 25u64),
+        (20, 3, 65),
+        (101, 5, 431),
+        (1000, 10, 4636),
+    ] {
         let ours = validate(n, Capacity::ram(s), simulate(n, s).expect("args"))
             .expect("valid")
             .forward;

@@ -12,13 +12,16 @@ fn run(n: u64, snaps: u64) -> Stats {
     let mut plan = Online::new(snaps).unwrap();
     for _ in 1..n {
         for a in plan.advance().unwrap() {
-            m.execute(a).unwrap_or_else(|r| panic!("n={n} s={snaps} {a}: {r}"));
+            m.execute(a)
+                .unwrap_or_else(|r| panic!("n={n} s={snaps} {a}: {r}"));
         }
     }
     for a in plan.finish() {
-        m.execute(a).unwrap_or_else(|r| panic!("n={n} s={snaps} {a}: {r}"));
+        m.execute(a)
+            .unwrap_or_else(|r| panic!("n={n} s={snaps} {a}: {r}"));
     }
-    m.finish().unwrap_or_else(|r| panic!("n={n} s={snaps}: {r}"))
+    m.finish()
+        .unwrap_or_else(|r| panic!("n={n} s={snaps}: {r}"))
 }
 
 /// Validates every `n` in `1..=nmax` for each `s` in `ss` (two threads) and returns, per `s`,
@@ -45,13 +48,20 @@ fn grid(nmax_of: impl Fn(u64) -> u64 + Sync, ss: &[u64]) -> Vec<(u64, Vec<u64>)>
                                 // The state is at step n - 1: end here, on a clone, and replay
                                 // the whole stream through a fresh validator for n steps.
                                 let mut m = Machine::new(n, Capacity::ram(s));
-                                for &a in prefix.iter().chain(&plan.clone().finish().collect::<Vec<_>>()) {
-                                    m.execute(a).unwrap_or_else(|r| panic!("n={n} s={s} {a}: {r}"));
+                                for &a in prefix
+                                    .iter()
+                                    .chain(&plan.clone().finish().collect::<Vec<_>>())
+                                {
+                                    m.execute(a)
+                                        .unwrap_or_else(|r| panic!("n={n} s={s} {a}: {r}"));
                                 }
                                 let st = m.finish().unwrap_or_else(|r| panic!("n={n} s={s}: {r}"));
                                 assert_eq!(st.reverse, n);
                                 assert!(st.peak[0] <= s, "n={n} s={s} peak {}", st.peak[0]);
-                                assert!(st.forward >= optimal_forward(n, s).unwrap(), "n={n} s={s}");
+                                assert!(
+                                    st.forward >= optimal_forward(n, s).unwrap(),
+                                    "n={n} s={s}"
+                                );
                                 totals[n as usize] = st.forward;
                                 if n < nmax {
                                     prefix.extend(plan.advance().unwrap());
@@ -133,7 +143,11 @@ fn against_cpp_online_on_its_grid() {
     let (mut better, mut equal) = (0, 0);
     let mut worse = Vec::new();
     for &(n, s, cpp, opt) in &rows {
-        assert_eq!(optimal_forward(n, s).unwrap(), opt, "CSV optimum n={n} s={s}");
+        assert_eq!(
+            optimal_forward(n, s).unwrap(),
+            opt,
+            "CSV optimum n={n} s={s}"
+        );
         let ours = run(n, s).forward;
         match ours.cmp(&cpp) {
             std::cmp::Ordering::Less => better += 1,
@@ -169,11 +183,20 @@ fn optimal_up_to_beta_s_2() {
 fn one_slot_stores_only_step_0() {
     for n in 1..=120u64 {
         let acts: Vec<Action> = simulate(n, 1).unwrap().collect();
-        let stores: Vec<&Action> = acts.iter().filter(|a| matches!(a, Action::Store { .. })).collect();
+        let stores: Vec<&Action> = acts
+            .iter()
+            .filter(|a| matches!(a, Action::Store { .. }))
+            .collect();
         if n == 1 {
             assert!(stores.is_empty());
         } else {
-            assert_eq!(stores, [&Action::Store { step: 0, level: revolve::Level::Ram }]);
+            assert_eq!(
+                stores,
+                [&Action::Store {
+                    step: 0,
+                    level: revolve::Level::Ram
+                }]
+            );
         }
         let st = validate(n, Capacity::ram(1), acts).unwrap();
         assert_eq!(st.forward, n * (n + 1) / 2);
@@ -220,7 +243,11 @@ fn optimal_at_every_phase_end() {
             if n > 3000 {
                 break;
             }
-            assert_eq!(run(n, s).forward, optimal_forward(n, s).unwrap(), "n={n} s={s}");
+            assert_eq!(
+                run(n, s).forward,
+                optimal_forward(n, s).unwrap(),
+                "n={n} s={s}"
+            );
         }
     }
 }
@@ -231,7 +258,10 @@ fn simulate_merges_advances_and_matches_the_events() {
         let acts: Vec<Action> = simulate(n, s).unwrap().collect();
         for w in acts.windows(2) {
             assert!(
-                !matches!((w[0], w[1]), (Action::Advance { .. }, Action::Advance { .. })),
+                !matches!(
+                    (w[0], w[1]),
+                    (Action::Advance { .. }, Action::Advance { .. })
+                ),
                 "unmerged advances {} {}",
                 w[0],
                 w[1]

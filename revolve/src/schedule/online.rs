@@ -26,8 +26,9 @@
 //!   only if that beats keeping the set at the next end (ties: the following ends, up to 4).
 //!
 //! This is optimal for every `n <= beta(s, 2)`, like Stumm & Walther's `Online_r2` (tested for
-//! `s <= 40`), and within 10% of the offline optimum over `n <= 2000`, `2 <= s <= 40` (within
-//! 2.5% for `s >= 4`); see `examples/online_quality.rs`.
+//! `s <= 40`), optimal at every `n = beta(s, r)`, and within 9.7% of the offline optimum over
+//! `n <= 2000`, `2 <= s <= 40` (2.8% for `s >= 4`, 0.6% for `s >= 10`; mean 0.12%); see
+//! `examples/online_quality.rs`.
 //!
 //! Reversal: with the placement fixed, the planner picks which checkpoints to keep by an exact
 //! dynamic programme over segments (dropping one gives every later segment one more slot), and
@@ -198,12 +199,21 @@ impl Online {
         };
         if (self.cps.len() as u64) < self.snaps {
             self.cps.push(k);
-            push(Action::Store { step: k, level: RAM });
+            push(Action::Store {
+                step: k,
+                level: RAM,
+            });
         } else if let Some(i) = self.replacement(k) {
             let old = self.cps.remove(i);
             self.cps.push(k);
-            push(Action::Free { step: old, level: RAM });
-            push(Action::Store { step: k, level: RAM });
+            push(Action::Free {
+                step: old,
+                level: RAM,
+            });
+            push(Action::Store {
+                step: k,
+                level: RAM,
+            });
         }
         push(Action::Advance { from: k, to: next });
         self.current = next;
@@ -228,10 +238,10 @@ impl Online {
         // down (slots s - j + 1), both with c[m] = k.
         self.a_prefix.clear();
         self.a_prefix.push(0);
-        for j in 0..m {
+        for (j, &cj) in c.iter().enumerate() {
             let last = self.a_prefix[j];
             self.a_prefix
-                .push(last + t_cost(at(j + 1) - c[j], s - j as u64));
+                .push(last + t_cost(at(j + 1) - cj, s - j as u64));
         }
         self.b_suffix.clear();
         self.b_suffix.resize(m + 1, 0);
@@ -310,7 +320,7 @@ const DROP_SEARCH_MAX: usize = 128;
 fn best_kept(cps: &[u64], last: u64, snaps: u64) -> Vec<bool> {
     let m = cps.len();
     let mut keep = vec![true; m];
-    if m < 2 || m > DROP_SEARCH_MAX || (m as u64) < snaps {
+    if !(2..=DROP_SEARCH_MAX).contains(&m) || (m as u64) < snaps {
         return keep;
     }
     // f[i * m + j]: cost from cps[i] on, cps[i] being the j-th kept (slots s - j); nxt: next kept.
@@ -391,7 +401,10 @@ impl Reversal {
             if k {
                 kept.push(c);
             } else {
-                pending.push_back(Action::Free { step: c, level: RAM });
+                pending.push_back(Action::Free {
+                    step: c,
+                    level: RAM,
+                });
             }
         }
         let mut stack = Vec::with_capacity(kept.len() + 64);
@@ -417,11 +430,17 @@ impl Reversal {
                 at,
             } => {
                 if !at {
-                    p.push_back(Action::Restore { step: start, level: RAM });
+                    p.push_back(Action::Restore {
+                        step: start,
+                        level: RAM,
+                    });
                 }
                 let len = end - start;
                 if len == 1 {
-                    p.push_back(Action::Free { step: start, level: RAM });
+                    p.push_back(Action::Free {
+                        step: start,
+                        level: RAM,
+                    });
                     p.push_back(Action::Reverse { step: start });
                 } else if slots == 1 {
                     p.push_back(Action::Advance {
@@ -435,7 +454,10 @@ impl Reversal {
                     });
                 } else {
                     let mid = start + split(len, slots);
-                    p.push_back(Action::Advance { from: start, to: mid });
+                    p.push_back(Action::Advance {
+                        from: start,
+                        to: mid,
+                    });
                     self.stack.push(Frame::Segment {
                         start,
                         end: mid,
@@ -445,7 +467,10 @@ impl Reversal {
                     if end - mid == 1 {
                         p.push_back(Action::Reverse { step: mid });
                     } else {
-                        p.push_back(Action::Store { step: mid, level: RAM });
+                        p.push_back(Action::Store {
+                            step: mid,
+                            level: RAM,
+                        });
                         self.stack.push(Frame::Segment {
                             start: mid,
                             end,
@@ -456,11 +481,20 @@ impl Reversal {
                 }
             }
             Frame::Recompute { start, next } => {
-                p.push_back(Action::Restore { step: start, level: RAM });
+                p.push_back(Action::Restore {
+                    step: start,
+                    level: RAM,
+                });
                 if next == start {
-                    p.push_back(Action::Free { step: start, level: RAM });
+                    p.push_back(Action::Free {
+                        step: start,
+                        level: RAM,
+                    });
                 } else {
-                    p.push_back(Action::Advance { from: start, to: next });
+                    p.push_back(Action::Advance {
+                        from: start,
+                        to: next,
+                    });
                     self.stack.push(Frame::Recompute {
                         start,
                         next: next - 1,
@@ -531,10 +565,11 @@ impl Iterator for Simulation {
                 let acts = planner.advance().ok()?;
                 for a in acts {
                     match (self.buffer.back_mut(), a) {
-                        (
-                            Some(Action::Advance { to, .. }),
-                            Action::Advance { from, to: t2 },
-                        ) if *to == from => *to = t2,
+                        (Some(Action::Advance { to, .. }), Action::Advance { from, to: t2 })
+                            if *to == from =>
+                        {
+                            *to = t2
+                        }
                         _ => self.buffer.push_back(a),
                     }
                 }
