@@ -133,6 +133,27 @@ fn main() {
     }
 
     println!();
+    println!("# planner throughput (forward sweep only, one event per step)");
+    for snaps in [10u64, 40] {
+        let steps = 1_000_000u64;
+        let t0 = std::time::Instant::now();
+        let mut plan = Online::new(snaps).expect("snaps >= 1");
+        let mut actions = 0u64;
+        for _ in 1..steps {
+            actions += plan.advance().expect("no overflow").len() as u64;
+        }
+        let sweep = t0.elapsed().as_secs_f64();
+        let t1 = std::time::Instant::now();
+        let rev = plan.finish().count() as u64;
+        let back = t1.elapsed().as_secs_f64();
+        println!(
+            "s={snaps:>3}: {:.2} M steps/s over {steps} steps ({actions} actions); reversal {:.2} M actions/s ({rev} actions)",
+            steps as f64 / sweep / 1e6,
+            rev as f64 / back / 1e6
+        );
+    }
+
+    println!();
     println!("# reference points (C++ online total forward)");
     for (n, s, cpp) in [
         (10u64, 3u64, 25u64),
