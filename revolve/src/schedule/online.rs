@@ -67,15 +67,28 @@ pub(crate) fn t_cost(l: u64, k: u64) -> u128 {
     if k == 1 {
         return l128 * (l128 + 1) / 2;
     }
-    let k128 = u128::from(k);
-    // beta(k, r) = C(k + r, k); grows at least like r^2 / 2 for k >= 2, so r stays small.
-    let (mut r, mut beta) = (0u128, 1u128);
-    while beta < l128 {
+    // Fast path in u64; beta(k, r) = C(k + r, k) grows at least like r^2 / 2 for k >= 2.
+    let (mut r, mut beta) = (0u64, 1u64);
+    while beta < l {
         r += 1;
-        beta = beta.saturating_mul(k128 + r) / r;
+        match k.checked_add(r).and_then(|t| beta.checked_mul(t)) {
+            Some(x) => beta = x / r,
+            None => return t_cost_wide(l128, u128::from(k)),
+        }
     }
     // C(k + r, k + 1) = beta(k, r) * r / (k + 1).
-    (r + 1) * l128 - beta.saturating_mul(r) / (k128 + 1)
+    let (r, beta) = (u128::from(r), u128::from(beta));
+    (r + 1) * l128 - beta * r / (u128::from(k) + 1)
+}
+
+/// [`t_cost`] in u128 throughout (saturating), for counts past the u64 fast path.
+fn t_cost_wide(l: u128, k: u128) -> u128 {
+    let (mut r, mut beta) = (0u128, 1u128);
+    while beta < l {
+        r += 1;
+        beta = beta.saturating_mul(k + r) / r;
+    }
+    (r + 1) * l - beta.saturating_mul(r) / (k + 1)
 }
 
 /// `beta(s, r) = C(s + r, s)`, saturating at `u64::MAX`.
@@ -100,8 +113,7 @@ pub struct Online {
     current: u64,
     /// Live checkpoints, increasing; `cps[0] == 0` once anything is stored.
     cps: Vec<u64>,
-    /// Scratch: `a_prefix[j]` = sum of kept segment costs before `j`; `b_suffix[j]` = sum of
-    /// shifted segment costs from `j` (reused, no allocation per step).
+    /// Cached replacement costs (see `rebuild_cache`; reused, no allocation per step).
     a_prefix: Vec<u128>,
     b_suffix: Vec<u128>,
     /// Repetition number `r` of the current phase `beta(s, r - 1) < n <= beta(s, r)` (0: none
@@ -110,6 +122,9 @@ pub struct Online {
     /// `beta(s, phase)`, saturating.
     phase_end: u64,
     targets: Vec<u64>,
+    /// Whether `a_prefix`, `b_suffix` and `cache_best` match `cps` and `targets`.
+    cache_valid: bool,
+    cache_best: Option<(u128, usize)>,
 }
 
 /// The actions to perform before and for one forward step: at most `free`, `store`, `advance`.
@@ -161,6 +176,8 @@ impl Online {
             phase: 0,
             phase_end: 0,
             targets: Vec::new(),
+            cache_valid: false,
+            cache_best: None,
         })
     }
 
@@ -199,6 +216,7 @@ impl Online {
         };
         if (self.cps.len() as u64) < self.snaps {
             self.cps.push(k);
+            self.cache_valid = false;
             push(Action::Store {
                 step: k,
                 level: RAM,
@@ -206,6 +224,7 @@ impl Online {
         } else if let Some(i) = self.replacement(k) {
             let old = self.cps.remove(i);
             self.cps.push(k);
+            self.cache_valid = false;
             push(Action::Free {
                 step: old,
                 level: RAM,
@@ -229,37 +248,22 @@ impl Online {
         }
         // The next possible end is n = k + 2; its phase fixes the targets.
         self.update_phase(k.saturating_add(2));
+        if !self.cache_valid {
+            self.rebuild_cache();
+        }
         let s = self.snaps;
         let c = &self.cps;
-        let targets = &self.targets;
-        let is_target = |step: u64| targets.binary_search(&step).is_ok();
-        let at = |j: usize| if j < m { c[j] } else { k };
-        // a[j]: segment j kept at its index (slots s - j); b[j]: segment j moved one index
-        // down (slots s - j + 1), both with c[m] = k.
-        self.a_prefix.clear();
-        self.a_prefix.push(0);
-        for (j, &cj) in c.iter().enumerate() {
-            let last = self.a_prefix[j];
-            self.a_prefix
-                .push(last + t_cost(at(j + 1) - cj, s - j as u64));
-        }
-        self.b_suffix.clear();
-        self.b_suffix.resize(m + 1, 0);
-        for j in (1..m).rev() {
-            self.b_suffix[j] = self.b_suffix[j + 1] + t_cost(at(j + 1) - c[j], s - j as u64 + 1);
-        }
-        // Overwriting c[i] merges segments i-1 and i; later ones gain a slot.
-        let mut best: Option<(u128, usize)> = None;
-        for i in 1..m {
-            if is_target(c[i]) {
-                continue;
-            }
-            let cost = self.a_prefix[i - 1]
-                + t_cost(at(i + 1) - c[i - 1], s - i as u64 + 1)
-                + self.b_suffix[i + 1];
+        let is_target = |step: u64| self.targets.binary_search(&step).is_ok();
+        // Overwriting c[i] merges segments i-1 and i; later ones move one index down and gain
+        // a slot; the last of them, [c[m-1], k), is the only one that depends on k.
+        let moved_last = t_cost(k - c[m - 1], s - m as u64 + 2);
+        let mut best = self.cache_best.map(|(v, i)| (v + moved_last, i));
+        if !is_target(c[m - 1]) {
+            let merged = t_cost(k - c[m - 2], s - m as u64 + 2);
+            let v = self.a_prefix[m - 2] + merged;
             // Ties go to the latest checkpoint.
-            if best.is_none_or(|(b, _)| cost <= b) {
-                best = Some((cost, i));
+            if best.is_none_or(|(b, _)| v <= b) {
+                best = Some((v, m - 1));
             }
         }
         let (base, i) = best?;
@@ -279,6 +283,42 @@ impl Online {
         None
     }
 
+    /// Recomputes the parts of the replacement costs that do not depend on the current step:
+    /// `a_prefix[i]` = sum of the kept segments before `i` (`i < m`), and the best overwrite
+    /// among `1 <= i <= m - 2` without the moved last segment.
+    fn rebuild_cache(&mut self) {
+        let s = self.snaps;
+        let c = &self.cps;
+        let m = c.len();
+        self.a_prefix.clear();
+        self.a_prefix.push(0);
+        for j in 0..m - 1 {
+            let last = self.a_prefix[j];
+            self.a_prefix
+                .push(last + t_cost(c[j + 1] - c[j], s - j as u64));
+        }
+        // b_suffix[j] = sum over j..=m-2 of segment j moved one index down.
+        self.b_suffix.clear();
+        self.b_suffix.resize(m, 0);
+        for j in (1..m - 1).rev() {
+            self.b_suffix[j] = self.b_suffix[j + 1] + t_cost(c[j + 1] - c[j], s - j as u64 + 1);
+        }
+        let mut best: Option<(u128, usize)> = None;
+        for i in 1..m - 1 {
+            if self.targets.binary_search(&c[i]).is_ok() {
+                continue;
+            }
+            let v = self.a_prefix[i - 1]
+                + t_cost(c[i + 1] - c[i - 1], s - i as u64 + 1)
+                + self.b_suffix[i + 1];
+            if best.is_none_or(|(b, _)| v <= b) {
+                best = Some((v, i));
+            }
+        }
+        self.cache_best = best;
+        self.cache_valid = true;
+    }
+
     /// Makes `phase`/`targets` those of an end at `n`: `r = r(n, s)` and the placement
     /// `p_j = sum_{i<j} beta(s - i, r - 1)`, `j < s`, the unique optimal one for `n = beta(s, r)`.
     fn update_phase(&mut self, n: u64) {
@@ -292,6 +332,7 @@ impl Online {
         }
         self.phase = r;
         self.phase_end = beta_sat(s, r);
+        self.cache_valid = false;
         self.targets.clear();
         let mut p = 0u64;
         for i in 0..s {
@@ -580,6 +621,36 @@ impl Iterator for Simulation {
             } else {
                 let p = self.planner.take()?;
                 self.reversal = Some(p.finish());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cost::optimal_forward;
+
+    #[test]
+    fn t_cost_is_the_closed_form() {
+        for k in 1..=12u64 {
+            for l in 1..=600u64 {
+                let t = u128::from(optimal_forward(l, k).unwrap());
+                assert_eq!(t_cost(l, k), t, "l={l} k={k}");
+                assert_eq!(t_cost_wide(u128::from(l), u128::from(k)), t, "l={l} k={k}");
+            }
+        }
+        assert_eq!(t_cost(u64::MAX, 1), u128::from(u64::MAX) * (u128::from(u64::MAX) + 1) / 2);
+        assert!(t_cost(u64::MAX, u64::MAX) >= u128::from(u64::MAX));
+    }
+
+    #[test]
+    fn split_is_optimal() {
+        for k in 2..=10u64 {
+            for l in 2..=400u64 {
+                let i = split(l, k);
+                assert!((1..l).contains(&i));
+                assert_eq!(u128::from(i) + t_cost(i, k) + t_cost(l - i, k - 1), t_cost(l, k));
             }
         }
     }
