@@ -640,7 +640,10 @@ mod tests {
                 assert_eq!(t_cost_wide(u128::from(l), u128::from(k)), t, "l={l} k={k}");
             }
         }
-        assert_eq!(t_cost(u64::MAX, 1), u128::from(u64::MAX) * (u128::from(u64::MAX) + 1) / 2);
+        assert_eq!(
+            t_cost(u64::MAX, 1),
+            u128::from(u64::MAX) * (u128::from(u64::MAX) + 1) / 2
+        );
         assert!(t_cost(u64::MAX, u64::MAX) >= u128::from(u64::MAX));
     }
 
@@ -650,7 +653,10 @@ mod tests {
             for l in 2..=400u64 {
                 let i = split(l, k);
                 assert!((1..l).contains(&i));
-                assert_eq!(u128::from(i) + t_cost(i, k) + t_cost(l - i, k - 1), t_cost(l, k));
+                assert_eq!(
+                    u128::from(i) + t_cost(i, k) + t_cost(l - i, k - 1),
+                    t_cost(l, k)
+                );
             }
         }
     }
