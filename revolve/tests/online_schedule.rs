@@ -274,3 +274,25 @@ fn simulate_merges_advances_and_matches_the_events() {
         assert_eq!(st.forward, run(n, s).forward);
     }
 }
+
+#[test]
+fn many_slots_and_huge_slot_counts() {
+    for (n, s) in [
+        (1u64, u64::MAX),
+        (50, u64::MAX),
+        (3000, 500),
+        (700, 699),
+        (700, 701),
+    ] {
+        let cap = Capacity::ram(s);
+        let st = validate(n, cap, simulate(n, s).unwrap()).unwrap();
+        // With s >= n every step is stored: 2n - 1 (revolve::cost overflows for s near u64::MAX).
+        let opt = if s >= n {
+            2 * n - 1
+        } else {
+            optimal_forward(n, s).unwrap()
+        };
+        assert_eq!(st.forward, opt, "n={n} s={s}");
+        assert!(st.peak[0] <= s.min(n));
+    }
+}
