@@ -22,6 +22,8 @@ pub use revolver::{ForwardOperator, ReverseOperator, Revolver, RevolverStats};
 pub use schedule::binomial::Binomial;
 pub use schedule::cost_aware::CostAware;
 pub use schedule::multistage::Multistage;
+pub use schedule::online::Online;
 pub use storage::disk::DiskStore;
+pub use storage::{CheckpointStore, State};
 pub use storage::{CheckpointStore, State, ram::RamStore};
 pub use validate::{Capacity, Machine, Rule, Stats, Violation, validate};
