@@ -24,6 +24,5 @@ pub use schedule::cost_aware::CostAware;
 pub use schedule::multistage::Multistage;
 pub use schedule::online::Online;
 pub use storage::disk::DiskStore;
-pub use storage::{CheckpointStore, State};
 pub use storage::{CheckpointStore, State, ram::RamStore};
 pub use validate::{Capacity, Machine, Rule, Stats, Violation, validate};
