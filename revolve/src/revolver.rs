@@ -122,7 +122,7 @@ pub struct RevolverStats {
     /// Calls of the reverse operator (`n`).
     pub reverse_steps: u64,
     /// Full state copies: stores and restores that had to copy, and the copy of `u_{n-1}` kept
-    /// at the end of the forward sweep.
+    /// at the end of the forward sweep (no copy there with an out-of-place forward operator).
     pub copies: u64,
     /// Restores done by buffer hand-over (`restore K; free K`).
     pub handovers: u64,
@@ -323,7 +323,8 @@ impl<S: State> Stores<S> {
 /// adjoint from step `n` back to step 0. The schedule is checked as it runs: a broken rule is
 /// [`Error::BadSchedule`] (or [`Error::ScheduleEnded`] at its end), never a panic.
 ///
-/// Each action costs no allocation; the run allocates once, the buffer holding `u_{n-1}`.
+/// No action allocates. The buffer that keeps `u_{n-1}` is allocated at construction (a clone of
+/// a RAM slot's buffer; at the end of the forward sweep if there is no RAM slot).
 pub struct Revolver<S: State, F, R, I> {
     steps: u64,
     actions: I,
@@ -382,10 +383,11 @@ where
             index: 0,
             forward,
             reverse,
+            // The buffer for u_{n-1}, allocated now rather than during the run.
+            work: ram.spare_buffer(),
             stores: Stores { ram, disk: None },
             checker: Checker::new(steps, Capacity::default()),
             cur: Cur::Buffer,
-            work: None,
             phase: Phase::Fresh,
             stats: RevolverStats::default(),
         };
@@ -570,7 +572,9 @@ where
     }
 
     /// Run the schedule up to its first reverse, then advance `state` one more step: on return
-    /// `state` holds the state at step `n`. A copy of `u_{n-1}` is kept for the first reverse.
+    /// `state` holds the state at step `n`. `u_{n-1}` is kept for the first reverse (by a buffer
+    /// swap with an out-of-place forward operator, else by a copy). That last step is one
+    /// forward step more than the schedule's advances: the schedule stops at `n - 1`.
     pub fn apply_forward(&mut self, state: &mut S) -> Result<(), Error> {
         match self.phase {
             Phase::Fresh => {}
@@ -604,12 +608,26 @@ where
             self.checker.execute(a).map_err(|rule| bad(i, a, rule))?;
         }
         self.materialize(state)?;
-        self.work = Some(state.clone());
-        self.stats.copies += 1;
         let last = self.steps - 1;
-        self.forward
-            .advance(state, last, self.steps)
-            .map_err(|e| op_err("forward", last)(e.into()))?;
+        match self.work.as_mut() {
+            Some(work) if self.forward.out_of_place() => {
+                // u_n into the spare buffer, then swap: the caller gets u_n, we keep u_{n-1}.
+                self.forward
+                    .advance_from(state, work, last, self.steps)
+                    .map_err(|e| op_err("forward", last)(e.into()))?;
+                std::mem::swap(state, work);
+            }
+            work => {
+                match work {
+                    Some(w) => w.copy_from(state),
+                    None => self.work = Some(state.clone()),
+                }
+                self.stats.copies += 1;
+                self.forward
+                    .advance(state, last, self.steps)
+                    .map_err(|e| op_err("forward", last)(e.into()))?;
+            }
+        }
         self.stats.forward_steps += 1;
         self.cur = Cur::Consumed;
         for level in Level::ALL {
@@ -875,10 +893,11 @@ mod tests {
         assert_eq!(log, (0..10).rev().collect::<Vec<_>>());
         let st = rv.stats();
         // Every store hands the buffer in and is followed by an out-of-place advance (6), as are
-        // the three restores followed by an advance; only u_{n-1} is copied.
-        assert_eq!((st.out_of_place, st.copies, st.views), (6 + 3, 1, 6));
+        // the three restores followed by an advance; u_{n-1} is kept by a swap: no copy at all.
+        assert_eq!((st.out_of_place, st.copies, st.views), (6 + 3, 0, 6));
         assert_eq!((st.handover_stores, st.handovers), (6, 0));
-        assert_eq!(rv.forward_operator().0, 9);
+        // Plus the step n - 1 -> n into the spare buffer.
+        assert_eq!(rv.forward_operator().0, 10);
     }
 
     #[test]
