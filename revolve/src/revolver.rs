@@ -586,6 +586,13 @@ where
     }
 
     fn forward_sweep(&mut self, state: &mut S) -> Result<(), Error> {
+        let (expected, found) = (self.stores.ram.state_bytes(), state.byte_len());
+        if expected != found {
+            return Err(Error::StateSize {
+                expected: expected as u64,
+                found: found as u64,
+            });
+        }
         loop {
             match self.peek() {
                 None => {
