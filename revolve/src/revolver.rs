@@ -952,6 +952,11 @@ mod tests {
         let e = run(2, 1, plan).unwrap_err();
         assert!(matches!(e, Error::BadSchedule { index: 0, .. }), "{e}");
         assert!(e.to_string().contains("no free disk slot"));
+        // A schedule made for another number of steps.
+        for n in [8, 12] {
+            let e = run(n, 3, parse(CPP_10_3)).unwrap_err();
+            assert!(matches!(e, Error::BadSchedule { .. }), "n={n}: {e}");
+        }
         let e = run(3, 1, vec![]).unwrap_err();
         assert!(matches!(e, Error::ScheduleEnded { index: 0, .. }), "{e}");
     }
