@@ -9,6 +9,12 @@
 //! `store` hands the state's buffer in when the operator runs out of place (the next advance reads
 //! the checkpoint's view); otherwise it copies.
 //!
+//! Every action is checked against the validator's rules as it runs (a broken rule is
+//! [`Error::BadSchedule`]). The Revolver looks [`LOOKAHEAD`] actions ahead: after each restore
+//! it tells that level's store which checkpoint comes next ([`CheckpointStore::prefetch`]).
+//! `apply_forward` runs one forward step more than the schedule's advances (`n - 1 -> n`, so the
+//! caller can evaluate the objective at `u_n`) and keeps `u_{n-1}` for the first reverse.
+//!
 //! ```
 //! use revolve::{Action, Level, revolver::Revolver, storage::ram::RamStore};
 //! use std::convert::Infallible;
@@ -110,7 +116,7 @@ where
     }
 }
 
-/// Counts of a run. `schedule` holds the same counts as [`crate::validate`] gives for the
+/// Counts of a run. `schedule` holds the same counts as [`crate::validate()`] gives for the
 /// schedule; the rest says what the Revolver did to execute it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RevolverStats {
