@@ -8,9 +8,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// Where a checkpoint lives.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     /// Main memory.
@@ -227,22 +225,10 @@ mod tests {
     #[test]
     fn round_trip() {
         let all = [
-            Action::Advance {
-                from: 0,
-                to: u64::MAX,
-            },
-            Action::Store {
-                step: 3,
-                level: Level::Disk,
-            },
-            Action::Restore {
-                step: 3,
-                level: Level::Ram,
-            },
-            Action::Free {
-                step: 7,
-                level: Level::Disk,
-            },
+            Action::Advance { from: 0, to: u64::MAX },
+            Action::Store { step: 3, level: Level::Disk },
+            Action::Restore { step: 3, level: Level::Ram },
+            Action::Free { step: 7, level: Level::Disk },
             Action::Reverse { step: 9 },
         ];
         for a in all {
@@ -253,25 +239,10 @@ mod tests {
     #[test]
     fn parse_errors() {
         assert_eq!("".parse::<Action>(), Err(ParseActionError::Empty));
-        assert!(matches!(
-            "jump 1".parse::<Action>(),
-            Err(ParseActionError::UnknownVerb { .. })
-        ));
-        assert!(matches!(
-            "store 1".parse::<Action>(),
-            Err(ParseActionError::WrongArity { .. })
-        ));
-        assert!(matches!(
-            "store x ram".parse::<Action>(),
-            Err(ParseActionError::BadStep { .. })
-        ));
-        assert!(matches!(
-            "store 1 tape".parse::<Action>(),
-            Err(ParseActionError::BadLevel { .. })
-        ));
-        assert!(matches!(
-            "reverse -1".parse::<Action>(),
-            Err(ParseActionError::BadStep { .. })
-        ));
+        assert!(matches!("jump 1".parse::<Action>(), Err(ParseActionError::UnknownVerb { .. })));
+        assert!(matches!("store 1".parse::<Action>(), Err(ParseActionError::WrongArity { .. })));
+        assert!(matches!("store x ram".parse::<Action>(), Err(ParseActionError::BadStep { .. })));
+        assert!(matches!("store 1 tape".parse::<Action>(), Err(ParseActionError::BadLevel { .. })));
+        assert!(matches!("reverse -1".parse::<Action>(), Err(ParseActionError::BadStep { .. })));
     }
 }

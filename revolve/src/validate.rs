@@ -408,39 +408,26 @@ mod tests {
     #[test]
     fn each_rule_is_enforced() {
         let c = Capacity::ram(2);
+        #[allow(clippy::type_complexity)]
         let cases: &[(&str, u64, fn(&Rule) -> bool)] = &[
             ("advance 1 2", 0, |r| matches!(r, Rule::WrongStep { .. })),
             ("advance 0 0", 0, |r| matches!(r, Rule::EmptyAdvance { .. })),
             ("advance 0 4", 0, |r| matches!(r, Rule::PastReversal { .. })),
             ("reverse 1", 0, |r| matches!(r, Rule::ReverseOrder { .. })),
             ("reverse 2", 0, |r| matches!(r, Rule::WrongStep { .. })),
-            ("advance 0 2, reverse 2, advance 2 3", 2, |r| {
-                matches!(r, Rule::NoCurrentState)
-            }),
-            ("restore 0 ram", 0, |r| {
-                matches!(r, Rule::MissingCheckpoint { .. })
-            }),
-            ("store 0 ram, free 0 disk", 1, |r| {
-                matches!(r, Rule::MissingCheckpoint { .. })
-            }),
-            ("store 0 ram, store 0 disk", 1, |r| {
-                matches!(r, Rule::DuplicateCheckpoint { .. })
-            }),
+            ("advance 0 2, reverse 2, advance 2 3", 2, |r| matches!(r, Rule::NoCurrentState)),
+            ("restore 0 ram", 0, |r| matches!(r, Rule::MissingCheckpoint { .. })),
+            ("store 0 ram, free 0 disk", 1, |r| matches!(r, Rule::MissingCheckpoint { .. })),
+            ("store 0 ram, store 0 disk", 1, |r| matches!(r, Rule::DuplicateCheckpoint { .. })),
             ("store 1 ram", 0, |r| matches!(r, Rule::WrongStep { .. })),
             ("store 0 disk", 0, |r| matches!(r, Rule::LevelFull { .. })),
-            (
-                "store 0 ram, advance 0 1, store 1 ram, advance 1 2, store 2 ram",
-                4,
-                |r| matches!(r, Rule::LevelFull { .. }),
-            ),
-            (
-                "advance 0 2, store 2 ram, reverse 2, restore 2 ram",
-                3,
-                |r| matches!(r, Rule::PastReversal { .. }),
-            ),
-            ("store 0 ram, advance 0 2", 2, |r| {
-                matches!(r, Rule::Unfinished { next: 2 })
+            ("store 0 ram, advance 0 1, store 1 ram, advance 1 2, store 2 ram", 4, |r| {
+                matches!(r, Rule::LevelFull { .. })
             }),
+            ("advance 0 2, store 2 ram, reverse 2, restore 2 ram", 3, |r| {
+                matches!(r, Rule::PastReversal { .. })
+            }),
+            ("store 0 ram, advance 0 2", 2, |r| matches!(r, Rule::Unfinished { next: 2 })),
             (
                 "store 0 ram, advance 0 2, reverse 2, restore 0 ram, advance 0 1, reverse 1, restore 0 ram, reverse 0",
                 8,
@@ -457,10 +444,7 @@ mod tests {
             assert!(pred(&v.rule), "{text}: got {v}");
             assert_eq!(v.index, *index, "{text}: got {v}");
         }
-        assert!(matches!(
-            run(0, c, "reverse 0").unwrap_err().rule,
-            Rule::NoSteps
-        ));
+        assert!(matches!(run(0, c, "reverse 0").unwrap_err().rule, Rule::NoSteps));
     }
 
     #[test]
@@ -468,25 +452,16 @@ mod tests {
         let n = 50u64;
         let mut plan = Vec::new();
         for k in 0..n {
-            plan.push(Action::Store {
-                step: k,
-                level: Level::Ram,
-            });
+            plan.push(Action::Store { step: k, level: Level::Ram });
             if k + 1 < n {
                 plan.push(Action::Advance { from: k, to: k + 1 });
             }
         }
         for k in (0..n).rev() {
             if k + 1 < n {
-                plan.push(Action::Restore {
-                    step: k,
-                    level: Level::Ram,
-                });
+                plan.push(Action::Restore { step: k, level: Level::Ram });
             }
-            plan.push(Action::Free {
-                step: k,
-                level: Level::Ram,
-            });
+            plan.push(Action::Free { step: k, level: Level::Ram });
             if k + 1 == n {
                 // current state is already at n - 1
             }
@@ -496,9 +471,6 @@ mod tests {
         let s = validate(n, Capacity::ram(n), plan).unwrap();
         assert_eq!(s.forward, 2 * n - 1);
         assert_eq!(s.peak[0], n);
-        assert!(
-            s.summary_line(n)
-                .starts_with("# steps=50 snaps=50 forward=99 reverse=50")
-        );
+        assert!(s.summary_line(n).starts_with("# steps=50 snaps=50 forward=99 reverse=50"));
     }
 }

@@ -77,7 +77,18 @@ pub fn clap_exit(e: clap::Error) -> ExitCode {
                 .lines()
                 .find(|l| !l.trim().is_empty())
                 .unwrap_or("invalid arguments");
-            let first = first.strip_prefix("error: ").unwrap_or(first);
+            let mut first = first.strip_prefix("error: ").unwrap_or(first).to_string();
+            if first.ends_with(':') {
+                // e.g. "the following required arguments were not provided:" + indented names
+                let names: Vec<&str> = text
+                    .lines()
+                    .skip_while(|l| !l.trim_end().ends_with(':'))
+                    .skip(1)
+                    .take_while(|l| l.starts_with(' '))
+                    .map(str::trim)
+                    .collect();
+                first = format!("{first} {}", names.join(" "));
+            }
             eprintln!("error: {first} (see --help)");
             ExitCode::from(2)
         }

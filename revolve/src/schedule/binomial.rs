@@ -14,8 +14,9 @@
 //! Every split costs one restore (so a schedule of this form always restores `n - 1` times);
 //! a store is needed exactly for the initial state (if `n >= 2`) and for each right part of
 //! length `>= 2`. Let `W(l, s)` be the fewest stores of a segment whose start is already held.
-//! By induction on `l` (and checked exhaustively against a dynamic program in the tests),
-//! for `l >= 2`, `s >= 2`:
+//! Among schedules of this nested form (the form every Revolve variant takes), by induction on
+//! `l` (argued below; checked exhaustively against a dynamic program over every split for
+//! `n <= 150`, `s <= 8` in the tests), for `l >= 2`, `s >= 2`:
 //!
 //! `W(l, s) = β(s-1, r-1) - 1 + max(0, l - β(s, r-1) - β(s-1, r-1))`
 //!
@@ -89,8 +90,8 @@ fn split(seg: &Seg) -> Split {
             left: (0, 0),
         };
     }
-    // s >= 2, r >= 2, β(s, r-1) = p < l <= β(s, r). None of these overflows: every β below is
-    // at most p or l, except r0 which is computed in u128.
+    // s >= 2, r >= 2, β(s, r-1) = p < l <= β(s, r). No overflow: s + r - 1 <= β(s, r-1) = p,
+    // every β below is at most p, except r0 which may exceed u64 and is computed in u128.
     let q = mul_div(p, r - 1, s + r - 1); // β(s, r-2)
     let r1 = p - q; // β(s-1, r-1)
     let u = mul_div(r1, s - 1, s + r - 2); // β(s-2, r-1)
@@ -140,7 +141,7 @@ pub struct Binomial {
     restore_next: bool,
     done: bool,
     stack: Vec<Seg>,
-    queue: [Action; 3],
+    queue: [Action; 4],
     qpos: u8,
     qlen: u8,
 }
@@ -177,7 +178,7 @@ impl Binomial {
             restore_next: false,
             done: false,
             stack: Vec::with_capacity(usize::try_from(s.min(64)).unwrap_or(64)),
-            queue: [Action::Reverse { step: 0 }; 3],
+            queue: [Action::Reverse { step: 0 }; 4],
             qpos: 0,
             qlen: 0,
         })
@@ -258,21 +259,30 @@ impl Binomial {
         let sp = split(&seg);
         let to = seg.a + sp.m;
         self.push(Action::Advance { from: seg.a, to });
-        self.stack.push(Seg {
+        let left = Seg {
             a: seg.a,
             l: sp.m,
             s: seg.s,
             r: sp.left.0,
             p: sp.left.1,
-        });
-        self.cur = Seg {
-            a: to,
-            l: seg.l - sp.m,
-            s: seg.s - 1,
-            r: sp.right.0,
-            p: sp.right.1,
         };
-        self.held = false;
+        if seg.l - sp.m == 1 {
+            // The right part is the single step `to`: reverse it now, then the left part.
+            self.push(Action::Reverse { step: to });
+            self.cur = left;
+            self.held = true;
+            self.restore_next = true;
+        } else {
+            self.stack.push(left);
+            self.cur = Seg {
+                a: to,
+                l: seg.l - sp.m,
+                s: seg.s - 1,
+                r: sp.right.0,
+                p: sp.right.1,
+            };
+            self.held = false;
+        }
     }
 }
 

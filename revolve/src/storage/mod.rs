@@ -9,9 +9,7 @@ pub mod disk;
 pub mod ram;
 
 #[cfg(target_endian = "big")]
-compile_error!(
-    "revolve writes states to disk as raw little-endian bytes; big-endian targets are not supported"
-);
+compile_error!("revolve writes states to disk as raw little-endian bytes; big-endian targets are not supported");
 
 /// A state the `Revolver` can checkpoint: copied in place without allocating, and viewed as raw
 /// little-endian bytes for disk storage.
