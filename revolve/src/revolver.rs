@@ -1080,6 +1080,27 @@ mod tests {
     }
 
     #[test]
+    fn mixed_ram_and_disk_levels() {
+        // The (10, 3) trace with step 0 (held throughout) on disk and the rest in two RAM slots.
+        let plan = parse(&CPP_10_3.replace("0 ram", "0 disk"));
+        let cap = Capacity { ram: 2, disk: 1 };
+        let want = validate(10, cap, plan.iter().copied()).unwrap();
+        assert_eq!(want.peak, [2, 1]);
+        let mut u = vec![0.0, 0.0];
+        let disk = RamStore::new(1, &u);
+        let mut rv = Revolver::new(10, plan, fwd as Fwd, rev as Rev, RamStore::new(2, &u))
+            .unwrap()
+            .with_disk(disk);
+        rv.apply_forward(&mut u).unwrap();
+        let mut log = Vec::new();
+        rv.apply_reverse(&mut log).unwrap();
+        assert_eq!(log, (0..10).rev().collect::<Vec<_>>());
+        assert_eq!(rv.stats().schedule, want);
+        assert_eq!(rv.store(Level::Disk).unwrap().len(), 0);
+        assert_eq!(rv.store(Level::Ram).unwrap().len(), 0);
+    }
+
+    #[test]
     fn prefetch_hints_name_the_next_restore() {
         struct Spy(
             RamStore<Vec<f64>>,
