@@ -7,7 +7,7 @@
 //! `l[j] = (1 - 2b) l'[j] + b (l'[j-1] + l'[j+1]) + 2 a u[j] (l'[j+1] - l'[j-1])`.
 //!
 //! [`BurgersForward`] and [`BurgersAdjoint`] are the operators a
-//! [`Revolver`](revolve::Revolver) drives; [`checkpointed_gradient`] runs the whole
+//! [`revolve::Revolver`] drives; [`checkpointed_gradient`] runs the whole
 //! `J = 1/2 ||u_n||^2`, `dJ/du_0` computation through a schedule.
 //!
 //! ```

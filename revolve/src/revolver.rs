@@ -9,6 +9,12 @@
 //! `store` hands the state's buffer in when the operator runs out of place (the next advance reads
 //! the checkpoint's view); otherwise it copies.
 //!
+//! Every action is checked against the validator's rules as it runs (a broken rule is
+//! [`Error::BadSchedule`]). The Revolver looks [`LOOKAHEAD`] actions ahead: after each restore
+//! it tells that level's store which checkpoint comes next ([`CheckpointStore::prefetch`]).
+//! `apply_forward` runs one forward step more than the schedule's advances (`n - 1 -> n`, so the
+//! caller can evaluate the objective at `u_n`) and keeps `u_{n-1}` for the first reverse.
+//!
 //! ```
 //! use revolve::{Action, Level, revolver::Revolver, storage::ram::RamStore};
 //! use std::convert::Infallible;
@@ -110,7 +116,7 @@ where
     }
 }
 
-/// Counts of a run. `schedule` holds the same counts as [`crate::validate`] gives for the
+/// Counts of a run. `schedule` holds the same counts as [`crate::validate()`] gives for the
 /// schedule; the rest says what the Revolver did to execute it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RevolverStats {
@@ -122,7 +128,7 @@ pub struct RevolverStats {
     /// Calls of the reverse operator (`n`).
     pub reverse_steps: u64,
     /// Full state copies: stores and restores that had to copy, and the copy of `u_{n-1}` kept
-    /// at the end of the forward sweep.
+    /// at the end of the forward sweep (no copy there with an out-of-place forward operator).
     pub copies: u64,
     /// Restores done by buffer hand-over (`restore K; free K`).
     pub handovers: u64,
@@ -323,7 +329,8 @@ impl<S: State> Stores<S> {
 /// adjoint from step `n` back to step 0. The schedule is checked as it runs: a broken rule is
 /// [`Error::BadSchedule`] (or [`Error::ScheduleEnded`] at its end), never a panic.
 ///
-/// Each action costs no allocation; the run allocates once, the buffer holding `u_{n-1}`.
+/// No action allocates. The buffer that keeps `u_{n-1}` is allocated at construction (a clone of
+/// a RAM slot's buffer; at the end of the forward sweep if there is no RAM slot).
 pub struct Revolver<S: State, F, R, I> {
     steps: u64,
     actions: I,
@@ -382,10 +389,11 @@ where
             index: 0,
             forward,
             reverse,
+            // The buffer for u_{n-1}, allocated now rather than during the run.
+            work: ram.spare_buffer(),
             stores: Stores { ram, disk: None },
             checker: Checker::new(steps, Capacity::default()),
             cur: Cur::Buffer,
-            work: None,
             phase: Phase::Fresh,
             stats: RevolverStats::default(),
         };
@@ -570,7 +578,9 @@ where
     }
 
     /// Run the schedule up to its first reverse, then advance `state` one more step: on return
-    /// `state` holds the state at step `n`. A copy of `u_{n-1}` is kept for the first reverse.
+    /// `state` holds the state at step `n`. `u_{n-1}` is kept for the first reverse (by a buffer
+    /// swap with an out-of-place forward operator, else by a copy). That last step is one
+    /// forward step more than the schedule's advances: the schedule stops at `n - 1`.
     pub fn apply_forward(&mut self, state: &mut S) -> Result<(), Error> {
         match self.phase {
             Phase::Fresh => {}
@@ -582,6 +592,13 @@ where
     }
 
     fn forward_sweep(&mut self, state: &mut S) -> Result<(), Error> {
+        let (expected, found) = (self.stores.ram.state_bytes(), state.byte_len());
+        if expected != found {
+            return Err(Error::StateSize {
+                expected: expected as u64,
+                found: found as u64,
+            });
+        }
         loop {
             match self.peek() {
                 None => {
@@ -604,12 +621,26 @@ where
             self.checker.execute(a).map_err(|rule| bad(i, a, rule))?;
         }
         self.materialize(state)?;
-        self.work = Some(state.clone());
-        self.stats.copies += 1;
         let last = self.steps - 1;
-        self.forward
-            .advance(state, last, self.steps)
-            .map_err(|e| op_err("forward", last)(e.into()))?;
+        match self.work.as_mut() {
+            Some(work) if self.forward.out_of_place() => {
+                // u_n into the spare buffer, then swap: the caller gets u_n, we keep u_{n-1}.
+                self.forward
+                    .advance_from(state, work, last, self.steps)
+                    .map_err(|e| op_err("forward", last)(e.into()))?;
+                std::mem::swap(state, work);
+            }
+            work => {
+                match work {
+                    Some(w) => w.copy_from(state),
+                    None => self.work = Some(state.clone()),
+                }
+                self.stats.copies += 1;
+                self.forward
+                    .advance(state, last, self.steps)
+                    .map_err(|e| op_err("forward", last)(e.into()))?;
+            }
+        }
         self.stats.forward_steps += 1;
         self.cur = Cur::Consumed;
         for level in Level::ALL {
@@ -875,10 +906,11 @@ mod tests {
         assert_eq!(log, (0..10).rev().collect::<Vec<_>>());
         let st = rv.stats();
         // Every store hands the buffer in and is followed by an out-of-place advance (6), as are
-        // the three restores followed by an advance; only u_{n-1} is copied.
-        assert_eq!((st.out_of_place, st.copies, st.views), (6 + 3, 1, 6));
+        // the three restores followed by an advance; u_{n-1} is kept by a swap: no copy at all.
+        assert_eq!((st.out_of_place, st.copies, st.views), (6 + 3, 0, 6));
         assert_eq!((st.handover_stores, st.handovers), (6, 0));
-        assert_eq!(rv.forward_operator().0, 9);
+        // Plus the step n - 1 -> n into the spare buffer.
+        assert_eq!(rv.forward_operator().0, 10);
     }
 
     #[test]
@@ -926,6 +958,11 @@ mod tests {
         let e = run(2, 1, plan).unwrap_err();
         assert!(matches!(e, Error::BadSchedule { index: 0, .. }), "{e}");
         assert!(e.to_string().contains("no free disk slot"));
+        // A schedule made for another number of steps.
+        for n in [8, 12] {
+            let e = run(n, 3, parse(CPP_10_3)).unwrap_err();
+            assert!(matches!(e, Error::BadSchedule { .. }), "n={n}: {e}");
+        }
         let e = run(3, 1, vec![]).unwrap_err();
         assert!(matches!(e, Error::ScheduleEnded { index: 0, .. }), "{e}");
     }
@@ -1040,6 +1077,27 @@ mod tests {
             rv.apply_forward(&mut u),
             Err(Error::StateSize { .. })
         ));
+    }
+
+    #[test]
+    fn mixed_ram_and_disk_levels() {
+        // The (10, 3) trace with step 0 (held throughout) on disk and the rest in two RAM slots.
+        let plan = parse(&CPP_10_3.replace("0 ram", "0 disk"));
+        let cap = Capacity { ram: 2, disk: 1 };
+        let want = validate(10, cap, plan.iter().copied()).unwrap();
+        assert_eq!(want.peak, [2, 1]);
+        let mut u = vec![0.0, 0.0];
+        let disk = RamStore::new(1, &u);
+        let mut rv = Revolver::new(10, plan, fwd as Fwd, rev as Rev, RamStore::new(2, &u))
+            .unwrap()
+            .with_disk(disk);
+        rv.apply_forward(&mut u).unwrap();
+        let mut log = Vec::new();
+        rv.apply_reverse(&mut log).unwrap();
+        assert_eq!(log, (0..10).rev().collect::<Vec<_>>());
+        assert_eq!(rv.stats().schedule, want);
+        assert_eq!(rv.store(Level::Disk).unwrap().len(), 0);
+        assert_eq!(rv.store(Level::Ram).unwrap().len(), 0);
     }
 
     #[test]

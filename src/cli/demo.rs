@@ -59,7 +59,7 @@ pub fn adjoint_section(args: &Args, out: &mut impl Write) -> CliResult {
     )?;
     writeln!(
         out,
-        "{:>7} {:>6} {:>9} {:>9} {:>8} {:>7} {:>9} {:>7} {:>10} {:>8}",
+        "{:>7} {:>6} {:>9} {:>9} {:>8} {:>7} {:>9} {:>7} {:>10} {:>6} {:>8}",
         "steps",
         "snaps",
         "forward",
@@ -69,6 +69,7 @@ pub fn adjoint_section(args: &Args, out: &mut impl Write) -> CliResult {
         "restores",
         "copies",
         "hand-overs",
+        "views",
         "seconds"
     )?;
     let mut first: Option<(f64, Vec<f64>)> = None;
@@ -82,7 +83,7 @@ pub fn adjoint_section(args: &Args, out: &mut impl Write) -> CliResult {
         let st = g.stats;
         writeln!(
             out,
-            "{:>7} {:>6} {:>9} {:>9} {:>8} {:>7} {:>9} {:>7} {:>10} {:>8.3}",
+            "{:>7} {:>6} {:>9} {:>9} {:>8} {:>7} {:>9} {:>7} {:>10} {:>6} {:>8.3}",
             n,
             s,
             st.schedule.forward,
@@ -91,7 +92,8 @@ pub fn adjoint_section(args: &Args, out: &mut impl Write) -> CliResult {
             st.schedule.total_stores(),
             st.schedule.total_restores(),
             st.copies,
-            st.handovers,
+            st.handovers + st.handover_stores,
+            st.views,
             secs
         )?;
         match &first {
@@ -105,6 +107,11 @@ pub fn adjoint_section(args: &Args, out: &mut impl Write) -> CliResult {
             }
         }
     }
+    writeln!(
+        out,
+        "(forward counts taped steps as T(n,s) does; copies: full state copies; hand-overs: buffer \
+         swaps instead of copies; views: reverses reading a checkpoint in place)"
+    )?;
     let Some((j, grad)) = first else {
         return Err(CliError::usage("--snaps is empty"));
     };

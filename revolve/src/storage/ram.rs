@@ -42,6 +42,12 @@ impl<S: State> RamStore<S> {
         }
     }
 
+    /// A new buffer of the stored states' shape (a clone of a slot's buffer, contents
+    /// unspecified), `None` for a store without slots.
+    pub fn spare_buffer(&self) -> Option<S> {
+        self.slots.first().cloned()
+    }
+
     /// Bytes per state this store holds.
     pub fn state_bytes(&self) -> usize {
         self.byte_len
