@@ -1,5 +1,5 @@
-//! `retrace demo`: a Burgers adjoint through the Revolver with binomial checkpointing (the TAMS
-//! part follows as its own section).
+//! `retrace demo`: a Burgers adjoint through the Revolver with binomial checkpointing, then a short
+//! TAMS run on the 2D double well.
 
 use super::{CliError, CliResult, flush, stdout};
 use retrace::burgers::{Burgers, checkpointed_gradient, objective_after};
@@ -22,12 +22,17 @@ pub struct Args {
     /// Viscosity.
     #[arg(long, default_value_t = 2e-3)]
     nu: f64,
+    /// Seed of the TAMS section.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
 }
 
 /// Run `retrace demo`.
 pub fn run(args: Args) -> CliResult {
     let mut out = stdout();
     adjoint_section(&args, &mut out)?;
+    writeln!(out)?;
+    tams_section(args.seed, &mut out)?;
     flush(out)
 }
 
@@ -145,5 +150,32 @@ pub fn adjoint_section(args: &Args, out: &mut impl Write) -> CliResult {
             "gradient check failed: relative error {rel:.1e} exceeds {FD_TOLERANCE:.0e}"
         )));
     }
+    Ok(())
+}
+
+/// The TAMS part: a short run on the 2D double well (the config is `sampler::runner::DEMO_CONFIG`).
+pub fn tams_section(seed: u64, out: &mut impl Write) -> CliResult {
+    let report = sampler::runner::demo_doublewell2d(seed, None).map_err(CliError::failed)?;
+    let run = &report.details[0];
+    writeln!(
+        out,
+        "TAMS on doublewell2d (N = {}, epsilon = 0.05, T = 10, dt = 0.01, target score 0.95, seed {seed}):",
+        run.ntrajectories
+    )?;
+    let se = report
+        .std_error
+        .map_or_else(|| "n/a".to_string(), |e| format!("{e:.2e}"));
+    writeln!(
+        out,
+        "  P(transition before T) = {:.4e} (std error {se}, {:?}); {} iterations, {} model steps, \
+         {} reached the target, stop: {:?}, {:.3} s",
+        report.estimate,
+        report.std_error_source,
+        report.iterations,
+        report.model_steps,
+        run.reached,
+        run.stop,
+        report.seconds
+    )?;
     Ok(())
 }
