@@ -7,3 +7,8 @@ pub mod burgers;
 
 pub use revolve;
 pub use sampler;
+
+/// The README's Rust examples, compiled and run as doctests so the README stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
