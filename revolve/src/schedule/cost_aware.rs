@@ -23,6 +23,7 @@
 //! more than [`MAX_WORK`] inner-loop steps. The iterator itself holds only the stack of live
 //! checkpoints besides the tables.
 
+use super::split_run::{SplitPolicy, SplitRun, Top};
 use crate::pricing::Costs;
 use crate::{Action, Error, Level};
 
@@ -53,8 +54,7 @@ pub struct CostAware {
     costs: Costs,
     tables: Tables,
     makespan: f64,
-    level0: Level,
-    run: Run,
+    run: SplitRun,
 }
 
 #[derive(Clone, Debug)]
@@ -188,24 +188,6 @@ impl Tables {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Phase {
-    Start,
-    Descend,
-    Ascend,
-    Done,
-}
-
-#[derive(Clone, Debug)]
-struct Run {
-    phase: Phase,
-    stack: Vec<(u64, Level)>,
-    /// Free slots per level, capped at `R'`, `D'`.
-    free: [usize; 2],
-    next: u64,
-    queue: [Option<Action>; 2],
-}
-
 impl CostAware {
     /// The makespan-optimal schedule of `steps` steps with `ram` RAM and `disk` disk slots
     /// (the slot of the initial state counts) under `costs`.
@@ -271,15 +253,13 @@ impl CostAware {
             costs,
             tables,
             makespan,
-            level0,
-            run: Run {
-                phase: Phase::Start,
-                stack: Vec::new(),
-                free: [rc, dc],
-                next: steps - 1,
-                queue: [None, None],
-            },
+            run: SplitRun::new(steps, [rc as u64, dc as u64], level0, (rc + dc + 1) as u64),
         })
+    }
+
+    /// Level of the checkpoint of step 0.
+    pub fn level0(&self) -> Level {
+        self.run.level0()
     }
 
     /// The modelled makespan of this schedule (the optimum of the model).
@@ -306,10 +286,22 @@ impl CostAware {
     pub fn costs(&self) -> &Costs {
         &self.costs
     }
+}
 
-    fn push(&mut self, step: u64, level: Level) {
-        self.run.stack.push((step, level));
-        self.run.free[level.index()] -= 1;
+impl SplitPolicy for Tables {
+    fn split(&self, top: Top, b: u64) -> u64 {
+        let [r, d] = top.free.map(|x| x as usize);
+        top.step + u64::from(self.arg[self.idx(top.level, r, d, (b - top.step) as usize)])
+    }
+
+    fn level(&self, top: Top, b: u64, m: u64) -> Level {
+        let [r, d] = top.free.map(|x| x as usize);
+        self.right_level[self.ridx(r, d, (b - m) as usize)]
+    }
+
+    fn moves(&self, top: Top, len: u64) -> bool {
+        let [r, d] = top.free.map(|x| x as usize);
+        self.moved[self.idx(top.level, r, d, len as usize)]
     }
 }
 
@@ -317,80 +309,6 @@ impl Iterator for CostAware {
     type Item = Action;
 
     fn next(&mut self) -> Option<Action> {
-        if let Some(a) = self.run.queue[0].take() {
-            self.run.queue[0] = self.run.queue[1].take();
-            return Some(a);
-        }
-        match self.run.phase {
-            Phase::Done => None,
-            Phase::Start => {
-                if self.steps == 1 {
-                    self.run.phase = Phase::Done;
-                    return Some(Action::Reverse { step: 0 });
-                }
-                self.push(0, self.level0);
-                self.run.phase = Phase::Descend;
-                Some(Action::Store {
-                    step: 0,
-                    level: self.level0,
-                })
-            }
-            Phase::Descend => {
-                let (a, level) = *self.run.stack.last()?;
-                let b = self.run.next + 1;
-                let [r, d] = self.run.free;
-                let t = &self.tables;
-                let m = a + u64::from(t.arg[t.idx(level, r, d, (b - a) as usize)]);
-                if b - m > 1 {
-                    let new = t.right_level[t.ridx(r, d, (b - m) as usize)];
-                    self.push(m, new);
-                    self.run.queue[0] = Some(Action::Store {
-                        step: m,
-                        level: new,
-                    });
-                } else {
-                    self.run.queue[0] = Some(Action::Reverse { step: m });
-                    self.run.next = m - 1;
-                    self.run.phase = Phase::Ascend;
-                }
-                Some(Action::Advance { from: a, to: m })
-            }
-            Phase::Ascend => {
-                let Some(&(a, level)) = self.run.stack.last() else {
-                    self.run.phase = Phase::Done;
-                    return None;
-                };
-                if self.run.next == a {
-                    self.run.stack.pop();
-                    self.run.free[level.index()] += 1;
-                    self.run.queue = [
-                        Some(Action::Free { step: a, level }),
-                        Some(Action::Reverse { step: a }),
-                    ];
-                    match a.checked_sub(1) {
-                        Some(k) => self.run.next = k,
-                        None => self.run.phase = Phase::Done,
-                    }
-                } else {
-                    let [r, d] = self.run.free;
-                    let t = &self.tables;
-                    if t.moved[t.idx(level, r, d, (self.run.next + 1 - a) as usize)] {
-                        let to = match level {
-                            Level::Ram => Level::Disk,
-                            Level::Disk => Level::Ram,
-                        };
-                        self.run.stack.pop();
-                        self.run.free[level.index()] += 1;
-                        self.push(a, to);
-                        self.run.queue = [
-                            Some(Action::Free { step: a, level }),
-                            Some(Action::Store { step: a, level: to }),
-                        ];
-                    }
-                    self.run.phase = Phase::Descend;
-                }
-                Some(Action::Restore { step: a, level })
-            }
-        }
+        self.run.next_action(&self.tables)
     }
 }

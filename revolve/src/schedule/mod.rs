@@ -4,3 +4,4 @@ pub mod binomial;
 pub mod cost_aware;
 pub mod multistage;
 pub mod online;
+mod split_run;

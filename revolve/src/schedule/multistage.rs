@@ -31,6 +31,7 @@
 //! [`EXACT_MAX_STEPS`] steps) and [`Multistage::best`] takes `exact` where its limits allow and
 //! `new` beyond.
 
+use super::split_run::{SplitPolicy, SplitRun, Top};
 use crate::cost::{beta, optimal_forward, repetition_number};
 use crate::{Action, Error, Level};
 use std::sync::Arc;
@@ -107,31 +108,17 @@ pub struct Multistage {
     steps: u64,
     ram: u64,
     disk: u64,
+    rules: Rules,
+    run: SplitRun,
+}
+
+/// The decisions of the schedule: the rules of the module docs, or [`Multistage::exact`]'s tables.
+#[derive(Clone, Debug)]
+struct Rules {
     /// Slots in use: `min(R + D, n - 1)` (more never help).
     snaps: u64,
-    level0: Level,
     /// Tables of [`Multistage::exact`]; `None` for the rule-based schedule.
     exact: Option<Arc<Exact>>,
-    run: Run,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Phase {
-    Start,
-    Descend,
-    Ascend,
-    Done,
-}
-
-/// The lazy state: live checkpoints, free slots, next step to reverse, pending actions.
-#[derive(Clone, Debug)]
-struct Run {
-    phase: Phase,
-    stack: Vec<(u64, Level)>,
-    free: [u64; 2],
-    /// Next step to reverse (valid while `phase != Done`).
-    next: u64,
-    queue: [Option<Action>; 2],
 }
 
 impl Multistage {
@@ -141,7 +128,7 @@ impl Multistage {
     /// Errors: [`Error::ZeroSteps`], [`Error::ZeroSnaps`] when `ram + disk == 0`,
     /// [`Error::Overflow`] when `T(n, R + D)` does not fit in 64 bits.
     pub fn new(steps: u64, ram: u64, disk: u64) -> Result<Multistage, Error> {
-        let snaps = Multistage::new_unchecked_counts(steps, ram, disk)?.snaps;
+        let snaps = Multistage::new_unchecked_counts(steps, ram, disk)?.snaps();
         let mut best: Option<(Multistage, (u64, u64))> = None;
         for level0 in Level::ALL {
             let cap = [ram, disk][level0.index()];
@@ -174,16 +161,8 @@ impl Multistage {
             steps,
             ram,
             disk,
-            snaps,
-            level0,
-            exact: None,
-            run: Run {
-                phase: Phase::Start,
-                stack: Vec::with_capacity(snaps as usize),
-                free: [ram, disk],
-                next: steps - 1,
-                queue: [None, None],
-            },
+            rules: Rules { snaps, exact: None },
+            run: SplitRun::new(steps, [ram, disk], level0, snaps),
         }
     }
 
@@ -207,7 +186,7 @@ impl Multistage {
     pub fn exact(steps: u64, ram: u64, disk: u64) -> Result<Multistage, Error> {
         // Input checks as in `new`.
         let probe = Multistage::new_unchecked_counts(steps, ram, disk)?;
-        let snaps = probe.snaps;
+        let snaps = probe.snaps();
         if steps > EXACT_MAX_STEPS {
             return Err(Error::TooLarge {
                 what: "exact multistage steps",
@@ -225,8 +204,6 @@ impl Multistage {
                 limit: EXACT_MAX_ENTRIES,
             });
         }
-        let mut plan = Multistage::with_level0(steps, ram, disk, snaps, Level::Ram);
-        plan.run.free = [rc, dc];
         let t = Exact::build(steps as usize, rc as usize, dc as usize);
         let mut best = ((u32::MAX, u32::MAX), Level::Ram);
         for level in Level::ALL {
@@ -241,8 +218,9 @@ impl Multistage {
                 best = (v, level);
             }
         }
-        plan.level0 = best.1;
-        plan.exact = Some(Arc::new(t));
+        let mut plan = Multistage::with_level0(steps, ram, disk, snaps, best.1);
+        plan.run = SplitRun::new(steps, [rc, dc], best.1, snaps);
+        plan.rules.exact = Some(Arc::new(t));
         Ok(plan)
     }
 
@@ -267,7 +245,7 @@ impl Multistage {
 
     /// Whether the schedule comes from [`Multistage::exact`]'s tables.
     pub fn is_exact(&self) -> bool {
-        self.exact.is_some()
+        self.rules.exact.is_some()
     }
 
     /// The input checks of [`Multistage::new`] and the plan with step 0 in RAM.
@@ -303,24 +281,31 @@ impl Multistage {
 
     /// Slots the schedule uses in all: `min(R + D, n - 1)` (at least 1).
     pub fn snaps(&self) -> u64 {
-        self.snaps
+        self.rules.snaps
     }
 
     /// Level of the checkpoint of step 0.
     pub fn level0(&self) -> Level {
-        self.level0
+        self.run.level0()
     }
 
     /// Total forward steps of the schedule: `T(n, min(R + D, n - 1))`.
     pub fn forward(&self) -> u64 {
         // Checked in `new`.
-        optimal_forward(self.steps, self.snaps).unwrap_or(u64::MAX)
+        optimal_forward(self.steps, self.rules.snaps).unwrap_or(u64::MAX)
+    }
+}
+
+impl Rules {
+    /// Slots of the sub-reversal under `top`, its own included.
+    fn slots(&self, top: Top) -> u64 {
+        self.snaps - (top.held - 1)
     }
 
-    /// The first advance from the top checkpoint `a` (level `la`) with `b = next + 1`.
-    fn split(&self, len: u64, slots: u64, la: Level) -> u64 {
+    /// The first advance over `len` steps from a checkpoint at `la` with `slots` slots and `r`
+    /// free RAM slots.
+    fn rule_split(len: u64, slots: u64, la: Level, r: u64) -> u64 {
         let (lo, hi) = optimal_splits(len, slots);
-        let r = self.run.free[Level::Ram.index()];
         let fits_ram = |m: u64| peak_slots(len - m, slots - 1) <= r;
         if la == Level::Disk && fits_ram(lo) {
             return lo;
@@ -333,14 +318,14 @@ impl Multistage {
     }
 
     /// Level of a new checkpoint starting a sub-reversal of `len` steps with `slots` slots.
-    fn level_for(&self, len: u64, slots: u64) -> Level {
-        let [r, d] = self.run.free;
+    fn level_for(len: u64, slots: u64, free: [u64; 2]) -> Level {
+        let [r, d] = free;
         let want = if peak_slots(len, slots) <= r || d == 0 {
             Level::Ram
         } else {
             Level::Disk
         };
-        if self.run.free[want.index()] > 0 {
+        if free[want.index()] > 0 {
             want
         } else {
             // The stack holds fewer than `snaps <= R + D` checkpoints here, so the other level
@@ -351,14 +336,40 @@ impl Multistage {
             }
         }
     }
+}
 
-    fn push(&mut self, step: u64, level: Level) {
-        self.run.stack.push((step, level));
-        self.run.free[level.index()] -= 1;
+impl SplitPolicy for Rules {
+    fn split(&self, top: Top, b: u64) -> u64 {
+        let a = top.step;
+        match &self.exact {
+            Some(t) => {
+                let [r, d] = top.free.map(|x| x as usize);
+                a + u64::from(t.arg[t.idx(top.level, r, d, (b - a) as usize)])
+            }
+            None => a + Rules::rule_split(b - a, self.slots(top), top.level, top.free[0]),
+        }
     }
 
-    fn enqueue(&mut self, a: Action, b: Option<Action>) {
-        self.run.queue = [Some(a), b];
+    fn level(&self, top: Top, b: u64, m: u64) -> Level {
+        match &self.exact {
+            Some(t) => {
+                let [r, d] = top.free.map(|x| x as usize);
+                t.right[t.idx(top.level, r, d, (b - top.step) as usize)]
+            }
+            None => Rules::level_for(b - m, self.slots(top) - 1, top.free),
+        }
+    }
+
+    fn moves(&self, top: Top, len: u64) -> bool {
+        match &self.exact {
+            Some(t) => {
+                let [r, d] = top.free.map(|x| x as usize);
+                t.moved[t.idx(top.level, r, d, len as usize)]
+            }
+            // The rest under the checkpoint fits in RAM with it moved there: later restores
+            // read RAM, and no disk write is added.
+            None => top.level == Level::Disk && top.free[0] >= peak_slots(len, self.slots(top)),
+        }
     }
 }
 
@@ -366,92 +377,7 @@ impl Iterator for Multistage {
     type Item = Action;
 
     fn next(&mut self) -> Option<Action> {
-        if let Some(a) = self.run.queue[0].take() {
-            self.run.queue[0] = self.run.queue[1].take();
-            return Some(a);
-        }
-        match self.run.phase {
-            Phase::Done => None,
-            Phase::Start => {
-                if self.steps == 1 {
-                    self.run.phase = Phase::Done;
-                    return Some(Action::Reverse { step: 0 });
-                }
-                self.push(0, self.level0);
-                self.run.phase = Phase::Descend;
-                Some(Action::Store {
-                    step: 0,
-                    level: self.level0,
-                })
-            }
-            Phase::Descend => {
-                let (a, la) = *self.run.stack.last()?;
-                let b = self.run.next + 1;
-                let slots = self.snaps - (self.run.stack.len() as u64 - 1);
-                let (m, table_level) = match &self.exact {
-                    Some(t) => {
-                        let [r, d] = self.run.free.map(|x| x as usize);
-                        let i = t.idx(la, r, d, (b - a) as usize);
-                        (a + u64::from(t.arg[i]), Some(t.right[i]))
-                    }
-                    None => (a + self.split(b - a, slots, la), None),
-                };
-                if b - m > 1 {
-                    let level = table_level.unwrap_or_else(|| self.level_for(b - m, slots - 1));
-                    self.push(m, level);
-                    self.enqueue(Action::Store { step: m, level }, None);
-                } else {
-                    self.enqueue(Action::Reverse { step: m }, None);
-                    self.run.next = m - 1;
-                    self.run.phase = Phase::Ascend;
-                }
-                Some(Action::Advance { from: a, to: m })
-            }
-            Phase::Ascend => {
-                let Some(&(a, level)) = self.run.stack.last() else {
-                    self.run.phase = Phase::Done;
-                    return None;
-                };
-                if self.run.next == a {
-                    // Last restore of `a`: free right after it, then reverse.
-                    self.run.stack.pop();
-                    self.run.free[level.index()] += 1;
-                    self.enqueue(
-                        Action::Free { step: a, level },
-                        Some(Action::Reverse { step: a }),
-                    );
-                    match a.checked_sub(1) {
-                        Some(k) => self.run.next = k,
-                        None => self.run.phase = Phase::Done,
-                    }
-                } else {
-                    let len = self.run.next + 1 - a;
-                    let slots = self.snaps - (self.run.stack.len() as u64 - 1);
-                    let [r, d] = self.run.free;
-                    let to = match &self.exact {
-                        Some(t) => t.moved[t.idx(level, r as usize, d as usize, len as usize)],
-                        // The rest under `a` fits in RAM with `a` moved there: later restores
-                        // of `a` read RAM, and no disk write is added.
-                        None => level == Level::Disk && r >= peak_slots(len, slots),
-                    }
-                    .then_some(match level {
-                        Level::Ram => Level::Disk,
-                        Level::Disk => Level::Ram,
-                    });
-                    if let Some(to) = to {
-                        self.run.stack.pop();
-                        self.run.free[level.index()] += 1;
-                        self.push(a, to);
-                        self.enqueue(
-                            Action::Free { step: a, level },
-                            Some(Action::Store { step: a, level: to }),
-                        );
-                    }
-                    self.run.phase = Phase::Descend;
-                }
-                Some(Action::Restore { step: a, level })
-            }
-        }
+        self.run.next_action(&self.rules)
     }
 }
 
