@@ -19,6 +19,9 @@
 //! [model]
 //! name = "doublewell2d"
 //! epsilon = 0.05
+//! # [database]          # optional crash-safe run database (TAMS only)
+//! # path = "run1"       # run directory
+//! # restart = false     # true: continue the run in `path`
 //! ```
 
 use crate::models::BuiltinModel;
@@ -44,6 +47,20 @@ pub struct Config {
     pub sampler: SamplerConfig,
     /// `[model]`: `name` plus the model's parameters.
     pub model: BuiltinModel,
+    /// `[database]`: where the run database lives (optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<DatabaseConfig>,
+}
+
+/// `[database]`: a crash-safe run database (see `sampler::db`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// The run directory.
+    pub path: std::path::PathBuf,
+    /// Continue the run in `path` instead of starting a new one.
+    #[serde(default)]
+    pub restart: bool,
 }
 
 /// `[tams]`: ensemble and splitting.
@@ -211,6 +228,17 @@ impl Config {
                 "trajectory.targetscore",
                 format!("must be finite, got {}", tr.targetscore),
             ));
+        }
+        if let Some(db) = &self.database {
+            if db.path.as_os_str().is_empty() {
+                return Err(Error::config("database.path", "must not be empty"));
+            }
+            if self.sampler.strategy != StrategyName::Tams {
+                return Err(Error::config(
+                    "database.path",
+                    "a run database needs strategy \"tams\"",
+                ));
+            }
         }
         if self.runner.nworkers == Some(0) {
             return Err(Error::config("runner.nworkers", "must be >= 1, got 0"));
@@ -412,6 +440,18 @@ mod tests {
             assert!(got.starts_with(want), "got {got:?}, want {want:?}");
             assert!(!got.contains('\n'));
         }
+    }
+
+    #[test]
+    fn database_section() {
+        let c = Config::from_toml(&format!("{BASE}[database]\npath = \"run\"\n")).unwrap();
+        let db = c.database.unwrap();
+        assert_eq!((db.path.to_str(), db.restart), (Some("run"), false));
+        assert!(
+            err(&format!("{BASE}[database]\npath = \"r\"\nrestrat = true\n"))
+                .starts_with("database.restrat: unknown key")
+        );
+        assert!(err(&format!("{BASE}[database]\npath = \"\"\n")).starts_with("database.path:"));
     }
 
     #[test]
