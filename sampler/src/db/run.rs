@@ -81,6 +81,8 @@ pub fn run_with_database(
         let (mut db, stored) = RunDb::open(&opts.dir)?;
         let given = with_seed(config.unwrap_or(&stored));
         let changes = config_changes(&opts.dir, &stored, &given)?;
+        check(&given)?;
+        db.start_session("restart")?;
         if !changes.is_empty() {
             db.record_changes(&given, &changes)?;
         }

@@ -91,9 +91,15 @@ pub(crate) fn sql_error(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
 pub(crate) fn open(dir: &Path, write: bool) -> Result<Connection> {
     let path = db_path(dir);
     if !path.is_file() {
+        let message = if dir.join("run.sqlite.new").exists() {
+            "no run database here: the run was stopped while its database was being created; \
+             start it again with --db"
+        } else {
+            "no run database here (run.sqlite missing)"
+        };
         return Err(Error::Database {
             path: dir.display().to_string(),
-            message: "no run database here (run.sqlite missing)".into(),
+            message: message.into(),
         });
     }
     let flags = if write {

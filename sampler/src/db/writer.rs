@@ -106,6 +106,7 @@ impl RunDb {
     }
 
     /// Open the run in `dir` for continuing it; returns it with the config it was run with.
+    /// Call [`RunDb::start_session`] before writing.
     pub fn open(dir: &Path) -> Result<(RunDb, Config)> {
         if !dir.is_dir() {
             return Err(Error::Database {
@@ -123,13 +124,12 @@ impl RunDb {
             path: path.display().to_string(),
             message: format!("stored config does not parse: {e}"),
         })?;
-        let mut db = RunDb {
+        let db = RunDb {
             conn,
             dir: dir.to_path_buf(),
             session: 0,
             _lock: lock,
         };
-        db.start_session("restart")?;
         Ok((db, config))
     }
 
@@ -137,7 +137,8 @@ impl RunDb {
         db_path(&self.dir)
     }
 
-    fn start_session(&mut self, kind: &str) -> Result<()> {
+    /// Record the start of a session (`new`, `restart`) in the `sessions` table.
+    pub fn start_session(&mut self, kind: &str) -> Result<()> {
         let path = self.path();
         let last: Option<i64> = self
             .conn
