@@ -16,7 +16,11 @@ fn retrace(args: &[&str]) -> Output {
 
 fn ok(args: &[&str]) -> String {
     let o = retrace(args);
-    assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     String::from_utf8(o.stdout).unwrap()
 }
 
@@ -31,7 +35,12 @@ fn field<'a>(text: &'a str, name: &str) -> &'a str {
 fn inspect(dir: &str, tmp: &Path, status: &str) -> u64 {
     let show = ok(&["db", "show", dir]);
     assert!(field(&show, "status").starts_with(status), "{show}");
-    let q: u64 = field(&show, "iterations").split(' ').next().unwrap().parse().unwrap();
+    let q: u64 = field(&show, "iterations")
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
     // Iteration table: header + rows 0..=q, in order.
     let it = ok(&["db", "export", dir, "--csv", "-", "--table", "iterations"]);
     let rows: Vec<&str> = it.lines().skip(1).collect();
@@ -50,7 +59,12 @@ fn inspect(dir: &str, tmp: &Path, status: &str) -> u64 {
     assert!(lines[0].starts_with("id,slot,parent,branch_step,born,died,alive,max_score"));
     assert_eq!(lines.len() - 1, trajs.len());
     assert_eq!(v["iterations"].as_array().unwrap().len() as u64, q + 1);
-    let created: u64 = field(&show, "trajectories").split(' ').next().unwrap().parse().unwrap();
+    let created: u64 = field(&show, "trajectories")
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert_eq!(created, trajs.len() as u64);
     // Exact: CSV values are the database BLOBs bit for bit (serde_json's default float parser
     // is not correctly rounded, so JSON is compared to 1e-15 only; Python's json is exact).
@@ -59,7 +73,9 @@ fn inspect(dir: &str, tmp: &Path, status: &str) -> u64 {
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
     )
     .unwrap();
-    let mut stmt = conn.prepare("SELECT scores FROM trajectories ORDER BY id").unwrap();
+    let mut stmt = conn
+        .prepare("SELECT scores FROM trajectories ORDER BY id")
+        .unwrap();
     let blobs: Vec<Vec<u8>> = stmt
         .query_map([], |r| r.get(0))
         .unwrap()
@@ -70,21 +86,44 @@ fn inspect(dir: &str, tmp: &Path, status: &str) -> u64 {
         let cols: Vec<&str> = line.split(',').collect();
         assert_eq!(cols[0], t["id"].to_string());
         let scores: Vec<f64> = cols[10].split(' ').map(|s| s.parse().unwrap()).collect();
-        let json: Vec<f64> = t["scores"].as_array().unwrap().iter().map(|s| s.as_f64().unwrap()).collect();
+        let json: Vec<f64> = t["scores"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_f64().unwrap())
+            .collect();
         assert_eq!(scores.len().to_string(), cols[9]);
         let exact: Vec<f64> = blob
             .chunks_exact(8)
             .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
             .collect();
         assert_eq!(scores.len(), exact.len());
-        assert!(scores.iter().zip(&exact).all(|(a, b)| a.to_bits() == b.to_bits()));
-        assert!(scores.iter().zip(&json).all(|(a, b)| (a - b).abs() <= 1e-15 * a.abs()));
+        assert!(
+            scores
+                .iter()
+                .zip(&exact)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+        );
+        assert!(
+            scores
+                .iter()
+                .zip(&json)
+                .all(|(a, b)| (a - b).abs() <= 1e-15 * a.abs())
+        );
         let max = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         assert_eq!(max.to_bits(), cols[7].parse::<f64>().unwrap().to_bits());
     }
-    let alive = lines[1..].iter().filter(|l| l.split(',').nth(6) == Some("1")).count();
+    let alive = lines[1..]
+        .iter()
+        .filter(|l| l.split(',').nth(6) == Some("1"))
+        .count();
     if q > 0 || status.starts_with("finished") {
-        let n: usize = field(&show, "reached").rsplit(' ').next().unwrap().parse().unwrap();
+        let n: usize = field(&show, "reached")
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
         assert_eq!(alive, n);
     }
     q
@@ -107,7 +146,10 @@ fn show_and_export_a_finished_run() {
     );
     assert!(show.contains("sessions     new -> converged"), "{show}");
     let last = ok(&["db", "show", d, "--last", "3"]);
-    assert_eq!(last.lines().count(), show.lines().count() - (q as usize + 1) + 3);
+    assert_eq!(
+        last.lines().count(),
+        show.lines().count() - (q as usize + 1) + 3
+    );
 }
 
 #[test]
@@ -125,23 +167,36 @@ fn show_and_export_a_killed_run() {
         .unwrap();
     let t = Instant::now();
     loop {
-        assert!(t.elapsed() < Duration::from_secs(30), "no iterations committed");
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "no iterations committed"
+        );
         std::thread::sleep(Duration::from_millis(20));
         if dir.join("run.sqlite").exists() {
             let o = retrace(&["db", "show", d, "--last", "1"]);
             let text = String::from_utf8_lossy(&o.stdout);
             if o.status.success() && text.contains("status       running") {
-                let q: Option<u64> = field(&text, "iterations").split(' ').next().and_then(|s| s.parse().ok());
+                let q: Option<u64> = field(&text, "iterations")
+                    .split(' ')
+                    .next()
+                    .and_then(|s| s.parse().ok());
                 if q.is_some_and(|q| q >= 20) {
                     break;
                 }
             }
         }
-        assert!(child.try_wait().unwrap().is_none(), "run finished before it was killed");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "run finished before it was killed"
+        );
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    let q = inspect(d, tmp.path(), "interrupted (killed or crashed; restartable)");
+    let q = inspect(
+        d,
+        tmp.path(),
+        "interrupted (killed or crashed; restartable)",
+    );
     assert!(q >= 20);
     let show = ok(&["db", "show", d]);
     assert!(show.contains("sessions     new -> interrupted"), "{show}");

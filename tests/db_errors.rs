@@ -108,7 +108,11 @@ fn crc32fast_hash(bytes: &[u8]) -> u32 {
     for &b in bytes {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -123,16 +127,17 @@ fn truncated_or_foreign_files_are_refused() {
     let f = std::fs::OpenOptions::new().write(true).open(&db).unwrap();
     f.set_len(len / 3).unwrap();
     drop(f);
-    for args in [
-        vec!["tams", "--restart", &dir],
-        vec!["db", "show", &dir],
-    ] {
+    for args in [vec!["tams", "--restart", &dir], vec!["db", "show", &dir]] {
         let o = retrace(&args);
         assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
         let err = stderr(&o);
         assert!(err.contains(&dir) && err.contains("malformed"), "{err}");
     }
-    std::fs::write(&db, b"this is not a database, just text........................").unwrap();
+    std::fs::write(
+        &db,
+        b"this is not a database, just text........................",
+    )
+    .unwrap();
     fails_with(&["db", "show", &dir], 1, "not a database");
     let empty = tmp.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
@@ -147,11 +152,17 @@ fn truncated_or_foreign_files_are_refused() {
 fn other_format_versions_are_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let (dir, _) = finished(tmp.path(), "run", SMALL);
-    sql(&dir, "UPDATE meta SET value = '99' WHERE key = 'schema_version';");
+    sql(
+        &dir,
+        "UPDATE meta SET value = '99' WHERE key = 'schema_version';",
+    );
     let want = "has format version 99; this retrace reads version 1 only";
     fails_with(&["tams", "--restart", &dir], 1, want);
     fails_with(&["db", "show", &dir], 1, want);
-    sql(&dir, "UPDATE meta SET value = 'something-else' WHERE key = 'format';");
+    sql(
+        &dir,
+        "UPDATE meta SET value = 'something-else' WHERE key = 'format';",
+    );
     fails_with(&["db", "show", &dir], 1, "not a retrace run database");
 }
 
@@ -166,32 +177,82 @@ fn config_changes_refused_or_recorded() {
         p.to_str().unwrap().to_owned()
     };
     for (name, text, key) in [
-        ("seed.toml", budget.replace("seed = 3", "seed = 4"), "tams.seed changed from 3 to 4"),
-        ("n.toml", budget.replace("ntrajectories = 50", "ntrajectories = 60"), "tams.ntrajectories"),
-        ("model.toml", budget.replace("\"brownian\"", "\"brownian\"\ndrift = 0.5"), "model.drift"),
-        ("target.toml", budget.replace("targetscore = 3.0", "targetscore = 2.0"), "trajectory.targetscore"),
+        (
+            "seed.toml",
+            budget.replace("seed = 3", "seed = 4"),
+            "tams.seed changed from 3 to 4",
+        ),
+        (
+            "n.toml",
+            budget.replace("ntrajectories = 50", "ntrajectories = 60"),
+            "tams.ntrajectories",
+        ),
+        (
+            "model.toml",
+            budget.replace("\"brownian\"", "\"brownian\"\ndrift = 0.5"),
+            "model.drift",
+        ),
+        (
+            "target.toml",
+            budget.replace("targetscore = 3.0", "targetscore = 2.0"),
+            "trajectory.targetscore",
+        ),
     ] {
         let p = with(name, text);
         fails_with(&["tams", "--config", &p, "--restart", &dir], 2, key);
     }
-    fails_with(&["tams", "--config", &cfg, "--restart", &dir, "--seed", "9"], 2, "tams.seed");
+    fails_with(
+        &["tams", "--config", &cfg, "--restart", &dir, "--seed", "9"],
+        2,
+        "tams.seed",
+    );
     // Raising the budget and adding a walltime are accepted, recorded, and give the
     // uninterrupted result.
     let more = with(
         "more.toml",
-        SMALL.replace("nsplititer = 100000", "nsplititer = 100000\nwalltime = 1000.0"),
+        SMALL.replace(
+            "nsplititer = 100000",
+            "nsplititer = 100000\nwalltime = 1000.0",
+        ),
     );
     let a = tmp.path().join("a.json");
-    let o = retrace(&["tams", "--config", &more, "--restart", &dir, "--json", a.to_str().unwrap()]);
+    let o = retrace(&[
+        "tams",
+        "--config",
+        &more,
+        "--restart",
+        &dir,
+        "--json",
+        a.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let show = retrace(&["db", "show", &dir]);
     let text = String::from_utf8(show.stdout).unwrap();
-    assert!(text.contains("changed      tams.nsplititer: 20 -> 100000"), "{text}");
-    assert!(text.contains("changed      tams.walltime: (absent) -> 1000.0"), "{text}");
-    assert!(text.contains("new -> iteration_budget, restart -> converged"), "{text}");
+    assert!(
+        text.contains("changed      tams.nsplititer: 20 -> 100000"),
+        "{text}"
+    );
+    assert!(
+        text.contains("changed      tams.walltime: (absent) -> 1000.0"),
+        "{text}"
+    );
+    assert!(
+        text.contains("new -> iteration_budget, restart -> converged"),
+        "{text}"
+    );
     let b = tmp.path().join("b.json");
-    let cfg_b = with("b.toml", SMALL.replace("nsplititer = 100000", "nsplititer = 100000\nwalltime = 1000.0"));
-    assert!(retrace(&["tams", "--config", &cfg_b, "--json", b.to_str().unwrap()]).status.success());
+    let cfg_b = with(
+        "b.toml",
+        SMALL.replace(
+            "nsplititer = 100000",
+            "nsplititer = 100000\nwalltime = 1000.0",
+        ),
+    );
+    assert!(
+        retrace(&["tams", "--config", &cfg_b, "--json", b.to_str().unwrap()])
+            .status
+            .success()
+    );
     let json = |p: &PathBuf| {
         let mut v: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
@@ -214,7 +275,15 @@ fn second_writer_is_refused_and_nothing_is_damaged() {
     let d = dir.to_str().unwrap();
     let first_json = tmp.path().join("first.json");
     let first = Command::new(env!("CARGO_BIN_EXE_retrace"))
-        .args(["tams", "--config", cfg, "--db", d, "--json", first_json.to_str().unwrap()])
+        .args([
+            "tams",
+            "--config",
+            cfg,
+            "--db",
+            d,
+            "--json",
+            first_json.to_str().unwrap(),
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -231,11 +300,28 @@ fn second_writer_is_refused_and_nothing_is_damaged() {
     let show = retrace(&["db", "show", d]);
     assert!(show.status.success(), "{}", stderr(&show));
     let text = String::from_utf8(show.stdout).unwrap();
-    assert!(text.contains("status       running") || text.contains("finished"), "{text}");
+    assert!(
+        text.contains("status       running") || text.contains("finished"),
+        "{text}"
+    );
     let out = first.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let reference = tmp.path().join("ref.json");
-    assert!(retrace(&["tams", "--config", cfg, "--json", reference.to_str().unwrap()]).status.success());
+    assert!(
+        retrace(&[
+            "tams",
+            "--config",
+            cfg,
+            "--json",
+            reference.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
     let json = |p: &Path| {
         let mut v: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
@@ -270,7 +356,11 @@ fn walltime_stops_before_the_limit_and_restarts_finish_exactly() {
             break;
         }
         // Stopped before the limit (slack for process start and a slow iteration).
-        assert!(v["seconds"].as_f64().unwrap() < walltime + 0.1, "{}", v["seconds"]);
+        assert!(
+            v["seconds"].as_f64().unwrap() < walltime + 0.1,
+            "{}",
+            v["seconds"]
+        );
         stops += 1;
         assert!(stops < 100);
     }
@@ -283,7 +373,17 @@ fn walltime_stops_before_the_limit_and_restarts_finish_exactly() {
     let plain = tmp.path().join("plain.toml");
     std::fs::write(&plain, &long).unwrap();
     let c = tmp.path().join("c.json");
-    assert!(retrace(&["tams", "--config", plain.to_str().unwrap(), "--json", c.to_str().unwrap()]).status.success());
+    assert!(
+        retrace(&[
+            "tams",
+            "--config",
+            plain.to_str().unwrap(),
+            "--json",
+            c.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
     let (mut got, mut want) = (strip(json(&a)), strip(json(&c)));
     got.as_object_mut().unwrap().remove("config");
     want.as_object_mut().unwrap().remove("config");

@@ -30,9 +30,15 @@ fn without(mut v: serde_json::Value, keys: &[&str]) -> serde_json::Value {
 
 /// The database content that must not depend on interruptions.
 fn content(dir: &Path, out: &Path) -> serde_json::Value {
-    let o = retrace(&["db", "export", dir.to_str().unwrap(), "--json", out.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let o = retrace(&[
+        "db",
+        "export",
+        dir.to_str().unwrap(),
+        "--json",
+        out.to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let mut v = json(out);
     let summary = without(v["summary"].take(), &["sessions", "active"]);
@@ -68,13 +74,24 @@ fn sigkill_and_restart_is_bit_identical() {
         .unwrap();
     assert!(plain.success());
     let t0 = Instant::now();
-    let full = retrace(&["tams", "--config", cfg, "--db", &path("full"), "--json", &path("full.json")])
-        .status()
-        .unwrap();
+    let full = retrace(&[
+        "tams",
+        "--config",
+        cfg,
+        "--db",
+        &path("full"),
+        "--json",
+        &path("full.json"),
+    ])
+    .status()
+    .unwrap();
     let uninterrupted = t0.elapsed();
     assert!(full.success());
     let reference = without(json(&tmp.path().join("plain.json")), &["seconds"]);
-    assert_eq!(without(json(&tmp.path().join("full.json")), &["seconds"]), reference);
+    assert_eq!(
+        without(json(&tmp.path().join("full.json")), &["seconds"]),
+        reference
+    );
 
     // Killed run: random delays between 1/60 and 1/15 of the uninterrupted time.
     let run = path("killed");
@@ -104,11 +121,18 @@ fn sigkill_and_restart_is_bit_identical() {
             }
         }
         let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         break;
     }
     eprintln!("{kills} kills, {attempts} attempts, uninterrupted {uninterrupted:?}");
-    assert!(kills >= 10, "only {kills} kills landed before the run finished");
+    assert!(
+        kills >= 10,
+        "only {kills} kills landed before the run finished"
+    );
     let got = without(json(&tmp.path().join("killed.json")), &["seconds"]);
     assert_eq!(got, reference, "after {kills} kills");
     assert_eq!(

@@ -5,9 +5,9 @@
 //! A [`Resume`] built from what a journal recorded after iteration q continues the run exactly as
 //! if it had never stopped: same selection-stream position, ids, weight bits and counters.
 
+use crate::Result;
 use crate::strategy::RunOutcome;
 use crate::trajectory::Ensemble;
-use crate::Result;
 
 /// The loop's bookkeeping after the initial ensemble or after an iteration.
 #[derive(Debug, Clone, Copy, PartialEq)]

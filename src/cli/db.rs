@@ -112,7 +112,9 @@ fn status(s: &RunSummary) -> String {
     }
     match s.sessions.last().and_then(|x| x.stop.as_deref()) {
         Some("walltime") => "stopped by walltime (restartable)".into(),
-        Some("iteration_budget") => "stopped at nsplititer (restartable with a larger budget)".into(),
+        Some("iteration_budget") => {
+            "stopped at nsplititer (restartable with a larger budget)".into()
+        }
         Some(stop) => format!("finished ({stop})"),
         None => "interrupted (killed or crashed; restartable)".into(),
     }
@@ -138,13 +140,23 @@ fn show(
     }
     writeln!(out, "weight       {:.6e}", s.weight)?;
     writeln!(out, "reached      {} of {}", s.reached, s.ntrajectories)?;
-    writeln!(out, "estimate     {:.6e} (weight x reached / N)", s.estimate)?;
+    writeln!(
+        out,
+        "estimate     {:.6e} (weight x reached / N)",
+        s.estimate
+    )?;
     writeln!(out, "trajectories {} created", s.trajectories)?;
     writeln!(out, "model steps  {}", s.model_steps)?;
     let sessions: Vec<String> = s
         .sessions
         .iter()
-        .map(|x| format!("{} -> {}", x.kind, x.stop.as_deref().unwrap_or("interrupted")))
+        .map(|x| {
+            format!(
+                "{} -> {}",
+                x.kind,
+                x.stop.as_deref().unwrap_or("interrupted")
+            )
+        })
         .collect();
     writeln!(out, "sessions     {}", sessions.join(", "))?;
     for (k, old, new) in &s.config_changes {

@@ -106,7 +106,10 @@ pub fn run(args: Args) -> CliResult {
         }
         None => {
             let config = config.ok_or(CliError::Usage("--config: missing".into()))?;
-            (run_config(&config, &opts, &progress).map_err(run_error)?, config)
+            (
+                run_config(&config, &opts, &progress).map_err(run_error)?,
+                config,
+            )
         }
     };
     bar.finish_and_clear();

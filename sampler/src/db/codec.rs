@@ -95,8 +95,14 @@ mod tests {
         let back = decode_scores(&encode_scores(&s)).unwrap();
         assert!(s.iter().zip(&back).all(|(a, b)| a.to_bits() == b.to_bits()));
         let l = [
-            Segment { start_step: 0, stream: 3 },
-            Segment { start_step: 17, stream: u64::MAX },
+            Segment {
+                start_step: 0,
+                stream: 3,
+            },
+            Segment {
+                start_step: 17,
+                stream: u64::MAX,
+            },
         ];
         assert_eq!(decode_lineage(&encode_lineage(&l)).unwrap(), l);
         assert!(decode_scores(&[0; 7]).is_none());

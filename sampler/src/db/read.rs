@@ -159,7 +159,16 @@ impl RunReader {
             .query_row(
                 "SELECT toml, model, ntrajectories, l, seed, nsplititer FROM config WHERE id = 1",
                 [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                },
             )
             .map_err(&err)?;
         let last: Option<(i64, i64, i64, i64)> = self

@@ -150,10 +150,16 @@ fn load(db: &RunDb, n: u64) -> Result<Option<(LoopState, u64, Vec<u64>, Vec<Stor
         let bytes: Vec<u8> = r.get(3).map_err(&err)?;
         let crc: i64 = r.get(4).map_err(&err)?;
         if i64::from(crc32fast::hash(&bytes)) != crc {
-            return Err(corrupt(format!("trajectory {id}: scores fail their CRC-32 check")));
+            return Err(corrupt(format!(
+                "trajectory {id}: scores fail their CRC-32 check"
+            )));
         }
-        let scores = decode_scores(&bytes)
-            .ok_or_else(|| corrupt(format!("trajectory {id}: scores blob has {} bytes", bytes.len())))?;
+        let scores = decode_scores(&bytes).ok_or_else(|| {
+            corrupt(format!(
+                "trajectory {id}: scores blob has {} bytes",
+                bytes.len()
+            ))
+        })?;
         let last = uint(r.get(7).map_err(&err)?, "last_step")?;
         if scores.len() as u64 != last + 1 {
             return Err(corrupt(format!(
@@ -171,7 +177,8 @@ fn load(db: &RunDb, n: u64) -> Result<Option<(LoopState, u64, Vec<u64>, Vec<Stor
             reached: r.get(6).map_err(&err)?,
         });
     }
-    let slots_ok = alive.len() as u64 == n && alive.iter().enumerate().all(|(i, t)| t.slot == i as u64);
+    let slots_ok =
+        alive.len() as u64 == n && alive.iter().enumerate().all(|(i, t)| t.slot == i as u64);
     if !slots_ok {
         return Err(corrupt(format!(
             "{} alive trajectories in slots that are not 0..{n}",
@@ -233,7 +240,10 @@ fn rebuild<M: Model, St: TrajectoryStore<M::State>>(
     if max.to_bits() != t.max_score.to_bits() || t.reached != (max >= h.target) {
         return Err(Error::CorruptRun {
             path: path.to_owned(),
-            message: format!("trajectory {}: max score or reached flag inconsistent", t.id),
+            message: format!(
+                "trajectory {}: max score or reached flag inconsistent",
+                t.id
+            ),
         });
     }
     Ok(Trajectory {
@@ -268,7 +278,10 @@ pub fn resume<M: Model, St: TrajectoryStore<M::State>>(
     if held != state.held {
         return Err(Error::CorruptRun {
             path,
-            message: format!("rebuilt ensemble holds {held} states, recorded {}", state.held),
+            message: format!(
+                "rebuilt ensemble holds {held} states, recorded {}",
+                state.held
+            ),
         });
     }
     Ok(Some(Resume {

@@ -8,7 +8,7 @@ use crate::runner::{Report, build_report, pool};
 use crate::strategy::{Progress, RunOutcome, Tams};
 use crate::{Error, Model, NoiseKey, Result, StoreAll};
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// How to run with a database.
 #[derive(Debug, Clone)]
@@ -44,9 +44,10 @@ struct Visit<'a> {
 impl ModelVisitor for Visit<'_> {
     type Output = Result<RunOutcome>;
     fn visit<M: Model>(self, model: &M) -> Self::Output {
-        let params = self.config.params();
+        let mut params = self.config.params();
         let key = NoiseKey::new(self.config.tams.seed, 0);
         let tams = Tams::new(StoreAll);
+        let rebuild = Instant::now();
         let from = resume(
             self.db,
             model,
@@ -55,6 +56,11 @@ impl ModelVisitor for Visit<'_> {
             key,
             params.ntrajectories,
         )?;
+        // The walltime counts the rebuild too.
+        params.walltime = params.walltime.map(|w| {
+            w.saturating_sub(rebuild.elapsed())
+                .max(Duration::from_nanos(1))
+        });
         tams.run_journaled(model, &params, key, self.progress, self.db, from)
             .map(|(o, _)| o)
     }

@@ -82,7 +82,10 @@ impl RunDb {
             let meta = [
                 ("format", FORMAT.to_string()),
                 ("schema_version", SCHEMA_VERSION.to_string()),
-                ("created_by", format!("retrace {}", env!("CARGO_PKG_VERSION"))),
+                (
+                    "created_by",
+                    format!("retrace {}", env!("CARGO_PKG_VERSION")),
+                ),
                 ("created_at", now().to_string()),
             ];
             for (k, v) in meta {
@@ -170,7 +173,8 @@ impl RunDb {
             )
             .map_err(sql_error(&path))?;
         }
-        tx.execute("DELETE FROM config", []).map_err(sql_error(&path))?;
+        tx.execute("DELETE FROM config", [])
+            .map_err(sql_error(&path))?;
         write_config(&tx, config, &path)?;
         tx.commit().map_err(sql_error(&path))
     }
@@ -322,7 +326,11 @@ impl<R> Journal<R> for RunDb {
                 .prepare_cached("UPDATE trajectories SET died = ?1 WHERE id = ?2 AND died IS NULL")
                 .map_err(sql_error(&path))?;
             for &id in rec.killed_ids {
-                if kill.execute(params![int(q)?, int(id)?]).map_err(sql_error(&path))? != 1 {
+                if kill
+                    .execute(params![int(q)?, int(id)?])
+                    .map_err(sql_error(&path))?
+                    != 1
+                {
                     return Err(Error::CorruptRun {
                         path: path.display().to_string(),
                         message: format!("killed trajectory {id} is not alive in the database"),

@@ -2,9 +2,9 @@
 //! tie handling of Brehier et al. (2016).
 
 use super::{Progress, RunOutcome, RunParams, StopReason, Strategy, ideal_std_error};
+use crate::journal::{IterationRecord, Journal, LoopState, NoJournal, Resume};
 use crate::simulate::{Work, branch, fresh};
 use crate::store::{StoreAll, TrajectoryStore};
-use crate::journal::{IterationRecord, Journal, LoopState, NoJournal, Resume};
 use crate::trajectory::{Ensemble, Trajectory};
 use crate::{Model, NoiseKey, Result};
 use rand::RngExt;
