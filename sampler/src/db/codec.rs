@@ -14,7 +14,7 @@ pub fn encode_scores(scores: &[f64]) -> Vec<u8> {
 
 /// Inverse of [`encode_scores`]; `None` if the length is not a multiple of 8.
 pub fn decode_scores(bytes: &[u8]) -> Option<Vec<f64>> {
-    if bytes.len() % 8 != 0 {
+    if !bytes.len().is_multiple_of(8) {
         return None;
     }
     Some(
@@ -37,7 +37,7 @@ pub fn encode_lineage(lineage: &[Segment]) -> Vec<u8> {
 
 /// Inverse of [`encode_lineage`]; `None` if malformed.
 pub fn decode_lineage(bytes: &[u8]) -> Option<Vec<Segment>> {
-    if bytes.len() % 16 != 0 || bytes.is_empty() {
+    if !bytes.len().is_multiple_of(16) || bytes.is_empty() {
         return None;
     }
     let word = |c: &[u8]| u64::from_le_bytes(c.try_into().unwrap_or_default());

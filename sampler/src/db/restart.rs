@@ -85,7 +85,10 @@ struct Stored {
 
 /// The loop state and alive trajectories after the last committed iteration, or `None` if the
 /// initial ensemble was never committed (the run starts afresh).
-fn load(db: &RunDb, n: u64) -> Result<Option<(LoopState, u64, Vec<u64>, Vec<Stored>)>> {
+/// Loop state, next id, K_q per iteration, alive trajectories by slot.
+type Loaded = (LoopState, u64, Vec<u64>, Vec<Stored>);
+
+fn load(db: &RunDb, n: u64) -> Result<Option<Loaded>> {
     let path = db_path(&db.dir);
     let p = path.display().to_string();
     let err = sql_error(&path);
