@@ -51,6 +51,68 @@ fn content(dir: &Path, out: &Path) -> serde_json::Value {
     serde_json::json!({"summary": summary, "iterations": iterations, "trajectories": v["trajectories"]})
 }
 
+/// The WAL's page size and its valid frames (current salts): `(offset, is_commit)`.
+fn wal_frames(wal: &[u8]) -> Option<(usize, Vec<(usize, bool)>)> {
+    if wal.len() < 32 {
+        return None;
+    }
+    let be = |b: &[u8]| u32::from_be_bytes(b.try_into().unwrap());
+    let page = be(&wal[8..12]) as usize;
+    let mut frames = Vec::new();
+    let mut at = 32;
+    while at + 24 + page <= wal.len() && wal[at + 8..at + 16] == wal[16..24] {
+        frames.push((at, be(&wal[at + 4..at + 8]) != 0));
+        at += 24 + page;
+    }
+    Some((page, frames))
+}
+
+/// Frames after the last commit frame (a transaction being committed when the process died).
+fn uncommitted_wal_frames(dir: &Path) -> usize {
+    let Ok(wal) = std::fs::read(dir.join("run.sqlite-wal")) else {
+        return 0;
+    };
+    let Some((_, frames)) = wal_frames(&wal) else {
+        return 0;
+    };
+    frames.iter().rev().take_while(|f| !f.1).count()
+}
+
+/// Simulate a kill in the middle of writing the last committed transaction to the WAL: cut the
+/// WAL inside that transaction's frames (only if no frame of the WAL can have been
+/// checkpointed into the database yet, as after a real crash). Returns whether it cut.
+fn tear_last_commit(dir: &Path) -> bool {
+    let path = dir.join("run.sqlite-wal");
+    let Ok(wal) = std::fs::read(&path) else {
+        return false;
+    };
+    let Some((page, frames)) = wal_frames(&wal) else {
+        return false;
+    };
+    let commits: Vec<usize> = (0..frames.len()).filter(|&i| frames[i].1).collect();
+    let Some(&last) = commits.last() else {
+        return false;
+    };
+    let first = commits.len().checked_sub(2).map_or(0, |i| commits[i] + 1);
+    // Below 1000 frames (SQLite's auto-checkpoint threshold) no checkpoint has copied any frame
+    // of this WAL generation into the database, not even one interrupted by the kill.
+    if frames.len() >= 1000 {
+        return false;
+    }
+    // nBackfill (frames copied into the database) of the wal-index, native byte order.
+    let shm = std::fs::read(dir.join("run.sqlite-shm")).unwrap_or_default();
+    let backfilled = shm.get(96..100).map_or(usize::MAX, |b| {
+        u32::from_ne_bytes(b.try_into().unwrap()) as usize
+    });
+    if backfilled > first {
+        return false;
+    }
+    let cut = frames[first + (last - first) / 2].0 + 24 + page / 2;
+    let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    f.set_len(cut as u64).unwrap();
+    true
+}
+
 /// splitmix64: the test's own seeded delays.
 fn next(state: &mut u64) -> u64 {
     *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
@@ -97,7 +159,7 @@ fn sigkill_and_restart_is_bit_identical() {
     let run = path("killed");
     let killed_json = path("killed.json");
     let mut rng = 0x5eed_u64;
-    let (mut kills, mut attempts) = (0u32, 0u32);
+    let (mut kills, mut attempts, mut mid_commit, mut torn) = (0u32, 0u32, 0u32, 0u32);
     let lo = uninterrupted.as_secs_f64() / 60.0;
     let hi = uninterrupted.as_secs_f64() / 15.0;
     loop {
@@ -110,13 +172,20 @@ fn sigkill_and_restart_is_bit_identical() {
             args.extend(["--config", cfg]);
         }
         let mut child = retrace(&args).spawn().unwrap();
-        if kills < 12 {
+        // At least 12 kills, and more (up to 40) until 3 commits could be torn.
+        if kills < 12 || (torn < 3 && kills < 40) {
             let u = (next(&mut rng) >> 11) as f64 / (1u64 << 53) as f64;
             std::thread::sleep(Duration::from_secs_f64(lo + u * (hi - lo)));
             if child.try_wait().unwrap().is_none() {
                 child.kill().unwrap(); // SIGKILL
                 child.wait().unwrap();
                 kills += 1;
+                if uncommitted_wal_frames(Path::new(&run)) > 0 {
+                    mid_commit += 1;
+                }
+                if tear_last_commit(Path::new(&run)) {
+                    torn += 1;
+                }
                 continue;
             }
         }
@@ -128,7 +197,11 @@ fn sigkill_and_restart_is_bit_identical() {
         );
         break;
     }
-    eprintln!("{kills} kills, {attempts} attempts, uninterrupted {uninterrupted:?}");
+    eprintln!(
+        "{kills} kills ({mid_commit} during a commit: WAL frames after the last commit; \
+         {torn} last commits torn on purpose), {attempts} attempts, uninterrupted {uninterrupted:?}"
+    );
+    assert!(torn >= 3, "only {torn} commits could be torn");
     assert!(
         kills >= 10,
         "only {kills} kills landed before the run finished"
