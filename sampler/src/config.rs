@@ -171,6 +171,7 @@ impl Config {
 
     /// Check every value, naming the first offending key.
     pub fn validate(&self) -> Result<()> {
+        self.validate_database()?;
         let t = &self.tams;
         if t.ntrajectories < 2 {
             return Err(Error::config(
@@ -228,17 +229,6 @@ impl Config {
                 "trajectory.targetscore",
                 format!("must be finite, got {}", tr.targetscore),
             ));
-        }
-        if let Some(db) = &self.database {
-            if db.path.as_os_str().is_empty() {
-                return Err(Error::config("database.path", "must not be empty"));
-            }
-            if self.sampler.strategy != StrategyName::Tams {
-                return Err(Error::config(
-                    "database.path",
-                    "a run database needs strategy \"tams\"",
-                ));
-            }
         }
         if self.runner.nworkers == Some(0) {
             return Err(Error::config("runner.nworkers", "must be >= 1, got 0"));
@@ -440,18 +430,6 @@ mod tests {
             assert!(got.starts_with(want), "got {got:?}, want {want:?}");
             assert!(!got.contains('\n'));
         }
-    }
-
-    #[test]
-    fn database_section() {
-        let c = Config::from_toml(&format!("{BASE}[database]\npath = \"run\"\n")).unwrap();
-        let db = c.database.unwrap();
-        assert_eq!((db.path.to_str(), db.restart), (Some("run"), false));
-        assert!(
-            err(&format!("{BASE}[database]\npath = \"r\"\nrestrat = true\n"))
-                .starts_with("database.restrat: unknown key")
-        );
-        assert!(err(&format!("{BASE}[database]\npath = \"\"\n")).starts_with("database.path:"));
     }
 
     #[test]

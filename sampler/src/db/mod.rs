@@ -12,6 +12,7 @@
 //! The schema is documented in `docs/run-database.md`.
 
 mod codec;
+mod config;
 mod read;
 mod restart;
 mod run;
