@@ -21,6 +21,8 @@ enum Command {
     Demo(cli::demo::Args),
     /// Run TAMS or Monte Carlo from a TOML config.
     Tams(cli::tams::Args),
+    /// Inspect a TAMS run database: `db show DIR`, `db export DIR --csv FILE | --json FILE`.
+    Db(cli::db::Args),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
         Command::Schedule(args) => cli::schedule::run(args),
         Command::Demo(args) => cli::demo::run(args),
         Command::Tams(args) => cli::tams::run(args),
+        Command::Db(args) => cli::db::run(args),
     };
     cli::finish(result)
 }

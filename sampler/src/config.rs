@@ -19,6 +19,9 @@
 //! [model]
 //! name = "doublewell2d"
 //! epsilon = 0.05
+//! # [database]          # optional crash-safe run database (TAMS only)
+//! # path = "run1"       # run directory
+//! # restart = false     # true: continue the run in `path`
 //! ```
 
 use crate::models::BuiltinModel;
@@ -44,6 +47,20 @@ pub struct Config {
     pub sampler: SamplerConfig,
     /// `[model]`: `name` plus the model's parameters.
     pub model: BuiltinModel,
+    /// `[database]`: where the run database lives (optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<DatabaseConfig>,
+}
+
+/// `[database]`: a crash-safe run database (see `sampler::db`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// The run directory.
+    pub path: std::path::PathBuf,
+    /// Continue the run in `path` instead of starting a new one.
+    #[serde(default)]
+    pub restart: bool,
 }
 
 /// `[tams]`: ensemble and splitting.
@@ -154,6 +171,7 @@ impl Config {
 
     /// Check every value, naming the first offending key.
     pub fn validate(&self) -> Result<()> {
+        self.validate_database()?;
         let t = &self.tams;
         if t.ntrajectories < 2 {
             return Err(Error::config(

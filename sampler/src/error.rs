@@ -48,6 +48,56 @@ pub enum Error {
     /// The worker pool could not be built.
     #[error("cannot start the worker pool: {0}")]
     Pool(String),
+    /// A run database could not be created, read or written.
+    #[error("run database {path}: {message}")]
+    Database {
+        /// The run directory or file.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// Another process holds the run directory for writing.
+    #[error(
+        "run directory {dir} is in use by another process (lock file {dir}/lock is held); refusing to write to it"
+    )]
+    RunLocked {
+        /// The run directory.
+        dir: String,
+    },
+    /// The run database was written by an incompatible format version.
+    #[error(
+        "run database {path} has format version {found}; this retrace reads version {expected} only"
+    )]
+    RunFormat {
+        /// The database file.
+        path: String,
+        /// Version found in the file.
+        found: String,
+        /// Version this build reads.
+        expected: u32,
+    },
+    /// A restart with a configuration that would invalidate the run.
+    #[error(
+        "cannot restart {dir}: {key} changed from {stored} to {given}, which would invalidate the run (start a new run directory instead)"
+    )]
+    IncompatibleRun {
+        /// The run directory.
+        dir: String,
+        /// Dotted config key.
+        key: String,
+        /// Value recorded in the run.
+        stored: String,
+        /// Value given now.
+        given: String,
+    },
+    /// Recorded data fails a check (checksum, length, replay).
+    #[error("run database {path} is damaged: {message}")]
+    CorruptRun {
+        /// The run directory or file.
+        path: String,
+        /// What check failed.
+        message: String,
+    },
 }
 
 /// Result alias of the sampler.

@@ -27,7 +27,9 @@
 #![deny(missing_docs)]
 
 pub mod config;
+pub mod db;
 mod error;
+pub mod journal;
 pub mod model;
 pub mod models;
 pub mod noise;
@@ -39,6 +41,7 @@ pub mod trajectory;
 
 pub use config::Config;
 pub use error::{Error, Result};
+pub use journal::{IterationRecord, Journal, LoopState, NoJournal, Resume};
 pub use model::Model;
 pub use noise::{NoiseKey, NoiseRng, normal_words};
 pub use simulate::Horizon;

@@ -151,6 +151,17 @@ pub fn run_config(config: &Config, opts: &RunOptions, progress: Progress<'_>) ->
         })
     })?;
     let seconds = start.elapsed().as_secs_f64();
+    build_report(config, seed, repeats, details, seconds)
+}
+
+/// The report of `details` (one outcome per repeat) run from `config` with `seed`.
+pub(crate) fn build_report(
+    config: &Config,
+    seed: u64,
+    repeats: u64,
+    details: Vec<RunOutcome>,
+    seconds: f64,
+) -> Result<Report> {
     let runs: Vec<f64> = details.iter().map(|d| d.estimate).collect();
     let summary = Summary::of(&runs).ok_or(Error::config("repeats", "no runs"))?;
     let strategy = config.sampler.strategy;

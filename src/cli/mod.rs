@@ -1,5 +1,6 @@
 //! Subcommands of the `retrace` binary. Each returns a [`CliError`]; `main` prints it on one line.
 
+pub mod db;
 pub mod demo;
 pub mod schedule;
 pub mod tams;

@@ -6,6 +6,7 @@
 use super::{CliError, CliResult};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sampler::Config;
+use sampler::db::{DbOptions, run_with_database};
 use sampler::runner::{ErrorSource, Report, RunOptions, run_config};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -13,9 +14,10 @@ use std::path::PathBuf;
 /// Arguments of `retrace tams`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// TOML configuration ([tams], [trajectory], [runner], [sampler], [model]).
-    #[arg(long, value_name = "FILE")]
-    config: PathBuf,
+    /// TOML configuration ([tams], [trajectory], [runner], [sampler], [model], [database]);
+    /// optional with --restart (the run's recorded config is used).
+    #[arg(long, value_name = "FILE", required_unless_present = "restart")]
+    config: Option<PathBuf>,
     /// Seed (replaces `tams.seed`); repeat r uses streams keyed by (seed, r).
     #[arg(long, value_name = "S")]
     seed: Option<u64>,
@@ -28,18 +30,43 @@ pub struct Args {
     /// Worker threads (replaces `runner.nworkers`; default: all cores).
     #[arg(long, value_name = "T")]
     threads: Option<usize>,
+    /// Record the run in a new crash-safe run database in DIR (replaces `[database] path`).
+    #[arg(long, value_name = "DIR", conflicts_with = "restart")]
+    db: Option<PathBuf>,
+    /// Continue the run recorded in DIR (killed, stopped by walltime, or out of iterations).
+    #[arg(long, value_name = "DIR")]
+    restart: Option<PathBuf>,
 }
 
 fn run_error(e: sampler::Error) -> CliError {
     match e {
-        sampler::Error::Config { .. } | sampler::Error::Toml(_) => CliError::usage(e),
+        sampler::Error::Config { .. }
+        | sampler::Error::Toml(_)
+        | sampler::Error::IncompatibleRun { .. }
+        | sampler::Error::RunLocked { .. } => CliError::usage(e),
         e => CliError::failed(e),
     }
 }
 
 /// Run `retrace tams`.
 pub fn run(args: Args) -> CliResult {
-    let config = Config::from_file(&args.config).map_err(CliError::usage)?;
+    let config = match &args.config {
+        Some(path) => Some(Config::from_file(path).map_err(CliError::usage)?),
+        None => None,
+    };
+    let database = match (&args.db, &args.restart) {
+        (Some(dir), _) => Some(DbOptions::new(dir.clone(), false)),
+        (None, Some(dir)) => Some(DbOptions::new(dir.clone(), true)),
+        (None, None) => config
+            .as_ref()
+            .and_then(|c| c.database.as_ref())
+            .map(|d| DbOptions::new(d.path.clone(), d.restart)),
+    };
+    if database.is_some() && args.repeats != 1 {
+        return Err(CliError::Usage(
+            "--repeats: a run database records one run (got --repeats > 1)".into(),
+        ));
+    }
     if args.repeats == 0 {
         return Err(CliError::Usage("--repeats: must be >= 1, got 0".into()));
     }
@@ -62,12 +89,29 @@ pub fn run(args: Args) -> CliResult {
     {
         bar.set_style(style.progress_chars("=> "));
     }
-    bar.set_message(config.sampler.strategy.as_str());
+    bar.set_message(
+        config
+            .as_ref()
+            .map_or("tams", |c| c.sampler.strategy.as_str()),
+    );
     let progress = |done: u64, total: u64| {
         bar.set_length(total);
         bar.set_position(done);
     };
-    let report = run_config(&config, &opts, &progress).map_err(run_error)?;
+    let (report, config) = match database {
+        Some(mut db) => {
+            db.seed = args.seed;
+            db.threads = args.threads;
+            run_with_database(config.as_ref(), &db, &progress).map_err(run_error)?
+        }
+        None => {
+            let config = config.ok_or(CliError::Usage("--config: missing".into()))?;
+            (
+                run_config(&config, &opts, &progress).map_err(run_error)?,
+                config,
+            )
+        }
+    };
     bar.finish_and_clear();
 
     if let Some(path) = &args.json {
@@ -75,6 +119,7 @@ pub fn run(args: Args) -> CliResult {
         if let Some(obj) = value.as_object_mut() {
             let mut echoed = config.clone();
             echoed.tams.seed = report.seed;
+            echoed.database = None;
             let cfg = serde_json::to_value(&echoed).map_err(CliError::failed)?;
             obj.insert("config".into(), cfg);
         }

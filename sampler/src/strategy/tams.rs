@@ -2,6 +2,7 @@
 //! tie handling of Brehier et al. (2016).
 
 use super::{Progress, RunOutcome, RunParams, StopReason, Strategy, ideal_std_error};
+use crate::journal::{IterationRecord, Journal, LoopState, NoJournal, Resume};
 use crate::simulate::{Work, branch, fresh};
 use crate::store::{StoreAll, TrajectoryStore};
 use crate::trajectory::{Ensemble, Trajectory};
@@ -58,42 +59,91 @@ impl<St> Tams<St> {
     where
         St: TrajectoryStore<M::State>,
     {
+        self.run_journaled(model, params, key, progress, &mut NoJournal, None)
+    }
+
+    /// One run reporting to `journal` (initial ensemble, every iteration, the stop), started from
+    /// `resume` (a restored ensemble and loop state) or, if `None`, from a fresh ensemble.
+    /// Continuing from a [`Resume`] taken after iteration q gives bit for bit the run that was
+    /// never interrupted.
+    pub fn run_journaled<M: Model>(
+        &self,
+        model: &M,
+        params: &RunParams,
+        key: NoiseKey,
+        progress: Progress<'_>,
+        journal: &mut dyn Journal<St::Record>,
+        resume: Option<Resume<St::Record>>,
+    ) -> Result<(RunOutcome, Ensemble<St::Record>)>
+    where
+        St: TrajectoryStore<M::State>,
+    {
         let start = Instant::now();
         let n = params.ntrajectories;
         let h = &params.horizon;
         let store = &self.store;
-        let first: Vec<(Trajectory<St::Record>, Work)> = (0..n)
-            .into_par_iter()
-            .map(|id| fresh(model, store, h, key, id))
-            .collect::<Result<_>>()?;
-        let mut work = Work::default();
-        let mut trajectories = Vec::with_capacity(first.len());
-        for (t, w) in first {
-            work.steps += w.steps;
-            trajectories.push(t);
-        }
-        let mut held: u64 = trajectories.iter().map(|t| store.held(&t.record)).sum();
-        let mut peak_held = held;
-        let mut ens = Ensemble {
-            trajectories,
-            next_id: n,
-        };
-
         let mut select = key.selection();
+        let (mut ens, st, mut kills) = match resume {
+            Some(r) => {
+                select.set_word_pos(r.state.select_word_pos);
+                (r.ensemble, r.state, r.kills)
+            }
+            None => {
+                let first: Vec<(Trajectory<St::Record>, Work)> = (0..n)
+                    .into_par_iter()
+                    .map(|id| fresh(model, store, h, key, id))
+                    .collect::<Result<_>>()?;
+                let mut steps = 0u64;
+                let mut trajectories = Vec::with_capacity(first.len());
+                for (t, w) in first {
+                    steps += w.steps;
+                    trajectories.push(t);
+                }
+                let held: u64 = trajectories.iter().map(|t| store.held(&t.record)).sum();
+                let ens = Ensemble {
+                    trajectories,
+                    next_id: n,
+                };
+                let st = LoopState {
+                    iterations: 0,
+                    weight: 1.0,
+                    branches: 0,
+                    model_steps: steps,
+                    replay_steps: 0,
+                    held,
+                    peak_held: held,
+                    select_word_pos: select.get_word_pos(),
+                };
+                journal.on_initial(&ens, &st)?;
+                (ens, st, Vec::new())
+            }
+        };
+        let mut work = Work {
+            steps: st.model_steps,
+            replayed: st.replay_steps,
+        };
+        let (mut held, mut peak_held) = (st.held, st.peak_held);
+        let (mut weight, mut iterations, mut branches) = (st.weight, st.iterations, st.branches);
+        let mut killed_ids = Vec::new();
+        let mut longest = std::time::Duration::ZERO;
         let mut maxima = Vec::with_capacity(n as usize);
         let mut killed = Vec::new();
         let mut survivors = Vec::new();
         let mut tasks: Vec<(usize, usize, u64)> = Vec::new();
-        let (mut weight, mut iterations, mut branches) = (1.0f64, 0u64, 0u64);
-        let mut kills = Vec::new();
         let kth = (params.k.max(1) - 1) as usize;
         let stop = loop {
             if iterations >= params.nsplititer {
                 break StopReason::IterationBudget;
             }
-            if params.walltime.is_some_and(|w| start.elapsed() >= w) {
+            // Stop before the limit: no iteration starts that could not finish in time at the
+            // pace of the longest one so far.
+            if params
+                .walltime
+                .is_some_and(|w| start.elapsed() + longest >= w)
+            {
                 break StopReason::Walltime;
             }
+            let began = Instant::now();
             maxima.clear();
             maxima.extend(ens.trajectories.iter().map(|t| t.max_score));
             let level = *maxima.select_nth_unstable_by(kth, f64::total_cmp).1;
@@ -136,7 +186,9 @@ impl<St> Tams<St> {
                 .map(|(c, _)| store.held(&c.record))
                 .sum::<u64>();
             peak_held = peak_held.max(held);
+            killed_ids.clear();
             for (&(slot, _, _), (child, w)) in tasks.iter().zip(children) {
+                killed_ids.push(ens.trajectories[slot].id);
                 work.steps += w.steps;
                 work.replayed += w.replayed;
                 held -= store.held(&ens.trajectories[slot].record);
@@ -147,6 +199,23 @@ impl<St> Tams<St> {
             branches += k;
             kills.push(k);
             iterations += 1;
+            journal.on_iteration(&IterationRecord {
+                ensemble: &ens,
+                level,
+                tasks: &tasks,
+                killed_ids: &killed_ids,
+                state: LoopState {
+                    iterations,
+                    weight,
+                    branches,
+                    model_steps: work.steps,
+                    replay_steps: work.replayed,
+                    held,
+                    peak_held,
+                    select_word_pos: select.get_word_pos(),
+                },
+            })?;
+            longest = longest.max(began.elapsed());
             progress(iterations, params.nsplititer);
         };
         let reached = if stop == StopReason::Extinction {
@@ -169,6 +238,7 @@ impl<St> Tams<St> {
             stop,
             kills,
         };
+        journal.on_stop(&outcome)?;
         Ok((outcome, ens))
     }
 }

@@ -1,0 +1,131 @@
+//! Cost of the TAMS run database: commit time per iteration, database size per 1000 iterations,
+//! and the restart cost (rebuilding the ensemble by replay).
+//!
+//! `cargo run --release --example db_cost`
+
+use retrace::sampler;
+use sampler::db::{RunDb, resume};
+use sampler::models::BuiltinModel;
+use sampler::strategy::RunOutcome;
+use sampler::{
+    Config, Ensemble, IterationRecord, Journal, LoopState, Model, NoiseKey, StoreAll, Tams,
+};
+use std::time::{Duration, Instant};
+
+/// Times every call into the wrapped journal.
+struct Timed<J> {
+    inner: J,
+    commits: Vec<Duration>,
+}
+
+impl<R, J: Journal<R>> Journal<R> for Timed<J> {
+    fn on_initial(&mut self, e: &Ensemble<R>, s: &LoopState) -> sampler::Result<()> {
+        self.inner.on_initial(e, s)
+    }
+    fn on_iteration(&mut self, r: &IterationRecord<'_, R>) -> sampler::Result<()> {
+        let t = Instant::now();
+        let out = self.inner.on_iteration(r);
+        self.commits.push(t.elapsed());
+        out
+    }
+    fn on_stop(&mut self, o: &RunOutcome) -> sampler::Result<()> {
+        self.inner.on_stop(o)
+    }
+}
+
+fn dir_size(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum()
+}
+
+fn case<M: Model>(label: &str, config: &Config, model: &M) {
+    let params = config.params();
+    let key = NoiseKey::new(config.tams.seed, 0);
+    let tams = Tams::new(StoreAll);
+    let t = Instant::now();
+    let (plain, _) = tams.run_ensemble(model, &params, key, &|_, _| {}).unwrap();
+    let t_plain = t.elapsed();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    let mut journal = Timed {
+        inner: RunDb::create(&dir, config).unwrap(),
+        commits: Vec::new(),
+    };
+    let t = Instant::now();
+    let (out, _) = tams
+        .run_journaled(model, &params, key, &|_, _| {}, &mut journal, None)
+        .unwrap();
+    let t_db = t.elapsed();
+    assert_eq!(out, plain, "database run differs from the plain run");
+    drop(journal.inner);
+    let size = dir_size(&dir);
+    let mut c = journal.commits;
+    c.sort();
+    let q = out.iterations.max(1);
+    let mean = c.iter().sum::<Duration>().as_secs_f64() / q as f64;
+    let median = c.get(c.len() / 2).copied().unwrap_or_default();
+    let p99 = c.get(c.len() * 99 / 100).copied().unwrap_or_default();
+    let (db, _) = RunDb::open(&dir).unwrap();
+    let t = Instant::now();
+    let r = resume(
+        &db,
+        model,
+        &StoreAll,
+        &params.horizon,
+        key,
+        params.ntrajectories,
+    )
+    .unwrap()
+    .unwrap();
+    let t_resume = t.elapsed();
+    assert_eq!(r.state.iterations, out.iterations);
+    println!(
+        "| {label} | {} | {:.1} | {:.1} | {:.1} | {:.3} | {:.3} | {:.2} | {:.1} | {:.1} |",
+        out.iterations,
+        mean * 1e6,
+        median.as_secs_f64() * 1e6,
+        p99.as_secs_f64() * 1e6,
+        t_plain.as_secs_f64(),
+        t_db.as_secs_f64(),
+        size as f64 / 1e6,
+        size as f64 / q as f64 * 1000.0 / 1e6,
+        t_resume.as_secs_f64() * 1e3,
+    );
+}
+
+fn main() {
+    let brownian = |n: u64, dt: f64, target: f64| {
+        format!(
+            "[tams]\nntrajectories = {n}\nnsplititer = 1000000\nseed = 1\n[trajectory]\n\
+             end_time = 1.0\nstep_size = {dt}\ntargetscore = {target}\n[model]\nname = \"brownian\"\n"
+        )
+    };
+    let cases = [
+        ("brownian N=100, 100 steps", brownian(100, 0.01, 4.0)),
+        ("brownian N=1000, 100 steps", brownian(1000, 0.01, 4.0)),
+        ("brownian N=100, 1000 steps", brownian(100, 0.001, 4.0)),
+        ("brownian N=100, 10000 steps", brownian(100, 0.0001, 4.0)),
+        (
+            "doublewell2d N=50, 1000 steps",
+            "[tams]\nntrajectories = 50\nnsplititer = 100000\nseed = 1\n[trajectory]\n\
+             end_time = 10.0\nstep_size = 0.01\ntargetscore = 0.95\n[model]\n\
+             name = \"doublewell2d\"\nepsilon = 0.05\n"
+                .to_string(),
+        ),
+    ];
+    println!(
+        "| case | iterations | commit mean (us) | median (us) | p99 (us) | run without db (s) | \
+         run with db (s) | db size (MB) | MB per 1000 iterations | restart rebuild (ms) |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for (label, text) in cases {
+        let config = Config::from_toml(&text).unwrap();
+        match &config.model {
+            BuiltinModel::Brownian(m) => case(label, &config, m),
+            BuiltinModel::Doublewell2d(m) => case(label, &config, m),
+            _ => unreachable!(),
+        }
+    }
+}

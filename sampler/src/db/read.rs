@@ -1,0 +1,310 @@
+//! Reading a run database (read-only; works while a run is active and on a killed run).
+
+use super::codec::{decode_lineage, decode_scores, uint};
+use super::schema::{self, db_path, sql_error};
+use crate::trajectory::Segment;
+use crate::{Error, Result};
+use rusqlite::{Connection, OptionalExtension};
+use serde::Serialize;
+use std::path::Path;
+
+/// A read-only view of a run directory.
+#[derive(Debug)]
+pub struct RunReader {
+    conn: Connection,
+    dir: std::path::PathBuf,
+}
+
+/// One start or restart of a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Session {
+    /// `new` or `restart`.
+    pub kind: String,
+    /// Unix time of the start.
+    pub started_at: f64,
+    /// Last committed iteration when it started (None: nothing committed yet).
+    pub start_iteration: Option<u64>,
+    /// Why it stopped (None: killed, crashed or still running).
+    pub stop: Option<String>,
+}
+
+/// Overview of a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    /// Schema version of the file.
+    pub schema_version: u32,
+    /// The effective configuration (TOML).
+    pub config: String,
+    /// Model name.
+    pub model: String,
+    /// N.
+    pub ntrajectories: u64,
+    /// Level index.
+    pub l: u64,
+    /// Seed.
+    pub seed: u64,
+    /// Iteration budget.
+    pub nsplititer: u64,
+    /// Last committed iteration (None: the initial ensemble is not committed).
+    pub iterations: Option<u64>,
+    /// Weight after the last committed iteration.
+    pub weight: f64,
+    /// Trajectories of the current ensemble that reached the target.
+    pub reached: u64,
+    /// `weight * reached / N` (the estimate if the run stopped here).
+    pub estimate: f64,
+    /// Trajectories ever created.
+    pub trajectories: u64,
+    /// Model steps so far.
+    pub model_steps: u64,
+    /// Starts and restarts, oldest first.
+    pub sessions: Vec<Session>,
+    /// Accepted config changes `(key, old, new)`.
+    pub config_changes: Vec<(String, String, String)>,
+    /// Whether a writer holds the run directory now.
+    pub active: bool,
+}
+
+/// One row of the iteration table.
+#[derive(Debug, Clone, Serialize)]
+pub struct IterationRow {
+    /// Iteration (0: the initial ensemble).
+    pub iteration: u64,
+    /// Level Z_q (None for iteration 0).
+    pub level: Option<f64>,
+    /// K_q.
+    pub k: u64,
+    /// Killed trajectory ids.
+    pub killed: Vec<u64>,
+    /// Parent ids of the children, in the same order.
+    pub parents: Vec<u64>,
+    /// Child ids.
+    pub children: Vec<u64>,
+    /// Weight after the iteration.
+    pub weight: f64,
+    /// Ensemble members that reached the target after it.
+    pub reached: u64,
+    /// Model steps so far.
+    pub model_steps: u64,
+    /// Unix time of the commit.
+    pub committed_at: f64,
+}
+
+/// One trajectory (alive or dead).
+#[derive(Debug, Clone, Serialize)]
+pub struct TrajectoryRow {
+    /// Id.
+    pub id: u64,
+    /// Ensemble slot.
+    pub slot: u64,
+    /// Parent id (None: initial ensemble).
+    pub parent: Option<u64>,
+    /// Step where its own noise starts (None: initial ensemble).
+    pub branch_step: Option<u64>,
+    /// Iteration that created it (0: initial).
+    pub born: u64,
+    /// Iteration that killed it (None: alive).
+    pub died: Option<u64>,
+    /// Maximum score.
+    pub max_score: f64,
+    /// Whether it reached the target.
+    pub reached: bool,
+    /// Noise lineage.
+    #[serde(skip)]
+    pub lineage: Vec<Segment>,
+    /// Scores at steps 0..=last.
+    pub scores: Vec<f64>,
+}
+
+fn ids(text: &str) -> Vec<u64> {
+    text.trim_matches(|c| c == '[' || c == ']')
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect()
+}
+
+impl RunReader {
+    /// Open `dir` read-only (checks the format version).
+    pub fn open(dir: &Path) -> Result<RunReader> {
+        Ok(RunReader {
+            conn: schema::open(dir, false)?,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    fn err(&self) -> impl Fn(rusqlite::Error) -> Error + '_ {
+        let p = db_path(&self.dir);
+        move |e| sql_error(&p)(e)
+    }
+
+    /// Whether a writer holds the lock of the run directory.
+    pub fn active(&self) -> bool {
+        let Ok(f) = std::fs::File::open(self.dir.join("lock")) else {
+            return false;
+        };
+        match f.try_lock_shared() {
+            Ok(()) => {
+                let _ = f.unlock();
+                false
+            }
+            Err(_) => true,
+        }
+    }
+
+    /// Overview of the run.
+    pub fn summary(&self) -> Result<RunSummary> {
+        let err = self.err();
+        let (config, model, n, l, seed, nsplititer): (String, String, i64, i64, i64, i64) = self
+            .conn
+            .query_row(
+                "SELECT toml, model, ntrajectories, l, seed, nsplititer FROM config WHERE id = 1",
+                [],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                },
+            )
+            .map_err(&err)?;
+        let last: Option<(i64, i64, i64, i64)> = self
+            .conn
+            .query_row(
+                "SELECT iteration, weight_bits, reached, model_steps FROM iterations \
+                 ORDER BY iteration DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()
+            .map_err(&err)?;
+        let trajectories: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM trajectories", [], |r| r.get(0))
+            .map_err(&err)?;
+        let sessions = self
+            .conn
+            .prepare("SELECT kind, started_at, start_iteration, stop FROM sessions ORDER BY id")
+            .map_err(&err)?
+            .query_map([], |r| {
+                Ok(Session {
+                    kind: r.get(0)?,
+                    started_at: r.get(1)?,
+                    start_iteration: r.get::<_, Option<i64>>(2)?.map(|v| v as u64),
+                    stop: r.get(3)?,
+                })
+            })
+            .map_err(&err)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(&err)?;
+        let config_changes = self
+            .conn
+            .prepare("SELECT key, old, new FROM config_changes ORDER BY id")
+            .map_err(&err)?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(&err)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(&err)?;
+        let n = uint(n, "ntrajectories")?;
+        let (iterations, weight, reached, model_steps) = match last {
+            Some((q, w, r, s)) => (
+                Some(uint(q, "iteration")?),
+                f64::from_bits(w as u64),
+                uint(r, "reached")?,
+                uint(s, "model_steps")?,
+            ),
+            None => (None, 1.0, 0, 0),
+        };
+        Ok(RunSummary {
+            schema_version: schema::SCHEMA_VERSION,
+            config,
+            model,
+            ntrajectories: n,
+            l: uint(l, "l")?,
+            seed: seed as u64,
+            nsplititer: uint(nsplititer, "nsplititer")?,
+            iterations,
+            weight,
+            reached,
+            estimate: weight * (reached as f64 / n as f64),
+            trajectories: uint(trajectories, "count")?,
+            model_steps,
+            sessions,
+            config_changes,
+            active: self.active(),
+        })
+    }
+
+    /// The iteration table, oldest first.
+    pub fn iterations(&self) -> Result<Vec<IterationRow>> {
+        let err = self.err();
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT iteration, level, k, killed, parents, children, weight_bits, reached, \
+                 model_steps, committed_at FROM iterations ORDER BY iteration",
+            )
+            .map_err(&err)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(IterationRow {
+                    iteration: r.get::<_, i64>(0)? as u64,
+                    level: r.get(1)?,
+                    k: r.get::<_, i64>(2)? as u64,
+                    killed: ids(&r.get::<_, String>(3)?),
+                    parents: ids(&r.get::<_, String>(4)?),
+                    children: ids(&r.get::<_, String>(5)?),
+                    weight: f64::from_bits(r.get::<_, i64>(6)? as u64),
+                    reached: r.get::<_, i64>(7)? as u64,
+                    model_steps: r.get::<_, i64>(8)? as u64,
+                    committed_at: r.get(9)?,
+                })
+            })
+            .map_err(&err)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(&err)
+    }
+
+    /// Every trajectory with its scores (checked against their CRC-32), by id.
+    pub fn trajectories(&self) -> Result<Vec<TrajectoryRow>> {
+        let err = self.err();
+        let path = db_path(&self.dir).display().to_string();
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, slot, parent, branch_step, born, died, max_score, reached, lineage, \
+                 scores, scores_crc FROM trajectories ORDER BY id",
+            )
+            .map_err(&err)?;
+        let mut rows = stmt.query([]).map_err(&err)?;
+        let mut out = Vec::new();
+        let opt = |v: Option<i64>| v.map(|x| x as u64);
+        while let Some(r) = rows.next().map_err(&err)? {
+            let id = r.get::<_, i64>(0).map_err(&err)? as u64;
+            let corrupt = |m: &str| Error::CorruptRun {
+                path: path.clone(),
+                message: format!("trajectory {id}: {m}"),
+            };
+            let bytes: Vec<u8> = r.get(9).map_err(&err)?;
+            if i64::from(crc32fast::hash(&bytes)) != r.get::<_, i64>(10).map_err(&err)? {
+                return Err(corrupt("scores fail their CRC-32 check"));
+            }
+            let lineage: Vec<u8> = r.get(8).map_err(&err)?;
+            out.push(TrajectoryRow {
+                id,
+                slot: r.get::<_, i64>(1).map_err(&err)? as u64,
+                parent: opt(r.get(2).map_err(&err)?),
+                branch_step: opt(r.get(3).map_err(&err)?),
+                born: r.get::<_, i64>(4).map_err(&err)? as u64,
+                died: opt(r.get(5).map_err(&err)?),
+                max_score: r.get(6).map_err(&err)?,
+                reached: r.get(7).map_err(&err)?,
+                lineage: decode_lineage(&lineage).ok_or_else(|| corrupt("malformed lineage"))?,
+                scores: decode_scores(&bytes).ok_or_else(|| corrupt("malformed scores"))?,
+            });
+        }
+        Ok(out)
+    }
+}

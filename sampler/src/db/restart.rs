@@ -1,0 +1,292 @@
+//! Continuing a run: config compatibility and rebuilding the ensemble by exact replay.
+
+use super::codec::{decode_lineage, decode_scores, uint};
+use super::schema::{db_path, sql_error};
+use super::writer::RunDb;
+use crate::config::Config;
+use crate::journal::{LoopState, Resume};
+use crate::simulate::Horizon;
+use crate::store::TrajectoryStore;
+use crate::trajectory::{Ensemble, Segment, Trajectory};
+use crate::{Error, Model, NoiseKey, Result};
+use rayon::prelude::*;
+use std::path::Path;
+
+/// Keys whose change keeps a run valid (recorded, then accepted).
+pub const HARMLESS_KEYS: &[&str] = &["tams.walltime", "tams.nsplititer", "runner.nworkers"];
+
+fn flatten(prefix: &str, v: &toml::Value, out: &mut Vec<(String, String)>) {
+    match v {
+        toml::Value::Table(t) => {
+            for (k, v) in t {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(&key, v, out);
+            }
+        }
+        v => out.push((prefix.to_owned(), v.to_string())),
+    }
+}
+
+fn keys(config: &Config) -> Result<Vec<(String, String)>> {
+    let mut c = config.clone();
+    c.database = None;
+    let v = toml::Value::try_from(&c).map_err(|e| Error::Toml(e.to_string()))?;
+    let mut out = Vec::new();
+    flatten("", &v, &mut out);
+    Ok(out)
+}
+
+/// Compare the config a run was made with to the one given for its restart: the harmless
+/// changes `(key, old, new)`, or [`Error::IncompatibleRun`] naming the first key that would
+/// invalidate the run.
+pub fn config_changes(
+    dir: &Path,
+    stored: &Config,
+    given: &Config,
+) -> Result<Vec<(String, String, String)>> {
+    let (a, b) = (keys(stored)?, keys(given)?);
+    let absent = "(absent)".to_string();
+    let mut all: Vec<&String> = a.iter().chain(&b).map(|(k, _)| k).collect();
+    all.sort();
+    all.dedup();
+    let mut changes = Vec::new();
+    for key in all {
+        let old = a.iter().find(|(k, _)| k == key).map_or(&absent, |x| &x.1);
+        let new = b.iter().find(|(k, _)| k == key).map_or(&absent, |x| &x.1);
+        if old == new {
+            continue;
+        }
+        if !HARMLESS_KEYS.contains(&key.as_str()) {
+            return Err(Error::IncompatibleRun {
+                dir: dir.display().to_string(),
+                key: key.clone(),
+                stored: old.clone(),
+                given: new.clone(),
+            });
+        }
+        changes.push((key.clone(), old.clone(), new.clone()));
+    }
+    Ok(changes)
+}
+
+/// A recorded trajectory before its states are rebuilt.
+struct Stored {
+    id: u64,
+    slot: u64,
+    lineage: Vec<Segment>,
+    scores: Vec<f64>,
+    max_score: f64,
+    reached: bool,
+}
+
+/// The loop state and alive trajectories after the last committed iteration, or `None` if the
+/// initial ensemble was never committed (the run starts afresh).
+/// Loop state, next id, K_q per iteration, alive trajectories by slot.
+type Loaded = (LoopState, u64, Vec<u64>, Vec<Stored>);
+
+fn load(db: &RunDb, n: u64) -> Result<Option<Loaded>> {
+    let path = db_path(&db.dir);
+    let p = path.display().to_string();
+    let err = sql_error(&path);
+    let corrupt = |m: String| Error::CorruptRun {
+        path: p.clone(),
+        message: m,
+    };
+    let mut stmt = db
+        .conn
+        .prepare(
+            "SELECT iteration, weight_bits, branches, model_steps, replay_steps, held, peak_held, \
+             select_word_pos, next_id FROM iterations ORDER BY iteration DESC LIMIT 1",
+        )
+        .map_err(&err)?;
+    let mut rows = stmt.query([]).map_err(&err)?;
+    let Some(row) = rows.next().map_err(&err)? else {
+        return Ok(None);
+    };
+    let g = |i: usize, what: &str| -> Result<u64> { uint(row.get(i).map_err(&err)?, what) };
+    let pos: String = row.get(7).map_err(&err)?;
+    let state = LoopState {
+        iterations: g(0, "iteration")?,
+        weight: f64::from_bits(row.get::<_, i64>(1).map_err(&err)? as u64),
+        branches: g(2, "branches")?,
+        model_steps: g(3, "model_steps")?,
+        replay_steps: g(4, "replay_steps")?,
+        held: g(5, "held")?,
+        peak_held: g(6, "peak_held")?,
+        select_word_pos: pos
+            .parse()
+            .map_err(|_| corrupt(format!("bad select_word_pos {pos:?}")))?,
+    };
+    let next_id = g(8, "next_id")?;
+    drop(rows);
+    let kills = db
+        .conn
+        .prepare("SELECT k FROM iterations WHERE iteration > 0 ORDER BY iteration")
+        .map_err(&err)?
+        .query_map([], |r| r.get::<_, i64>(0))
+        .map_err(&err)?
+        .map(|k| uint(k.map_err(&err)?, "k"))
+        .collect::<Result<Vec<u64>>>()?;
+    if kills.len() as u64 != state.iterations {
+        return Err(corrupt(format!(
+            "{} iteration rows for {} iterations",
+            kills.len(),
+            state.iterations
+        )));
+    }
+    let mut stmt = db
+        .conn
+        .prepare(
+            "SELECT id, slot, lineage, scores, scores_crc, max_score, reached, last_step \
+             FROM trajectories WHERE died IS NULL ORDER BY slot",
+        )
+        .map_err(&err)?;
+    let mut rows = stmt.query([]).map_err(&err)?;
+    let mut alive = Vec::new();
+    while let Some(r) = rows.next().map_err(&err)? {
+        let id = uint(r.get(0).map_err(&err)?, "id")?;
+        let lineage: Vec<u8> = r.get(2).map_err(&err)?;
+        let bytes: Vec<u8> = r.get(3).map_err(&err)?;
+        let crc: i64 = r.get(4).map_err(&err)?;
+        if i64::from(crc32fast::hash(&bytes)) != crc {
+            return Err(corrupt(format!(
+                "trajectory {id}: scores fail their CRC-32 check"
+            )));
+        }
+        let scores = decode_scores(&bytes).ok_or_else(|| {
+            corrupt(format!(
+                "trajectory {id}: scores blob has {} bytes",
+                bytes.len()
+            ))
+        })?;
+        let last = uint(r.get(7).map_err(&err)?, "last_step")?;
+        if scores.len() as u64 != last + 1 {
+            return Err(corrupt(format!(
+                "trajectory {id}: {} scores for last step {last}",
+                scores.len()
+            )));
+        }
+        alive.push(Stored {
+            id,
+            slot: uint(r.get(1).map_err(&err)?, "slot")?,
+            lineage: decode_lineage(&lineage)
+                .ok_or_else(|| corrupt(format!("trajectory {id}: malformed lineage")))?,
+            scores,
+            max_score: r.get(5).map_err(&err)?,
+            reached: r.get(6).map_err(&err)?,
+        });
+    }
+    let slots_ok =
+        alive.len() as u64 == n && alive.iter().enumerate().all(|(i, t)| t.slot == i as u64);
+    if !slots_ok {
+        return Err(corrupt(format!(
+            "{} alive trajectories in slots that are not 0..{n}",
+            alive.len()
+        )));
+    }
+    Ok(Some((state, next_id, kills, alive)))
+}
+
+/// Rebuild one trajectory's states by replaying its lineage from the initial state, checking
+/// every score against the recorded one bit for bit.
+fn rebuild<M: Model, St: TrajectoryStore<M::State>>(
+    model: &M,
+    store: &St,
+    h: &Horizon,
+    key: NoiseKey,
+    t: Stored,
+    path: &str,
+) -> Result<Trajectory<St::Record>> {
+    let mismatch = |step: u64, got: f64| Error::CorruptRun {
+        path: path.to_owned(),
+        message: format!(
+            "trajectory {}: replayed score {got} at step {step} differs from the recorded {} \
+             (model or build changed?)",
+            t.id, t.scores[step as usize]
+        ),
+    };
+    let mut state = model.initial_state();
+    let mut noise = model.noise_buffer();
+    let s0 = model.score(&state, 0.0);
+    if s0.to_bits() != t.scores[0].to_bits() {
+        return Err(mismatch(0, s0));
+    }
+    let mut record = store.begin(&state);
+    let words = model.noise_words();
+    let mut current: Option<(u64, crate::NoiseRng)> = None;
+    let last = t.scores.len() as u64 - 1;
+    for step in 0..last {
+        let i = t.lineage.partition_point(|s| s.start_step <= step);
+        let stream = t.lineage[i.saturating_sub(1)].stream;
+        let rng = match &mut current {
+            Some((s, rng)) if *s == stream => rng,
+            _ => {
+                let mut rng = key.stream(stream, words);
+                rng.seek(step)?;
+                &mut current.insert((stream, rng)).1
+            }
+        };
+        model.sample_noise(rng, &mut noise);
+        rng.finish_step(step)?;
+        model.step(&mut state, h.time(step), h.dt, &noise);
+        let s = model.score(&state, h.time(step + 1));
+        if s.to_bits() != t.scores[step as usize + 1].to_bits() {
+            return Err(mismatch(step + 1, s));
+        }
+        store.record(&mut record, step + 1, &state);
+    }
+    let max = t.scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if max.to_bits() != t.max_score.to_bits() || t.reached != (max >= h.target) {
+        return Err(Error::CorruptRun {
+            path: path.to_owned(),
+            message: format!(
+                "trajectory {}: max score or reached flag inconsistent",
+                t.id
+            ),
+        });
+    }
+    Ok(Trajectory {
+        id: t.id,
+        lineage: t.lineage,
+        scores: t.scores,
+        max_score: t.max_score,
+        reached: t.reached,
+        record,
+    })
+}
+
+/// The [`Resume`] of the run in `db` (states rebuilt into `store` by replay, in parallel), or
+/// `None` if its initial ensemble was never committed.
+pub fn resume<M: Model, St: TrajectoryStore<M::State>>(
+    db: &RunDb,
+    model: &M,
+    store: &St,
+    h: &Horizon,
+    key: NoiseKey,
+    n: u64,
+) -> Result<Option<Resume<St::Record>>> {
+    let Some((state, next_id, kills, alive)) = load(db, n)? else {
+        return Ok(None);
+    };
+    let path = db_path(&db.dir).display().to_string();
+    let trajectories = alive
+        .into_par_iter()
+        .map(|t| rebuild(model, store, h, key, t, &path))
+        .collect::<Result<Vec<_>>>()?;
+    // States held by the rebuilt records (equal to the recorded count for `StoreAll`; a
+    // compact store may place a rebuilt trajectory's checkpoints differently from one built
+    // from its parent's prefix, so the accounting continues from what is held now).
+    let held: u64 = trajectories.iter().map(|t| store.held(&t.record)).sum();
+    Ok(Some(Resume {
+        ensemble: Ensemble {
+            trajectories,
+            next_id,
+        },
+        state: LoopState { held, ..state },
+        kills,
+    }))
+}

@@ -1,0 +1,168 @@
+//! The SQL schema, its format version, and opening a database with the right settings.
+
+use crate::{Error, Result};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use std::path::Path;
+
+/// Format version written to `meta.schema_version`; other versions are refused.
+pub const SCHEMA_VERSION: u32 = 1;
+/// Value of `meta.format`.
+pub const FORMAT: &str = "retrace-tams-run";
+
+/// Tables of a run database (see docs/run-database.md).
+pub(crate) const SCHEMA: &str = r#"
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE config (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    toml TEXT NOT NULL,
+    model TEXT NOT NULL,
+    ntrajectories INTEGER NOT NULL,
+    l INTEGER NOT NULL,
+    seed INTEGER NOT NULL,
+    nsplititer INTEGER NOT NULL,
+    walltime REAL
+);
+CREATE TABLE sessions (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    start_iteration INTEGER,
+    stopped_at REAL,
+    stop TEXT,
+    iterations INTEGER,
+    retrace_version TEXT NOT NULL
+);
+CREATE TABLE config_changes (
+    id INTEGER PRIMARY KEY,
+    session INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    old TEXT NOT NULL,
+    new TEXT NOT NULL
+);
+CREATE TABLE iterations (
+    iteration INTEGER PRIMARY KEY,
+    level REAL,
+    k INTEGER NOT NULL,
+    killed TEXT NOT NULL,
+    parents TEXT NOT NULL,
+    children TEXT NOT NULL,
+    weight REAL NOT NULL,
+    weight_bits INTEGER NOT NULL,
+    reached INTEGER NOT NULL,
+    next_id INTEGER NOT NULL,
+    branches INTEGER NOT NULL,
+    model_steps INTEGER NOT NULL,
+    replay_steps INTEGER NOT NULL,
+    held INTEGER NOT NULL,
+    peak_held INTEGER NOT NULL,
+    select_word_pos TEXT NOT NULL,
+    committed_at REAL NOT NULL
+);
+CREATE TABLE trajectories (
+    id INTEGER PRIMARY KEY,
+    slot INTEGER NOT NULL,
+    parent INTEGER,
+    branch_step INTEGER,
+    born INTEGER NOT NULL,
+    died INTEGER,
+    last_step INTEGER NOT NULL,
+    max_score REAL NOT NULL,
+    reached INTEGER NOT NULL,
+    lineage BLOB NOT NULL,
+    scores BLOB NOT NULL,
+    scores_crc INTEGER NOT NULL
+);
+CREATE INDEX trajectories_alive ON trajectories (died, slot);
+"#;
+
+/// The database file inside a run directory.
+pub fn db_path(dir: &Path) -> std::path::PathBuf {
+    dir.join("run.sqlite")
+}
+
+pub(crate) fn sql_error(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
+    move |e| Error::Database {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// Open the database of `dir` (must exist) read-write or read-only, and check its format version.
+pub(crate) fn open(dir: &Path, write: bool) -> Result<Connection> {
+    let path = db_path(dir);
+    if !path.is_file() {
+        let message = if dir.join("run.sqlite.new").exists() {
+            "no run database here: the run was stopped while its database was being created; \
+             start it again with --db"
+        } else {
+            "no run database here (run.sqlite missing)"
+        };
+        return Err(Error::Database {
+            path: dir.display().to_string(),
+            message: message.into(),
+        });
+    }
+    let flags = if write {
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    };
+    let conn = Connection::open_with_flags(&path, flags).map_err(sql_error(&path))?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(sql_error(&path))?;
+    if write {
+        configure(&conn, &path)?;
+    }
+    check_version(&conn, &path)?;
+    Ok(conn)
+}
+
+/// WAL journal, commits durable against process crashes.
+pub(crate) fn configure(conn: &Connection, path: &Path) -> Result<()> {
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        .map_err(sql_error(path))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(Error::Database {
+            path: path.display().to_string(),
+            message: format!("cannot switch to WAL mode (got {mode})"),
+        });
+    }
+    conn.execute_batch("PRAGMA synchronous = NORMAL;")
+        .map_err(sql_error(path))
+}
+
+fn check_version(conn: &Connection, path: &Path) -> Result<()> {
+    let err = sql_error(path);
+    let has_meta: bool = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .map_err(&err)?
+        > 0;
+    let get = |key: &str| -> Result<Option<String>> {
+        if !has_meta {
+            return Ok(None);
+        }
+        conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(&err)
+    };
+    if get("format")?.as_deref() != Some(FORMAT) {
+        return Err(Error::Database {
+            path: path.display().to_string(),
+            message: format!("not a retrace run database (meta.format is not {FORMAT:?})"),
+        });
+    }
+    let found = get("schema_version")?.unwrap_or_else(|| "(none)".into());
+    if found != SCHEMA_VERSION.to_string() {
+        return Err(Error::RunFormat {
+            path: path.display().to_string(),
+            found,
+            expected: SCHEMA_VERSION,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,370 @@
+//! The exclusive writer of a run directory: lock, creation, sessions, one transaction per
+//! iteration.
+
+use super::codec::{encode_lineage, encode_scores, id_list, int, now};
+use super::schema::{self, FORMAT, SCHEMA, SCHEMA_VERSION, db_path, sql_error};
+use crate::config::Config;
+use crate::journal::{IterationRecord, Journal, LoopState};
+use crate::strategy::RunOutcome;
+use crate::trajectory::{Ensemble, Trajectory};
+use crate::{Error, Result};
+use rusqlite::{Connection, Transaction, TransactionBehavior, params};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+/// A run directory opened for writing: holds the lock file until dropped.
+#[derive(Debug)]
+pub struct RunDb {
+    pub(crate) conn: Connection,
+    pub(crate) dir: PathBuf,
+    session: i64,
+    _lock: File,
+}
+
+/// Take the exclusive lock of `dir` (creating `dir/lock`), or report who holds it.
+fn lock(dir: &Path) -> Result<File> {
+    let path = dir.join("lock");
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::Database {
+            path: dir.display().to_string(),
+            message: format!("cannot open lock file {}: {e}", path.display()),
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::RunLocked {
+            dir: dir.display().to_string(),
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::Database {
+            path: dir.display().to_string(),
+            message: format!("cannot lock {}: {e}", path.display()),
+        }),
+    }
+}
+
+/// The config as stored: TOML of the effective config, without its `[database]` section.
+pub(crate) fn config_toml(config: &Config) -> Result<String> {
+    let mut c = config.clone();
+    c.database = None;
+    toml::to_string(&c).map_err(|e| Error::Toml(e.to_string()))
+}
+
+impl RunDb {
+    /// Create a new run in `dir` (created if missing) for `config`; refuses a directory that
+    /// already holds a run.
+    pub fn create(dir: &Path, config: &Config) -> Result<RunDb> {
+        let derr = |m: String| Error::Database {
+            path: dir.display().to_string(),
+            message: m,
+        };
+        std::fs::create_dir_all(dir).map_err(|e| derr(format!("cannot create: {e}")))?;
+        let lock = lock(dir)?;
+        let path = db_path(dir);
+        if path.exists() {
+            return Err(derr(
+                "already holds a run database; continue it with --restart (or [database] restart = true)"
+                    .into(),
+            ));
+        }
+        // Built under a temporary name and renamed: run.sqlite exists only when complete.
+        let tmp = dir.join("run.sqlite.new");
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let _ = std::fs::remove_file(dir.join(format!("run.sqlite.new{suffix}")));
+        }
+        {
+            let mut conn = Connection::open(&tmp).map_err(sql_error(&tmp))?;
+            schema::configure(&conn, &tmp)?;
+            let tx = conn.transaction().map_err(sql_error(&tmp))?;
+            tx.execute_batch(SCHEMA).map_err(sql_error(&tmp))?;
+            let meta = [
+                ("format", FORMAT.to_string()),
+                ("schema_version", SCHEMA_VERSION.to_string()),
+                (
+                    "created_by",
+                    format!("retrace {}", env!("CARGO_PKG_VERSION")),
+                ),
+                ("created_at", now().to_string()),
+            ];
+            for (k, v) in meta {
+                tx.execute("INSERT INTO meta (key, value) VALUES (?1, ?2)", (k, v))
+                    .map_err(sql_error(&tmp))?;
+            }
+            write_config(&tx, config, &tmp)?;
+            tx.commit().map_err(sql_error(&tmp))?;
+            conn.close().map_err(|(_, e)| sql_error(&tmp)(e))?;
+        }
+        std::fs::rename(&tmp, &path).map_err(|e| derr(format!("cannot rename: {e}")))?;
+        let conn = schema::open(dir, true)?;
+        let mut db = RunDb {
+            conn,
+            dir: dir.to_path_buf(),
+            session: 0,
+            _lock: lock,
+        };
+        db.start_session("new")?;
+        Ok(db)
+    }
+
+    /// Open the run in `dir` for continuing it; returns it with the config it was run with.
+    /// Call [`RunDb::start_session`] before writing.
+    pub fn open(dir: &Path) -> Result<(RunDb, Config)> {
+        if !dir.is_dir() {
+            return Err(Error::Database {
+                path: dir.display().to_string(),
+                message: "no such run directory".into(),
+            });
+        }
+        let lock = lock(dir)?;
+        let conn = schema::open(dir, true)?;
+        let path = db_path(dir);
+        let text: String = conn
+            .query_row("SELECT toml FROM config WHERE id = 1", [], |r| r.get(0))
+            .map_err(sql_error(&path))?;
+        let config = Config::from_toml(&text).map_err(|e| Error::CorruptRun {
+            path: path.display().to_string(),
+            message: format!("stored config does not parse: {e}"),
+        })?;
+        let db = RunDb {
+            conn,
+            dir: dir.to_path_buf(),
+            session: 0,
+            _lock: lock,
+        };
+        Ok((db, config))
+    }
+
+    fn path(&self) -> PathBuf {
+        db_path(&self.dir)
+    }
+
+    /// Record the start of a session (`new`, `restart`) in the `sessions` table.
+    pub fn start_session(&mut self, kind: &str) -> Result<()> {
+        let path = self.path();
+        let last: Option<i64> = self
+            .conn
+            .query_row("SELECT max(iteration) FROM iterations", [], |r| r.get(0))
+            .map_err(sql_error(&path))?;
+        self.conn
+            .execute(
+                "INSERT INTO sessions (kind, started_at, start_iteration, retrace_version) \
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![kind, now(), last, env!("CARGO_PKG_VERSION")],
+            )
+            .map_err(sql_error(&path))?;
+        self.session = self.conn.last_insert_rowid();
+        Ok(())
+    }
+
+    /// Record accepted config changes `(key, old, new)` and store `config` as the current one.
+    pub(crate) fn record_changes(
+        &mut self,
+        config: &Config,
+        changes: &[(String, String, String)],
+    ) -> Result<()> {
+        let path = self.path();
+        let tx = self.conn.transaction().map_err(sql_error(&path))?;
+        for (k, old, new) in changes {
+            tx.execute(
+                "INSERT INTO config_changes (session, key, old, new) VALUES (?1, ?2, ?3, ?4)",
+                params![self.session, k, old, new],
+            )
+            .map_err(sql_error(&path))?;
+        }
+        tx.execute("DELETE FROM config", [])
+            .map_err(sql_error(&path))?;
+        write_config(&tx, config, &path)?;
+        tx.commit().map_err(sql_error(&path))
+    }
+
+    fn begin(&mut self) -> Result<Transaction<'_>> {
+        let path = self.path();
+        self.conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql_error(&path))
+    }
+}
+
+fn write_config(tx: &Transaction<'_>, config: &Config, path: &Path) -> Result<()> {
+    tx.execute(
+        "INSERT INTO config (id, toml, model, ntrajectories, l, seed, nsplititer, walltime) \
+         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            config_toml(config)?,
+            config.model.name(),
+            int(config.tams.ntrajectories)?,
+            int(config.tams.l)?,
+            config.tams.seed as i64,
+            int(config.tams.nsplititer.unwrap_or(0))?,
+            config.tams.walltime,
+        ],
+    )
+    .map_err(sql_error(path))?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn insert_trajectory<R>(
+    tx: &Transaction<'_>,
+    t: &Trajectory<R>,
+    slot: usize,
+    parent: Option<u64>,
+    born: u64,
+    path: &Path,
+) -> Result<()> {
+    let scores = encode_scores(&t.scores);
+    let crc = crc32fast::hash(&scores);
+    let branch_step = parent.and_then(|_| t.lineage.last().map(|s| s.start_step));
+    let mut stmt = tx
+        .prepare_cached(
+            "INSERT INTO trajectories (id, slot, parent, branch_step, born, died, last_step, \
+             max_score, reached, lineage, scores, scores_crc) \
+             VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )
+        .map_err(sql_error(path))?;
+    stmt.execute(params![
+        int(t.id)?,
+        int(slot as u64)?,
+        parent.map(int).transpose()?,
+        branch_step.map(int).transpose()?,
+        int(born)?,
+        int(t.last_step())?,
+        t.max_score,
+        t.reached,
+        encode_lineage(&t.lineage),
+        scores,
+        i64::from(crc),
+    ])
+    .map_err(sql_error(path))?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn insert_iteration(
+    tx: &Transaction<'_>,
+    st: &LoopState,
+    level: Option<f64>,
+    killed: &str,
+    parents: &str,
+    children: &str,
+    k: u64,
+    reached: u64,
+    next_id: u64,
+    path: &Path,
+) -> Result<()> {
+    let mut stmt = tx
+        .prepare_cached(
+            "INSERT INTO iterations (iteration, level, k, killed, parents, children, weight, \
+             weight_bits, reached, next_id, branches, model_steps, replay_steps, held, peak_held, \
+             select_word_pos, committed_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+        )
+        .map_err(sql_error(path))?;
+    stmt.execute(params![
+        int(st.iterations)?,
+        level,
+        int(k)?,
+        killed,
+        parents,
+        children,
+        st.weight,
+        st.weight.to_bits() as i64,
+        int(reached)?,
+        int(next_id)?,
+        int(st.branches)?,
+        int(st.model_steps)?,
+        int(st.replay_steps)?,
+        int(st.held)?,
+        int(st.peak_held)?,
+        st.select_word_pos.to_string(),
+        now(),
+    ])
+    .map_err(sql_error(path))?;
+    Ok(())
+}
+
+impl<R> Journal<R> for RunDb {
+    fn on_initial(&mut self, ens: &Ensemble<R>, st: &LoopState) -> Result<()> {
+        let path = self.path();
+        let tx = self.begin()?;
+        for (slot, t) in ens.trajectories.iter().enumerate() {
+            insert_trajectory(&tx, t, slot, None, 0, &path)?;
+        }
+        let none = "[]";
+        insert_iteration(
+            &tx,
+            st,
+            None,
+            none,
+            none,
+            none,
+            0,
+            ens.reached(),
+            ens.next_id,
+            &path,
+        )?;
+        tx.commit().map_err(sql_error(&path))
+    }
+
+    fn on_iteration(&mut self, rec: &IterationRecord<'_, R>) -> Result<()> {
+        let path = self.path();
+        let ens = rec.ensemble;
+        let q = rec.state.iterations;
+        let parents: Vec<u64> = rec
+            .tasks
+            .iter()
+            .map(|&(_, p, _)| ens.trajectories[p].id)
+            .collect();
+        let tx = self.begin()?;
+        for (&(slot, _, _), &parent) in rec.tasks.iter().zip(&parents) {
+            insert_trajectory(&tx, &ens.trajectories[slot], slot, Some(parent), q, &path)?;
+        }
+        {
+            let mut kill = tx
+                .prepare_cached("UPDATE trajectories SET died = ?1 WHERE id = ?2 AND died IS NULL")
+                .map_err(sql_error(&path))?;
+            for &id in rec.killed_ids {
+                if kill
+                    .execute(params![int(q)?, int(id)?])
+                    .map_err(sql_error(&path))?
+                    != 1
+                {
+                    return Err(Error::CorruptRun {
+                        path: path.display().to_string(),
+                        message: format!("killed trajectory {id} is not alive in the database"),
+                    });
+                }
+            }
+        }
+        insert_iteration(
+            &tx,
+            &rec.state,
+            Some(rec.level),
+            &id_list(rec.killed_ids.iter().copied()),
+            &id_list(parents.iter().copied()),
+            &id_list(rec.tasks.iter().map(|t| t.2)),
+            rec.tasks.len() as u64,
+            ens.reached(),
+            ens.next_id,
+            &path,
+        )?;
+        tx.commit().map_err(sql_error(&path))
+    }
+
+    fn on_stop(&mut self, outcome: &RunOutcome) -> Result<()> {
+        let path = self.path();
+        let stop = serde_json::to_value(outcome.stop)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        self.conn
+            .execute(
+                "UPDATE sessions SET stopped_at = ?1, stop = ?2, iterations = ?3 WHERE id = ?4",
+                params![now(), stop, int(outcome.iterations)?, self.session],
+            )
+            .map_err(sql_error(&path))?;
+        Ok(())
+    }
+}
