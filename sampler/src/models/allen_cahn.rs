@@ -43,8 +43,9 @@ pub struct AllenCahn {
     pub u0: f64,
     /// Per-point noise distribution (default gaussian).
     pub noise: PointNoise,
+    /// Cache of the implicit solver's factorisation (filled on first use; leave it default).
     #[serde(skip)]
-    factor: FactorCache,
+    pub cache: PivotCache,
 }
 
 impl Default for AllenCahn {
@@ -57,21 +58,22 @@ impl Default for AllenCahn {
             tilt: 0.0,
             u0: -1.0,
             noise: PointNoise::Gaussian,
-            factor: FactorCache::default(),
+            cache: PivotCache::default(),
         }
     }
 }
 
-/// The factorisation of the implicit operator for the last `dt` used (shared by all workers).
+/// The factorisation of the implicit operator for the last `dt` used (shared by all workers;
+/// not part of the parameters: clones start empty and all caches compare equal).
 #[derive(Debug, Default)]
-struct FactorCache(RwLock<Option<(u64, Arc<Vec<f64>>)>>);
+pub struct PivotCache(RwLock<Option<(u64, Arc<Vec<f64>>)>>);
 
-impl Clone for FactorCache {
+impl Clone for PivotCache {
     fn clone(&self) -> Self {
-        FactorCache::default()
+        PivotCache::default()
     }
 }
-impl PartialEq for FactorCache {
+impl PartialEq for PivotCache {
     fn eq(&self, _: &Self) -> bool {
         true
     }
@@ -112,7 +114,7 @@ impl AllenCahn {
     /// ends: `1 + r` on the first and last rows), `r = dt epsilon^2 / dx^2`.
     fn pivots(&self, dt: f64) -> Arc<Vec<f64>> {
         let key = dt.to_bits();
-        if let Some((k, p)) = self.factor.0.read().unwrap_or_else(|e| e.into_inner()).as_ref()
+        if let Some((k, p)) = self.cache.0.read().unwrap_or_else(|e| e.into_inner()).as_ref()
             && *k == key
         {
             return p.clone();
@@ -132,7 +134,7 @@ impl AllenCahn {
             cprev = r * *m;
         }
         let p = Arc::new(inv);
-        *self.factor.0.write().unwrap_or_else(|e| e.into_inner()) = Some((key, p.clone()));
+        *self.cache.0.write().unwrap_or_else(|e| e.into_inner()) = Some((key, p.clone()));
         p
     }
 }

@@ -8,7 +8,7 @@ mod exponential;
 mod ou;
 mod randomwalk;
 
-pub use allen_cahn::{AllenCahn, PointNoise};
+pub use allen_cahn::{AllenCahn, PivotCache, PointNoise};
 pub use brownian::Brownian;
 pub use doublewell1d::DoubleWell1d;
 pub use doublewell2d::DoubleWell2d;

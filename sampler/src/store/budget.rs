@@ -20,6 +20,7 @@ pub struct Budget {
     disk: AtomicU64,
     disk_peak: AtomicU64,
     live: AtomicU64,
+    live_peak: AtomicU64,
     spills: AtomicU64,
     disk_reads: AtomicU64,
 }
@@ -39,6 +40,8 @@ pub struct BudgetStats {
     pub disk_peak: u64,
     /// Live checkpoints (RAM and disk; a shared one counts once).
     pub live: u64,
+    /// Most live checkpoints at once.
+    pub live_peak: u64,
     /// Checkpoints written to spill files so far.
     pub spills: u64,
     /// Spill files read back so far.
@@ -55,6 +58,7 @@ impl Budget {
             disk: AtomicU64::new(0),
             disk_peak: AtomicU64::new(0),
             live: AtomicU64::new(0),
+            live_peak: AtomicU64::new(0),
             spills: AtomicU64::new(0),
             disk_reads: AtomicU64::new(0),
         }
@@ -72,7 +76,7 @@ impl Budget {
         }) {
             Ok(before) => {
                 self.ram_peak.fetch_max(before + bytes, Relaxed);
-                self.live.fetch_add(1, Relaxed);
+                self.add_live();
                 true
             }
             Err(_) => false,
@@ -89,7 +93,12 @@ impl Budget {
         let now = self.disk.fetch_add(bytes, Relaxed) + bytes;
         self.disk_peak.fetch_max(now, Relaxed);
         self.spills.fetch_add(1, Relaxed);
-        self.live.fetch_add(1, Relaxed);
+        self.add_live();
+    }
+
+    fn add_live(&self) {
+        let now = self.live.fetch_add(1, Relaxed) + 1;
+        self.live_peak.fetch_max(now, Relaxed);
     }
 
     pub(crate) fn release_disk(&self, bytes: u64) {
@@ -110,6 +119,7 @@ impl Budget {
             disk: self.disk.load(Relaxed),
             disk_peak: self.disk_peak.load(Relaxed),
             live: self.live.load(Relaxed),
+            live_peak: self.live_peak.load(Relaxed),
             spills: self.spills.load(Relaxed),
             disk_reads: self.disk_reads.load(Relaxed),
         }
