@@ -174,7 +174,12 @@ fn spill_files_are_removed_after_an_error() {
         dir.path(),
     ));
     let err = tams
-        .run_ensemble(&Failing(model()), &params(), NoiseKey::new(2, 0), &|_, _| {})
+        .run_ensemble(
+            &Failing(model()),
+            &params(),
+            NoiseKey::new(2, 0),
+            &|_, _| {},
+        )
         .unwrap_err();
     assert!(matches!(err, sampler::Error::NanScore { .. }), "{err}");
     assert!(tams.store.stats().spills > 0);

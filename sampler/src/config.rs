@@ -160,13 +160,17 @@ impl std::str::FromStr for ByteSize {
             "MB" => 1_000_000,
             "GB" => 1_000_000_000,
             "TB" => 1_000_000_000_000,
-            _ => return Err(format!("unknown unit `{unit}` in {text:?} (use B, KiB, MiB, GiB, TiB, kB, MB, GB, TB)")),
+            _ => {
+                return Err(format!(
+                    "unknown unit `{unit}` in {text:?} (use B, KiB, MiB, GiB, TiB, kB, MB, GB, TB)"
+                ));
+            }
         };
         let x: f64 = num
             .parse()
             .map_err(|_| format!("not a size: {text:?} (e.g. \"2GiB\")"))?;
         let bytes = x * mult as f64;
-        if !(bytes.is_finite() && bytes >= 1.0 && bytes < 1.8e19) {
+        if !(1.0..1.8e19).contains(&bytes) {
             return Err(format!("must be between 1 byte and 16 EiB, got {text:?}"));
         }
         Ok(ByteSize(bytes as u64))
@@ -315,10 +319,7 @@ impl Config {
         if tr.policy != PolicyName::StoreAll && tr.memory_budget.is_none() {
             return Err(Error::config(
                 "trajectory.memory_budget",
-                format!(
-                    "missing (required for policy \"{}\")",
-                    tr.policy.as_str()
-                ),
+                format!("missing (required for policy \"{}\")", tr.policy.as_str()),
             ));
         }
         if tr.checkpoint_interval == Some(0) {
@@ -524,11 +525,17 @@ mod tests {
                 "runner.nworkers: must be >= 1",
             ),
             (
-                BASE.replace("targetscore = 3.0", "targetscore = 3.0\npolicy = \"uniform\""),
+                BASE.replace(
+                    "targetscore = 3.0",
+                    "targetscore = 3.0\npolicy = \"uniform\"",
+                ),
                 "trajectory.memory_budget: missing",
             ),
             (
-                BASE.replace("targetscore = 3.0", "targetscore = 3.0\nmemory_budget = \"2 parsecs\""),
+                BASE.replace(
+                    "targetscore = 3.0",
+                    "targetscore = 3.0\nmemory_budget = \"2 parsecs\"",
+                ),
                 "trajectory.memory_budget: unknown unit",
             ),
             (

@@ -1,8 +1,8 @@
 //! Running a configuration: worker pool, independent repeats, summary.
 
 use crate::config::{Config, PolicyName, StrategyName};
-use crate::store::{CompactStore, Placement};
 use crate::models::ModelVisitor;
+use crate::store::{CompactStore, Placement};
 use crate::strategy::{MonteCarlo, Progress, RunOutcome, RunParams, Strategy, Summary, Tams};
 use crate::{Error, Model, NoiseKey, Result};
 use serde::Serialize;

@@ -114,7 +114,12 @@ impl AllenCahn {
     /// ends: `1 + r` on the first and last rows), `r = dt epsilon^2 / dx^2`.
     fn pivots(&self, dt: f64) -> Arc<Vec<f64>> {
         let key = dt.to_bits();
-        if let Some((k, p)) = self.cache.0.read().unwrap_or_else(|e| e.into_inner()).as_ref()
+        if let Some((k, p)) = self
+            .cache
+            .0
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
             && *k == key
         {
             return p.clone();
@@ -245,7 +250,10 @@ mod tests {
         m.sample_noise(&mut rng, &mut xi);
         let mean = xi.iter().sum::<f64>() / xi.len() as f64;
         let var = xi.iter().map(|x| x * x).sum::<f64>() / xi.len() as f64;
-        assert!(mean.abs() < 0.02 && (var - 1.0).abs() < 0.02, "{mean} {var}");
+        assert!(
+            mean.abs() < 0.02 && (var - 1.0).abs() < 0.02,
+            "{mean} {var}"
+        );
         assert_eq!(rng.word_pos(), u128::from(m.noise_words()));
     }
 }

@@ -39,8 +39,9 @@ impl Placement {
     /// Uniform placement over `nsteps` steps with [`Placement::slots_for`] checkpoints.
     pub fn uniform_for(budget: u64, state_bytes: u64, ntrajectories: u64, nsteps: u64) -> Self {
         let slots = Self::slots_for(budget, state_bytes, ntrajectories);
+        // `slots` multiples of the interval fit in 1..=nsteps, spread over the whole horizon.
         Placement::Uniform {
-            interval: nsteps.div_ceil(slots).max(1),
+            interval: nsteps / slots.saturating_add(1) + 1,
         }
     }
 
@@ -83,6 +84,8 @@ impl<S> Drop for Checkpoint<S> {
 #[derive(Debug)]
 pub struct CompactRecord<S> {
     cps: Vec<Arc<Checkpoint<S>>>,
+    /// Steps recorded + 1 (the length a store-all record would have).
+    len: u64,
     /// First step planned by this record (0, or the branch point of a child).
     base: u64,
     planner: Option<Online>,
@@ -90,6 +93,10 @@ pub struct CompactRecord<S> {
 }
 
 impl<S> CompactRecord<S> {
+    /// States a store-all record of the same trajectory would hold (last step recorded + 1).
+    pub fn store_all_states(&self) -> u64 {
+        self.len
+    }
     /// Steps of the checkpoints held, increasing.
     pub fn steps(&self) -> Vec<u64> {
         self.cps.iter().map(|c| c.step).collect()
@@ -283,6 +290,7 @@ impl<S: StateBytes + PartialEq> CompactStore<S> {
     fn child(&self, parent: &CompactRecord<S>, j: u64, state: Option<&S>) -> CompactRecord<S> {
         let mut rec = CompactRecord {
             cps: Vec::new(),
+            len: j + 1,
             base: j,
             planner: None,
             deferred: None,
@@ -345,6 +353,7 @@ impl<S: StateBytes + PartialEq> TrajectoryStore<S> for CompactStore<S> {
     fn begin(&self, initial: &S) -> CompactRecord<S> {
         let mut rec = CompactRecord {
             cps: Vec::new(),
+            len: 1,
             base: 0,
             planner: None,
             deferred: None,
@@ -372,9 +381,10 @@ impl<S: StateBytes + PartialEq> TrajectoryStore<S> for CompactStore<S> {
         if let Some(e) = record.deferred.take() {
             return Err(e);
         }
+        record.len = step + 1;
         match self.placement {
             Placement::Uniform { interval } => {
-                if step % interval.max(1) == 0 && !record.has(step) {
+                if step.is_multiple_of(interval.max(1)) && !record.has(step) {
                     let c = self.checkpoint(step, state)?;
                     record.insert(c);
                 }

@@ -2,8 +2,9 @@
 //!
 //! A store may keep every state ([`StoreAll`]) or only some ([`InitialOnly`] keeps step 0): the
 //! sampler asks for the latest kept state at or before a branch point and replays the missing steps
-//! from the trajectory's noise streams, so a compact store (checkpoints placed by a revolve
-//! schedule) drops in without touching the strategies.
+//! from the trajectory's noise streams, so a compact store ([`CompactStore`]: checkpoints placed
+//! uniformly or by the revolve online schedule, under an ensemble-wide RAM budget, spilled to
+//! checksummed files beyond it) drops in without touching the strategies.
 
 mod all;
 mod budget;

@@ -120,7 +120,10 @@ impl SpillDir {
     /// Create a fresh directory `retrace-spill-<pid>-<n>` inside `parent` (created if missing).
     pub(crate) fn create(parent: &Path) -> Result<SpillDir> {
         let io = |p: &Path, e: std::io::Error| {
-            Error::Checkpoint(format!("cannot create spill directory {}: {e}", p.display()))
+            Error::Checkpoint(format!(
+                "cannot create spill directory {}: {e}",
+                p.display()
+            ))
         };
         std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
         loop {
