@@ -225,3 +225,38 @@ fn shared_prefixes_keep_memory_bounded_over_thousands_of_iterations() {
         assert!(run.branches >= 3000);
     }
 }
+
+#[test]
+fn config_policies_give_the_store_all_estimate() {
+    use sampler::Config;
+    use sampler::runner::{RunOptions, run_config};
+    let dir = tempfile::tempdir().unwrap();
+    let base = "[tams]\nntrajectories = 16\nnsplititer = 200\nl = 2\nseed = 3\n[trajectory]\nend_time = 2.0\nstep_size = 0.01\ntargetscore = 0.9\n";
+    let model = "[model]\nname = \"allen_cahn\"\nn = 8\nsigma = 0.5\n";
+    let run = |extra: &str| {
+        let text = format!("{base}{extra}{model}");
+        let c = Config::from_toml(&text).unwrap();
+        let opts = RunOptions {
+            repeats: Some(2),
+            threads: Some(2),
+            ..RunOptions::default()
+        };
+        run_config(&c, &opts, &|_, _| {}).unwrap()
+    };
+    let all = run("");
+    let d = dir.path().display();
+    for extra in [
+        format!("policy = \"uniform\"\nmemory_budget = \"1KiB\"\ncheckpoint_dir = \"{d}\"\n"),
+        format!("policy = \"schedule\"\nmemory_budget = 512\ncheckpoint_dir = \"{d}\"\n"),
+        format!(
+            "policy = \"uniform\"\nmemory_budget = 64\ncheckpoint_interval = 9\ncheckpoint_dir = \"{d}\"\n"
+        ),
+    ] {
+        let r = run(&extra);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&r.runs), bits(&all.runs), "{extra}");
+        assert_eq!(r.model_steps, all.model_steps);
+        assert!(r.replay_steps > 0);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "{extra}");
+    }
+}
