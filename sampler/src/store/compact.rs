@@ -428,3 +428,48 @@ impl<S: StateBytes + PartialEq> TrajectoryStore<S> for CompactStore<S> {
         record.cps.len() as u64
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budget_placements_fit_the_budget() {
+        // 1 GiB, 8 MB states, 32 trajectories: 4 checkpoints each besides the shared step 0.
+        let (b, s, n) = (1u64 << 30, 8_000_000, 32);
+        assert_eq!(Placement::slots_for(b, s, n), 4);
+        let Placement::Uniform { interval } = Placement::uniform_for(b, s, n, 200) else {
+            unreachable!()
+        };
+        assert_eq!(200 / interval, 4);
+        assert_eq!(
+            Placement::schedule_for(b, s, n),
+            Placement::Schedule { slots: 4 }
+        );
+        // A budget below one state still gives one checkpoint (the rest spills).
+        assert_eq!(Placement::slots_for(10, s, n), 1);
+    }
+
+    #[test]
+    fn schedule_records_stay_within_their_slots() {
+        let dir = std::env::temp_dir();
+        let store = CompactStore::new(Placement::Schedule { slots: 5 }, 1 << 20, &dir);
+        let mut rec = store.begin(&vec![0.0f64; 4]);
+        for step in 1..=500u64 {
+            store
+                .try_record(&mut rec, step, &vec![step as f64; 4])
+                .unwrap();
+            assert!(rec.cps.len() <= 6, "{:?}", rec.steps());
+        }
+        let child = store.prefix_at(&rec, 321, &vec![321.0; 4]);
+        assert!(child.steps().contains(&321) && child.steps()[0] == 0);
+        assert!(child.steps().iter().all(|&s| s <= 321));
+        let mut out = vec![0.0; 4];
+        assert_eq!(store.restore(&child, 321, &mut out).unwrap(), 321);
+        assert_eq!(out, vec![321.0; 4]);
+        let k = store.restore(&rec, 400, &mut out).unwrap();
+        assert_eq!(out, vec![k as f64; 4]);
+        drop((rec, child));
+        assert_eq!(store.stats().live, 1);
+    }
+}
