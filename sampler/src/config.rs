@@ -12,6 +12,9 @@
 //! end_time = 10.0
 //! step_size = 0.01
 //! targetscore = 0.95
+//! # policy = "uniform"        # store_all (default) | uniform | schedule
+//! # memory_budget = "2GiB"    # RAM for checkpoints of the whole ensemble; spill beyond
+//! # checkpoint_dir = "/tmp"   # where spill files go (a run-specific subdirectory)
 //! [runner]
 //! nworkers = 2          # default: all cores
 //! [sampler]
@@ -99,6 +102,96 @@ pub struct TrajectoryConfig {
     pub step_size: f64,
     /// Target set: score >= targetscore.
     pub targetscore: f64,
+    /// Where states are kept (default `store_all`).
+    #[serde(default)]
+    pub policy: PolicyName,
+    /// RAM for the checkpoints of the whole ensemble (`"2GiB"`, `"512MiB"`, `"1e9"` or a
+    /// number of bytes); required by `uniform` and `schedule`.
+    #[serde(default)]
+    pub memory_budget: Option<ByteSize>,
+    /// Directory receiving spill files beyond the budget (default: the system temp directory);
+    /// a run-specific subdirectory is created and removed.
+    #[serde(default)]
+    pub checkpoint_dir: Option<std::path::PathBuf>,
+    /// `uniform`: steps between checkpoints (default: what the budget allows).
+    #[serde(default)]
+    pub checkpoint_interval: Option<u64>,
+    /// `schedule`: checkpoints per trajectory (default: what the budget allows).
+    #[serde(default)]
+    pub checkpoint_slots: Option<u64>,
+}
+
+/// How trajectory states are kept (`[trajectory] policy`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyName {
+    /// Every state (small states and testing only).
+    #[default]
+    StoreAll,
+    /// Checkpoints every `checkpoint_interval` steps, under `memory_budget`.
+    Uniform,
+    /// Checkpoints placed by the `revolve` online planner, under `memory_budget`.
+    Schedule,
+}
+
+/// A byte count written as a number or a string with a unit (`B`, `KiB`, `MiB`, `GiB`, `TiB`,
+/// `kB`, `MB`, `GB`, `TB`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "toml::Value", into = "u64")]
+pub struct ByteSize(pub u64);
+
+impl From<ByteSize> for u64 {
+    fn from(b: ByteSize) -> u64 {
+        b.0
+    }
+}
+
+impl TryFrom<toml::Value> for ByteSize {
+    type Error = String;
+    fn try_from(v: toml::Value) -> Result<ByteSize, String> {
+        match v {
+            toml::Value::Integer(i) => u64::try_from(i)
+                .map(ByteSize)
+                .map_err(|_| format!("must be >= 0, got {i}")),
+            toml::Value::String(s) => s.parse(),
+            other => Err(format!("expected a size like \"2GiB\", got {other}")),
+        }
+    }
+}
+
+impl std::str::FromStr for ByteSize {
+    type Err = String;
+    fn from_str(text: &str) -> Result<ByteSize, String> {
+        let t = text.trim();
+        let split = t
+            .find(|c: char| c.is_ascii_alphabetic() && c != 'e' && c != 'E')
+            .unwrap_or(t.len());
+        let (num, unit) = (t[..split].trim(), t[split..].trim());
+        let mult: u64 = match unit {
+            "" | "B" => 1,
+            "KiB" => 1 << 10,
+            "MiB" => 1 << 20,
+            "GiB" => 1 << 30,
+            "TiB" => 1 << 40,
+            "kB" | "KB" => 1_000,
+            "MB" => 1_000_000,
+            "GB" => 1_000_000_000,
+            "TB" => 1_000_000_000_000,
+            _ => {
+                return Err(format!(
+                    "unknown unit `{unit}` in {text:?} (use B, KiB, MiB, GiB, TiB, kB, MB, GB, TB)"
+                ));
+            }
+        };
+        let x: f64 = num
+            .parse()
+            .map_err(|_| format!("not a size: {text:?} (e.g. \"2GiB\")"))?;
+        let bytes = x * mult as f64;
+        if !(1.0..1.8e19).contains(&bytes) {
+            return Err(format!("must be between 1 byte and 16 EiB, got {text:?}"));
+        }
+        Ok(ByteSize(bytes as u64))
+    }
 }
 
 /// `[runner]`: parallelism.
@@ -136,6 +229,17 @@ impl StrategyName {
         match self {
             StrategyName::Tams => "tams",
             StrategyName::Montecarlo => "montecarlo",
+        }
+    }
+}
+
+impl PolicyName {
+    /// Name as written in configs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyName::StoreAll => "store_all",
+            PolicyName::Uniform => "uniform",
+            PolicyName::Schedule => "schedule",
         }
     }
 }
@@ -228,6 +332,24 @@ impl Config {
             return Err(Error::config(
                 "trajectory.targetscore",
                 format!("must be finite, got {}", tr.targetscore),
+            ));
+        }
+        if tr.policy != PolicyName::StoreAll && tr.memory_budget.is_none() {
+            return Err(Error::config(
+                "trajectory.memory_budget",
+                format!("missing (required for policy \"{}\")", tr.policy.as_str()),
+            ));
+        }
+        if tr.checkpoint_interval == Some(0) {
+            return Err(Error::config(
+                "trajectory.checkpoint_interval",
+                "must be >= 1, got 0",
+            ));
+        }
+        if tr.checkpoint_slots == Some(0) {
+            return Err(Error::config(
+                "trajectory.checkpoint_slots",
+                "must be >= 1, got 0",
             ));
         }
         if self.runner.nworkers == Some(0) {
@@ -421,6 +543,24 @@ mod tests {
                 "runner.nworkers: must be >= 1",
             ),
             (
+                BASE.replace(
+                    "targetscore = 3.0",
+                    "targetscore = 3.0\npolicy = \"uniform\"",
+                ),
+                "trajectory.memory_budget: missing",
+            ),
+            (
+                BASE.replace(
+                    "targetscore = 3.0",
+                    "targetscore = 3.0\nmemory_budget = \"2 parsecs\"",
+                ),
+                "trajectory.memory_budget: unknown unit",
+            ),
+            (
+                BASE.replace("targetscore = 3.0", "targetscore = 3.0\npolicy = \"lru\""),
+                "trajectory.policy: unknown variant",
+            ),
+            (
                 format!("{BASE}epsilon = -1.0\n").replace("brownian", "ou"),
                 "model.epsilon: must be > 0",
             ),
@@ -430,6 +570,28 @@ mod tests {
             assert!(got.starts_with(want), "got {got:?}, want {want:?}");
             assert!(!got.contains('\n'));
         }
+    }
+
+    #[test]
+    fn byte_sizes_parse() {
+        for (text, want) in [
+            ("2GiB", 2u64 << 30),
+            ("512 MiB", 512 << 20),
+            ("1e9", 1_000_000_000),
+            ("1.5GB", 1_500_000_000),
+            ("4096", 4096),
+        ] {
+            assert_eq!(text.parse::<ByteSize>().unwrap().0, want, "{text}");
+        }
+        assert!("-1GiB".parse::<ByteSize>().is_err());
+        assert!("GiB".parse::<ByteSize>().is_err());
+        let c = Config::from_toml(&BASE.replace(
+            "targetscore = 3.0",
+            "targetscore = 3.0\npolicy = \"schedule\"\nmemory_budget = 1048576\ncheckpoint_dir = \"/tmp/x\"",
+        ))
+        .unwrap();
+        assert_eq!(c.trajectory.policy, PolicyName::Schedule);
+        assert_eq!(c.trajectory.memory_budget, Some(ByteSize(1 << 20)));
     }
 
     #[test]

@@ -45,6 +45,9 @@ pub enum Error {
     /// A counter overflowed 64 bits.
     #[error("counter overflow: {0}")]
     Overflow(&'static str),
+    /// A checkpoint could not be written, read or verified (the message names the file).
+    #[error("checkpoint storage: {0}")]
+    Checkpoint(String),
     /// The worker pool could not be built.
     #[error("cannot start the worker pool: {0}")]
     Pool(String),

@@ -3,7 +3,9 @@
 //! - [`Model`]: the physics plug-in (in-place step, score, noise, initial state, end condition).
 //! - [`NoiseKey`] / [`NoiseRng`]: counter-based noise streams keyed by (seed, trajectory id, step):
 //!   bit-identical results for any thread count, any step's noise regenerated on demand.
-//! - [`store`]: where trajectory states live ([`StoreAll`], [`InitialOnly`] + replay).
+//! - [`store`]: where trajectory states live ([`StoreAll`], [`InitialOnly`] + replay, and the
+//!   memory-bounded [`CompactStore`]: checkpoints placed by a [`Placement`], shared between
+//!   parents and children, in RAM up to a budget and in checksummed spill files beyond).
 //! - [`strategy`]: [`Tams`] and [`MonteCarlo`] behind [`Strategy`].
 //! - [`Config`] (TOML) and [`runner`] (thread pool, repeats, summary).
 //!
@@ -45,6 +47,6 @@ pub use journal::{IterationRecord, Journal, LoopState, NoJournal, Resume};
 pub use model::Model;
 pub use noise::{NoiseKey, NoiseRng, normal_words};
 pub use simulate::Horizon;
-pub use store::{InitialOnly, StoreAll, TrajectoryStore};
+pub use store::{CompactStore, InitialOnly, Placement, StoreAll, TrajectoryStore};
 pub use strategy::{MonteCarlo, RunOutcome, RunParams, StopReason, Strategy, Tams};
 pub use trajectory::{Ensemble, Segment, Snapshot, Trajectory};

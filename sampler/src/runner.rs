@@ -1,7 +1,8 @@
 //! Running a configuration: worker pool, independent repeats, summary.
 
-use crate::config::{Config, StrategyName};
+use crate::config::{Config, PolicyName, StrategyName};
 use crate::models::ModelVisitor;
+use crate::store::{CompactStore, Placement};
 use crate::strategy::{MonteCarlo, Progress, RunOutcome, RunParams, Strategy, Summary, Tams};
 use crate::{Error, Model, NoiseKey, Result};
 use serde::Serialize;
@@ -105,8 +106,23 @@ struct Visit<'a> {
 
 impl ModelVisitor for Visit<'_> {
     type Output = Result<Vec<RunOutcome>>;
-    fn visit<M: Model>(self, model: &M) -> Self::Output {
+    fn visit<M: Model>(self, model: &M) -> Self::Output
+    where
+        M::State: crate::store::StateBytes + PartialEq,
+    {
         let params = self.config.params();
+        if self.config.sampler.strategy == StrategyName::Tams
+            && let Some(store) = compact_store(self.config, model)
+        {
+            return run_repeats(
+                &Tams::new(store),
+                model,
+                &params,
+                self.seed,
+                self.repeats,
+                self.progress,
+            );
+        }
         match self.config.sampler.strategy {
             StrategyName::Tams => run_repeats(
                 &Tams::new(crate::StoreAll),
@@ -126,6 +142,32 @@ impl ModelVisitor for Visit<'_> {
             ),
         }
     }
+}
+
+/// The compact store a configuration asks for (`None` for `policy = "store_all"`): placement
+/// from `checkpoint_interval` / `checkpoint_slots` or else from what `memory_budget` allows.
+pub fn compact_store<M: Model>(config: &Config, model: &M) -> Option<CompactStore<M::State>>
+where
+    M::State: crate::store::StateBytes + PartialEq,
+{
+    use crate::store::StateBytes;
+    let tr = &config.trajectory;
+    let budget = tr.memory_budget?.0;
+    let bytes = model.initial_state().byte_len() as u64;
+    let n = config.tams.ntrajectories;
+    let placement = match tr.policy {
+        PolicyName::StoreAll => return None,
+        PolicyName::Uniform => match tr.checkpoint_interval {
+            Some(interval) => Placement::Uniform { interval },
+            None => Placement::uniform_for(budget, bytes, n, config.horizon().nsteps),
+        },
+        PolicyName::Schedule => match tr.checkpoint_slots {
+            Some(slots) => Placement::Schedule { slots },
+            None => Placement::schedule_for(budget, bytes, n),
+        },
+    };
+    let dir = tr.checkpoint_dir.clone().unwrap_or_else(std::env::temp_dir);
+    Some(CompactStore::new(placement, budget, &dir))
 }
 
 /// Run a validated configuration: `repeats` independent runs on a pool of

@@ -58,7 +58,7 @@ fn run_until_end<M: Model>(
     noise: &mut M::Noise,
     mut step: u64,
     trajectory: u64,
-    mut on_step: impl FnMut(u64, f64, &M::State),
+    mut on_step: impl FnMut(u64, f64, &M::State) -> Result<()>,
 ) -> Result<u64> {
     let start = step;
     while step < h.nsteps {
@@ -71,7 +71,7 @@ fn run_until_end<M: Model>(
         if score.is_nan() {
             return Err(Error::NanScore { trajectory, step });
         }
-        on_step(step, score, state);
+        on_step(step, score, state)?;
         if score >= h.target || model.is_done(state, t, score) {
             break;
         }
@@ -164,7 +164,7 @@ pub(crate) fn fresh<M: Model, St: TrajectoryStore<M::State>>(
                 if s > *max {
                     *max = s;
                 }
-                store.record(record, n, st);
+                store.try_record(record, n, st)
             },
         )?;
     }
@@ -186,10 +186,8 @@ pub(crate) fn branch<M: Model, St: TrajectoryStore<M::State>>(
     let j = parent.first_above(level).ok_or(Error::MissingState {
         step: parent.last_step(),
     })?;
-    let (kept, stored) = store
-        .nearest(&parent.record, j)
-        .ok_or(Error::MissingState { step: j })?;
-    let mut state = stored.clone();
+    let mut state = model.initial_state();
+    let kept = store.restore(&parent.record, j, &mut state)?;
     let mut noise = model.noise_buffer();
     replay(
         model,
@@ -218,7 +216,7 @@ pub(crate) fn branch<M: Model, St: TrajectoryStore<M::State>>(
         scores: parent.scores[..=ju].to_vec(),
         max_score: parent.scores[ju],
         reached: false,
-        record: store.prefix(&parent.record, j),
+        record: store.prefix_at(&parent.record, j, &state),
     };
     let mut work = Work {
         steps: 0,
@@ -241,7 +239,7 @@ pub(crate) fn branch<M: Model, St: TrajectoryStore<M::State>>(
                 if s > *max {
                     *max = s;
                 }
-                store.record(record, n, st);
+                store.try_record(record, n, st)
             },
         )?;
     }
@@ -274,6 +272,7 @@ pub(crate) fn run_plain<M: Model>(
             if s > max {
                 max = s;
             }
+            Ok(())
         })?;
     }
     Ok((max >= h.target, steps))

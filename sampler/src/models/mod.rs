@@ -1,5 +1,6 @@
 //! Built-in models, selected by `[model] name = "..."` in a config.
 
+mod allen_cahn;
 mod brownian;
 mod doublewell1d;
 mod doublewell2d;
@@ -7,6 +8,7 @@ mod exponential;
 mod ou;
 mod randomwalk;
 
+pub use allen_cahn::{AllenCahn, PivotCache, PointNoise};
 pub use brownian::Brownian;
 pub use doublewell1d::DoubleWell1d;
 pub use doublewell2d::DoubleWell2d;
@@ -25,6 +27,7 @@ pub const NAMES: &[&str] = &[
     "doublewell2d",
     "exponential",
     "randomwalk",
+    "allen_cahn",
 ];
 
 /// A built-in model with its parameters (the `[model]` table of a config).
@@ -43,6 +46,9 @@ pub enum BuiltinModel {
     Exponential(Exponential),
     /// [`RandomWalk`].
     Randomwalk(RandomWalk),
+    /// [`AllenCahn`].
+    #[serde(rename = "allen_cahn")]
+    AllenCahn(AllenCahn),
 }
 
 /// Something to do with a concrete model type (a generic callback over [`BuiltinModel`]).
@@ -50,7 +56,9 @@ pub trait ModelVisitor {
     /// Result of the visit.
     type Output;
     /// Called with the concrete model.
-    fn visit<M: Model>(self, model: &M) -> Self::Output;
+    fn visit<M: Model>(self, model: &M) -> Self::Output
+    where
+        M::State: crate::store::StateBytes + PartialEq;
 }
 
 impl BuiltinModel {
@@ -63,6 +71,7 @@ impl BuiltinModel {
             BuiltinModel::Doublewell2d(_) => "doublewell2d",
             BuiltinModel::Exponential(_) => "exponential",
             BuiltinModel::Randomwalk(_) => "randomwalk",
+            BuiltinModel::AllenCahn(_) => "allen_cahn",
         }
     }
 
@@ -75,6 +84,7 @@ impl BuiltinModel {
             BuiltinModel::Doublewell2d(m) => m.validate(),
             BuiltinModel::Exponential(m) => m.validate(),
             BuiltinModel::Randomwalk(m) => m.validate(),
+            BuiltinModel::AllenCahn(m) => m.validate(),
         }
     }
 
@@ -87,6 +97,7 @@ impl BuiltinModel {
             BuiltinModel::Doublewell2d(m) => visitor.visit(m),
             BuiltinModel::Exponential(m) => visitor.visit(m),
             BuiltinModel::Randomwalk(m) => visitor.visit(m),
+            BuiltinModel::AllenCahn(m) => visitor.visit(m),
         }
     }
 }

@@ -2,14 +2,21 @@
 //!
 //! A store may keep every state ([`StoreAll`]) or only some ([`InitialOnly`] keeps step 0): the
 //! sampler asks for the latest kept state at or before a branch point and replays the missing steps
-//! from the trajectory's noise streams, so a compact store (checkpoints placed by a revolve
-//! schedule) drops in without touching the strategies.
+//! from the trajectory's noise streams, so a compact store ([`CompactStore`]: checkpoints placed
+//! uniformly or by the revolve online schedule, under an ensemble-wide RAM budget, spilled to
+//! checksummed files beyond it) drops in without touching the strategies.
 
 mod all;
+mod budget;
+mod compact;
 mod initial;
+mod spill;
 
 pub use all::StoreAll;
+pub use budget::{Budget, BudgetStats};
+pub use compact::{CompactRecord, CompactStore, Placement};
 pub use initial::InitialOnly;
+pub use spill::StateBytes;
 
 /// Storage of the states of trajectories; one `Record` per trajectory.
 pub trait TrajectoryStore<S>: Sync {
@@ -25,4 +32,30 @@ pub trait TrajectoryStore<S>: Sync {
     fn nearest<'a>(&self, record: &'a Self::Record, step: u64) -> Option<(u64, &'a S)>;
     /// Number of states held (for memory accounting).
     fn held(&self, record: &Self::Record) -> u64;
+
+    /// [`TrajectoryStore::record`] for stores that can fail (spilling to disk). The sampler calls
+    /// this one; the default forwards to `record`.
+    fn try_record(&self, record: &mut Self::Record, step: u64, state: &S) -> crate::Result<()> {
+        self.record(record, step, state);
+        Ok(())
+    }
+
+    /// [`TrajectoryStore::prefix`] given also the state at `last_step` (the branch point, which a
+    /// compact store may keep as the child's first own checkpoint). Defaults to `prefix`.
+    fn prefix_at(&self, parent: &Self::Record, last_step: u64, _state: &S) -> Self::Record {
+        self.prefix(parent, last_step)
+    }
+
+    /// Copy the latest kept state at or before `step` into `state` and return its step (a store
+    /// whose states may live on disk reads them back here). Defaults to [`TrajectoryStore::nearest`].
+    fn restore(&self, record: &Self::Record, step: u64, state: &mut S) -> crate::Result<u64>
+    where
+        S: Clone,
+    {
+        let (kept, stored) = self
+            .nearest(record, step)
+            .ok_or(crate::Error::MissingState { step })?;
+        state.clone_from(stored);
+        Ok(kept)
+    }
 }

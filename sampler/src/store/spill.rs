@@ -1,0 +1,188 @@
+//! Spilling checkpoints to files: raw bytes of a state ([`StateBytes`]) in the `revolve`
+//! checkpoint-file format (header + CRC-32), in a run-specific directory removed on drop.
+
+use crate::{Error, Result};
+use revolve::storage::disk::checkpoint_file::{read_checkpoint, write_checkpoint_with};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// A state seen as raw little-endian bytes (for spill files and memory accounting).
+///
+/// Implemented for the built-in models' states (`f64`, `i64`, `[f64; N]`) and for `Vec<f64>`,
+/// `Vec<f32>` and `ndarray::Array<f64, D>`.
+pub trait StateBytes: Clone + Send + Sync + 'static {
+    /// Size of the raw representation in bytes.
+    fn byte_len(&self) -> usize;
+    /// Write the raw bytes into `out` (exactly `byte_len` bytes).
+    fn write_bytes(&self, out: &mut [u8]);
+    /// Read the raw bytes of `src` (exactly `byte_len` bytes) into `self`.
+    fn read_bytes(&mut self, src: &[u8]);
+}
+
+macro_rules! scalar_bytes {
+    ($($t:ty),*) => {$(
+        impl StateBytes for $t {
+            fn byte_len(&self) -> usize {
+                size_of::<$t>()
+            }
+            fn write_bytes(&self, out: &mut [u8]) {
+                out.copy_from_slice(&self.to_le_bytes());
+            }
+            fn read_bytes(&mut self, src: &[u8]) {
+                let mut b = [0u8; size_of::<$t>()];
+                b.copy_from_slice(src);
+                *self = <$t>::from_le_bytes(b);
+            }
+        }
+    )*};
+}
+scalar_bytes!(f64, f32, i64, u64, i32, u32);
+
+fn write_slice<T: StateBytes>(xs: &[T], out: &mut [u8]) {
+    let Some(w) = xs.first().map(StateBytes::byte_len) else {
+        return;
+    };
+    for (x, chunk) in xs.iter().zip(out.chunks_exact_mut(w)) {
+        x.write_bytes(chunk);
+    }
+}
+
+fn read_slice<T: StateBytes>(xs: &mut [T], src: &[u8]) {
+    let Some(w) = xs.first().map(StateBytes::byte_len) else {
+        return;
+    };
+    for (x, chunk) in xs.iter_mut().zip(src.chunks_exact(w)) {
+        x.read_bytes(chunk);
+    }
+}
+
+impl<T: StateBytes + Copy, const N: usize> StateBytes for [T; N] {
+    fn byte_len(&self) -> usize {
+        self.iter().map(StateBytes::byte_len).sum()
+    }
+    fn write_bytes(&self, out: &mut [u8]) {
+        write_slice(self, out);
+    }
+    fn read_bytes(&mut self, src: &[u8]) {
+        read_slice(self, src);
+    }
+}
+
+impl<T: StateBytes + Copy> StateBytes for Vec<T> {
+    fn byte_len(&self) -> usize {
+        self.first().map_or(0, |x| x.byte_len() * self.len())
+    }
+    fn write_bytes(&self, out: &mut [u8]) {
+        write_slice(self, out);
+    }
+    fn read_bytes(&mut self, src: &[u8]) {
+        read_slice(self, src);
+    }
+}
+
+impl<T, D> StateBytes for ndarray::Array<T, D>
+where
+    T: StateBytes + Copy,
+    D: ndarray::Dimension + 'static,
+{
+    fn byte_len(&self) -> usize {
+        self.iter().next().map_or(0, |x| x.byte_len() * self.len())
+    }
+    fn write_bytes(&self, out: &mut [u8]) {
+        let Some(w) = self.iter().next().map(StateBytes::byte_len) else {
+            return;
+        };
+        for (x, chunk) in self.iter().zip(out.chunks_exact_mut(w)) {
+            x.write_bytes(chunk);
+        }
+    }
+    fn read_bytes(&mut self, src: &[u8]) {
+        let Some(w) = self.iter().next().map(StateBytes::byte_len) else {
+            return;
+        };
+        for (x, chunk) in self.iter_mut().zip(src.chunks_exact(w)) {
+            x.read_bytes(chunk);
+        }
+    }
+}
+
+/// A run-specific directory of spill files under the configured `checkpoint_dir`, removed with
+/// everything in it when the last checkpoint and the store referring to it are dropped.
+#[derive(Debug)]
+pub(crate) struct SpillDir {
+    path: PathBuf,
+    next: AtomicU64,
+}
+
+static DIRS: AtomicU64 = AtomicU64::new(0);
+
+impl SpillDir {
+    /// Create a fresh directory `retrace-spill-<pid>-<n>` inside `parent` (created if missing).
+    pub(crate) fn create(parent: &Path) -> Result<SpillDir> {
+        let io = |p: &Path, e: std::io::Error| {
+            Error::Checkpoint(format!(
+                "cannot create spill directory {}: {e}",
+                p.display()
+            ))
+        };
+        std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+        loop {
+            let n = DIRS.fetch_add(1, Relaxed);
+            let path = parent.join(format!("retrace-spill-{}-{n}", std::process::id()));
+            match std::fs::create_dir(&path) {
+                Ok(()) => {
+                    return Ok(SpillDir {
+                        path,
+                        next: AtomicU64::new(0),
+                    });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(io(&path, e)),
+            }
+        }
+    }
+
+    /// The directory.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A new unique file name for a checkpoint of `step`.
+    pub(crate) fn file_for(&self, step: u64) -> PathBuf {
+        let n = self.next.fetch_add(1, Relaxed);
+        self.path.join(format!("ckpt-{n}-step{step}.bin"))
+    }
+}
+
+impl Drop for SpillDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+fn revolve_err(e: revolve::Error) -> Error {
+    Error::Checkpoint(e.to_string())
+}
+
+/// Write `state` as the checkpoint of `step` to `path` (header + CRC-32).
+pub(crate) fn write_state<S: StateBytes>(path: &Path, step: u64, state: &S) -> Result<()> {
+    let mut bytes = vec![0u8; state.byte_len()];
+    state.write_bytes(&mut bytes);
+    let mut scratch = Vec::new();
+    write_checkpoint_with(path, step, &bytes, &mut scratch).map_err(revolve_err)
+}
+
+/// Read the checkpoint in `path` (verifying header, length and checksum) into `state`; the
+/// file must hold step `step`.
+pub(crate) fn read_state<S: StateBytes>(path: &Path, step: u64, state: &mut S) -> Result<()> {
+    let mut bytes = vec![0u8; state.byte_len()];
+    let got = read_checkpoint(path, &mut bytes).map_err(revolve_err)?;
+    if got != step {
+        return Err(Error::Checkpoint(format!(
+            "corrupt checkpoint file {}: holds step {got}, expected {step}",
+            path.display()
+        )));
+    }
+    state.read_bytes(&bytes);
+    Ok(())
+}
