@@ -4,7 +4,8 @@ use super::restart::{config_changes, resume};
 use super::writer::RunDb;
 use crate::config::{Config, StrategyName};
 use crate::models::ModelVisitor;
-use crate::runner::{Report, build_report, pool};
+use crate::runner::{Report, build_report, compact_store, pool};
+use crate::store::{StateBytes, TrajectoryStore};
 use crate::strategy::{Progress, RunOutcome, Tams};
 use crate::{Error, Model, NoiseKey, Result, StoreAll};
 use std::path::PathBuf;
@@ -43,10 +44,26 @@ struct Visit<'a> {
 
 impl ModelVisitor for Visit<'_> {
     type Output = Result<RunOutcome>;
-    fn visit<M: Model>(self, model: &M) -> Self::Output {
+    fn visit<M: Model>(self, model: &M) -> Self::Output
+    where
+        M::State: StateBytes + PartialEq,
+    {
+        // The same store as a run without a database: compact under a budget, else store-all.
+        match compact_store(self.config, model) {
+            Some(store) => self.run(model, Tams::new(store)),
+            None => self.run(model, Tams::new(StoreAll)),
+        }
+    }
+}
+
+impl Visit<'_> {
+    fn run<M: Model, St: TrajectoryStore<M::State>>(
+        self,
+        model: &M,
+        tams: Tams<St>,
+    ) -> Result<RunOutcome> {
         let mut params = self.config.params();
         let key = NoiseKey::new(self.config.tams.seed, 0);
-        let tams = Tams::new(StoreAll);
         let rebuild = Instant::now();
         let from = resume(
             self.db,
