@@ -3,19 +3,29 @@
 //! synchronous) and through `Binomial(n, R + D)` with every slot in RAM (the same number of
 //! forward steps).
 //!
+//! Rows: `RAM only (binomial)` every slot in RAM; `RAM as disk level` the multistage schedule
+//! with a `RamStore` as its second level (what the disk runs would cost with free I/O);
+//! `disk bg+prefetch` (background writer, two prefetch buffers), `disk bg, no prefetch`
+//! (`prefetch_buffers(0)`: hints ignored), `disk synchronous` (`background(false)`).
+//!
 //! Columns: `wall` seconds of `apply_forward` + `apply_reverse` (stores built before the clock
-//! starts); `model` the `revolve::pricing` makespan of the schedule with `uf` / `ub` the per-step
-//! seconds of the operators measured inside that run and `wd` / `rd` the seconds to write / read
-//! one checkpoint measured in the same process right before the run (a synchronous store in the
-//! same directory; the model counts disk I/O as serial and RAM copies as free); `/model` and
-//! `/RAM` the wall time over the model and over the RAM-only run of the same repeat; disk
-//! writes, reads, prefetch hits and the times the caller waited on the I/O thread.
+//! starts); `cpu` the calling thread's on-CPU seconds (less than `wall` when other processes
+//! or the I/O thread take the core); `other` the part of it outside the operators (driver, copies, disk I/O in the
+//! calling thread, waits); `model` the `revolve::pricing` makespan of the schedule with `uf` /
+//! `ub` the per-step seconds of the operators measured inside that run and `wd` / `rd` the
+//! seconds to write / read one checkpoint measured in the same process right before the run (a
+//! synchronous store in the same directory; the model counts disk I/O as serial and RAM copies
+//! as free); `/model` and `/RAM` the wall time over the model and over the RAM-only run of the
+//! same repeat; disk writes, reads, prefetch hits, the times the caller waited on the I/O
+//! thread, and the Revolver's full state copies. Every run's adjoint is checked bit for bit
+//! against the first.
 //!
-//! Models: `synthetic` (default) is the memory-bound elementwise operator of
-//! `benches/common/overhead.rs` (a step costs about one state copy: the hardest case for a disk
-//! to keep up); `burgers` is the 1-D Burgers model and its adjoint (`retrace::burgers`).
+//! Models: `burgers` (default) is the 1-D Burgers model and its adjoint (`retrace::burgers`,
+//! about 2 ms a step at 10^6 points); `synthetic` is the memory-bound elementwise operator of
+//! `benches/common/overhead.rs` (a step costs about one state copy, so its speed depends on
+//! where the buffers lie in the cache hierarchy, which differs between the runs).
 //!
-//! Run: `cargo run --release --example disk_adjoint -- [--model synthetic|burgers] [--len 1000000]
+//! Run: `cargo run --release --example disk_adjoint -- [--model burgers|synthetic] [--len 1000000]
 //! [--n 1000] [--ram 4] [--disk 16] [--repeats 3] [--dir /tmp]`
 
 #[path = "../benches/common/disk.rs"]
@@ -112,9 +122,7 @@ fn options() -> Result<Options, BoxError> {
     };
     let mut args = std::env::args().skip(1);
     while let Some(key) = args.next() {
-        let value = args
-            .next()
-            .ok_or_else(|| format!("{key} needs a value"))?;
+        let value = args.next().ok_or_else(|| format!("{key} needs a value"))?;
         let count = || -> Result<u64, BoxError> {
             value
                 .parse()
@@ -140,6 +148,10 @@ fn options() -> Result<Options, BoxError> {
 /// What one run measured.
 struct Run {
     wall: f64,
+    /// On-CPU seconds of the calling thread.
+    cpu: f64,
+    /// Seconds inside the operators.
+    ops: f64,
     uf: f64,
     ub: f64,
     stats: RevolverStats,
@@ -175,14 +187,17 @@ where
     }
     let mut u = u0;
     let mut lam = vec![1.0; u.len()];
-    let (r, wall, _cpu) = timed(|| -> Result<(), revolve::Error> {
+    let (r, wall, cpu) = timed(|| -> Result<(), revolve::Error> {
         rv.apply_forward(&mut u)?;
         rv.apply_reverse(&mut lam)
     });
     r?;
     black_box(&lam);
+    let ops = rv.forward_operator().secs + rv.reverse_operator().secs;
     Ok(Run {
         wall,
+        cpu,
+        ops,
         uf: rv.forward_operator().per_step(),
         ub: rv.reverse_operator().per_step(),
         stats: rv.stats(),
@@ -222,6 +237,29 @@ fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|_| "?".into())
+}
+
+/// Disk restores of `plan` that the Revolver's lookahead sees from the previous disk restore (or
+/// from the end of the forward sweep), and all disk restores.
+fn hintable(plan: impl IntoIterator<Item = Action>) -> (u64, u64) {
+    let actions: Vec<Action> = plan.into_iter().collect();
+    let mut last = actions
+        .iter()
+        .position(|a| matches!(a, Action::Reverse { .. }));
+    let (mut hinted, mut all) = (0, 0);
+    for (i, a) in actions.iter().enumerate() {
+        if let Action::Restore {
+            level: Level::Disk, ..
+        } = a
+        {
+            all += 1;
+            if last.is_some_and(|q| i - q <= revolve::revolver::LOOKAHEAD) {
+                hinted += 1;
+            }
+            last = Some(i);
+        }
+    }
+    (hinted, all)
 }
 
 /// The runs compared.
@@ -290,10 +328,16 @@ fn main() -> Result<(), BoxError> {
     let cap = Capacity { ram: r, disk: d };
     let counts = revolve::validate(n, cap, plan.clone())?;
     let mb = o.len as f64 * 8.0 / 1e6;
+    let (hinted, disk_restores) = hintable(plan.clone());
     println!(
         "disk_adjoint: {} model, state {} f64 ({mb:.0} MB), n = {n}, R = {r}, D = {d}: \
          forward steps {} (Binomial({n}, {s}) in RAM: the same), disk writes {}, reads {}",
         o.model, o.len, counts.forward, counts.stores[1], counts.restores[1]
+    );
+    println!(
+        "disk restores the Revolver can hint (next disk restore within {} actions of the \
+         previous one): {hinted} of {disk_restores}",
+        revolve::revolver::LOOKAHEAD
     );
     println!("files in {}; load average {}", o.dir.display(), loadavg());
     let (wf, _) = io_times(&o.dir, &u0, true)?;
@@ -303,9 +347,11 @@ fn main() -> Result<(), BoxError> {
         mb / 1e3 / wf
     );
     println!(
-        "{:<21} {:>7} {:>7} {:>7} {:>6} {:>6} {:>6} {:>6} {:>6} {:>5} {:>7} {:>7} {:>7} {:>7}",
+        "{:<21} {:>7} {:>6} {:>7} {:>7} {:>7} {:>6} {:>6} {:>6} {:>6} {:>6} {:>5} {:>6} {:>6} {:>6} {:>6}",
         "run",
         "wall s",
+        "cpu s",
+        "other s",
         "model s",
         "/model",
         "/RAM",
@@ -379,9 +425,11 @@ fn main() -> Result<(), BoxError> {
             let st = &result.stats.schedule;
             let dk = result.disk.unwrap_or_default();
             println!(
-                "{:<21} {:>7.3} {:>7.3} {:>7.3} {:>6.3} {:>6} {:>6} {:>6} {:>6} {:>5} {:>7.3} {:>7.3} {:>7.3} {:>7.3}",
+                "{:<21} {:>7.3} {:>6.3} {:>7.3} {:>7.3} {:>7.3} {:>6.3} {:>6} {:>6} {:>6} {:>6} {:>5} {:>6.3} {:>6.3} {:>6.3} {:>6.3}",
                 row.name(),
                 result.wall,
+                result.cpu,
+                result.wall - result.ops,
                 model,
                 result.wall / model,
                 result.wall / ram,

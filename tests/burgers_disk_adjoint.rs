@@ -252,7 +252,10 @@ fn failing_operators_propagate_and_leave_no_files() {
                 other => panic!("{case}: expected an operator error, got {other}"),
             }
             // The disk checkpoints were live when it failed.
-            assert!(rv.store(revolve::Level::Disk).unwrap().len() > 0, "{case}");
+            assert!(
+                !rv.store(revolve::Level::Disk).unwrap().is_empty(),
+                "{case}"
+            );
             assert!(dir.exists(), "{case}");
             assert!(matches!(rv.apply_reverse(&mut u), Err(Error::Usage(_))));
             drop(rv);
