@@ -15,9 +15,12 @@
 //! `ub` the per-step seconds of the operators measured inside that run and `wd` / `rd` the
 //! seconds to write / read one checkpoint measured in the same process right before the run (a
 //! synchronous store in the same directory; the model counts disk I/O as serial and RAM copies
-//! as free); `/model` and `/RAM` the wall time over the model and over the RAM-only run of the
+//! as free); `situ` the same model with `wd` / `rd` replaced by `fgW` / `fgR` below (what the
+//! calling thread spent per disk write / read in that run); `/model` and `/RAM` the wall time over the model and over the RAM-only run of the
 //! same repeat; disk writes, reads, prefetch hits, the times the caller waited on the I/O
-//! thread, and the Revolver's full state copies. Every run's adjoint is checked bit for bit
+//! thread, and the Revolver's full state copies; `fgW` / `fgR` the calling thread's
+//! milliseconds per disk write / read inside the run (in `store`, and in `restore` / `take`:
+//! with a background store the hand-over of a write and the collection of a prefetch). Every run's adjoint is checked bit for bit
 //! against the first.
 //!
 //! Models: `burgers` (default) is the 1-D Burgers model and its adjoint (`retrace::burgers`,
@@ -156,6 +159,8 @@ struct Run {
     ub: f64,
     stats: RevolverStats,
     disk: Option<DiskStats>,
+    /// Seconds in the disk store's `store` and `restore` / `take` calls.
+    io: (f64, f64),
     gradient: Vec<f64>,
 }
 
@@ -201,6 +206,7 @@ where
         uf: rv.forward_operator().per_step(),
         ub: rv.reverse_operator().per_step(),
         stats: rv.stats(),
+        io: probe.as_ref().map_or((0.0, 0.0), SharedDisk::io_secs),
         disk: probe.map(|p| p.stats()),
         gradient: lam,
     })
@@ -347,12 +353,13 @@ fn main() -> Result<(), BoxError> {
         mb / 1e3 / wf
     );
     println!(
-        "{:<21} {:>7} {:>6} {:>7} {:>7} {:>7} {:>6} {:>6} {:>6} {:>6} {:>6} {:>5} {:>6} {:>6} {:>6} {:>6}",
+        "{:<21} {:>7} {:>6} {:>7} {:>7} {:>7} {:>7} {:>6} {:>6} {:>6} {:>6} {:>6} {:>5} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6}",
         "run",
         "wall s",
         "cpu s",
         "other s",
         "model s",
+        "situ s",
         "/model",
         "/RAM",
         "disk W",
@@ -363,7 +370,9 @@ fn main() -> Result<(), BoxError> {
         "uf ms",
         "ub ms",
         "wd ms",
-        "rd ms"
+        "rd ms",
+        "fgW ms",
+        "fgR ms"
     );
     let mut best: Vec<(Row, f64)> = Vec::new();
     let mut reference: Option<Vec<f64>> = None;
@@ -414,23 +423,34 @@ fn main() -> Result<(), BoxError> {
                     price(plan.clone(), n, cap, &costs)?.makespan
                 }
             };
-            results.push((row, result, model, wd, rd));
+            // The same model with the calling thread's per-operation disk times of this run.
+            let st = result.stats.schedule;
+            let per = |secs: f64, ops: u64| secs / ops.max(1) as f64;
+            let situ = Costs::new(
+                result.uf,
+                result.ub,
+                per(result.io.0, st.stores[1]),
+                per(result.io.1, st.restores[1]),
+            )?
+            .makespan(&st);
+            results.push((row, result, (model, situ), wd, rd));
         }
         let ram = results
             .iter()
             .find(|x| x.0 == Row::RamBinomial)
             .map_or(f64::NAN, |x| x.1.wall);
         results.sort_by_key(|x| Row::ALL.iter().position(|&r| r == x.0));
-        for (row, result, model, wd, rd) in results {
+        for (row, result, (model, situ), wd, rd) in results {
             let st = &result.stats.schedule;
             let dk = result.disk.unwrap_or_default();
             println!(
-                "{:<21} {:>7.3} {:>6.3} {:>7.3} {:>7.3} {:>7.3} {:>6.3} {:>6} {:>6} {:>6} {:>6} {:>5} {:>6.3} {:>6.3} {:>6.3} {:>6.3}",
+                "{:<21} {:>7.3} {:>6.3} {:>7.3} {:>7.3} {:>7.3} {:>7.3} {:>6.3} {:>6} {:>6} {:>6} {:>6} {:>5} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3}",
                 row.name(),
                 result.wall,
                 result.cpu,
                 result.wall - result.ops,
                 model,
+                situ,
                 result.wall / model,
                 result.wall / ram,
                 st.stores[Level::Disk.index()],
@@ -441,7 +461,9 @@ fn main() -> Result<(), BoxError> {
                 result.uf * 1e3,
                 result.ub * 1e3,
                 wd * 1e3,
-                rd * 1e3
+                rd * 1e3,
+                1e3 * result.io.0 / st.stores[1].max(1) as f64,
+                1e3 * result.io.1 / st.restores[1].max(1) as f64
             );
             match best.iter_mut().find(|(k, _)| *k == row) {
                 Some((_, w)) => *w = w.min(result.wall / ram),
