@@ -21,7 +21,10 @@
 //! thread, and the Revolver's full state copies; `fgW` / `fgR` the calling thread's
 //! milliseconds per disk write / read inside the run (in `store`, and in `restore` / `take`:
 //! with a background store the hand-over of a write and the collection of a prefetch). Every run's adjoint is checked bit for bit
-//! against the first.
+//! against the first. The summary gives, per row, the median over the repeats of the wall time
+//! over the RAM-only run's and of the calling thread's extra time outside the operators (over
+//! the RAM-only run's, as a fraction of its wall time): the part of the overhead that does not
+//! move with the operators' speed, which varies between runs on a shared machine.
 //!
 //! Models: `burgers` (default) is the 1-D Burgers model and its adjoint (`retrace::burgers`,
 //! about 2 ms a step at 10^6 points); `synthetic` is the memory-bound elementwise operator of
@@ -374,7 +377,9 @@ fn main() -> Result<(), BoxError> {
         "fgW ms",
         "fgR ms"
     );
-    let mut best: Vec<(Row, f64)> = Vec::new();
+    // Per row: the wall times over the RAM-only run's, and the extra seconds outside the
+    // operators (over the RAM-only run's) as a fraction of the RAM-only wall time.
+    let mut ratios: Vec<(Row, Vec<f64>, Vec<f64>)> = Vec::new();
     let mut reference: Option<Vec<f64>> = None;
     for repeat in 0..o.repeats {
         // Alternate the order of the runs between repeats.
@@ -435,10 +440,10 @@ fn main() -> Result<(), BoxError> {
             .makespan(&st);
             results.push((row, result, (model, situ), wd, rd));
         }
-        let ram = results
+        let (ram, ram_other) = results
             .iter()
             .find(|x| x.0 == Row::RamBinomial)
-            .map_or(f64::NAN, |x| x.1.wall);
+            .map_or((f64::NAN, f64::NAN), |x| (x.1.wall, x.1.wall - x.1.ops));
         results.sort_by_key(|x| Row::ALL.iter().position(|&r| r == x.0));
         for (row, result, (model, situ), wd, rd) in results {
             let st = &result.stats.schedule;
@@ -465,18 +470,30 @@ fn main() -> Result<(), BoxError> {
                 1e3 * result.io.0 / st.stores[1].max(1) as f64,
                 1e3 * result.io.1 / st.restores[1].max(1) as f64
             );
-            match best.iter_mut().find(|(k, _)| *k == row) {
-                Some((_, w)) => *w = w.min(result.wall / ram),
-                None => best.push((row, result.wall / ram)),
+            let extra = (result.wall - result.ops - ram_other) / ram;
+            match ratios.iter_mut().find(|(k, ..)| *k == row) {
+                Some((_, w, x)) => {
+                    w.push(result.wall / ram);
+                    x.push(extra);
+                }
+                None => ratios.push((row, vec![result.wall / ram], vec![extra])),
             }
         }
     }
-    let summary: Vec<String> = best
-        .iter()
-        .skip(1)
-        .map(|(k, v)| format!("{} {v:.3}", k.name()))
-        .collect();
-    println!("best wall/RAM over repeats: {}", summary.join(", "));
+    let median = |v: &[f64]| {
+        let mut v = v.to_vec();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!("median over {} repeats:", o.repeats);
+    for (row, w, x) in ratios.iter().skip(1) {
+        println!(
+            "  {:<21} wall/RAM {:.3}, time outside the operators beyond RAM's: {:+.1} % of RAM wall",
+            row.name(),
+            median(w),
+            100.0 * median(x)
+        );
+    }
     println!("load average {}", loadavg());
     Ok(())
 }
