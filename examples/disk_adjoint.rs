@@ -343,6 +343,16 @@ fn main() -> Result<(), BoxError> {
          forward steps {} (Binomial({n}, {s}) in RAM: the same), disk writes {}, reads {}",
         o.model, o.len, counts.forward, counts.stores[1], counts.restores[1]
     );
+    let bin = revolve::validate(n, Capacity::ram(s), Binomial::new(n, s)?)?;
+    println!(
+        "restores: Binomial({n}, {s}) {}, multistage {} RAM + {} disk; stores: {} and {} + {}",
+        bin.restores[0],
+        counts.restores[0],
+        counts.restores[1],
+        bin.stores[0],
+        counts.stores[0],
+        counts.stores[1]
+    );
     println!(
         "disk restores the Revolver can hint (next disk restore within {} actions of the \
          previous one): {hinted} of {disk_restores}",
