@@ -27,9 +27,8 @@
 //!   (ties: the following ends, up to 4). Its proposal and the alternative (keep the set, or
 //!   overwrite that checkpoint) are then both played forward with the greedy rule over the
 //!   next 5 ends (a rollout), and the option whose worst ratio to `T(n, s)` there is smaller
-//!   wins (ties: the proposal). This costs about a microsecond per step (0.9 M steps/s at
-//!   `s = 10`, 0.5 M at `s = 40`, against 10 and 4.5 M for the greedy rule alone) and no
-//!   allocation.
+//!   wins (ties: the proposal). This costs a few microseconds per step (about 0.5 M steps/s at
+//!   `s = 10`, 0.3 M at `s = 40`) and no allocation.
 //!
 //! This is optimal for every `n <= beta(s, 2)`, like Stumm & Walther's `Online_r2` (tested for
 //! `s <= 40`), optimal at every `n = beta(s, r)`, and within 9.7% of the offline optimum over
@@ -141,13 +140,11 @@ fn phase_targets(s: u64, n: u64, targets: &mut Vec<u64>) -> u64 {
 /// of the segments before `c[i]`, `b[j]` = sum over `j..=m-2` of segment `j` moved one index
 /// down (one more slot, as after an overwrite before it), and the cheapest overwrite of a
 /// non-target `c[i]`, `1 <= i <= m - 2`, without the (step-dependent) moved last segment.
-/// `pb[j]`: that cheapest overwrite among `1 <= i <= j` (only after [`Prep::prepare`]).
 #[derive(Debug, Default)]
 struct Prep {
     a: Vec<u128>,
     b: Vec<u128>,
     inner: Option<(u128, usize)>,
-    pb: Vec<Option<(u128, usize)>>,
 }
 
 impl Clone for Prep {
@@ -156,7 +153,6 @@ impl Clone for Prep {
             a: self.a.clone(),
             b: self.b.clone(),
             inner: self.inner,
-            pb: self.pb.clone(),
         }
     }
     /// Reuses the buffers (no allocation once grown).
@@ -164,7 +160,6 @@ impl Clone for Prep {
         self.a.clone_from(&src.a);
         self.b.clone_from(&src.b);
         self.inner = src.inner;
-        self.pb.clone_from(&src.pb);
     }
 }
 
@@ -174,7 +169,6 @@ impl Prep {
             a: Vec::with_capacity(cap + 1),
             b: Vec::with_capacity(cap + 1),
             inner: None,
-            pb: Vec::with_capacity(cap + 1),
         }
     }
 
@@ -193,61 +187,16 @@ impl Prep {
             b[j] = b[j + 1] + t_cost(c[j + 1] - c[j], s - j as u64 + 1);
         }
         let mut best: Option<(u128, usize)> = None;
-        self.pb.clear();
-        self.pb.push(None);
         for i in 1..m - 1 {
             if targets.binary_search(&c[i]).is_ok() {
-                self.pb.push(best);
                 continue;
             }
             let v = a[i - 1] + t_cost(c[i + 1] - c[i - 1], s - i as u64 + 1) + b[i + 1];
             if best.is_none_or(|(bv, _)| v <= bv) {
                 best = Some((v, i));
             }
-            self.pb.push(best);
         }
         self.inner = best;
-    }
-
-    /// [`Prep::prepare`] for `c` = the set `main` was prepared for with `c[i]` overwritten by a
-    /// later step (`c` is the new set), reusing `main` where the sets agree: segments before
-    /// `c[i - 1]` are unchanged, and so (up to a constant) are the overwrite costs below
-    /// `i - 1`. Leaves `pb` empty.
-    fn prepare_overwrite(&mut self, main: &Prep, c: &[u64], i: usize, s: u64, targets: &[u64]) {
-        let m = c.len();
-        let (a, b) = (&mut self.a, &mut self.b);
-        a.clear();
-        a.extend_from_slice(&main.a[..i]);
-        for j in i - 1..m - 1 {
-            let last = a[j];
-            a.push(last + t_cost(c[j + 1] - c[j], s - j as u64));
-        }
-        b.clear();
-        b.resize(m, 0);
-        let lo = (i - 1).max(1);
-        for j in (lo..m - 1).rev() {
-            b[j] = b[j + 1] + t_cost(c[j + 1] - c[j], s - j as u64 + 1);
-        }
-        for j in 1..lo {
-            b[j] = main.b[j] - main.b[lo] + b[lo];
-        }
-        // Overwrites of c[1..=i-2]: main's costs, shifted by the change of b[i - 1].
-        let mut best = if i >= 3 {
-            main.pb[i - 2].map(|(v, j)| (v - main.b[lo] + b[lo], j))
-        } else {
-            None
-        };
-        for j in lo..m - 1 {
-            if targets.binary_search(&c[j]).is_ok() {
-                continue;
-            }
-            let v = a[j - 1] + t_cost(c[j + 1] - c[j - 1], s - j as u64 + 1) + b[j + 1];
-            if best.is_none_or(|(bv, _)| v <= bv) {
-                best = Some((v, j));
-            }
-        }
-        self.inner = best;
-        self.pb.clear();
     }
 
     /// Keep-all reversal cost at the end `n` (`c` all `< n`): `n + sum_j T(q_{j+1} - q_j, s - j)`,
@@ -490,8 +439,7 @@ impl Online {
             Some(i) => {
                 roll.remove(i);
                 roll.push(k);
-                self.rprep
-                    .prepare_overwrite(&self.prep, &roll, i, s, &self.rtargets);
+                self.rprep.prepare(&roll, s, &self.rtargets);
             }
             None => self.rprep.clone_from(&self.prep),
         }
@@ -831,33 +779,6 @@ mod tests {
             u128::from(u64::MAX) * (u128::from(u64::MAX) + 1) / 2
         );
         assert!(t_cost(u64::MAX, u64::MAX) >= u128::from(u64::MAX));
-    }
-
-    #[test]
-    fn prepare_overwrite_equals_prepare() {
-        for s in 3..=12u64 {
-            let mut plan = Online::new(s).unwrap();
-            for _ in 0..600 {
-                let k = plan.current();
-                if plan.cps.len() as u64 == s && k >= 2 {
-                    plan.update_phase(k + 2);
-                    let mut main = Prep::default();
-                    main.prepare(&plan.cps, s, &plan.targets);
-                    for i in 1..plan.cps.len() {
-                        let mut c = plan.cps.clone();
-                        c.remove(i);
-                        c.push(k);
-                        let (mut full, mut derived) = (Prep::default(), Prep::default());
-                        full.prepare(&c, s, &plan.targets);
-                        derived.prepare_overwrite(&main, &c, i, s, &plan.targets);
-                        assert_eq!(full.a, derived.a, "s={s} k={k} i={i}");
-                        assert_eq!(full.b[1..], derived.b[1..], "s={s} k={k} i={i}");
-                        assert_eq!(full.inner, derived.inner, "s={s} k={k} i={i}");
-                    }
-                }
-                plan.advance().unwrap();
-            }
-        }
     }
 
     #[test]
