@@ -402,20 +402,8 @@ impl Online {
             return Some(i);
         }
         let (proposed, other) = if go { (Some(i), None) } else { (None, Some(i)) };
-        // T(n, s) at the rollout ends n = k + 2 + d; within the phase of k + 2 (repetition
-        // number r), T(n + 1, s) = T(n, s) + r + 1.
-        let s = self.snaps;
-        let mut opt = [0u128; HORIZON as usize];
-        for d in 0..HORIZON as usize {
-            let n = k.saturating_add(2 + d as u64);
-            opt[d] = if d >= 2 && n <= self.phase_end {
-                opt[d - 1] + (opt[1] - opt[0])
-            } else {
-                t_cost(n, s)
-            };
-        }
-        let (wp_num, wp_den) = self.rollout(k, proposed, &opt);
-        let (wo_num, wo_den) = self.rollout(k, other, &opt);
+        let (wp_num, wp_den) = self.rollout(k, proposed);
+        let (wo_num, wo_den) = self.rollout(k, other);
         if wo_num.saturating_mul(wp_den) < wp_num.saturating_mul(wo_den) {
             other
         } else {
@@ -425,9 +413,8 @@ impl Online {
 
     /// The worst ratio (numerator, denominator) of the keep-all reversal cost to `T(n, s)` over
     /// the ends `n = k + 2 ..= k + 1 + HORIZON`, after overwriting `overwrite` (or nothing) by
-    /// `k` and following the greedy rule afterwards; `opt[d] = T(k + 2 + d, s)`. Uses only
-    /// scratch buffers.
-    fn rollout(&mut self, k: u64, overwrite: Option<usize>, opt: &[u128]) -> (u128, u128) {
+    /// `k` and following the greedy rule afterwards. Uses only scratch buffers.
+    fn rollout(&mut self, k: u64, overwrite: Option<usize>) -> (u128, u128) {
         let s = self.snaps;
         let mut roll = std::mem::take(&mut self.roll);
         roll.clear();
@@ -445,9 +432,10 @@ impl Online {
         }
         let mut worst = (0u128, 1u128);
         let last = k.saturating_add(HORIZON);
-        for (kk, &opt) in (k + 1..=last).zip(opt) {
+        for kk in k + 1..=last {
             let Some(n) = kk.checked_add(1) else { break };
             let cost = self.rprep.keep_all_cost(&roll, n, s);
+            let opt = t_cost(n, s);
             if cost.saturating_mul(worst.1) > worst.0.saturating_mul(opt) {
                 worst = (cost, opt);
             }
