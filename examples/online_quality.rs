@@ -2,10 +2,6 @@
 //! over `1 <= n <= 2000`, `2 <= s <= 40`, and against C++ Revolve's online mode (pyrevolve
 //! 2.2.8) on its published grid. Every run is checked by the validator.
 //!
-//! Measured (rollout placement): mean ratio 1.00121, worst 1.09615 (n = 30, s = 2), worst per
-//! s 1.04296 (s = 3), 1.02671 (s = 4), 1.01799 (s = 5); against C++ online 25 better,
-//! 901 equal, 5 worse (s = 3, n = 45, 46, 49, 50, 51), excess over the optimum 487 vs 693.
-//!
 //! `cargo run --release --example online_quality [NMAX] [SMAX]`
 
 use revolve::cost::optimal_forward;

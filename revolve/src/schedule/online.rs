@@ -21,20 +21,14 @@
 //!   (the level structure of Wang, Moin & Iaccarino's dynamic checkpointing), so the schedule is
 //!   optimal at every phase end `n = beta(s, r)`;
 //! - otherwise one non-target checkpoint (never step 0) may be overwritten by the current state
-//!   (the replacement move of Stumm & Walther's online algorithms). The greedy rule proposes
-//!   the one whose removal gives the cheapest reversal should the sweep end at the next step
-//!   (ties: the latest), and overwriting it only if that beats keeping the set at the next end
-//!   (ties: the following ends, up to 4). Its proposal and the alternative (keep the set, or
-//!   overwrite that checkpoint) are then both played forward with the greedy rule over the
-//!   next 5 ends (a rollout), and the option whose worst ratio to `T(n, s)` there is smaller
-//!   wins (ties: the proposal). This costs a few microseconds per step (about 0.5 M steps/s at
-//!   `s = 10`, 0.3 M at `s = 40`) and no allocation.
+//!   (the replacement move of Stumm & Walther's online algorithms): the one whose removal gives
+//!   the cheapest exact reversal should the sweep end at the next step (ties: the latest), and
+//!   only if that beats keeping the set at the next end (ties: the following ends, up to 4).
 //!
 //! This is optimal for every `n <= beta(s, 2)`, like Stumm & Walther's `Online_r2` (tested for
 //! `s <= 40`), optimal at every `n = beta(s, r)`, and within 9.7% of the offline optimum over
-//! `n <= 2000`, `2 <= s <= 40` (2.7% for `s >= 4`, 0.6% for `s >= 9`; mean 0.12%); see
-//! `examples/online_quality.rs`. Against C++ Revolve's online mode it is worse only at 5
-//! points with `s = 3`, which no placement can avoid without a worse worst case (see the tests).
+//! `n <= 2000`, `2 <= s <= 40` (2.8% for `s >= 4`, 0.6% for `s >= 10`; mean 0.12%); see
+//! `examples/online_quality.rs`.
 //!
 //! Reversal: with the placement fixed, the planner picks which checkpoints to keep by an exact
 //! dynamic programme over segments (dropping one gives every later segment one more slot), and
@@ -109,142 +103,8 @@ fn beta_sat(s: u64, r: u64) -> u64 {
     b as u64
 }
 
-/// Ends looked at (the next one first) by the greedy rule when deciding whether to replace a
-/// checkpoint.
+/// Ends looked at (the next one first) when deciding whether to replace a checkpoint.
 const LOOKAHEAD: u64 = 4;
-
-/// Ends over which the greedy proposal and its alternative are played forward.
-const HORIZON: u64 = 5;
-
-/// `targets` := the placement `p_j = sum_{i<j} beta(s - i, r - 1)`, `j < s`, of the phase
-/// `beta(s, r - 1) < n <= beta(s, r)` (`r = r(n, s)`); returns `beta(s, r)`, saturating.
-fn phase_targets(s: u64, n: u64, targets: &mut Vec<u64>) -> u64 {
-    let mut r = 1u64;
-    while beta_sat(s, r) < n {
-        r += 1;
-    }
-    targets.clear();
-    let mut p = 0u64;
-    for i in 0..s {
-        targets.push(p);
-        p = p.saturating_add(beta_sat(s - i, r - 1));
-        if p == u64::MAX {
-            break;
-        }
-    }
-    beta_sat(s, r)
-}
-
-/// The parts of the greedy rule's costs that depend only on a full checkpoint set `c`
-/// (`c.len() >= 2`, `c[0] = 0`) and the phase targets, not on the current step: `a[i]` = sum
-/// of the segments before `c[i]`, `b[j]` = sum over `j..=m-2` of segment `j` moved one index
-/// down (one more slot, as after an overwrite before it), and the cheapest overwrite of a
-/// non-target `c[i]`, `1 <= i <= m - 2`, without the (step-dependent) moved last segment.
-#[derive(Debug, Default)]
-struct Prep {
-    a: Vec<u128>,
-    b: Vec<u128>,
-    inner: Option<(u128, usize)>,
-}
-
-impl Clone for Prep {
-    fn clone(&self) -> Prep {
-        Prep {
-            a: self.a.clone(),
-            b: self.b.clone(),
-            inner: self.inner,
-        }
-    }
-    /// Reuses the buffers (no allocation once grown).
-    fn clone_from(&mut self, src: &Prep) {
-        self.a.clone_from(&src.a);
-        self.b.clone_from(&src.b);
-        self.inner = src.inner;
-    }
-}
-
-impl Prep {
-    fn with_capacity(cap: usize) -> Prep {
-        Prep {
-            a: Vec::with_capacity(cap + 1),
-            b: Vec::with_capacity(cap + 1),
-            inner: None,
-        }
-    }
-
-    fn prepare(&mut self, c: &[u64], s: u64, targets: &[u64]) {
-        let m = c.len();
-        let (a, b) = (&mut self.a, &mut self.b);
-        a.clear();
-        a.push(0);
-        for j in 0..m - 1 {
-            let last = a[j];
-            a.push(last + t_cost(c[j + 1] - c[j], s - j as u64));
-        }
-        b.clear();
-        b.resize(m, 0);
-        for j in (1..m - 1).rev() {
-            b[j] = b[j + 1] + t_cost(c[j + 1] - c[j], s - j as u64 + 1);
-        }
-        let mut best: Option<(u128, usize)> = None;
-        for i in 1..m - 1 {
-            if targets.binary_search(&c[i]).is_ok() {
-                continue;
-            }
-            let v = a[i - 1] + t_cost(c[i + 1] - c[i - 1], s - i as u64 + 1) + b[i + 1];
-            if best.is_none_or(|(bv, _)| v <= bv) {
-                best = Some((v, i));
-            }
-        }
-        self.inner = best;
-    }
-
-    /// Keep-all reversal cost at the end `n` (`c` all `< n`): `n + sum_j T(q_{j+1} - q_j, s - j)`,
-    /// the last segment ending at `n - 1`.
-    fn keep_all_cost(&self, c: &[u64], n: u64, s: u64) -> u128 {
-        let m = c.len();
-        u128::from(n)
-            .saturating_add(self.a[m - 1])
-            .saturating_add(t_cost(n - 1 - c[m - 1], s - m as u64 + 1))
-    }
-
-    /// The greedy rule with the state at `k` (`self` prepared for `c` and `targets`): the
-    /// non-target checkpoint (never step 0) whose overwrite by `k` gives the cheapest keep-all
-    /// reversal at the next end (ties: the latest), and whether to overwrite it: always when
-    /// `k` is a target, otherwise if that beats keeping the set at the next end (ties: the
-    /// following ends, up to [`LOOKAHEAD`]).
-    fn decide(&self, c: &[u64], k: u64, s: u64, targets: &[u64]) -> (Option<usize>, bool) {
-        let m = c.len();
-        let is_target = |step: u64| targets.binary_search(&step).is_ok();
-        // Overwriting c[i] merges segments i-1 and i; later ones move one index down and gain
-        // a slot; the last of them, [c[m-1], k), is the only one that depends on k.
-        let moved_last = t_cost(k - c[m - 1], s - m as u64 + 2);
-        let mut best = self.inner.map(|(v, i)| (v + moved_last, i));
-        if !is_target(c[m - 1]) {
-            let v = self.a[m - 2] + t_cost(k - c[m - 2], s - m as u64 + 2);
-            if best.is_none_or(|(bv, _)| v <= bv) {
-                best = Some((v, m - 1));
-            }
-        }
-        let Some((base, i)) = best else {
-            return (None, false);
-        };
-        if is_target(k) {
-            return (Some(i), true);
-        }
-        let keep_base = self.a[m - 1];
-        let tail_slots = s - m as u64 + 1;
-        // Compare at the ends k + 1, k + 2, ... (state of the last step), the next one first.
-        for d in 1..=LOOKAHEAD {
-            let replace = base + t_cost(d, tail_slots);
-            let keep = keep_base + t_cost(k + d - c[m - 1], tail_slots);
-            if replace != keep {
-                return (Some(i), replace < keep);
-            }
-        }
-        (Some(i), false)
-    }
-}
 
 /// The online planner. See the [module documentation](self).
 #[derive(Clone, Debug)]
@@ -253,19 +113,18 @@ pub struct Online {
     current: u64,
     /// Live checkpoints, increasing; `cps[0] == 0` once anything is stored.
     cps: Vec<u64>,
-    /// Greedy costs of `cps` (valid if `prep_valid`) and of the rollouts' set `roll` (scratch,
-    /// reused: no allocation per step).
-    prep: Prep,
-    prep_valid: bool,
-    rprep: Prep,
-    roll: Vec<u64>,
-    /// `beta(s, r)` of the current phase (0: none computed yet) and its target placement
-    /// (optimal for `n = beta(s, r)`), increasing.
+    /// Cached replacement costs (see `rebuild_cache`; reused, no allocation per step).
+    a_prefix: Vec<u128>,
+    b_suffix: Vec<u128>,
+    /// Repetition number `r` of the current phase `beta(s, r - 1) < n <= beta(s, r)` (0: none
+    /// computed yet) and its target placement (optimal for `n = beta(s, r)`), increasing.
+    phase: u64,
+    /// `beta(s, phase)`, saturating.
     phase_end: u64,
     targets: Vec<u64>,
-    /// Targets used by the rollouts, those of the phase ending at `rphase_end`.
-    rtargets: Vec<u64>,
-    rphase_end: u64,
+    /// Whether `a_prefix`, `b_suffix` and `cache_best` match `cps` and `targets`.
+    cache_valid: bool,
+    cache_best: Option<(u128, usize)>,
 }
 
 /// The actions to perform before and for one forward step: at most `free`, `store`, `advance`.
@@ -312,14 +171,13 @@ impl Online {
             snaps,
             current: 0,
             cps: Vec::with_capacity(cap),
-            prep: Prep::with_capacity(cap),
-            prep_valid: false,
-            rprep: Prep::with_capacity(cap),
-            roll: Vec::with_capacity(cap),
+            a_prefix: Vec::with_capacity(cap + 1),
+            b_suffix: Vec::with_capacity(cap + 1),
+            phase: 0,
             phase_end: 0,
-            targets: Vec::with_capacity(cap),
-            rtargets: Vec::with_capacity(cap),
-            rphase_end: 0,
+            targets: Vec::new(),
+            cache_valid: false,
+            cache_best: None,
         })
     }
 
@@ -358,7 +216,7 @@ impl Online {
         };
         if (self.cps.len() as u64) < self.snaps {
             self.cps.push(k);
-            self.prep_valid = false;
+            self.cache_valid = false;
             push(Action::Store {
                 step: k,
                 level: RAM,
@@ -366,7 +224,7 @@ impl Online {
         } else if let Some(i) = self.replacement(k) {
             let old = self.cps.remove(i);
             self.cps.push(k);
-            self.prep_valid = false;
+            self.cache_valid = false;
             push(Action::Free {
                 step: old,
                 level: RAM,
@@ -382,88 +240,108 @@ impl Online {
     }
 
     /// With all slots taken and the state at `k`: the index of the checkpoint to overwrite by
-    /// `k`, if any. The greedy rule ([`Prep::decide`]) proposes keeping the set or overwriting
-    /// its cheapest checkpoint; both options are played forward with the greedy rule over the
-    /// next [`HORIZON`] ends, and the one with the smaller worst ratio to `T(n, s)` there wins
-    /// (ties: the greedy proposal). Phase targets are always stored.
+    /// `k`, if overwriting one beats keeping the set should the sweep end soon.
     fn replacement(&mut self, k: u64) -> Option<usize> {
-        if self.cps.len() < 2 {
+        let m = self.cps.len();
+        if m < 2 {
             return None;
         }
         // The next possible end is n = k + 2; its phase fixes the targets.
         self.update_phase(k.saturating_add(2));
-        if !self.prep_valid {
-            self.prep.prepare(&self.cps, self.snaps, &self.targets);
-            self.prep_valid = true;
+        if !self.cache_valid {
+            self.rebuild_cache();
         }
-        let (best, go) = self.prep.decide(&self.cps, k, self.snaps, &self.targets);
-        let i = best?;
-        if self.targets.binary_search(&k).is_ok() {
+        let s = self.snaps;
+        let c = &self.cps;
+        let is_target = |step: u64| self.targets.binary_search(&step).is_ok();
+        // Overwriting c[i] merges segments i-1 and i; later ones move one index down and gain
+        // a slot; the last of them, [c[m-1], k), is the only one that depends on k.
+        let moved_last = t_cost(k - c[m - 1], s - m as u64 + 2);
+        let mut best = self.cache_best.map(|(v, i)| (v + moved_last, i));
+        if !is_target(c[m - 1]) {
+            let merged = t_cost(k - c[m - 2], s - m as u64 + 2);
+            let v = self.a_prefix[m - 2] + merged;
+            // Ties go to the latest checkpoint.
+            if best.is_none_or(|(b, _)| v <= b) {
+                best = Some((v, m - 1));
+            }
+        }
+        let (base, i) = best?;
+        if is_target(k) {
             return Some(i);
         }
-        let (proposed, other) = if go { (Some(i), None) } else { (None, Some(i)) };
-        let (wp_num, wp_den) = self.rollout(k, proposed);
-        let (wo_num, wo_den) = self.rollout(k, other);
-        if wo_num.saturating_mul(wp_den) < wp_num.saturating_mul(wo_den) {
-            other
-        } else {
-            proposed
+        let keep_base = self.a_prefix[m - 1];
+        let tail_slots = s - m as u64 + 1;
+        // Compare at the ends k + 1, k + 2, ... (state of the last step), the next one first.
+        for d in 1..=LOOKAHEAD {
+            let replace = base + t_cost(d, tail_slots);
+            let keep = keep_base + t_cost(k + d - c[m - 1], tail_slots);
+            if replace != keep {
+                return (replace < keep).then_some(i);
+            }
         }
+        None
     }
 
-    /// The worst ratio (numerator, denominator) of the keep-all reversal cost to `T(n, s)` over
-    /// the ends `n = k + 2 ..= k + 1 + HORIZON`, after overwriting `overwrite` (or nothing) by
-    /// `k` and following the greedy rule afterwards. Uses only scratch buffers.
-    fn rollout(&mut self, k: u64, overwrite: Option<usize>) -> (u128, u128) {
+    /// Recomputes the parts of the replacement costs that do not depend on the current step:
+    /// `a_prefix[i]` = sum of the kept segments before `i` (`i < m`), and the best overwrite
+    /// among `1 <= i <= m - 2` without the moved last segment.
+    fn rebuild_cache(&mut self) {
         let s = self.snaps;
-        let mut roll = std::mem::take(&mut self.roll);
-        roll.clear();
-        roll.extend_from_slice(&self.cps);
-        // The rollouts' targets: those of the end k + 2 to start with.
-        self.rtargets.clone_from(&self.targets);
-        self.rphase_end = self.phase_end;
-        match overwrite {
-            Some(i) => {
-                roll.remove(i);
-                roll.push(k);
-                self.rprep.prepare(&roll, s, &self.rtargets);
-            }
-            None => self.rprep.clone_from(&self.prep),
+        let c = &self.cps;
+        let m = c.len();
+        self.a_prefix.clear();
+        self.a_prefix.push(0);
+        for j in 0..m - 1 {
+            let last = self.a_prefix[j];
+            self.a_prefix
+                .push(last + t_cost(c[j + 1] - c[j], s - j as u64));
         }
-        let mut worst = (0u128, 1u128);
-        let last = k.saturating_add(HORIZON);
-        for kk in k + 1..=last {
-            let Some(n) = kk.checked_add(1) else { break };
-            let cost = self.rprep.keep_all_cost(&roll, n, s);
-            let opt = t_cost(n, s);
-            if cost.saturating_mul(worst.1) > worst.0.saturating_mul(opt) {
-                worst = (cost, opt);
+        // b_suffix[j] = sum over j..=m-2 of segment j moved one index down.
+        self.b_suffix.clear();
+        self.b_suffix.resize(m, 0);
+        for j in (1..m - 1).rev() {
+            self.b_suffix[j] = self.b_suffix[j + 1] + t_cost(c[j + 1] - c[j], s - j as u64 + 1);
+        }
+        let mut best: Option<(u128, usize)> = None;
+        for i in 1..m - 1 {
+            if self.targets.binary_search(&c[i]).is_ok() {
+                continue;
             }
-            if kk == last {
-                break;
-            }
-            let next_end = kk.saturating_add(2);
-            if next_end > self.rphase_end {
-                self.rphase_end = phase_targets(s, next_end, &mut self.rtargets);
-                self.rprep.prepare(&roll, s, &self.rtargets);
-            }
-            if let (Some(i), true) = self.rprep.decide(&roll, kk, s, &self.rtargets) {
-                roll.remove(i);
-                roll.push(kk);
-                self.rprep.prepare(&roll, s, &self.rtargets);
+            let v = self.a_prefix[i - 1]
+                + t_cost(c[i + 1] - c[i - 1], s - i as u64 + 1)
+                + self.b_suffix[i + 1];
+            if best.is_none_or(|(b, _)| v <= b) {
+                best = Some((v, i));
             }
         }
-        self.roll = roll;
-        worst
+        self.cache_best = best;
+        self.cache_valid = true;
     }
 
-    /// Makes `targets` those of an end at `n` (see [`phase_targets`]).
+    /// Makes `phase`/`targets` those of an end at `n`: `r = r(n, s)` and the placement
+    /// `p_j = sum_{i<j} beta(s - i, r - 1)`, `j < s`, the unique optimal one for `n = beta(s, r)`.
     fn update_phase(&mut self, n: u64) {
-        if self.phase_end != 0 && self.phase_end >= n {
+        let s = self.snaps;
+        if self.phase != 0 && self.phase_end >= n {
             return;
         }
-        self.phase_end = phase_targets(self.snaps, n, &mut self.targets);
-        self.prep_valid = false;
+        let mut r = self.phase.max(1);
+        while beta_sat(s, r) < n {
+            r += 1;
+        }
+        self.phase = r;
+        self.phase_end = beta_sat(s, r);
+        self.cache_valid = false;
+        self.targets.clear();
+        let mut p = 0u64;
+        for i in 0..s {
+            self.targets.push(p);
+            p = p.saturating_add(beta_sat(s - i, r - 1));
+            if p == u64::MAX {
+                break;
+            }
+        }
     }
 
     /// The current step is the last one: `n = current + 1` steps in all. Returns the reversal,
