@@ -21,6 +21,8 @@ enum Command {
     Demo(cli::demo::Args),
     /// Run TAMS or Monte Carlo from a TOML config.
     Tams(cli::tams::Args),
+    /// Compare checkpointing strategies for a RAM/disk budget (table; --svg for the trade-off).
+    Plan(cli::plan::Args),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
         Command::Schedule(args) => cli::schedule::run(args),
         Command::Demo(args) => cli::demo::run(args),
         Command::Tams(args) => cli::tams::run(args),
+        Command::Plan(args) => cli::plan::run(args),
     };
     cli::finish(result)
 }

@@ -110,7 +110,7 @@ pub struct Problem {
 
 impl Problem {
     /// Default [`Problem::run_limit`]: forward steps of a schedule still run through the validator.
-    pub const DEFAULT_RUN_LIMIT: u64 = 20_000_000;
+    pub const DEFAULT_RUN_LIMIT: u64 = 4_000_000;
 
     /// A problem with the default [`Costs`] and run limit.
     pub fn new(steps: u64, state_bytes: u64, ram_bytes: u64, disk_bytes: u64) -> Self {
@@ -186,7 +186,9 @@ pub enum PlanError {
 pub enum Strategy {
     /// Keep every state (RAM first, then disk).
     StoreAll,
-    /// A checkpoint every `k` steps; each segment is replayed once and stored whole.
+    /// A checkpoint every `k` steps (`1 < k < n`, outer checkpoints in RAM or on disk); each
+    /// segment is replayed once with all its states stored in RAM. `k` minimises the modelled
+    /// time within the budgets; if none fits, `k` takes the fewest slots (about `sqrt(n)`).
     Periodic,
     /// Optimal binomial checkpointing in RAM (Revolve).
     Binomial,
@@ -560,6 +562,11 @@ fn store_all_row(p: &Problem) -> Result<Row, PlanError> {
     })
 }
 
+/// Periods of a proper periodic schedule: `k = 1` and `k = n` are store-all (kept for `n <= 2`).
+fn periods(n: u64) -> std::ops::RangeInclusive<u64> {
+    if n <= 2 { 1..=n } else { 2..=n - 1 }
+}
+
 /// Periods worth trying: for every segment count `m`, the smallest period giving it and the one
 /// whose last segment is a single step (the only periods that can be best for that `m`).
 fn periodic_candidates(n: u64) -> Vec<u64> {
@@ -571,7 +578,7 @@ fn periodic_candidates(n: u64) -> Vec<u64> {
             ks.push((n - 1) / (m - 1));
         }
     }
-    ks.retain(|&k| (1..=n).contains(&k));
+    ks.retain(|&k| periods(n).contains(&k));
     ks.sort_unstable();
     ks.dedup();
     ks
@@ -728,6 +735,20 @@ pub fn format_bytes(bytes: u128) -> String {
     format!("{v:.2} {}", UNITS[u])
 }
 
+/// Bytes per second with a decimal unit (`1.00 GB/s`).
+pub fn format_rate(rate: f64) -> String {
+    const UNITS: [&str; 6] = ["B/s", "kB/s", "MB/s", "GB/s", "TB/s", "PB/s"];
+    if !rate.is_finite() {
+        return "unlimited".to_string();
+    }
+    let (mut v, mut u) = (rate, 0);
+    while v >= 1000.0 && u + 1 < UNITS.len() {
+        v /= 1000.0;
+        u += 1;
+    }
+    format!("{v:.2} {}", UNITS[u])
+}
+
 /// Seconds in a readable unit (`12.5 s`, `3.20 h`).
 pub fn format_seconds(s: f64) -> String {
     if s < 120.0 {
@@ -757,8 +778,12 @@ impl fmt::Display for Plan {
         )?;
         writeln!(
             f,
-            "# model: forward {} s/step, reverse {} s/step, disk write {} B/s, read {} B/s, latency {} s",
-            k.forward, k.reverse, k.write_bandwidth, k.read_bandwidth, k.latency
+            "# model: forward {} s/step, reverse {} s/step, disk write {}, read {}, latency {} s",
+            k.forward,
+            k.reverse,
+            format_rate(k.write_bandwidth),
+            format_rate(k.read_bandwidth),
+            k.latency
         )?;
         let header = [
             "strategy",
@@ -867,7 +892,7 @@ mod tests {
                 let mut p = Problem::new(n, 10, ram * 10, disk * 10);
                 p.costs.latency = 0.5;
                 let (_, _, chosen) = choose_period(&p).unwrap();
-                let best = (1..=n)
+                let best = periods(n)
                     .flat_map(|k| Level::ALL.map(|o| periodic_counts(n, k, o).unwrap()))
                     .filter(|c| p.fits(c) == (true, true))
                     .map(|c| p.time(&c))
@@ -875,7 +900,7 @@ mod tests {
                 if best.is_finite() {
                     assert_eq!(p.time(&chosen), best, "n={n} ram={ram} disk={disk}");
                 } else {
-                    let fewest = (1..=n)
+                    let fewest = periods(n)
                         .map(|k| periodic_counts(n, k, Level::Ram).unwrap().peak_ram)
                         .min()
                         .unwrap();

@@ -1,6 +1,7 @@
 //! Subcommands of the `retrace` binary. Each returns a [`CliError`]; `main` prints it on one line.
 
 pub mod demo;
+pub mod plan;
 pub mod schedule;
 pub mod tams;
 
