@@ -7,8 +7,9 @@
 //! reverse steps, disk writes and reads, peak RAM and disk bytes), the recompute factor
 //! `forward / n`, the modelled time and whether it fits the budgets. Counts come from running the
 //! strategy's own action stream through [`validate`](crate::validate()) ([`Source::Validated`])
-//! when its forward count is at most [`Problem::run_limit`], else from a closed form that is exact
-//! for that strategy ([`Source::ClosedForm`]); a strategy with no closed form is then skipped.
+//! when `n` is at most [`Problem::run_limit`] (the streams have `O(n)` actions), else from a
+//! closed form that is exact for that strategy ([`Source::ClosedForm`]); a strategy with no
+//! closed form is then skipped.
 //!
 //! Conventions: the RAM and disk budgets count checkpoint bytes only (the working state is not
 //! counted); `s` slots count the one holding the initial state, so store-all needs `n - 1` slots.
@@ -103,14 +104,14 @@ pub struct Problem {
     pub disk_bytes: u64,
     /// The time model.
     pub costs: Costs,
-    /// Schedules whose forward count exceeds this are not run through the validator: their
-    /// counts come from closed forms where exact, else the row is skipped.
+    /// Most steps for which schedules are run through the validator; above it, counts come from
+    /// closed forms where exact, else the row is skipped.
     pub run_limit: u64,
 }
 
 impl Problem {
-    /// Default [`Problem::run_limit`]: forward steps of a schedule still run through the validator.
-    pub const DEFAULT_RUN_LIMIT: u64 = 4_000_000;
+    /// Default [`Problem::run_limit`] (steps): about a second per strategy on one core.
+    pub const DEFAULT_RUN_LIMIT: u64 = 1_000_000;
 
     /// A problem with the default [`Costs`] and run limit.
     pub fn new(steps: u64, state_bytes: u64, ram_bytes: u64, disk_bytes: u64) -> Self {
@@ -548,7 +549,7 @@ fn store_all_row(p: &Problem) -> Result<Row, PlanError> {
         peak_ram: ram,
         peak_disk: disk,
     };
-    let (counts, source) = if closed.forward <= p.run_limit {
+    let (counts, source) = if n <= p.run_limit {
         let cap = Capacity { ram, disk };
         let c = p.run(Strategy::StoreAll, cap, periodic_actions(n, n, level))?;
         (c, Source::Validated)
@@ -620,7 +621,7 @@ fn periodic_row(p: &Problem) -> Result<Row, PlanError> {
         Level::Disk => format!("k={k} outer=disk"),
     };
     let level = move |s: u64| if s % k == 0 { outer } else { Level::Ram };
-    let (counts, source) = if closed.forward <= p.run_limit {
+    let (counts, source) = if n <= p.run_limit {
         let cap = Capacity {
             ram: closed.peak_ram,
             disk: closed.peak_disk,
@@ -650,7 +651,7 @@ fn binomial_row(p: &Problem) -> Result<Row, PlanError> {
     // More than n slots are never used; 0 slots cannot work: show s = 1, marked as not fitting.
     let s = p.ram_slots().clamp(1, n);
     let schedule = Binomial::new(n, s)?;
-    let (counts, source) = if schedule.forward() <= p.run_limit {
+    let (counts, source) = if n <= p.run_limit {
         let c = p.run(Strategy::Binomial, Capacity::UNLIMITED, schedule)?;
         (c, Source::Validated)
     } else {

@@ -39,7 +39,7 @@ pub struct Args {
     /// Seconds added to every disk write and read.
     #[arg(long, value_parser = parse_seconds, default_value = "0")]
     disk_latency: f64,
-    /// Schedules with more forward steps than this are counted by closed forms, not run.
+    /// Above this many steps, counts come from closed forms instead of running the schedules.
     #[arg(long, default_value_t = Problem::DEFAULT_RUN_LIMIT)]
     run_limit: u64,
     /// Also write the trade-off curve (recompute factor against memory) as an SVG file.
