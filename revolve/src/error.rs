@@ -91,6 +91,24 @@ pub enum Error {
         /// What check failed.
         reason: String,
     },
+    /// A cost given to the cost model is negative, infinite or NaN.
+    #[error("cost `{name}` must be finite and non-negative, got {value}")]
+    BadCost {
+        /// Which cost.
+        name: &'static str,
+        /// The value given.
+        value: f64,
+    },
+    /// A planner's tables would exceed its documented size limit.
+    #[error("{what}: {found} exceeds the limit {limit}")]
+    TooLarge {
+        /// What is too large (e.g. "cost-aware table entries").
+        what: &'static str,
+        /// The size asked for.
+        found: u64,
+        /// The limit.
+        limit: u64,
+    },
     /// `apply_reverse` was called before `apply_forward`, or twice.
     #[error("{0}")]
     Usage(&'static str),

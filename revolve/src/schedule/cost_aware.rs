@@ -1,1 +1,396 @@
-//! (in progress)
+//! Cost-aware schedule: the least modelled makespan (Aupy & Herrmann's model, see
+//! [`Costs`]) with at most `R` RAM and `D` disk checkpoints alive at any time.
+//!
+//! It generalises Revolve's `Opt0(l, c) = min_j [j uf + Opt0(l - j, c - 1) + Opt0(j - 1, c)]` and
+//! Disk-Revolve / H-Revolve to two levels with STRICT budgets: with the start checkpoint of a
+//! sub-reversal of `l` steps held at level `L` and `r` RAM and `d` disk slots free,
+//!
+//! `Opt(1, r, d, L) = ub`,
+//! `Opt(l, r, d, L) = min_m [ m uf + Right(l - m, r, d) + read(L) + Opt(m, r, d, L) ]`,
+//! `Right(1, r, d) = ub`,
+//! `Right(k, r, d) = min(write(ram) + Opt(k, r - 1, d, ram), write(disk) + Opt(k, r, d - 1, disk))`,
+//!
+//! where after each restore of a start that is not its last, the start may move to the other level
+//! (`restore K L; free K L; store K L'`, paying the write) when that lowers the rest's cost;
+//! so every budget holds by construction (a level with no free slot is never chosen; the
+//! validator checks it in the tests). With `uf = ub = 1` and free checkpoints it gives `T(n, R + D)`.
+//! On every case with `n <= 7`, `R + D <= 4` and five cost sets it equals the least makespan
+//! over all valid action sequences found by exhaustive search (tests/cost_aware_schedule.rs).
+//!
+//! Limits: the dynamic programme takes `O(n^2 (R' + 1)(D' + 1))` time and `O(n (R' + 1)(D' + 1))`
+//! memory (`R' = min(R, n - 1)`, likewise `D'`), so [`CostAware::new`] refuses (with
+//! [`Error::TooLarge`]) more than [`MAX_STEPS`] steps, more than [`MAX_ENTRIES`] table entries or
+//! more than [`MAX_WORK`] inner-loop steps. The iterator itself holds only the stack of live
+//! checkpoints besides the tables.
+
+use crate::pricing::Costs;
+use crate::{Action, Error, Level};
+
+/// Most steps [`CostAware::new`] plans for.
+pub const MAX_STEPS: u64 = 10_000;
+/// Most entries `2 (n + 1)(R' + 1)(D' + 1)` of its tables (16 bytes each, plus 9 for the
+/// right-part table).
+pub const MAX_ENTRIES: u64 = 1 << 23;
+/// Most inner-loop steps `n^2 (R' + 1)(D' + 1)` of its dynamic programme (a few seconds).
+pub const MAX_WORK: u64 = 4_000_000_000;
+
+/// The makespan-optimal schedule for given costs and budgets; an `Iterator<Item = Action>`.
+///
+/// ```
+/// use revolve::pricing::{price, Costs};
+/// use revolve::{CostAware, Capacity};
+/// let costs = Costs::new(1.0, 1.0, 0.0, 0.0).unwrap(); // free checkpoints
+/// let plan = CostAware::new(100, 1, 4, costs).unwrap();
+/// assert_eq!(plan.makespan(), 416.0); // T(100, 5)
+/// let p = price(plan, 100, Capacity { ram: 1, disk: 4 }, &costs).unwrap();
+/// assert_eq!(p.makespan, 416.0);
+/// ```
+#[derive(Clone, Debug)]
+pub struct CostAware {
+    steps: u64,
+    ram: u64,
+    disk: u64,
+    costs: Costs,
+    tables: Tables,
+    makespan: f64,
+    level0: Level,
+    run: Run,
+}
+
+#[derive(Clone, Debug)]
+struct Tables {
+    /// Steps `n`; lengths index `0..=n`.
+    n: usize,
+    rc: usize,
+    dc: usize,
+    /// `Opt(l, r, d, L)` at `idx(L, r, d, l)`.
+    opt: Vec<f64>,
+    /// The optimal first advance `m` (0 for `l = 1`).
+    arg: Vec<u32>,
+    /// `Left(l, r, d, L)`: `Opt` after a restore of the start, which may first move the start
+    /// to the other level (`restore K L; free K L; store K L'`) when that is cheaper.
+    left: Vec<f64>,
+    /// Whether `Left` moves the start.
+    moved: Vec<bool>,
+    /// `Right(k, r, d)` at `ridx(r, d, k)`.
+    right: Vec<f64>,
+    /// Level of the checkpoint starting the right part (for `k >= 2`).
+    right_level: Vec<Level>,
+}
+
+impl Tables {
+    fn idx(&self, level: Level, r: usize, d: usize, l: usize) -> usize {
+        ((level.index() * (self.rc + 1) + r) * (self.dc + 1) + d) * (self.n + 1) + l
+    }
+
+    fn ridx(&self, r: usize, d: usize, k: usize) -> usize {
+        (r * (self.dc + 1) + d) * (self.n + 1) + k
+    }
+
+    fn build(n: usize, rc: usize, dc: usize, c: &Costs) -> Tables {
+        let combos = (rc + 1) * (dc + 1);
+        let mut t = Tables {
+            n,
+            rc,
+            dc,
+            opt: vec![f64::INFINITY; 2 * combos * (n + 1)],
+            arg: vec![0; 2 * combos * (n + 1)],
+            left: vec![f64::INFINITY; 2 * combos * (n + 1)],
+            moved: vec![false; 2 * combos * (n + 1)],
+            right: vec![f64::INFINITY; combos * (n + 1)],
+            right_level: vec![Level::Ram; combos * (n + 1)],
+        };
+        let (uf, ub) = (c.forward(), c.reverse());
+        for l in 1..=n {
+            for level in Level::ALL {
+                let read = c.read(level);
+                for r in 0..=rc {
+                    for d in 0..=dc {
+                        let (best, arg) = if l == 1 {
+                            (ub, 0)
+                        } else {
+                            let base = t.idx(level, r, d, 0);
+                            let rbase = t.ridx(r, d, 0);
+                            let opt = &t.left[base..base + l];
+                            let right = &t.right[rbase..rbase + l];
+                            let mut best = (f64::INFINITY, 0usize);
+                            let mut advance = 0.0;
+                            // m = 1, 2, ...: advance m, right part l - m, restore the start
+                            // (read, maybe move it), left part m.
+                            for (k, (left, right)) in
+                                opt[1..].iter().zip(right[1..].iter().rev()).enumerate()
+                            {
+                                advance += uf;
+                                let v = advance + right + read + left;
+                                if v < best.0 {
+                                    best = (v, k + 1);
+                                }
+                            }
+                            best
+                        };
+                        let i = t.idx(level, r, d, l);
+                        t.opt[i] = best;
+                        t.arg[i] = arg as u32;
+                    }
+                }
+            }
+            for level in Level::ALL {
+                for r in 0..=rc {
+                    for d in 0..=dc {
+                        let i = t.idx(level, r, d, l);
+                        let stay = t.opt[i];
+                        // The other level's free counts once the start moves there.
+                        let other = match level {
+                            Level::Ram if d >= 1 && r < rc => Some((Level::Disk, r + 1, d - 1)),
+                            Level::Disk if r >= 1 && d < dc => Some((Level::Ram, r - 1, d + 1)),
+                            _ => None,
+                        };
+                        let mut best = (stay, false);
+                        if let Some((to, r2, d2)) = other {
+                            let v = c.write(to) + t.opt[t.idx(to, r2, d2, l)];
+                            if l > 1 && v < stay {
+                                best = (v, true);
+                            }
+                        }
+                        t.left[i] = best.0;
+                        t.moved[i] = best.1;
+                    }
+                }
+            }
+            for r in 0..=rc {
+                for d in 0..=dc {
+                    let (v, level) = if l == 1 {
+                        (ub, Level::Ram)
+                    } else {
+                        let ram = if r >= 1 {
+                            c.write(Level::Ram) + t.opt[t.idx(Level::Ram, r - 1, d, l)]
+                        } else {
+                            f64::INFINITY
+                        };
+                        let disk = if d >= 1 {
+                            c.write(Level::Disk) + t.opt[t.idx(Level::Disk, r, d - 1, l)]
+                        } else {
+                            f64::INFINITY
+                        };
+                        if disk < ram {
+                            (disk, Level::Disk)
+                        } else {
+                            (ram, Level::Ram)
+                        }
+                    };
+                    let i = t.ridx(r, d, l);
+                    t.right[i] = v;
+                    t.right_level[i] = level;
+                }
+            }
+        }
+        t
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Start,
+    Descend,
+    Ascend,
+    Done,
+}
+
+#[derive(Clone, Debug)]
+struct Run {
+    phase: Phase,
+    stack: Vec<(u64, Level)>,
+    /// Free slots per level, capped at `R'`, `D'`.
+    free: [usize; 2],
+    next: u64,
+    queue: [Option<Action>; 2],
+}
+
+impl CostAware {
+    /// The makespan-optimal schedule of `steps` steps with `ram` RAM and `disk` disk slots
+    /// (the slot of the initial state counts) under `costs`.
+    ///
+    /// Errors: [`Error::ZeroSteps`], [`Error::ZeroSnaps`] (no slot at all),
+    /// [`Error::TooLarge`] beyond [`MAX_STEPS`], [`MAX_ENTRIES`] or [`MAX_WORK`].
+    pub fn new(steps: u64, ram: u64, disk: u64, costs: Costs) -> Result<CostAware, Error> {
+        if steps == 0 {
+            return Err(Error::ZeroSteps);
+        }
+        if ram == 0 && disk == 0 {
+            return Err(Error::ZeroSnaps);
+        }
+        if steps > MAX_STEPS {
+            return Err(Error::TooLarge {
+                what: "cost-aware steps",
+                found: steps,
+                limit: MAX_STEPS,
+            });
+        }
+        let rc = ram.min(steps - 1);
+        let dc = disk.min(steps - 1);
+        let combos = (rc + 1) * (dc + 1); // <= 10^8: no overflow
+        let entries = 2 * combos * (steps + 1);
+        if entries > MAX_ENTRIES {
+            return Err(Error::TooLarge {
+                what: "cost-aware table entries",
+                found: entries,
+                limit: MAX_ENTRIES,
+            });
+        }
+        let work = steps * steps * combos;
+        if work > MAX_WORK {
+            return Err(Error::TooLarge {
+                what: "cost-aware work n^2 (R'+1)(D'+1)",
+                found: work,
+                limit: MAX_WORK,
+            });
+        }
+        let (n, rc, dc) = (steps as usize, rc as usize, dc as usize);
+        let tables = Tables::build(n, rc, dc, &costs);
+        let (makespan, level0) = if steps == 1 {
+            (costs.reverse(), Level::Ram)
+        } else {
+            let mut best = (f64::INFINITY, Level::Ram);
+            for level in Level::ALL {
+                let (r, d) = match level {
+                    Level::Ram if rc > 0 => (rc - 1, dc),
+                    Level::Disk if dc > 0 => (rc, dc - 1),
+                    _ => continue,
+                };
+                let v = costs.write(level) + tables.opt[tables.idx(level, r, d, n)];
+                if v < best.0 {
+                    best = (v, level);
+                }
+            }
+            best
+        };
+        Ok(CostAware {
+            steps,
+            ram,
+            disk,
+            costs,
+            tables,
+            makespan,
+            level0,
+            run: Run {
+                phase: Phase::Start,
+                stack: Vec::new(),
+                free: [rc, dc],
+                next: steps - 1,
+                queue: [None, None],
+            },
+        })
+    }
+
+    /// The modelled makespan of this schedule (the optimum of the model).
+    pub fn makespan(&self) -> f64 {
+        self.makespan
+    }
+
+    /// Steps reversed.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// RAM slots allowed.
+    pub fn ram(&self) -> u64 {
+        self.ram
+    }
+
+    /// Disk slots allowed.
+    pub fn disk(&self) -> u64 {
+        self.disk
+    }
+
+    /// The costs planned for.
+    pub fn costs(&self) -> &Costs {
+        &self.costs
+    }
+
+    fn push(&mut self, step: u64, level: Level) {
+        self.run.stack.push((step, level));
+        self.run.free[level.index()] -= 1;
+    }
+}
+
+impl Iterator for CostAware {
+    type Item = Action;
+
+    fn next(&mut self) -> Option<Action> {
+        if let Some(a) = self.run.queue[0].take() {
+            self.run.queue[0] = self.run.queue[1].take();
+            return Some(a);
+        }
+        match self.run.phase {
+            Phase::Done => None,
+            Phase::Start => {
+                if self.steps == 1 {
+                    self.run.phase = Phase::Done;
+                    return Some(Action::Reverse { step: 0 });
+                }
+                self.push(0, self.level0);
+                self.run.phase = Phase::Descend;
+                Some(Action::Store {
+                    step: 0,
+                    level: self.level0,
+                })
+            }
+            Phase::Descend => {
+                let (a, level) = *self.run.stack.last()?;
+                let b = self.run.next + 1;
+                let [r, d] = self.run.free;
+                let t = &self.tables;
+                let m = a + u64::from(t.arg[t.idx(level, r, d, (b - a) as usize)]);
+                if b - m > 1 {
+                    let new = t.right_level[t.ridx(r, d, (b - m) as usize)];
+                    self.push(m, new);
+                    self.run.queue[0] = Some(Action::Store {
+                        step: m,
+                        level: new,
+                    });
+                } else {
+                    self.run.queue[0] = Some(Action::Reverse { step: m });
+                    self.run.next = m - 1;
+                    self.run.phase = Phase::Ascend;
+                }
+                Some(Action::Advance { from: a, to: m })
+            }
+            Phase::Ascend => {
+                let Some(&(a, level)) = self.run.stack.last() else {
+                    self.run.phase = Phase::Done;
+                    return None;
+                };
+                if self.run.next == a {
+                    self.run.stack.pop();
+                    self.run.free[level.index()] += 1;
+                    self.run.queue = [
+                        Some(Action::Free { step: a, level }),
+                        Some(Action::Reverse { step: a }),
+                    ];
+                    match a.checked_sub(1) {
+                        Some(k) => self.run.next = k,
+                        None => self.run.phase = Phase::Done,
+                    }
+                } else {
+                    let [r, d] = self.run.free;
+                    let t = &self.tables;
+                    if t.moved[t.idx(level, r, d, (self.run.next + 1 - a) as usize)] {
+                        let to = match level {
+                            Level::Ram => Level::Disk,
+                            Level::Disk => Level::Ram,
+                        };
+                        self.run.stack.pop();
+                        self.run.free[level.index()] += 1;
+                        self.push(a, to);
+                        self.run.queue = [
+                            Some(Action::Free { step: a, level }),
+                            Some(Action::Store { step: a, level: to }),
+                        ];
+                    }
+                    self.run.phase = Phase::Descend;
+                }
+                Some(Action::Restore { step: a, level })
+            }
+        }
+    }
+}
