@@ -45,7 +45,9 @@ fn table_with_units_and_fits() {
         "--ram",
         "200MiB",
     ]);
-    assert!(t.starts_with("# steps=1000 state=8.00 MiB ram=200.00 MiB (25 states) disk=0 B (0 states)\n"));
+    assert!(t.starts_with(
+        "# steps=1000 state=8.00 MiB ram=200.00 MiB (25 states) disk=0 B (0 states)\n"
+    ));
     let header = row(&t, "strategy");
     assert_eq!(header[2], "forward");
     let b = row(&t, "binomial");
@@ -70,6 +72,54 @@ fn table_with_units_and_fits() {
     ]);
     let s = row(&t, "store-all");
     assert_eq!((s[1], s[10]), ("ram=25 disk=974", "yes"));
+    // Multistage with all of it reaches store-all's count; online gets the RAM slots.
+    let m = row(&t, "multistage");
+    assert_eq!((m[1], m[2], m[10]), ("R=25 D=1000", "1999", "yes"));
+    let o = row(&t, "online");
+    assert_eq!(o[1], "s=25");
+    assert!(o[2].parse::<u64>().unwrap() >= optimal_forward(1000, 25).unwrap());
+    // The cost-aware programme is too large here: the row says so.
+    let c = row(&t, "cost-aware");
+    assert!(c[2].starts_with("skipped: too large"), "{c:?}");
+}
+
+#[test]
+fn large_n_uses_closed_forms_and_skips_the_rest() {
+    let t = stdout_of(&[
+        "plan",
+        "--steps",
+        "1e9",
+        "--state-bytes",
+        "1MiB",
+        "--ram",
+        "64MiB",
+        "--disk",
+        "1TiB",
+    ]);
+    let b = row(&t, "binomial");
+    assert_eq!(
+        b[2],
+        optimal_forward(1_000_000_000, 64).unwrap().to_string()
+    );
+    assert_eq!(b[11], "closed-form");
+    for s in ["multistage", "cost-aware", "online"] {
+        assert!(row(&t, s)[2].starts_with("skipped: n > run limit"), "{s}");
+    }
+    // A higher run limit runs multistage.
+    let t = stdout_of(&[
+        "plan",
+        "--steps",
+        "100001",
+        "--state-bytes",
+        "1MiB",
+        "--ram",
+        "8MiB",
+        "--disk",
+        "1GiB",
+        "--run-limit",
+        "100001",
+    ]);
+    assert_eq!(row(&t, "multistage")[11], "validated");
 }
 
 #[test]
@@ -86,11 +136,20 @@ fn costs_change_the_modelled_time() {
     let t = stdout_of(&[&base[..], &["--forward-cost", "1", "--reverse-cost", "0"]].concat());
     // binomial: T(100, 10) = 322 forward steps of 1 s, reverse free.
     assert_eq!(row(&t, "binomial")[9], "5.37 min");
-    let t = stdout_of(&[&base[..], &["--forward-cost", "10ms", "--reverse-cost", "20ms"]].concat());
+    let t = stdout_of(
+        &[
+            &base[..],
+            &["--forward-cost", "10ms", "--reverse-cost", "20ms"],
+        ]
+        .concat(),
+    );
     assert_eq!(row(&t, "binomial")[9], "5.220 s");
     assert!(t.contains("# model: forward 0.01 s/step, reverse 0.02 s/step, disk write 1.00 GB/s"));
     let t = stdout_of(&[&base[..], &["--disk-bandwidth", "250MB/s"]].concat());
-    assert!(t.contains("disk write 250.00 MB/s, read 250.00 MB/s"), "{t}");
+    assert!(
+        t.contains("disk write 250.00 MB/s, read 250.00 MB/s"),
+        "{t}"
+    );
 }
 
 #[test]
@@ -131,12 +190,20 @@ fn svg_is_well_formed() {
         // Memory grows to the right; the factor falls (y grows downwards).
         assert!(w[0].0 < w[1].0 && w[0].1 <= w[1].1, "{w:?}");
     }
-    assert!(xy.iter().all(|&(x, y)| (0.0..=720.0).contains(&x) && (0.0..=440.0).contains(&y)));
-    // One marker per evaluated strategy, labelled; unbalanced angle brackets would show here.
+    // x inside the plot; the steep end of the curve leaves through the top, clipped.
+    assert!(
+        xy.iter()
+            .all(|&(x, y)| (70.0..=570.0).contains(&x) && y <= 390.0)
+    );
+    assert!(xy.last().unwrap().1 >= 40.0);
+    assert!(svg.contains(r#"clip-path="url(#plot)""#) && svg.contains(r#"<clipPath id="plot">"#));
+    // Markers for the evaluated strategies (coinciding ones share a label), and the legend's.
     assert!(svg.matches("<circle").count() >= 3 + 2);
-    for name in ["store-all", "periodic", "binomial"] {
-        assert!(svg.contains(&format!(">{name}")), "{name}");
+    for name in ["store-all", "periodic", "binomial", "multistage", "online"] {
+        assert!(svg.contains(name), "{name}");
     }
+    assert!(svg.contains("store-all (does not fit)"));
+    // Balanced angle brackets (nothing unescaped in the text).
     assert_eq!(svg.matches('<').count(), svg.matches('>').count());
 }
 
@@ -145,6 +212,7 @@ fn bad_arguments_exit_2_with_one_line() {
     let ok = ["--steps", "10", "--state-bytes", "8", "--ram", "64"];
     let cases: Vec<Vec<&str>> = vec![
         vec!["--steps", "0", "--state-bytes", "8", "--ram", "64"],
+        vec!["--steps", "2.5", "--state-bytes", "8", "--ram", "64"],
         vec!["--steps", "10", "--state-bytes", "0", "--ram", "64"],
         vec!["--steps", "10", "--state-bytes", "8"],
         vec!["--steps", "10", "--state-bytes", "8XB", "--ram", "64"],

@@ -29,7 +29,11 @@
 //! assert!(!store_all.figures().unwrap().fits); // 999 states do not fit in 20 MiB
 //! ```
 
-use crate::{Action, Binomial, Capacity, Error, Level, Stats, Violation, cost, validate};
+use crate::schedule::online;
+use crate::{
+    Action, Binomial, Capacity, CostAware, Error, Level, Multistage, Stats, Violation, cost,
+    pricing, validate,
+};
 use std::fmt;
 
 /// Seconds per step and disk speeds of the time model.
@@ -110,8 +114,8 @@ pub struct Problem {
 }
 
 impl Problem {
-    /// Default [`Problem::run_limit`] (steps): about a second per strategy on one core.
-    pub const DEFAULT_RUN_LIMIT: u64 = 1_000_000;
+    /// Default [`Problem::run_limit`] (steps): a second or two for all strategies together.
+    pub const DEFAULT_RUN_LIMIT: u64 = 100_000;
 
     /// A problem with the default [`Costs`] and run limit.
     pub fn new(steps: u64, state_bytes: u64, ram_bytes: u64, disk_bytes: u64) -> Self {
@@ -408,11 +412,25 @@ impl Problem {
 /// Errors: bad input ([`PlanError::ZeroSteps`], ...), or a schedule breaking a validator rule.
 pub fn plan(problem: &Problem) -> Result<Plan, PlanError> {
     problem.check()?;
-    let rows = vec![
-        store_all_row(problem)?,
-        periodic_row(problem)?,
-        binomial_row(problem)?,
+    type RowFn = fn(&Problem) -> Result<Row, PlanError>;
+    let makers: [(Strategy, RowFn); 6] = [
+        (Strategy::StoreAll, store_all_row),
+        (Strategy::Periodic, periodic_row),
+        (Strategy::Binomial, binomial_row),
+        (Strategy::Multistage, multistage_row),
+        (Strategy::CostAware, cost_aware_row),
+        (Strategy::Online, online_row),
     ];
+    let mut rows = Vec::with_capacity(makers.len());
+    for (strategy, make) in makers {
+        rows.push(match make(problem) {
+            // A count past 64 bits spoils that row only.
+            Err(PlanError::Schedule(e @ Error::Overflow { .. })) => {
+                skipped(strategy, slots_config(strategy, problem), e.to_string())
+            }
+            other => other?,
+        });
+    }
     Ok(Plan {
         problem: *problem,
         rows,
@@ -425,13 +443,27 @@ pub fn plan(problem: &Problem) -> Result<Plan, PlanError> {
 /// The periodic schedule with period `k`: checkpoints at `0, k, 2k, ...` (at `level(p)`); every
 /// segment `[jk, jk + k)` but the last is replayed once from its checkpoint with all its states
 /// stored (at `level(p)`), the last segment's states are stored during the forward sweep.
-/// `k = n` is store-all. Requires `1 <= k <= n`.
+/// `k = n` (and `k = 1`) is store-all; `period` is clamped to `1..=steps`.
+///
+/// Errors: [`Error::ZeroSteps`].
+///
+/// ```
+/// use revolve::planner::periodic_actions;
+/// use revolve::{validate, Capacity, Level};
+/// // n = 10, k = 4: checkpoints 0, 4, 8; segments [4, 8) and [0, 4) are replayed.
+/// let actions = periodic_actions(10, 4, |_| Level::Ram).unwrap();
+/// let s = validate(10, Capacity::ram(4), actions).unwrap();
+/// assert_eq!((s.forward, s.peak[0]), (19 + 2 * 3, 4)); // 2n - 1, plus two replays of 3 steps
+/// ```
 pub fn periodic_actions(
     steps: u64,
     period: u64,
     level: impl Fn(u64) -> Level + Copy + 'static,
-) -> impl Iterator<Item = Action> {
-    let (n, k) = (steps, period.clamp(1, steps.max(1)));
+) -> Result<impl Iterator<Item = Action>, Error> {
+    if steps == 0 {
+        return Err(Error::ZeroSteps);
+    }
+    let (n, k) = (steps, period.clamp(1, steps));
     let m = n.div_ceil(k);
     let last = (m - 1) * k; // start of the last segment
     // Restore, free and reverse `p` for p in `range`, highest first.
@@ -446,14 +478,13 @@ pub fn periodic_actions(
         })
     };
     let sweep = (0..n - 1).flat_map(move |p| {
-        let store = (p % k == 0 || p >= last).then(|| Action::Store {
+        let store = (p.is_multiple_of(k) || p >= last).then(|| Action::Store {
             step: p,
             level: level(p),
         });
-        store.into_iter().chain(std::iter::once(Action::Advance {
-            from: p,
-            to: p + 1,
-        }))
+        store
+            .into_iter()
+            .chain(std::iter::once(Action::Advance { from: p, to: p + 1 }))
     });
     let segments = (0..m - 1).rev().flat_map(move |j| {
         let a = j * k;
@@ -485,10 +516,10 @@ pub fn periodic_actions(
         };
         seg
     });
-    sweep
+    Ok(sweep
         .chain(std::iter::once(Action::Reverse { step: n - 1 }))
         .chain(tail(last, n - 1))
-        .chain(segments)
+        .chain(segments))
 }
 
 /// Closed-form counts of [`periodic_actions`] with the checkpoints at `0, k, ...` at level
@@ -507,7 +538,7 @@ fn periodic_counts(n: u64, k: u64, outer: Level) -> Result<Counts, Error> {
     let outer_reads = (m - 1) * if k >= 2 { 2 } else { 1 } + u64::from(last_len >= 2);
     let forward = (m - 1)
         .checked_mul(k - 1)
-        .and_then(|x| x.checked_add(2 * n - 1))
+        .and_then(|x| x.checked_add(n.checked_mul(2)? - 1))
         .ok_or_else(over)?;
     let end_of_sweep = outer_count + inner_last;
     let replay = if m >= 2 { m - 1 + inner_full } else { 0 };
@@ -535,14 +566,12 @@ fn store_all_row(p: &Problem) -> Result<Row, PlanError> {
     let need = n - 1;
     let ram = p.ram_slots().min(need);
     let disk = need - ram;
-    let config = if disk == 0 {
-        format!("ram={ram}")
-    } else {
-        format!("ram={ram} disk={disk}")
-    };
+    let config = slots_config(Strategy::StoreAll, p);
     let level = move |s: u64| if s < ram { Level::Ram } else { Level::Disk };
     let closed = Counts {
-        forward: 2 * n - 1,
+        forward: n.checked_mul(2).ok_or(Error::Overflow {
+            what: "store-all forward steps 2n - 1",
+        })? - 1,
         reverse: n,
         disk_writes: disk,
         disk_reads: disk,
@@ -551,7 +580,7 @@ fn store_all_row(p: &Problem) -> Result<Row, PlanError> {
     };
     let (counts, source) = if n <= p.run_limit {
         let cap = Capacity { ram, disk };
-        let c = p.run(Strategy::StoreAll, cap, periodic_actions(n, n, level))?;
+        let c = p.run(Strategy::StoreAll, cap, periodic_actions(n, n, level)?)?;
         (c, Source::Validated)
     } else {
         (closed, Source::ClosedForm)
@@ -572,10 +601,21 @@ fn periods(n: u64) -> std::ops::RangeInclusive<u64> {
 /// whose last segment is a single step (the only periods that can be best for that `m`).
 fn periodic_candidates(n: u64) -> Vec<u64> {
     let root = n.isqrt() + 1;
-    let mut ks: Vec<u64> = (1..=root.min(n)).collect();
-    for m in 1..=root.min(n) {
+    // Every small k and every segment count m up to sqrt(n); past 2^20 of them, a geometric
+    // sample of both (then the period is near-best, its counts still exact).
+    let small: Vec<u64> = if root <= 1 << 20 {
+        (1..=root.min(n)).collect()
+    } else {
+        let mut v: Vec<u64> = (0..4096)
+            .map(|i| (root as f64).powf(f64::from(i) / 4095.0) as u64)
+            .collect();
+        v.dedup();
+        v
+    };
+    let mut ks = small.clone();
+    for &m in &small {
         ks.push(n.div_ceil(m));
-        if m >= 2 && (n - 1) % (m - 1) == 0 {
+        if m >= 2 && (n - 1).is_multiple_of(m - 1) {
             ks.push((n - 1) / (m - 1));
         }
     }
@@ -620,13 +660,19 @@ fn periodic_row(p: &Problem) -> Result<Row, PlanError> {
         Level::Ram => format!("k={k}"),
         Level::Disk => format!("k={k} outer=disk"),
     };
-    let level = move |s: u64| if s % k == 0 { outer } else { Level::Ram };
+    let level = move |s: u64| {
+        if s.is_multiple_of(k) {
+            outer
+        } else {
+            Level::Ram
+        }
+    };
     let (counts, source) = if n <= p.run_limit {
         let cap = Capacity {
             ram: closed.peak_ram,
             disk: closed.peak_disk,
         };
-        let c = p.run(Strategy::Periodic, cap, periodic_actions(n, k, level))?;
+        let c = p.run(Strategy::Periodic, cap, periodic_actions(n, k, level)?)?;
         (c, Source::Validated)
     } else {
         (closed, Source::ClosedForm)
@@ -634,12 +680,7 @@ fn periodic_row(p: &Problem) -> Result<Row, PlanError> {
     Ok(Row {
         strategy: Strategy::Periodic,
         config,
-        outcome: Outcome::Planned(p.figures(
-            counts,
-            closed.peak_ram,
-            closed.peak_disk,
-            source,
-        )),
+        outcome: Outcome::Planned(p.figures(counts, closed.peak_ram, closed.peak_disk, source)),
     })
 }
 
@@ -668,8 +709,144 @@ fn binomial_row(p: &Problem) -> Result<Row, PlanError> {
     };
     Ok(Row {
         strategy: Strategy::Binomial,
-        config: format!("s={s}"),
+        config: slots_config(Strategy::Binomial, p),
         outcome: Outcome::Planned(p.figures(counts, s, 0, source)),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Multistage, cost-aware, online: no closed form for their disk traffic or forward count.
+
+/// Most `n s` work (steps times slots) of an online run the planner makes (a second or so).
+pub const ONLINE_WORK: u64 = 100_000_000;
+/// Most `n^2 (R' + 1)(D' + 1)` inner-loop steps of the cost-aware dynamic programme the planner
+/// asks for (a second or so; [`crate::schedule::cost_aware`] has larger limits of its own).
+pub const COST_AWARE_WORK: u64 = 300_000_000;
+
+/// The slots a strategy is given, as its config shows them (the period is chosen later).
+fn slots_config(strategy: Strategy, p: &Problem) -> String {
+    let n = p.steps;
+    match strategy {
+        Strategy::StoreAll => {
+            let ram = p.ram_slots().min(n - 1);
+            match n - 1 - ram {
+                0 => format!("ram={ram}"),
+                disk => format!("ram={ram} disk={disk}"),
+            }
+        }
+        Strategy::Periodic => String::new(),
+        Strategy::Binomial | Strategy::Online => format!("s={}", p.ram_slots().clamp(1, n)),
+        Strategy::Multistage | Strategy::CostAware => {
+            let (r, d) = two_level_slots(p);
+            format!("R={r} D={d}")
+        }
+    }
+}
+
+fn skipped(strategy: Strategy, config: String, reason: String) -> Row {
+    Row {
+        strategy,
+        config,
+        outcome: Outcome::Skipped(reason),
+    }
+}
+
+/// RAM and disk slots for a two-level schedule: at most `n` each, at least one in all (shown
+/// as not fitting when the budgets hold no state).
+fn two_level_slots(p: &Problem) -> (u64, u64) {
+    let n = p.steps;
+    let (r, d) = (p.ram_slots().min(n), p.disk_slots().min(n));
+    if r == 0 && d == 0 { (1, 0) } else { (r, d) }
+}
+
+fn multistage_row(p: &Problem) -> Result<Row, PlanError> {
+    let n = p.steps;
+    let (r, d) = two_level_slots(p);
+    let config = slots_config(Strategy::Multistage, p);
+    if n > p.run_limit {
+        let forward = cost::optimal_forward(n, r.saturating_add(d).min(n - 1).max(1))?;
+        return Ok(skipped(
+            Strategy::Multistage,
+            config,
+            format!(
+                "n > run limit {} (forward would be T(n, R+D) = {forward}; disk traffic has no closed form)",
+                p.run_limit
+            ),
+        ));
+    }
+    let schedule = Multistage::new(n, r, d)?;
+    let c = p.run(Strategy::Multistage, Capacity { ram: r, disk: d }, schedule)?;
+    Ok(Row {
+        strategy: Strategy::Multistage,
+        config,
+        outcome: Outcome::Planned(p.figures(c, r, d, Source::Validated)),
+    })
+}
+
+/// The cost model of [`crate::pricing`] equal to this problem's time model: its reverse step
+/// pays for the taped forward step too, RAM checkpoints are free.
+pub fn pricing_costs(p: &Problem) -> Result<pricing::Costs, Error> {
+    let k = &p.costs;
+    pricing::Costs::new(
+        k.forward,
+        k.forward + k.reverse,
+        k.write_seconds(p.state_bytes),
+        k.read_seconds(p.state_bytes),
+    )
+}
+
+fn cost_aware_row(p: &Problem) -> Result<Row, PlanError> {
+    let n = p.steps;
+    let (r, d) = two_level_slots(p);
+    let config = slots_config(Strategy::CostAware, p);
+    let skip = |reason: String| Ok(skipped(Strategy::CostAware, config.clone(), reason));
+    if n > p.run_limit {
+        return skip(format!("n > run limit {}", p.run_limit));
+    }
+    let combos = u128::from(r.min(n - 1) + 1) * u128::from(d.min(n - 1) + 1);
+    let work = u128::from(n) * u128::from(n) * combos;
+    if work > u128::from(COST_AWARE_WORK) {
+        return skip(format!(
+            "too large: n^2 (R'+1)(D'+1) = {work} > {COST_AWARE_WORK}"
+        ));
+    }
+    let schedule = match CostAware::new(n, r, d, pricing_costs(p)?) {
+        Err(e @ Error::TooLarge { .. }) => return skip(format!("too large: {e}")),
+        other => other?,
+    };
+    let c = p.run(Strategy::CostAware, Capacity { ram: r, disk: d }, schedule)?;
+    Ok(Row {
+        strategy: Strategy::CostAware,
+        config,
+        outcome: Outcome::Planned(p.figures(c, r, d, Source::Validated)),
+    })
+}
+
+fn online_row(p: &Problem) -> Result<Row, PlanError> {
+    let n = p.steps;
+    let s = p.ram_slots().clamp(1, n);
+    let config = slots_config(Strategy::Online, p);
+    let work = u128::from(n) * u128::from(s);
+    let why = if n > p.run_limit {
+        format!("n > run limit {}", p.run_limit)
+    } else if work > u128::from(ONLINE_WORK) {
+        format!("n s = {work} > {ONLINE_WORK}")
+    } else {
+        String::new()
+    };
+    if !why.is_empty() {
+        let bound = cost::optimal_forward(n, s)?;
+        return Ok(skipped(
+            Strategy::Online,
+            config,
+            format!("{why} (no closed form; forward >= T(n, s) = {bound})"),
+        ));
+    }
+    let c = p.run(Strategy::Online, Capacity::ram(s), online::simulate(n, s)?)?;
+    Ok(Row {
+        strategy: Strategy::Online,
+        config,
+        outcome: Outcome::Planned(p.figures(c, s, 0, Source::Validated)),
     })
 }
 
@@ -832,12 +1009,13 @@ impl fmt::Display for Plan {
             }
             cells.push(line);
         }
+        // Skipped rows: strategy, config, reason (the reason runs on, unaligned).
+        let full = |line: &Vec<String>| line.len() == header.len();
         let mut width = vec![0usize; header.len()];
         for line in &cells {
-            if line.len() == header.len() {
-                for (w, c) in width.iter_mut().zip(line) {
-                    *w = (*w).max(c.len());
-                }
+            let aligned = if full(line) { line.len() } else { 2 };
+            for (w, c) in width.iter_mut().zip(&line[..aligned]) {
+                *w = (*w).max(c.len());
             }
         }
         for line in &cells {
@@ -846,12 +1024,8 @@ impl fmt::Display for Plan {
                 if i > 0 {
                     text.push_str("  ");
                 }
-                let w = if line.len() == header.len() {
-                    width[i]
-                } else {
-                    0
-                };
-                if i >= 2 && i <= 9 && line.len() == header.len() {
+                let w = if full(line) || i < 2 { width[i] } else { 0 };
+                if (2..=9).contains(&i) && full(line) {
                     text.push_str(&format!("{c:>w$}"));
                 } else {
                     text.push_str(&format!("{c:<w$}"));
@@ -872,9 +1046,19 @@ mod tests {
         for n in 1..=40u64 {
             for k in 1..=n {
                 for outer in Level::ALL {
-                    let level = move |s: u64| if s % k == 0 { outer } else { Level::Ram };
-                    let stats = validate(n, Capacity::UNLIMITED, periodic_actions(n, k, level))
-                        .unwrap_or_else(|v| panic!("n={n} k={k} {outer}: {v}"));
+                    let level = move |s: u64| {
+                        if s.is_multiple_of(k) {
+                            outer
+                        } else {
+                            Level::Ram
+                        }
+                    };
+                    let stats = validate(
+                        n,
+                        Capacity::UNLIMITED,
+                        periodic_actions(n, k, level).unwrap(),
+                    )
+                    .unwrap_or_else(|v| panic!("n={n} k={k} {outer}: {v}"));
                     assert_eq!(
                         Counts::from(&stats),
                         periodic_counts(n, k, outer).unwrap(),

@@ -2,9 +2,11 @@
 
 use revolve::cost::optimal_forward;
 use revolve::planner::{
-    Figures, Outcome, PlanError, Problem, Source, Strategy, periodic_actions, plan, tradeoff_curve,
+    Figures, Outcome, PlanError, Problem, Source, Strategy, periodic_actions, plan, pricing_costs,
+    tradeoff_curve,
 };
-use revolve::{Binomial, Capacity, Level, validate};
+use revolve::schedule::online;
+use revolve::{Binomial, Capacity, CostAware, Level, Multistage, pricing, validate};
 
 const MIB: u64 = 1 << 20;
 
@@ -26,8 +28,16 @@ fn param(config: &str, key: &str) -> Option<u64> {
 
 fn problems() -> Vec<Problem> {
     let mut v = Vec::new();
-    for n in [1, 2, 3, 7, 10, 64, 100, 1000, 4321] {
-        for (ram, disk) in [(0, 0), (1, 0), (3, 5), (10, 0), (10, 100), (5000, 0), (2, 9000)] {
+    for n in [1, 2, 3, 7, 10, 64, 100, 1000, 2345] {
+        for (ram, disk) in [
+            (0, 0),
+            (1, 0),
+            (3, 5),
+            (10, 0),
+            (10, 100),
+            (5000, 0),
+            (2, 9000),
+        ] {
             let mut p = Problem::new(n, MIB, ram * MIB, disk * MIB);
             p.costs.latency = 0.01;
             v.push(p);
@@ -48,8 +58,14 @@ fn rows_match_the_validator() {
             assert_eq!(f.source, Source::Validated, "{row:?}");
             assert_eq!(f.reverse, n);
             assert_eq!(f.recompute_factor, f.forward as f64 / n as f64);
-            assert_eq!(f.disk_bytes_written, u128::from(f.disk_writes) * u128::from(MIB));
-            assert_eq!(f.disk_bytes_read, u128::from(f.disk_reads) * u128::from(MIB));
+            assert_eq!(
+                f.disk_bytes_written,
+                u128::from(f.disk_writes) * u128::from(MIB)
+            );
+            assert_eq!(
+                f.disk_bytes_read,
+                u128::from(f.disk_reads) * u128::from(MIB)
+            );
             assert_eq!(f.fits, f.fits_ram && f.fits_disk);
             assert_eq!(f.fits_ram, f.peak_ram_bytes <= u128::from(p.ram_bytes));
             assert_eq!(f.fits_disk, f.peak_disk_bytes <= u128::from(p.disk_bytes));
@@ -67,10 +83,56 @@ fn rows_match_the_validator() {
                     } else {
                         Level::Ram
                     };
-                    let level = move |s: u64| if s % k == 0 { outer } else { Level::Ram };
-                    validate(n, Capacity::UNLIMITED, periodic_actions(n, k, level)).unwrap()
+                    let level = move |s: u64| {
+                        if s.is_multiple_of(k) {
+                            outer
+                        } else {
+                            Level::Ram
+                        }
+                    };
+                    validate(
+                        n,
+                        Capacity::UNLIMITED,
+                        periodic_actions(n, k, level).unwrap(),
+                    )
+                    .unwrap()
                 }
-                _ => continue,
+                Strategy::Multistage | Strategy::CostAware => {
+                    let (ram, disk) = (
+                        param(&row.config, "R").unwrap(),
+                        param(&row.config, "D").unwrap(),
+                    );
+                    assert_eq!(
+                        (ram, disk),
+                        if p.ram_slots() + p.disk_slots() == 0 {
+                            (1, 0)
+                        } else {
+                            (p.ram_slots().min(n), p.disk_slots().min(n))
+                        }
+                    );
+                    let cap = Capacity { ram, disk };
+                    if row.strategy == Strategy::Multistage {
+                        let slots = (ram + disk).min(n - 1).max(1);
+                        assert_eq!(f.forward, optimal_forward(n, slots).unwrap());
+                        validate(n, cap, Multistage::new(n, ram, disk).unwrap()).unwrap()
+                    } else {
+                        let costs = pricing_costs(&p).unwrap();
+                        let plan = CostAware::new(n, ram, disk, costs).unwrap();
+                        let makespan = plan.makespan();
+                        let priced = pricing::price(plan, n, cap, &costs).unwrap();
+                        // The same model: the schedule's own optimum, its priced stream, our time.
+                        assert!((priced.makespan - makespan).abs() <= 1e-9 * makespan);
+                        assert!((f.time - makespan).abs() <= 1e-9 * makespan, "{row:?}");
+                        priced.stats
+                    }
+                }
+                Strategy::Online => {
+                    let s = param(&row.config, "s").unwrap();
+                    assert_eq!(s, p.ram_slots().clamp(1, n));
+                    assert!(f.forward >= optimal_forward(n, s).unwrap());
+                    validate(n, Capacity::ram(s), online::simulate(n, s).unwrap()).unwrap()
+                }
+                Strategy::StoreAll => continue,
             };
             let (r, d) = (Level::Ram.index(), Level::Disk.index());
             assert_eq!(f.forward, stats.forward, "{row:?}");
@@ -89,6 +151,56 @@ fn rows_match_the_validator() {
             );
         }
     }
+}
+
+#[test]
+fn cost_aware_is_fastest_among_rows_that_fit() {
+    let mut checked = 0;
+    for p in problems() {
+        let result = plan(&p).unwrap();
+        let Some(best) = result.row(Strategy::CostAware).unwrap().figures().copied() else {
+            continue;
+        };
+        if !best.fits {
+            continue;
+        }
+        for row in &result.rows {
+            if let Some(f) = row.figures().filter(|f| f.fits) {
+                checked += 1;
+                assert!(
+                    best.time <= f.time * (1.0 + 1e-12),
+                    "n={} ram={} disk={}: cost-aware {} > {} {}",
+                    p.steps,
+                    p.ram_slots(),
+                    p.disk_slots(),
+                    best.time,
+                    row.strategy,
+                    f.time
+                );
+            }
+        }
+    }
+    assert!(checked > 100, "{checked}");
+}
+
+#[test]
+fn big_problems_skip_what_cannot_be_counted() {
+    let p = Problem::new(10_000_000, MIB, 100 * MIB, 10_000 * MIB);
+    let r = plan(&p).unwrap();
+    for s in [Strategy::StoreAll, Strategy::Periodic, Strategy::Binomial] {
+        assert_eq!(
+            r.row(s).unwrap().figures().unwrap().source,
+            Source::ClosedForm
+        );
+    }
+    for s in [Strategy::Multistage, Strategy::CostAware, Strategy::Online] {
+        let Outcome::Skipped(reason) = &r.row(s).unwrap().outcome else {
+            panic!("{s} not skipped");
+        };
+        assert!(reason.contains("run limit"), "{reason}");
+    }
+    let text = r.to_string();
+    assert!(text.contains("skipped: n > run limit 100000 (forward would be T(n, R+D) = "));
 }
 
 #[test]
@@ -166,7 +278,10 @@ fn budgets_mark_rows_that_do_not_fit() {
     assert!(fits(Strategy::Binomial));
     assert!(!fits(Strategy::StoreAll));
     let sa = r.row(Strategy::StoreAll).unwrap().figures().unwrap();
-    assert!(sa.fits_ram && !sa.fits_disk, "RAM filled, the rest spills to disk");
+    assert!(
+        sa.fits_ram && !sa.fits_disk,
+        "RAM filled, the rest spills to disk"
+    );
     // Periodic needs about 2 sqrt(n) = 63 slots: does not fit, shown at its smallest.
     let per = r.row(Strategy::Periodic).unwrap().figures().unwrap();
     assert!(!per.fits_ram);
@@ -238,4 +353,25 @@ fn tradeoff_curve_spans_one_slot_to_store_all() {
             optimal_forward(n, w[1].slots).unwrap() as f64 / n as f64
         );
     }
+}
+
+#[test]
+fn extreme_sizes_do_not_panic() {
+    for (n, b, ram, disk) in [
+        (u64::MAX, 1, u64::MAX, u64::MAX),
+        (u64::MAX, u64::MAX, 0, 0),
+        (1 << 62, 1 << 20, 1 << 40, 1 << 50),
+        (1_000_000_000_000, 8, 1 << 33, 0),
+    ] {
+        let r = plan(&Problem::new(n, b, ram, disk)).unwrap();
+        assert_eq!(r.rows.len(), 6);
+        let _ = r.to_string();
+    }
+    // T(10^12, 1) overflows: that row is skipped, the others stand.
+    let r = plan(&Problem::new(1_000_000_000_000, 1 << 30, 1 << 30, 0)).unwrap();
+    let Outcome::Skipped(why) = &r.row(Strategy::Binomial).unwrap().outcome else {
+        panic!("binomial not skipped");
+    };
+    assert!(why.contains("overflow"), "{why}");
+    assert!(r.row(Strategy::StoreAll).unwrap().figures().is_some());
 }

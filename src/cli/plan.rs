@@ -9,8 +9,8 @@ use std::io::Write;
 /// Arguments of `retrace plan`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Steps to reverse (at least 1).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    /// Steps to reverse (at least 1; `1e9` allowed).
+    #[arg(long, value_parser = parse_steps)]
     steps: u64,
     /// Bytes of one state (e.g. 8MiB, 1e6, 4096).
     #[arg(long, value_parser = parse_size)]
@@ -62,9 +62,8 @@ pub fn run(a: Args) -> CliResult {
     })?;
     if let Some(path) = &a.svg {
         let curve = planner::tradeoff_curve(a.steps, a.state_bytes, 200);
-        std::fs::write(path, svg(&plan, &curve)).map_err(|e| {
-            CliError::failed(format_args!("cannot write {}: {e}", path.display()))
-        })?;
+        std::fs::write(path, svg(&plan, &curve))
+            .map_err(|e| CliError::failed(format_args!("cannot write {}: {e}", path.display())))?;
     }
     let mut out = super::stdout();
     write!(out, "{plan}")?;
@@ -109,6 +108,25 @@ fn number(num: &str, whole: &str, what: &str) -> Result<f64, String> {
     match num.parse::<f64>() {
         Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
         _ => Err(format!("bad {what} `{whole}`: expected a number >= 0")),
+    }
+}
+
+/// A step count >= 1: `1000`, `1e9`.
+pub fn parse_steps(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let v = if t.bytes().all(|b| b.is_ascii_digit()) {
+        t.parse::<u64>().ok()
+    } else {
+        t.parse::<f64>()
+            .ok()
+            .filter(|v| v.fract() == 0.0 && *v < 18_446_744_073_709_551_615.0)
+            .map(|v| v as u64)
+    };
+    match v {
+        Some(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "bad step count `{t}`: expected a whole number >= 1"
+        )),
     }
 }
 
@@ -180,6 +198,11 @@ impl LogAxis {
         let t = (v.clamp(self.lo, self.hi).ln() - self.lo.ln()) / (self.hi.ln() - self.lo.ln());
         self.a + t * (self.b - self.a)
     }
+    /// Like [`LogAxis::at`] but past the ends too (for clipped lines).
+    fn unclamped(&self, v: f64) -> f64 {
+        let t = (v.max(f64::MIN_POSITIVE).ln() - self.lo.ln()) / (self.hi.ln() - self.lo.ln());
+        self.a + t * (self.b - self.a)
+    }
     fn contains(&self, v: f64) -> bool {
         v >= self.lo * 0.9999 && v <= self.hi * 1.0001
     }
@@ -209,19 +232,29 @@ fn svg(plan: &Plan, curve: &[CurvePoint]) -> String {
     } else {
         (1.0, 2.0)
     };
-    let yhi = curve
+    // The factor axis shows the strategies with room to spare (at least up to 10); the curve's
+    // steep small-memory end leaves the plot through its top edge (clipped).
+    let curve_top = curve.iter().map(|c| c.factor).fold(2.0f64, f64::max);
+    let yhi = points
         .iter()
-        .map(|c| c.factor)
-        .chain(points.iter().map(|q| q.2))
-        .fold(2.0f64, f64::max);
+        .map(|q| 3.0 * q.2)
+        .fold(10.0f64, f64::max)
+        .min(curve_top * 1.2)
+        .max(2.0);
     let x = LogAxis::new(xlo / 1.2, xhi * 1.2, LEFT, W - RIGHT);
-    let y = LogAxis::new(1.0, yhi * 1.2, H - BOTTOM, TOP);
+    let y = LogAxis::new(1.0, yhi, H - BOTTOM, TOP);
     let mut s = String::new();
     let _ = writeln!(
         s,
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="12">"#
     );
     let _ = writeln!(s, r#"<rect width="{W}" height="{H}" fill="white"/>"#);
+    let _ = writeln!(
+        s,
+        r#"<defs><clipPath id="plot"><rect x="{LEFT}" y="{TOP}" width="{}" height="{}"/></clipPath></defs>"#,
+        W - RIGHT - LEFT,
+        H - BOTTOM - TOP
+    );
     let _ = writeln!(
         s,
         r#"<text x="{}" y="22" text-anchor="middle" font-size="14">Recompute factor against checkpoint memory, n = {}, state = {}</text>"#,
@@ -284,23 +317,44 @@ fn svg(plan: &Plan, curve: &[CurvePoint]) -> String {
     // The binomial curve.
     let pts: Vec<String> = curve
         .iter()
-        .map(|c| format!("{:.1},{:.1}", x.at(c.bytes as f64), y.at(c.factor)))
+        .map(|c| format!("{:.1},{:.1}", x.at(c.bytes as f64), y.unclamped(c.factor)))
         .collect();
     let _ = writeln!(
         s,
-        r##"<polyline points="{}" fill="none" stroke="#1f77b4" stroke-width="2"/>"##,
+        r##"<polyline points="{}" fill="none" stroke="#1f77b4" stroke-width="2" clip-path="url(#plot)"/>"##,
         pts.join(" ")
     );
-    // Strategies.
-    for (i, (name, bytes, factor, fits)) in points.iter().enumerate() {
-        let (px, py) = (x.at(*bytes), y.at(*factor));
+    // Strategies: one marker per point, the names of coinciding points on one label.
+    let mut marks: Vec<(f64, f64, bool, Vec<&str>)> = Vec::new();
+    for &(name, bytes, factor, fits) in &points {
+        let (px, py) = (x.at(bytes), y.at(factor));
+        match marks
+            .iter_mut()
+            .find(|m| (m.0 - px).abs() < 3.0 && (m.1 - py).abs() < 3.0 && m.2 == fits)
+        {
+            Some(m) => m.3.push(name),
+            None => marks.push((px, py, fits, vec![name])),
+        }
+    }
+    marks.sort_by(|a, b| a.0.total_cmp(&b.0));
+    for (i, (px, py, fits, names)) in marks.iter().enumerate() {
         let fill = if *fits { "#d62728" } else { "white" };
+        let label = format!(
+            "{}{}",
+            names.join(", "),
+            if *fits { "" } else { " (does not fit)" }
+        );
+        // Labels near the right edge go to the left of their marker; neighbours alternate
+        // above and below.
+        let (lx, anchor) = if *px > W - RIGHT - 90.0 {
+            (px - 8.0, "end")
+        } else {
+            (px + 8.0, "start")
+        };
+        let ly = if i % 2 == 0 { py - 8.0 } else { py + 16.0 };
         let _ = writeln!(
             s,
-            r##"<circle cx="{px:.1}" cy="{py:.1}" r="5" fill="{fill}" stroke="#d62728" stroke-width="2"/><text x="{:.1}" y="{:.1}">{name}{}</text>"##,
-            px + 8.0,
-            py - 6.0 + 12.0 * (i % 2) as f64,
-            if *fits { "" } else { " (does not fit)" }
+            r##"<circle cx="{px:.1}" cy="{py:.1}" r="5" fill="{fill}" stroke="#d62728" stroke-width="2"/><text x="{lx:.1}" y="{ly:.1}" text-anchor="{anchor}">{label}</text>"##
         );
     }
     // Legend.
@@ -390,6 +444,11 @@ mod tests {
         assert_eq!(parse_bandwidth("1MiB/s"), Ok(1048576.0));
         assert!(parse_bandwidth("0GB/s").is_err());
         assert_eq!(parse_seconds("250ms"), Ok(0.25));
+        assert_eq!(parse_steps("1e9"), Ok(1_000_000_000));
+        assert_eq!(parse_steps("18446744073709551615"), Ok(u64::MAX));
+        for bad in ["0", "1.5", "-3", "1e30", "", "nan", "ten"] {
+            assert!(parse_steps(bad).is_err(), "{bad}");
+        }
         assert!(parse_seconds("-1").is_err());
     }
 }
