@@ -23,6 +23,8 @@ enum Command {
     Tams(cli::tams::Args),
     /// Inspect a TAMS run database: `db show DIR`, `db export DIR --csv FILE | --json FILE`.
     Db(cli::db::Args),
+    /// Compare checkpointing strategies for a RAM/disk budget (table; --svg for the trade-off).
+    Plan(cli::plan::Args),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +37,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => cli::demo::run(args),
         Command::Tams(args) => cli::tams::run(args),
         Command::Db(args) => cli::db::run(args),
+        Command::Plan(args) => cli::plan::run(args),
     };
     cli::finish(result)
 }

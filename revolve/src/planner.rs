@@ -1,1 +1,1104 @@
-//! (in progress)
+//! Compare checkpointing strategies for one problem: `n` steps of a state of `B` bytes, a RAM
+//! budget and a disk budget (bytes for checkpoints), and a cost model (seconds per forward and
+//! reverse step, disk bandwidths, latency per disk operation).
+//!
+//! [`plan`] returns one [`Row`] per strategy: store-all, periodic, binomial (RAM only),
+//! multistage (RAM + disk), cost-aware and online. Each row holds exact counts (forward and
+//! reverse steps, disk writes and reads, peak RAM and disk bytes), the recompute factor
+//! `forward / n`, the modelled time and whether it fits the budgets. Counts come from running the
+//! strategy's own action stream through [`validate`](crate::validate()) ([`Source::Validated`])
+//! when `n` is at most [`Problem::run_limit`] (the streams have `O(n)` actions), else from a
+//! closed form that is exact for that strategy ([`Source::ClosedForm`]); a strategy with no
+//! closed form is then skipped.
+//!
+//! Conventions: the RAM and disk budgets count checkpoint bytes only (the working state is not
+//! counted); `s` slots count the one holding the initial state, so store-all needs `n - 1` slots.
+//! The time model is `forward uf + reverse ub + writes (B / write_bw + latency)
+//! + reads (B / read_bw + latency)`; RAM copies are not charged.
+//!
+//! ```
+//! use revolve::planner::{plan, Problem, Strategy};
+//! // 1000 steps of 1 MiB, 20 MiB of RAM, no disk.
+//! let p = Problem::new(1000, 1 << 20, 20 << 20, 0);
+//! let rows = plan(&p).unwrap().rows;
+//! let binomial = rows.iter().find(|r| r.strategy == Strategy::Binomial).unwrap();
+//! let f = binomial.figures().unwrap();
+//! assert_eq!(f.forward, revolve::cost::optimal_forward(1000, 20).unwrap());
+//! assert!(f.fits);
+//! let store_all = rows.iter().find(|r| r.strategy == Strategy::StoreAll).unwrap();
+//! assert!(!store_all.figures().unwrap().fits); // 999 states do not fit in 20 MiB
+//! ```
+
+use crate::schedule::online;
+use crate::{
+    Action, Binomial, Capacity, CostAware, Error, Level, Multistage, Stats, Violation, cost,
+    pricing, validate,
+};
+use std::fmt;
+
+/// Seconds per step and disk speeds of the time model.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Costs {
+    /// Seconds per forward step (`uf`), taped or not.
+    pub forward: f64,
+    /// Seconds per reverse (adjoint) step (`ub`).
+    pub reverse: f64,
+    /// Disk write bandwidth, bytes per second (may be infinite).
+    pub write_bandwidth: f64,
+    /// Disk read bandwidth, bytes per second (may be infinite).
+    pub read_bandwidth: f64,
+    /// Seconds added to every disk write and read.
+    pub latency: f64,
+}
+
+impl Default for Costs {
+    /// Forward 1 s, reverse 2 s per step, disk 1 GB/s both ways, no latency.
+    fn default() -> Self {
+        Costs {
+            forward: 1.0,
+            reverse: 2.0,
+            write_bandwidth: 1e9,
+            read_bandwidth: 1e9,
+            latency: 0.0,
+        }
+    }
+}
+
+impl Costs {
+    /// Seconds to write one state of `bytes` to disk.
+    pub fn write_seconds(&self, bytes: u64) -> f64 {
+        bytes as f64 / self.write_bandwidth + self.latency
+    }
+    /// Seconds to read one state of `bytes` from disk.
+    pub fn read_seconds(&self, bytes: u64) -> f64 {
+        bytes as f64 / self.read_bandwidth + self.latency
+    }
+    fn check(&self) -> Result<(), PlanError> {
+        for (name, value) in [
+            ("forward cost", self.forward),
+            ("reverse cost", self.reverse),
+            ("disk latency", self.latency),
+        ] {
+            if !(value.is_finite() && value >= 0.0) {
+                return Err(PlanError::BadCost { name, value });
+            }
+        }
+        for (name, value) in [
+            ("write bandwidth", self.write_bandwidth),
+            ("read bandwidth", self.read_bandwidth),
+        ] {
+            if value.is_nan() || value <= 0.0 {
+                return Err(PlanError::BadBandwidth { name, value });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The problem to plan for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Problem {
+    /// Steps to reverse (`n >= 1`).
+    pub steps: u64,
+    /// Bytes of one state (`B >= 1`).
+    pub state_bytes: u64,
+    /// RAM for checkpoints, bytes.
+    pub ram_bytes: u64,
+    /// Disk for checkpoints, bytes.
+    pub disk_bytes: u64,
+    /// The time model.
+    pub costs: Costs,
+    /// Most steps for which schedules are run through the validator; above it, counts come from
+    /// closed forms where exact, else the row is skipped.
+    pub run_limit: u64,
+}
+
+impl Problem {
+    /// Default [`Problem::run_limit`] (steps): a second or two for all strategies together.
+    pub const DEFAULT_RUN_LIMIT: u64 = 100_000;
+
+    /// A problem with the default [`Costs`] and run limit.
+    pub fn new(steps: u64, state_bytes: u64, ram_bytes: u64, disk_bytes: u64) -> Self {
+        Problem {
+            steps,
+            state_bytes,
+            ram_bytes,
+            disk_bytes,
+            costs: Costs::default(),
+            run_limit: Self::DEFAULT_RUN_LIMIT,
+        }
+    }
+    /// States that fit in the RAM budget.
+    pub fn ram_slots(&self) -> u64 {
+        self.ram_bytes / self.state_bytes.max(1)
+    }
+    /// States that fit in the disk budget.
+    pub fn disk_slots(&self) -> u64 {
+        self.disk_bytes / self.state_bytes.max(1)
+    }
+    fn check(&self) -> Result<(), PlanError> {
+        if self.steps == 0 {
+            return Err(PlanError::ZeroSteps);
+        }
+        if self.state_bytes == 0 {
+            return Err(PlanError::ZeroStateBytes);
+        }
+        self.costs.check()
+    }
+}
+
+/// Why a problem could not be planned.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlanError {
+    /// `steps` was 0.
+    #[error("steps must be at least 1")]
+    ZeroSteps,
+    /// `state_bytes` was 0.
+    #[error("the state size must be at least 1 byte")]
+    ZeroStateBytes,
+    /// A cost is negative, NaN or infinite.
+    #[error("{name} must be a finite number >= 0 (got {value})")]
+    BadCost {
+        /// Which cost.
+        name: &'static str,
+        /// Its value.
+        value: f64,
+    },
+    /// A bandwidth is not positive.
+    #[error("{name} must be > 0 bytes/s (got {value})")]
+    BadBandwidth {
+        /// Which bandwidth.
+        name: &'static str,
+        /// Its value.
+        value: f64,
+    },
+    /// A schedule broke a rule of the validator (a bug in that schedule).
+    #[error("internal: the {strategy} schedule broke a rule: {violation}")]
+    InvalidSchedule {
+        /// The strategy.
+        strategy: Strategy,
+        /// The broken rule.
+        violation: Violation,
+    },
+    /// A schedule could not be built or counted.
+    #[error(transparent)]
+    Schedule(#[from] Error),
+}
+
+/// The strategies compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Strategy {
+    /// Keep every state (RAM first, then disk).
+    StoreAll,
+    /// A checkpoint every `k` steps (`1 < k < n`, outer checkpoints in RAM or on disk); each
+    /// segment is replayed once with all its states stored in RAM. `k` minimises the modelled
+    /// time within the budgets; if none fits, `k` takes the fewest slots (about `sqrt(n)`).
+    Periodic,
+    /// Optimal binomial checkpointing in RAM (Revolve).
+    Binomial,
+    /// Binomial forward count with RAM and disk slots, few disk accesses.
+    Multistage,
+    /// Minimises the modelled time with RAM and disk checkpoints under the disk budget.
+    CostAware,
+    /// Online checkpointing (n unknown while running forward), RAM slots.
+    Online,
+}
+
+impl Strategy {
+    /// Every strategy, in table order.
+    pub const ALL: [Strategy; 6] = [
+        Strategy::StoreAll,
+        Strategy::Periodic,
+        Strategy::Binomial,
+        Strategy::Multistage,
+        Strategy::CostAware,
+        Strategy::Online,
+    ];
+    /// Short name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Strategy::StoreAll => "store-all",
+            Strategy::Periodic => "periodic",
+            Strategy::Binomial => "binomial",
+            Strategy::Multistage => "multistage",
+            Strategy::CostAware => "cost-aware",
+            Strategy::Online => "online",
+        }
+    }
+}
+
+impl fmt::Display for Strategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a row's counts come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// The strategy's action stream was run through [`validate`](crate::validate()).
+    Validated,
+    /// An exact closed form (the stream was too long to run).
+    ClosedForm,
+}
+
+/// Counts, bytes and time of one strategy.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Figures {
+    /// RAM slots the schedule was given.
+    pub ram_slots: u64,
+    /// Disk slots the schedule was given.
+    pub disk_slots: u64,
+    /// Total forward steps (advances plus the `n` taped steps).
+    pub forward: u64,
+    /// Reverse steps (`n`).
+    pub reverse: u64,
+    /// States written to disk.
+    pub disk_writes: u64,
+    /// States read from disk.
+    pub disk_reads: u64,
+    /// Bytes written to disk.
+    pub disk_bytes_written: u128,
+    /// Bytes read from disk.
+    pub disk_bytes_read: u128,
+    /// Peak RAM checkpoint bytes.
+    pub peak_ram_bytes: u128,
+    /// Peak disk checkpoint bytes.
+    pub peak_disk_bytes: u128,
+    /// `forward / n`.
+    pub recompute_factor: f64,
+    /// Modelled seconds.
+    pub time: f64,
+    /// Peak RAM within the RAM budget.
+    pub fits_ram: bool,
+    /// Peak disk within the disk budget.
+    pub fits_disk: bool,
+    /// Both budgets hold.
+    pub fits: bool,
+    /// Where the counts come from.
+    pub source: Source,
+}
+
+/// One strategy's result.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    /// The strategy.
+    pub strategy: Strategy,
+    /// Its parameters (slots, period, levels).
+    pub config: String,
+    /// Figures, or why the strategy was skipped.
+    pub outcome: Outcome,
+}
+
+impl Row {
+    /// The figures, if the strategy was evaluated.
+    pub fn figures(&self) -> Option<&Figures> {
+        match &self.outcome {
+            Outcome::Planned(f) => Some(f),
+            Outcome::Skipped(_) => None,
+        }
+    }
+}
+
+/// A row's figures or the reason it has none.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// Evaluated.
+    Planned(Figures),
+    /// Not evaluated, with the reason.
+    Skipped(String),
+}
+
+/// The problem and one row per strategy; `Display` prints the table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    /// The problem planned for.
+    pub problem: Problem,
+    /// One row per strategy, in [`Strategy::ALL`] order.
+    pub rows: Vec<Row>,
+}
+
+impl Plan {
+    /// The row of `strategy`.
+    pub fn row(&self, strategy: Strategy) -> Option<&Row> {
+        self.rows.iter().find(|r| r.strategy == strategy)
+    }
+}
+
+/// Counts of a schedule, before pricing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Counts {
+    forward: u64,
+    reverse: u64,
+    disk_writes: u64,
+    disk_reads: u64,
+    peak_ram: u64,
+    peak_disk: u64,
+}
+
+impl From<&Stats> for Counts {
+    fn from(s: &Stats) -> Self {
+        let (r, d) = (Level::Ram.index(), Level::Disk.index());
+        Counts {
+            forward: s.forward,
+            reverse: s.reverse,
+            disk_writes: s.stores[d],
+            disk_reads: s.restores[d],
+            peak_ram: s.peak[r],
+            peak_disk: s.peak[d],
+        }
+    }
+}
+
+impl Problem {
+    fn time(&self, c: &Counts) -> f64 {
+        let k = &self.costs;
+        c.forward as f64 * k.forward
+            + c.reverse as f64 * k.reverse
+            + c.disk_writes as f64 * k.write_seconds(self.state_bytes)
+            + c.disk_reads as f64 * k.read_seconds(self.state_bytes)
+    }
+
+    fn fits(&self, c: &Counts) -> (bool, bool) {
+        let b = u128::from(self.state_bytes);
+        (
+            u128::from(c.peak_ram) * b <= u128::from(self.ram_bytes),
+            u128::from(c.peak_disk) * b <= u128::from(self.disk_bytes),
+        )
+    }
+
+    fn figures(&self, c: Counts, ram_slots: u64, disk_slots: u64, source: Source) -> Figures {
+        let b = u128::from(self.state_bytes);
+        let (fits_ram, fits_disk) = self.fits(&c);
+        Figures {
+            ram_slots,
+            disk_slots,
+            forward: c.forward,
+            reverse: c.reverse,
+            disk_writes: c.disk_writes,
+            disk_reads: c.disk_reads,
+            disk_bytes_written: u128::from(c.disk_writes) * b,
+            disk_bytes_read: u128::from(c.disk_reads) * b,
+            peak_ram_bytes: u128::from(c.peak_ram) * b,
+            peak_disk_bytes: u128::from(c.peak_disk) * b,
+            recompute_factor: c.forward as f64 / self.steps as f64,
+            time: self.time(&c),
+            fits_ram,
+            fits_disk,
+            fits: fits_ram && fits_disk,
+            source,
+        }
+    }
+
+    /// Run `actions` through the validator with the given slots.
+    fn run(
+        &self,
+        strategy: Strategy,
+        capacity: Capacity,
+        actions: impl Iterator<Item = Action>,
+    ) -> Result<Counts, PlanError> {
+        validate(self.steps, capacity, actions)
+            .map(|s| Counts::from(&s))
+            .map_err(|violation| PlanError::InvalidSchedule {
+                strategy,
+                violation,
+            })
+    }
+}
+
+/// Plan `problem`: one row per strategy, in [`Strategy::ALL`] order.
+///
+/// Errors: bad input ([`PlanError::ZeroSteps`], ...), or a schedule breaking a validator rule.
+pub fn plan(problem: &Problem) -> Result<Plan, PlanError> {
+    problem.check()?;
+    type RowFn = fn(&Problem) -> Result<Row, PlanError>;
+    let makers: [(Strategy, RowFn); 6] = [
+        (Strategy::StoreAll, store_all_row),
+        (Strategy::Periodic, periodic_row),
+        (Strategy::Binomial, binomial_row),
+        (Strategy::Multistage, multistage_row),
+        (Strategy::CostAware, cost_aware_row),
+        (Strategy::Online, online_row),
+    ];
+    let mut rows = Vec::with_capacity(makers.len());
+    for (strategy, make) in makers {
+        rows.push(match make(problem) {
+            // A count past 64 bits spoils that row only.
+            Err(PlanError::Schedule(e @ Error::Overflow { .. })) => {
+                skipped(strategy, slots_config(strategy, problem), e.to_string())
+            }
+            other => other?,
+        });
+    }
+    Ok(Plan {
+        problem: *problem,
+        rows,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Store-all and periodic: one generator.
+
+/// The periodic schedule with period `k`: checkpoints at `0, k, 2k, ...` (at `level(p)`); every
+/// segment `[jk, jk + k)` but the last is replayed once from its checkpoint with all its states
+/// stored (at `level(p)`), the last segment's states are stored during the forward sweep.
+/// `k = n` (and `k = 1`) is store-all; `period` is clamped to `1..=steps`.
+///
+/// Errors: [`Error::ZeroSteps`].
+///
+/// ```
+/// use revolve::planner::periodic_actions;
+/// use revolve::{validate, Capacity, Level};
+/// // n = 10, k = 4: checkpoints 0, 4, 8; segments [4, 8) and [0, 4) are replayed.
+/// let actions = periodic_actions(10, 4, |_| Level::Ram).unwrap();
+/// let s = validate(10, Capacity::ram(4), actions).unwrap();
+/// assert_eq!((s.forward, s.peak[0]), (19 + 2 * 3, 4)); // 2n - 1, plus two replays of 3 steps
+/// ```
+pub fn periodic_actions(
+    steps: u64,
+    period: u64,
+    level: impl Fn(u64) -> Level + Copy + 'static,
+) -> Result<impl Iterator<Item = Action>, Error> {
+    if steps == 0 {
+        return Err(Error::ZeroSteps);
+    }
+    let (n, k) = (steps, period.clamp(1, steps));
+    let m = n.div_ceil(k);
+    let last = (m - 1) * k; // start of the last segment
+    // Restore, free and reverse `p` for p in `range`, highest first.
+    let tail = move |lo: u64, hi: u64| {
+        (lo..hi).rev().flat_map(move |p| {
+            let l = level(p);
+            [
+                Action::Restore { step: p, level: l },
+                Action::Free { step: p, level: l },
+                Action::Reverse { step: p },
+            ]
+        })
+    };
+    let sweep = (0..n - 1).flat_map(move |p| {
+        let store = (p.is_multiple_of(k) || p >= last).then(|| Action::Store {
+            step: p,
+            level: level(p),
+        });
+        store
+            .into_iter()
+            .chain(std::iter::once(Action::Advance { from: p, to: p + 1 }))
+    });
+    let segments = (0..m - 1).rev().flat_map(move |j| {
+        let a = j * k;
+        let seg: Box<dyn Iterator<Item = Action>> = if k == 1 {
+            Box::new(tail(a, a + 1))
+        } else {
+            let fill = (a + 1..a + k - 1).flat_map(move |p| {
+                [
+                    Action::Store {
+                        step: p,
+                        level: level(p),
+                    },
+                    Action::Advance { from: p, to: p + 1 },
+                ]
+            });
+            Box::new(
+                [
+                    Action::Restore {
+                        step: a,
+                        level: level(a),
+                    },
+                    Action::Advance { from: a, to: a + 1 },
+                ]
+                .into_iter()
+                .chain(fill)
+                .chain(std::iter::once(Action::Reverse { step: a + k - 1 }))
+                .chain(tail(a, a + k - 1)),
+            )
+        };
+        seg
+    });
+    Ok(sweep
+        .chain(std::iter::once(Action::Reverse { step: n - 1 }))
+        .chain(tail(last, n - 1))
+        .chain(segments))
+}
+
+/// Closed-form counts of [`periodic_actions`] with the checkpoints at `0, k, ...` at level
+/// `outer` and all other states in RAM (exact; checked against the validator in tests).
+fn periodic_counts(n: u64, k: u64, outer: Level) -> Result<Counts, Error> {
+    let over = || Error::Overflow {
+        what: "periodic forward steps",
+    };
+    let m = n.div_ceil(k);
+    let last_len = n - (m - 1) * k;
+    // Stored checkpoints at multiples of k: those <= n - 2.
+    let outer_count = if n >= 2 { (n - 2) / k + 1 } else { 0 };
+    let inner_last = last_len.saturating_sub(2);
+    let inner_full = k.saturating_sub(2);
+    // Reads of the outer checkpoints: 2 per replayed segment (1 if k = 1), 1 for the last.
+    let outer_reads = (m - 1) * if k >= 2 { 2 } else { 1 } + u64::from(last_len >= 2);
+    let forward = (m - 1)
+        .checked_mul(k - 1)
+        .and_then(|x| x.checked_add(n.checked_mul(2)? - 1))
+        .ok_or_else(over)?;
+    let end_of_sweep = outer_count + inner_last;
+    let replay = if m >= 2 { m - 1 + inner_full } else { 0 };
+    let (peak_ram, peak_disk, disk_writes, disk_reads) = match outer {
+        Level::Ram => (end_of_sweep.max(replay), 0, 0, 0),
+        Level::Disk => (
+            inner_last.max(if m >= 2 { inner_full } else { 0 }),
+            outer_count,
+            outer_count,
+            outer_reads,
+        ),
+    };
+    Ok(Counts {
+        forward,
+        reverse: n,
+        disk_writes,
+        disk_reads,
+        peak_ram,
+        peak_disk,
+    })
+}
+
+fn store_all_row(p: &Problem) -> Result<Row, PlanError> {
+    let n = p.steps;
+    let need = n - 1;
+    let ram = p.ram_slots().min(need);
+    let disk = need - ram;
+    let config = slots_config(Strategy::StoreAll, p);
+    let level = move |s: u64| if s < ram { Level::Ram } else { Level::Disk };
+    let closed = Counts {
+        forward: n.checked_mul(2).ok_or(Error::Overflow {
+            what: "store-all forward steps 2n - 1",
+        })? - 1,
+        reverse: n,
+        disk_writes: disk,
+        disk_reads: disk,
+        peak_ram: ram,
+        peak_disk: disk,
+    };
+    let (counts, source) = if n <= p.run_limit {
+        let cap = Capacity { ram, disk };
+        let c = p.run(Strategy::StoreAll, cap, periodic_actions(n, n, level)?)?;
+        (c, Source::Validated)
+    } else {
+        (closed, Source::ClosedForm)
+    };
+    Ok(Row {
+        strategy: Strategy::StoreAll,
+        config,
+        outcome: Outcome::Planned(p.figures(counts, ram, disk, source)),
+    })
+}
+
+/// Periods of a proper periodic schedule: `k = 1` and `k = n` are store-all (kept for `n <= 2`).
+fn periods(n: u64) -> std::ops::RangeInclusive<u64> {
+    if n <= 2 { 1..=n } else { 2..=n - 1 }
+}
+
+/// Periods worth trying: for every segment count `m`, the smallest period giving it and the one
+/// whose last segment is a single step (the only periods that can be best for that `m`).
+fn periodic_candidates(n: u64) -> Vec<u64> {
+    let root = n.isqrt() + 1;
+    // Every small k and every segment count m up to sqrt(n); past 2^20 of them, a geometric
+    // sample of both (then the period is near-best, its counts still exact).
+    let small: Vec<u64> = if root <= 1 << 20 {
+        (1..=root.min(n)).collect()
+    } else {
+        let mut v: Vec<u64> = (0..4096)
+            .map(|i| (root as f64).powf(f64::from(i) / 4095.0) as u64)
+            .collect();
+        v.dedup();
+        v
+    };
+    let mut ks = small.clone();
+    for &m in &small {
+        ks.push(n.div_ceil(m));
+        if m >= 2 && (n - 1).is_multiple_of(m - 1) {
+            ks.push((n - 1) / (m - 1));
+        }
+    }
+    ks.retain(|&k| periods(n).contains(&k));
+    ks.sort_unstable();
+    ks.dedup();
+    ks
+}
+
+/// The period and outer level that minimise the modelled time among those that fit; if none
+/// fits, the one with the fewest slots in all (the classic `k ~ sqrt(n)`), all in RAM.
+fn choose_period(p: &Problem) -> Result<(u64, Level, Counts), Error> {
+    let mut best: Option<(f64, u64, u64, Level, Counts)> = None;
+    let mut smallest: Option<(u64, u64, Counts)> = None;
+    for k in periodic_candidates(p.steps) {
+        for outer in Level::ALL {
+            let c = periodic_counts(p.steps, k, outer)?;
+            let (ram_ok, disk_ok) = p.fits(&c);
+            let slots = c.peak_ram + c.peak_disk;
+            if ram_ok && disk_ok {
+                let t = p.time(&c);
+                if best.is_none_or(|(bt, bs, ..)| t < bt || (t == bt && slots < bs)) {
+                    best = Some((t, slots, k, outer, c));
+                }
+            }
+            if outer == Level::Ram && smallest.is_none_or(|(s, ..)| slots < s) {
+                smallest = Some((slots, k, c));
+            }
+        }
+    }
+    Ok(match (best, smallest) {
+        (Some((_, _, k, outer, c)), _) => (k, outer, c),
+        (None, Some((_, k, c))) => (k, Level::Ram, c),
+        (None, None) => unreachable!("k = 1 is always a candidate"),
+    })
+}
+
+fn periodic_row(p: &Problem) -> Result<Row, PlanError> {
+    let n = p.steps;
+    let (k, outer, closed) = choose_period(p)?;
+    let config = match outer {
+        Level::Ram => format!("k={k}"),
+        Level::Disk => format!("k={k} outer=disk"),
+    };
+    let level = move |s: u64| {
+        if s.is_multiple_of(k) {
+            outer
+        } else {
+            Level::Ram
+        }
+    };
+    let (counts, source) = if n <= p.run_limit {
+        let cap = Capacity {
+            ram: closed.peak_ram,
+            disk: closed.peak_disk,
+        };
+        let c = p.run(Strategy::Periodic, cap, periodic_actions(n, k, level)?)?;
+        (c, Source::Validated)
+    } else {
+        (closed, Source::ClosedForm)
+    };
+    Ok(Row {
+        strategy: Strategy::Periodic,
+        config,
+        outcome: Outcome::Planned(p.figures(counts, closed.peak_ram, closed.peak_disk, source)),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Binomial.
+
+fn binomial_row(p: &Problem) -> Result<Row, PlanError> {
+    let n = p.steps;
+    // More than n slots are never used; 0 slots cannot work: show s = 1, marked as not fitting.
+    let s = p.ram_slots().clamp(1, n);
+    let schedule = Binomial::new(n, s)?;
+    let (counts, source) = if n <= p.run_limit {
+        let c = p.run(Strategy::Binomial, Capacity::UNLIMITED, schedule)?;
+        (c, Source::Validated)
+    } else {
+        let closed = Counts {
+            forward: schedule.forward(),
+            reverse: n,
+            disk_writes: 0,
+            disk_reads: 0,
+            // The optimal schedule fills every slot it has, up to the n - 1 store-all needs.
+            peak_ram: s.min(n - 1).max(u64::from(n >= 2)),
+            peak_disk: 0,
+        };
+        (closed, Source::ClosedForm)
+    };
+    Ok(Row {
+        strategy: Strategy::Binomial,
+        config: slots_config(Strategy::Binomial, p),
+        outcome: Outcome::Planned(p.figures(counts, s, 0, source)),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Multistage, cost-aware, online: no closed form for their disk traffic or forward count.
+
+/// Most `n s` work (steps times slots) of an online run the planner makes (a second or so).
+pub const ONLINE_WORK: u64 = 100_000_000;
+/// Most `n^2 (R' + 1)(D' + 1)` inner-loop steps of the cost-aware dynamic programme the planner
+/// asks for (a second or so; [`crate::schedule::cost_aware`] has larger limits of its own).
+pub const COST_AWARE_WORK: u64 = 300_000_000;
+
+/// The slots a strategy is given, as its config shows them (the period is chosen later).
+fn slots_config(strategy: Strategy, p: &Problem) -> String {
+    let n = p.steps;
+    match strategy {
+        Strategy::StoreAll => {
+            let ram = p.ram_slots().min(n - 1);
+            match n - 1 - ram {
+                0 => format!("ram={ram}"),
+                disk => format!("ram={ram} disk={disk}"),
+            }
+        }
+        Strategy::Periodic => String::new(),
+        Strategy::Binomial | Strategy::Online => format!("s={}", p.ram_slots().clamp(1, n)),
+        Strategy::Multistage | Strategy::CostAware => {
+            let (r, d) = two_level_slots(p);
+            format!("R={r} D={d}")
+        }
+    }
+}
+
+fn skipped(strategy: Strategy, config: String, reason: String) -> Row {
+    Row {
+        strategy,
+        config,
+        outcome: Outcome::Skipped(reason),
+    }
+}
+
+/// RAM and disk slots for a two-level schedule: at most `n` each, at least one in all (shown
+/// as not fitting when the budgets hold no state).
+fn two_level_slots(p: &Problem) -> (u64, u64) {
+    let n = p.steps;
+    let (r, d) = (p.ram_slots().min(n), p.disk_slots().min(n));
+    if r == 0 && d == 0 { (1, 0) } else { (r, d) }
+}
+
+fn multistage_row(p: &Problem) -> Result<Row, PlanError> {
+    let n = p.steps;
+    let (r, d) = two_level_slots(p);
+    let config = slots_config(Strategy::Multistage, p);
+    if n > p.run_limit {
+        let forward = cost::optimal_forward(n, r.saturating_add(d).min(n - 1).max(1))?;
+        return Ok(skipped(
+            Strategy::Multistage,
+            config,
+            format!(
+                "n > run limit {} (forward would be T(n, R+D) = {forward}; disk traffic has no closed form)",
+                p.run_limit
+            ),
+        ));
+    }
+    let schedule = Multistage::new(n, r, d)?;
+    let c = p.run(Strategy::Multistage, Capacity { ram: r, disk: d }, schedule)?;
+    Ok(Row {
+        strategy: Strategy::Multistage,
+        config,
+        outcome: Outcome::Planned(p.figures(c, r, d, Source::Validated)),
+    })
+}
+
+/// The cost model of [`crate::pricing`] equal to this problem's time model: its reverse step
+/// pays for the taped forward step too, RAM checkpoints are free.
+pub fn pricing_costs(p: &Problem) -> Result<pricing::Costs, Error> {
+    let k = &p.costs;
+    pricing::Costs::new(
+        k.forward,
+        k.forward + k.reverse,
+        k.write_seconds(p.state_bytes),
+        k.read_seconds(p.state_bytes),
+    )
+}
+
+fn cost_aware_row(p: &Problem) -> Result<Row, PlanError> {
+    let n = p.steps;
+    let (r, d) = two_level_slots(p);
+    let config = slots_config(Strategy::CostAware, p);
+    let skip = |reason: String| Ok(skipped(Strategy::CostAware, config.clone(), reason));
+    if n > p.run_limit {
+        return skip(format!("n > run limit {}", p.run_limit));
+    }
+    let combos = u128::from(r.min(n - 1) + 1) * u128::from(d.min(n - 1) + 1);
+    let work = u128::from(n) * u128::from(n) * combos;
+    if work > u128::from(COST_AWARE_WORK) {
+        return skip(format!(
+            "too large: n^2 (R'+1)(D'+1) = {work} > {COST_AWARE_WORK}"
+        ));
+    }
+    let schedule = match CostAware::new(n, r, d, pricing_costs(p)?) {
+        Err(e @ Error::TooLarge { .. }) => return skip(format!("too large: {e}")),
+        other => other?,
+    };
+    let c = p.run(Strategy::CostAware, Capacity { ram: r, disk: d }, schedule)?;
+    Ok(Row {
+        strategy: Strategy::CostAware,
+        config,
+        outcome: Outcome::Planned(p.figures(c, r, d, Source::Validated)),
+    })
+}
+
+fn online_row(p: &Problem) -> Result<Row, PlanError> {
+    let n = p.steps;
+    let s = p.ram_slots().clamp(1, n);
+    let config = slots_config(Strategy::Online, p);
+    let work = u128::from(n) * u128::from(s);
+    let why = if n > p.run_limit {
+        format!("n > run limit {}", p.run_limit)
+    } else if work > u128::from(ONLINE_WORK) {
+        format!("n s = {work} > {ONLINE_WORK}")
+    } else {
+        String::new()
+    };
+    if !why.is_empty() {
+        let bound = cost::optimal_forward(n, s)?;
+        return Ok(skipped(
+            Strategy::Online,
+            config,
+            format!("{why} (no closed form; forward >= T(n, s) = {bound})"),
+        ));
+    }
+    let c = p.run(Strategy::Online, Capacity::ram(s), online::simulate(n, s)?)?;
+    Ok(Row {
+        strategy: Strategy::Online,
+        config,
+        outcome: Outcome::Planned(p.figures(c, s, 0, Source::Validated)),
+    })
+}
+
+/// One point of the binomial trade-off curve.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CurvePoint {
+    /// RAM slots `s`.
+    pub slots: u64,
+    /// Checkpoint bytes `s B`.
+    pub bytes: u128,
+    /// Recompute factor `T(n, s) / n`.
+    pub factor: f64,
+}
+
+/// The binomial trade-off curve `T(n, s) / n` against memory, for at most about `points` values
+/// of `s` spread geometrically from 1 to `max(n - 1, 1)` (store-all), both ends included. Points
+/// whose `T(n, s)` overflows 64 bits are left out.
+///
+/// ```
+/// let c = revolve::planner::tradeoff_curve(10, 8, 50);
+/// assert_eq!((c[0].slots, c[0].factor), (1, 5.5));
+/// assert_eq!(c.last().unwrap().factor, 1.9); // store-all: (2n - 1) / n
+/// ```
+pub fn tradeoff_curve(steps: u64, state_bytes: u64, points: usize) -> Vec<CurvePoint> {
+    let top = steps.saturating_sub(1).max(1);
+    let points = points.max(2);
+    let ratio = (top as f64).powf(1.0 / (points - 1) as f64);
+    let mut slots = Vec::with_capacity(points + 1);
+    let mut x = 1.0f64;
+    for _ in 0..points {
+        slots.push((x.round() as u64).clamp(1, top));
+        x *= ratio;
+    }
+    slots.push(top);
+    slots.dedup();
+    slots
+        .into_iter()
+        .filter_map(|s| {
+            let t = cost::optimal_forward(steps.max(1), s).ok()?;
+            Some(CurvePoint {
+                slots: s,
+                bytes: u128::from(s) * u128::from(state_bytes),
+                factor: t as f64 / steps.max(1) as f64,
+            })
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Table.
+
+/// `bytes` with a binary unit (`1.50 GiB`).
+pub fn format_bytes(bytes: u128) -> String {
+    const UNITS: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut v = bytes as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    format!("{v:.2} {}", UNITS[u])
+}
+
+/// Bytes per second with a decimal unit (`1.00 GB/s`).
+pub fn format_rate(rate: f64) -> String {
+    const UNITS: [&str; 6] = ["B/s", "kB/s", "MB/s", "GB/s", "TB/s", "PB/s"];
+    if !rate.is_finite() {
+        return "unlimited".to_string();
+    }
+    let (mut v, mut u) = (rate, 0);
+    while v >= 1000.0 && u + 1 < UNITS.len() {
+        v /= 1000.0;
+        u += 1;
+    }
+    format!("{v:.2} {}", UNITS[u])
+}
+
+/// Seconds in a readable unit (`12.5 s`, `3.20 h`).
+pub fn format_seconds(s: f64) -> String {
+    if s < 120.0 {
+        format!("{s:.3} s")
+    } else if s < 7200.0 {
+        format!("{:.2} min", s / 60.0)
+    } else if s < 172_800.0 {
+        format!("{:.2} h", s / 3600.0)
+    } else {
+        format!("{:.2} d", s / 86400.0)
+    }
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = &self.problem;
+        let k = &p.costs;
+        writeln!(
+            f,
+            "# steps={} state={} ram={} ({} states) disk={} ({} states)",
+            p.steps,
+            format_bytes(p.state_bytes.into()),
+            format_bytes(p.ram_bytes.into()),
+            p.ram_slots(),
+            format_bytes(p.disk_bytes.into()),
+            p.disk_slots()
+        )?;
+        writeln!(
+            f,
+            "# model: forward {} s/step, reverse {} s/step, disk write {}, read {}, latency {} s",
+            k.forward,
+            k.reverse,
+            format_rate(k.write_bandwidth),
+            format_rate(k.read_bandwidth),
+            k.latency
+        )?;
+        let header = [
+            "strategy",
+            "config",
+            "forward",
+            "factor",
+            "reverse",
+            "disk_written",
+            "disk_read",
+            "peak_ram",
+            "peak_disk",
+            "time",
+            "fits",
+            "counts",
+        ];
+        let mut cells: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
+        for row in &self.rows {
+            let mut line = vec![row.strategy.to_string(), row.config.clone()];
+            match &row.outcome {
+                Outcome::Planned(x) => {
+                    let fits = match (x.fits_ram, x.fits_disk) {
+                        (true, true) => "yes",
+                        (false, true) => "NO (ram)",
+                        (true, false) => "NO (disk)",
+                        (false, false) => "NO (ram+disk)",
+                    };
+                    line.extend([
+                        x.forward.to_string(),
+                        format!("{:.3}", x.recompute_factor),
+                        x.reverse.to_string(),
+                        format_bytes(x.disk_bytes_written),
+                        format_bytes(x.disk_bytes_read),
+                        format_bytes(x.peak_ram_bytes),
+                        format_bytes(x.peak_disk_bytes),
+                        format_seconds(x.time),
+                        fits.to_string(),
+                        match x.source {
+                            Source::Validated => "validated",
+                            Source::ClosedForm => "closed-form",
+                        }
+                        .to_string(),
+                    ]);
+                }
+                Outcome::Skipped(reason) => line.push(format!("skipped: {reason}")),
+            }
+            cells.push(line);
+        }
+        // Skipped rows: strategy, config, reason (the reason runs on, unaligned).
+        let full = |line: &Vec<String>| line.len() == header.len();
+        let mut width = vec![0usize; header.len()];
+        for line in &cells {
+            let aligned = if full(line) { line.len() } else { 2 };
+            for (w, c) in width.iter_mut().zip(&line[..aligned]) {
+                *w = (*w).max(c.len());
+            }
+        }
+        for line in &cells {
+            let mut text = String::new();
+            for (i, c) in line.iter().enumerate() {
+                if i > 0 {
+                    text.push_str("  ");
+                }
+                let w = if full(line) || i < 2 { width[i] } else { 0 };
+                if (2..=9).contains(&i) && full(line) {
+                    text.push_str(&format!("{c:>w$}"));
+                } else {
+                    text.push_str(&format!("{c:<w$}"));
+                }
+            }
+            writeln!(f, "{}", text.trim_end())?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periodic_closed_form_matches_validator() {
+        for n in 1..=40u64 {
+            for k in 1..=n {
+                for outer in Level::ALL {
+                    let level = move |s: u64| {
+                        if s.is_multiple_of(k) {
+                            outer
+                        } else {
+                            Level::Ram
+                        }
+                    };
+                    let stats = validate(
+                        n,
+                        Capacity::UNLIMITED,
+                        periodic_actions(n, k, level).unwrap(),
+                    )
+                    .unwrap_or_else(|v| panic!("n={n} k={k} {outer}: {v}"));
+                    assert_eq!(
+                        Counts::from(&stats),
+                        periodic_counts(n, k, outer).unwrap(),
+                        "n={n} k={k} {outer}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn candidates_hold_the_best_period() {
+        // The candidate set contains a period as good as the best over all k.
+        for n in 1..=120u64 {
+            for (ram, disk) in [(3, 0), (8, 0), (12, 40), (5, 5), (200, 0), (0, 200)] {
+                let mut p = Problem::new(n, 10, ram * 10, disk * 10);
+                p.costs.latency = 0.5;
+                let (_, _, chosen) = choose_period(&p).unwrap();
+                let best = periods(n)
+                    .flat_map(|k| Level::ALL.map(|o| periodic_counts(n, k, o).unwrap()))
+                    .filter(|c| p.fits(c) == (true, true))
+                    .map(|c| p.time(&c))
+                    .fold(f64::INFINITY, f64::min);
+                if best.is_finite() {
+                    assert_eq!(p.time(&chosen), best, "n={n} ram={ram} disk={disk}");
+                } else {
+                    let fewest = periods(n)
+                        .map(|k| periodic_counts(n, k, Level::Ram).unwrap().peak_ram)
+                        .min()
+                        .unwrap();
+                    assert_eq!(chosen.peak_ram, fewest, "n={n}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn formats() {
+        assert_eq!(format_bytes(1023), "1023 B");
+        assert_eq!(format_bytes(3 << 29), "1.50 GiB");
+        assert_eq!(format_seconds(7200.0), "2.00 h");
+    }
+}

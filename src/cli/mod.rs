@@ -2,6 +2,7 @@
 
 pub mod db;
 pub mod demo;
+pub mod plan;
 pub mod schedule;
 pub mod tams;
 

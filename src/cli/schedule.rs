@@ -2,7 +2,8 @@
 //! format, then the summary line computed by the validator running alongside (streaming).
 
 use super::{CliError, CliResult};
-use revolve::{Action, Binomial, Capacity, Machine};
+use revolve::schedule::online;
+use revolve::{Action, Binomial, Capacity, Machine, Multistage};
 use std::io::Write;
 
 /// Arguments of `retrace schedule`.
@@ -17,6 +18,10 @@ pub struct Args {
 enum Kind {
     /// The optimal offline binomial schedule (Revolve), with the fewest stores among optimal ones.
     Binomial(BinomialArgs),
+    /// The online schedule: the number of steps is revealed only when the forward sweep ends.
+    Online(OnlineArgs),
+    /// RAM and disk checkpoints: the optimal forward count T(n, R + D), few disk accesses.
+    Multistage(MultistageArgs),
 }
 
 /// Arguments of `retrace schedule binomial`.
@@ -28,6 +33,41 @@ struct BinomialArgs {
     /// RAM checkpoint slots, counting the one holding the initial state (at least 1).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     snaps: u64,
+    /// Print only the summary line.
+    #[arg(long)]
+    summary: bool,
+}
+
+/// Arguments of `retrace schedule online`.
+#[derive(clap::Args)]
+struct OnlineArgs {
+    /// Steps the forward sweep turns out to take (at least 1); the planner learns it at the end.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    steps: u64,
+    /// RAM checkpoint slots, counting the one holding the initial state (at least 1).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    snaps: u64,
+    /// Print only the summary line.
+    #[arg(long)]
+    summary: bool,
+}
+
+/// Arguments of `retrace schedule multistage`.
+#[derive(clap::Args)]
+struct MultistageArgs {
+    /// Steps to reverse (at least 1).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    steps: u64,
+    /// RAM checkpoint slots (the slot holding the initial state counts; RAM + disk >= 1).
+    #[arg(long)]
+    ram: u64,
+    /// Disk checkpoint slots.
+    #[arg(long)]
+    disk: u64,
+    /// Place checkpoints by the exact dynamic programme (fewest disk writes, then reads; up to
+    /// 10^4 steps) instead of the O(R + D)-memory rule.
+    #[arg(long)]
+    exact: bool,
     /// Print only the summary line.
     #[arg(long)]
     summary: bool,
@@ -45,6 +85,30 @@ pub fn run(args: Args) -> CliResult {
                 schedule,
                 a.summary,
             )
+        }
+        Kind::Online(a) => {
+            let schedule = online::simulate(a.steps, a.snaps).map_err(CliError::usage)?;
+            print(
+                a.steps,
+                Capacity::ram(a.snaps),
+                a.snaps,
+                schedule,
+                a.summary,
+            )
+        }
+        Kind::Multistage(a) => {
+            let schedule = if a.exact {
+                Multistage::exact(a.steps, a.ram, a.disk)
+            } else {
+                Multistage::new(a.steps, a.ram, a.disk)
+            }
+            .map_err(CliError::usage)?;
+            let capacity = Capacity {
+                ram: a.ram,
+                disk: a.disk,
+            };
+            // R + D cannot overflow: `Multistage` checked it.
+            print(a.steps, capacity, a.ram + a.disk, schedule, a.summary)
         }
     }
 }

@@ -1,0 +1,454 @@
+//! `retrace plan`: compare checkpointing strategies for a RAM/disk budget and print a table;
+//! `--svg FILE` also draws the recompute-factor / memory trade-off.
+
+use super::{CliError, CliResult};
+use revolve::planner::{self, CurvePoint, Plan, PlanError, Problem};
+use std::fmt::Write as _;
+use std::io::Write;
+
+/// Arguments of `retrace plan`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Steps to reverse (at least 1; `1e9` allowed).
+    #[arg(long, value_parser = parse_steps)]
+    steps: u64,
+    /// Bytes of one state (e.g. 8MiB, 1e6, 4096).
+    #[arg(long, value_parser = parse_size)]
+    state_bytes: u64,
+    /// RAM for checkpoints (e.g. 2GiB, 512MiB, 50GB, 1e9).
+    #[arg(long, value_parser = parse_size)]
+    ram: u64,
+    /// Disk for checkpoints.
+    #[arg(long, value_parser = parse_size, default_value = "0")]
+    disk: u64,
+    /// Seconds per forward step.
+    #[arg(long, value_parser = parse_seconds, default_value = "1")]
+    forward_cost: f64,
+    /// Seconds per reverse (adjoint) step.
+    #[arg(long, value_parser = parse_seconds, default_value = "2")]
+    reverse_cost: f64,
+    /// Disk bandwidth, read and write (e.g. 1GB/s, 500MiB/s).
+    #[arg(long, value_parser = parse_bandwidth, default_value = "1GB/s")]
+    disk_bandwidth: f64,
+    /// Disk write bandwidth, if it differs from --disk-bandwidth.
+    #[arg(long, value_parser = parse_bandwidth)]
+    write_bandwidth: Option<f64>,
+    /// Disk read bandwidth, if it differs from --disk-bandwidth.
+    #[arg(long, value_parser = parse_bandwidth)]
+    read_bandwidth: Option<f64>,
+    /// Seconds added to every disk write and read.
+    #[arg(long, value_parser = parse_seconds, default_value = "0")]
+    disk_latency: f64,
+    /// Above this many steps, counts come from closed forms instead of running the schedules.
+    #[arg(long, default_value_t = Problem::DEFAULT_RUN_LIMIT)]
+    run_limit: u64,
+    /// Also write the trade-off curve (recompute factor against memory) as an SVG file.
+    #[arg(long, value_name = "FILE")]
+    svg: Option<std::path::PathBuf>,
+}
+
+/// Run `retrace plan`.
+pub fn run(a: Args) -> CliResult {
+    let mut problem = Problem::new(a.steps, a.state_bytes, a.ram, a.disk);
+    problem.costs.forward = a.forward_cost;
+    problem.costs.reverse = a.reverse_cost;
+    problem.costs.write_bandwidth = a.write_bandwidth.unwrap_or(a.disk_bandwidth);
+    problem.costs.read_bandwidth = a.read_bandwidth.unwrap_or(a.disk_bandwidth);
+    problem.costs.latency = a.disk_latency;
+    problem.run_limit = a.run_limit;
+    let plan = planner::plan(&problem).map_err(|e| match e {
+        PlanError::InvalidSchedule { .. } => CliError::failed(e),
+        _ => CliError::usage(e),
+    })?;
+    if let Some(path) = &a.svg {
+        let curve = planner::tradeoff_curve(a.steps, a.state_bytes, 200);
+        std::fs::write(path, svg(&plan, &curve))
+            .map_err(|e| CliError::failed(format_args!("cannot write {}: {e}", path.display())))?;
+    }
+    let mut out = super::stdout();
+    write!(out, "{plan}")?;
+    super::flush(out)
+}
+
+const UNITS: [(&str, u64); 13] = [
+    ("eib", 1 << 60),
+    ("pib", 1 << 50),
+    ("tib", 1 << 40),
+    ("gib", 1 << 30),
+    ("mib", 1 << 20),
+    ("kib", 1 << 10),
+    ("eb", 1_000_000_000_000_000_000),
+    ("pb", 1_000_000_000_000_000),
+    ("tb", 1_000_000_000_000),
+    ("gb", 1_000_000_000),
+    ("mb", 1_000_000),
+    ("kb", 1_000),
+    ("b", 1),
+];
+
+/// Split `text` into its number and the multiplier of its unit suffix.
+fn split_unit(text: &str) -> Result<(&str, u64), String> {
+    let t = text.trim();
+    let lower = t.to_ascii_lowercase();
+    for (unit, mult) in UNITS {
+        if lower.ends_with(unit) {
+            return Ok((t[..t.len() - unit.len()].trim_end(), mult));
+        }
+    }
+    if t.ends_with(|c: char| c.is_ascii_alphabetic()) {
+        return Err(format!(
+            "bad unit in `{t}`: use B, kB, MB, GB, TB, PB, KiB, MiB, GiB, TiB or PiB"
+        ));
+    }
+    Ok((t, 1))
+}
+
+/// A non-negative finite number, or an error naming `what`.
+fn number(num: &str, whole: &str, what: &str) -> Result<f64, String> {
+    match num.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("bad {what} `{whole}`: expected a number >= 0")),
+    }
+}
+
+/// A step count >= 1: `1000`, `1e9`.
+pub fn parse_steps(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let v = if t.bytes().all(|b| b.is_ascii_digit()) {
+        t.parse::<u64>().ok()
+    } else {
+        t.parse::<f64>()
+            .ok()
+            .filter(|v| v.fract() == 0.0 && *v < 18_446_744_073_709_551_615.0)
+            .map(|v| v as u64)
+    };
+    match v {
+        Some(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "bad step count `{t}`: expected a whole number >= 1"
+        )),
+    }
+}
+
+/// A size in bytes: `4096`, `1e9`, `1.5GiB`, `512MiB`, `50GB`.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let (num, mult) = split_unit(text)?;
+    let too_big = || format!("size `{}` does not fit in 64 bits", text.trim());
+    if !num.is_empty() && num.bytes().all(|b| b.is_ascii_digit()) {
+        let v: u64 = num.parse().map_err(|_| too_big())?;
+        return v.checked_mul(mult).ok_or_else(too_big);
+    }
+    let bytes = number(num, text.trim(), "size")? * mult as f64;
+    if bytes >= 18_446_744_073_709_551_615.0 {
+        return Err(too_big());
+    }
+    Ok(bytes.round() as u64)
+}
+
+/// A bandwidth in bytes per second: `1GB/s`, `500MiB/s`, `2e9`.
+pub fn parse_bandwidth(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    let t = t
+        .strip_suffix("/s")
+        .or_else(|| t.strip_suffix("/S"))
+        .unwrap_or(t);
+    let (num, mult) = split_unit(t)?;
+    let v = number(num, text.trim(), "bandwidth")? * mult as f64;
+    if v > 0.0 {
+        Ok(v)
+    } else {
+        Err(format!("bad bandwidth `{}`: must be > 0", text.trim()))
+    }
+}
+
+/// Seconds: `0.25`, `250ms`, `3us`, `2s`.
+pub fn parse_seconds(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    let (num, mult) = [("ms", 1e-3), ("us", 1e-6), ("ns", 1e-9), ("s", 1.0)]
+        .into_iter()
+        .find_map(|(u, m)| t.strip_suffix(u).map(|n| (n.trim_end(), m)))
+        .unwrap_or((t, 1.0));
+    Ok(number(num, t, "duration")? * mult)
+}
+
+// ---------------------------------------------------------------------------------------------
+// SVG.
+
+const W: f64 = 720.0;
+const H: f64 = 440.0;
+const LEFT: f64 = 70.0;
+const RIGHT: f64 = 150.0;
+const TOP: f64 = 40.0;
+const BOTTOM: f64 = 50.0;
+
+/// A log-scaled axis mapping `[lo, hi]` onto `[a, b]` pixels.
+struct LogAxis {
+    lo: f64,
+    hi: f64,
+    a: f64,
+    b: f64,
+}
+
+impl LogAxis {
+    fn new(lo: f64, hi: f64, a: f64, b: f64) -> Self {
+        let (lo, hi) = (lo.max(f64::MIN_POSITIVE), hi.max(lo * 1.0001));
+        LogAxis { lo, hi, a, b }
+    }
+    fn at(&self, v: f64) -> f64 {
+        let t = (v.clamp(self.lo, self.hi).ln() - self.lo.ln()) / (self.hi.ln() - self.lo.ln());
+        self.a + t * (self.b - self.a)
+    }
+    /// Like [`LogAxis::at`] but past the ends too (for clipped lines).
+    fn unclamped(&self, v: f64) -> f64 {
+        let t = (v.max(f64::MIN_POSITIVE).ln() - self.lo.ln()) / (self.hi.ln() - self.lo.ln());
+        self.a + t * (self.b - self.a)
+    }
+    fn contains(&self, v: f64) -> bool {
+        v >= self.lo * 0.9999 && v <= self.hi * 1.0001
+    }
+}
+
+/// The trade-off plot: the binomial curve, the budgets, and each strategy's point.
+fn svg(plan: &Plan, curve: &[CurvePoint]) -> String {
+    let p = &plan.problem;
+    let points: Vec<(&str, f64, f64, bool)> = plan
+        .rows
+        .iter()
+        .filter_map(|r| {
+            let f = r.figures()?;
+            let bytes = (f.peak_ram_bytes + f.peak_disk_bytes) as f64;
+            (bytes > 0.0).then_some((r.strategy.as_str(), bytes, f.recompute_factor, f.fits))
+        })
+        .collect();
+    let xs = curve
+        .iter()
+        .map(|c| c.bytes as f64)
+        .chain(points.iter().map(|q| q.1))
+        .chain([p.ram_bytes as f64, (p.ram_bytes + p.disk_bytes) as f64])
+        .filter(|&x| x > 0.0);
+    let (xlo, xhi) = xs.fold((f64::INFINITY, 0.0f64), |(l, h), x| (l.min(x), h.max(x)));
+    let (xlo, xhi) = if xlo.is_finite() {
+        (xlo, xhi)
+    } else {
+        (1.0, 2.0)
+    };
+    // The factor axis shows the strategies with room to spare (at least up to 10); the curve's
+    // steep small-memory end leaves the plot through its top edge (clipped).
+    let curve_top = curve.iter().map(|c| c.factor).fold(2.0f64, f64::max);
+    let yhi = points
+        .iter()
+        .map(|q| 3.0 * q.2)
+        .fold(10.0f64, f64::max)
+        .min(curve_top * 1.2)
+        .max(2.0);
+    let x = LogAxis::new(xlo / 1.2, xhi * 1.2, LEFT, W - RIGHT);
+    let y = LogAxis::new(1.0, yhi, H - BOTTOM, TOP);
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="12">"#
+    );
+    let _ = writeln!(s, r#"<rect width="{W}" height="{H}" fill="white"/>"#);
+    let _ = writeln!(
+        s,
+        r#"<defs><clipPath id="plot"><rect x="{LEFT}" y="{TOP}" width="{}" height="{}"/></clipPath></defs>"#,
+        W - RIGHT - LEFT,
+        H - BOTTOM - TOP
+    );
+    let _ = writeln!(
+        s,
+        r#"<text x="{}" y="22" text-anchor="middle" font-size="14">Recompute factor against checkpoint memory, n = {}, state = {}</text>"#,
+        W / 2.0,
+        p.steps,
+        planner::format_bytes(p.state_bytes.into())
+    );
+    // Axes.
+    let (x0, x1, y0, y1) = (LEFT, W - RIGHT, H - BOTTOM, TOP);
+    let _ = writeln!(
+        s,
+        r#"<path d="M{x0} {y1} L{x0} {y0} L{x1} {y0}" fill="none" stroke="black"/>"#
+    );
+    for (v, label) in x_ticks(x.lo, x.hi) {
+        let px = x.at(v);
+        let _ = writeln!(
+            s,
+            r#"<line x1="{px:.1}" y1="{y0}" x2="{px:.1}" y2="{}" stroke="black"/><text x="{px:.1}" y="{}" text-anchor="middle">{label}</text>"#,
+            y0 + 5.0,
+            y0 + 18.0
+        );
+    }
+    for v in y_ticks(y.lo, y.hi) {
+        let py = y.at(v);
+        let _ = writeln!(
+            s,
+            r##"<line x1="{}" y1="{py:.1}" x2="{x1}" y2="{py:.1}" stroke="#ddd"/><text x="{}" y="{:.1}" text-anchor="end">{v}</text>"##,
+            x0,
+            x0 - 6.0,
+            py + 4.0
+        );
+    }
+    let _ = writeln!(
+        s,
+        r#"<text x="{}" y="{}" text-anchor="middle">checkpoint memory (log scale)</text>"#,
+        (x0 + x1) / 2.0,
+        H - 12.0
+    );
+    let _ = writeln!(
+        s,
+        r#"<text x="16" y="{}" text-anchor="middle" transform="rotate(-90 16 {})">recompute factor (forward steps / n, log scale)</text>"#,
+        (y0 + y1) / 2.0,
+        (y0 + y1) / 2.0
+    );
+    // Budgets.
+    for (bytes, label) in [
+        (p.ram_bytes as f64, "RAM"),
+        ((p.ram_bytes + p.disk_bytes) as f64, "RAM+disk"),
+    ] {
+        if bytes > 0.0 && x.contains(bytes) && !(label == "RAM+disk" && p.disk_bytes == 0) {
+            let px = x.at(bytes);
+            let _ = writeln!(
+                s,
+                r##"<line x1="{px:.1}" y1="{y0}" x2="{px:.1}" y2="{y1}" stroke="#888" stroke-dasharray="4 3"/><text x="{:.1}" y="{}" fill="#555">{label}</text>"##,
+                px + 3.0,
+                y1 + 12.0
+            );
+        }
+    }
+    // The binomial curve.
+    let pts: Vec<String> = curve
+        .iter()
+        .map(|c| format!("{:.1},{:.1}", x.at(c.bytes as f64), y.unclamped(c.factor)))
+        .collect();
+    let _ = writeln!(
+        s,
+        r##"<polyline points="{}" fill="none" stroke="#1f77b4" stroke-width="2" clip-path="url(#plot)"/>"##,
+        pts.join(" ")
+    );
+    // Strategies: one marker per point, the names of coinciding points on one label.
+    let mut marks: Vec<(f64, f64, bool, Vec<&str>)> = Vec::new();
+    for &(name, bytes, factor, fits) in &points {
+        let (px, py) = (x.at(bytes), y.at(factor));
+        match marks
+            .iter_mut()
+            .find(|m| (m.0 - px).abs() < 3.0 && (m.1 - py).abs() < 3.0 && m.2 == fits)
+        {
+            Some(m) => m.3.push(name),
+            None => marks.push((px, py, fits, vec![name])),
+        }
+    }
+    marks.sort_by(|a, b| a.0.total_cmp(&b.0));
+    for (i, (px, py, fits, names)) in marks.iter().enumerate() {
+        let fill = if *fits { "#d62728" } else { "white" };
+        let label = format!(
+            "{}{}",
+            names.join(", "),
+            if *fits { "" } else { " (does not fit)" }
+        );
+        // Labels near the right edge go to the left of their marker; neighbours alternate
+        // above and below.
+        let (lx, anchor) = if *px > W - RIGHT - 90.0 {
+            (px - 8.0, "end")
+        } else {
+            (px + 8.0, "start")
+        };
+        let ly = if i % 2 == 0 { py - 8.0 } else { py + 16.0 };
+        let _ = writeln!(
+            s,
+            r##"<circle cx="{px:.1}" cy="{py:.1}" r="5" fill="{fill}" stroke="#d62728" stroke-width="2"/><text x="{lx:.1}" y="{ly:.1}" text-anchor="{anchor}">{label}</text>"##
+        );
+    }
+    // Legend.
+    let lx = W - RIGHT + 12.0;
+    let _ = writeln!(
+        s,
+        r##"<line x1="{lx}" y1="{}" x2="{}" y2="{}" stroke="#1f77b4" stroke-width="2"/><text x="{}" y="{}">binomial T(n,s)/n</text>"##,
+        TOP + 30.0,
+        lx + 20.0,
+        TOP + 30.0,
+        lx + 24.0,
+        TOP + 34.0
+    );
+    let _ = writeln!(
+        s,
+        r##"<circle cx="{}" cy="{}" r="5" fill="#d62728"/><text x="{}" y="{}">fits budgets</text>"##,
+        lx + 10.0,
+        TOP + 50.0,
+        lx + 24.0,
+        TOP + 54.0
+    );
+    let _ = writeln!(
+        s,
+        r##"<circle cx="{}" cy="{}" r="5" fill="white" stroke="#d62728" stroke-width="2"/><text x="{}" y="{}">does not fit</text>"##,
+        lx + 10.0,
+        TOP + 70.0,
+        lx + 24.0,
+        TOP + 74.0
+    );
+    s.push_str("</svg>\n");
+    s
+}
+
+/// Ticks at powers of 1024 (or of 2 when the range is narrow), labelled with binary units.
+fn x_ticks(lo: f64, hi: f64) -> Vec<(f64, String)> {
+    let powers = |step: u32| -> Vec<(f64, String)> {
+        (0..=63u32)
+            .step_by(step as usize)
+            .map(|e| 2f64.powi(e as i32))
+            .filter(|&v| v >= lo && v <= hi)
+            .map(|v| (v, planner::format_bytes(v as u128).replace(".00", "")))
+            .collect()
+    };
+    let coarse = powers(10);
+    if coarse.len() >= 3 {
+        coarse
+    } else {
+        let fine = powers(1);
+        let every = fine.len().div_ceil(8).max(1);
+        fine.into_iter().step_by(every).collect()
+    }
+}
+
+/// Ticks at 1, 2, 5, 10, 20, 50, ... within `[lo, hi]`.
+fn y_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let mut v = Vec::new();
+    let mut decade = 1.0;
+    while decade <= hi {
+        for m in [1.0, 2.0, 5.0] {
+            let t = m * decade;
+            if t >= lo && t <= hi {
+                v.push(t);
+            }
+        }
+        decade *= 10.0;
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("2GiB"), Ok(2 << 30));
+        assert_eq!(parse_size("512MiB"), Ok(512 << 20));
+        assert_eq!(parse_size("50GB"), Ok(50_000_000_000));
+        assert_eq!(parse_size("1e9"), Ok(1_000_000_000));
+        assert_eq!(parse_size("1.5 KiB"), Ok(1536));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("8b"), Ok(8));
+        for bad in ["", "GiB", "-1GiB", "2XB", "1e30", "nan", "inf", "16EiB"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_bandwidth("1GB/s"), Ok(1e9));
+        assert_eq!(parse_bandwidth("1MiB/s"), Ok(1048576.0));
+        assert!(parse_bandwidth("0GB/s").is_err());
+        assert_eq!(parse_seconds("250ms"), Ok(0.25));
+        assert_eq!(parse_steps("1e9"), Ok(1_000_000_000));
+        assert_eq!(parse_steps("18446744073709551615"), Ok(u64::MAX));
+        for bad in ["0", "1.5", "-3", "1e30", "", "nan", "ten"] {
+            assert!(parse_steps(bad).is_err(), "{bad}");
+        }
+        assert!(parse_seconds("-1").is_err());
+    }
+}

@@ -1,0 +1,242 @@
+//! `retrace plan`: the table, fits marking, size parsing, the SVG, exit codes.
+
+use revolve::cost::optimal_forward;
+use std::process::Command;
+
+fn retrace(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_retrace"))
+        .args(args)
+        .output()
+        .expect("run retrace")
+}
+
+fn stdout_of(args: &[&str]) -> String {
+    let out = retrace(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stderr.is_empty());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The table's row for `strategy`, split into cells (cells are separated by 2+ spaces).
+fn row<'a>(table: &'a str, strategy: &str) -> Vec<&'a str> {
+    let line = table
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(strategy))
+        .unwrap_or_else(|| panic!("no {strategy} row in\n{table}"));
+    line.split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect()
+}
+
+#[test]
+fn table_with_units_and_fits() {
+    // 1000 steps of 8 MiB; 200 MiB RAM = 25 states; no disk: store-all does not fit.
+    let t = stdout_of(&[
+        "plan",
+        "--steps",
+        "1000",
+        "--state-bytes",
+        "8MiB",
+        "--ram",
+        "200MiB",
+    ]);
+    assert!(t.starts_with(
+        "# steps=1000 state=8.00 MiB ram=200.00 MiB (25 states) disk=0 B (0 states)\n"
+    ));
+    let header = row(&t, "strategy");
+    assert_eq!(header[2], "forward");
+    let b = row(&t, "binomial");
+    assert_eq!(b[1], "s=25");
+    assert_eq!(b[2], optimal_forward(1000, 25).unwrap().to_string());
+    assert_eq!(b[10], "yes");
+    assert_eq!(b[11], "validated");
+    let s = row(&t, "store-all");
+    assert_eq!((s[2], s[3]), ("1999", "1.999"));
+    assert_eq!(s[10], "NO (disk)");
+    // With 10 GiB of disk, store-all fits (974 states spill to disk).
+    let t = stdout_of(&[
+        "plan",
+        "--steps",
+        "1000",
+        "--state-bytes",
+        "8MiB",
+        "--ram",
+        "200MiB",
+        "--disk",
+        "10GiB",
+    ]);
+    let s = row(&t, "store-all");
+    assert_eq!((s[1], s[10]), ("ram=25 disk=974", "yes"));
+    // Multistage with all of it reaches store-all's count; online gets the RAM slots.
+    let m = row(&t, "multistage");
+    assert_eq!((m[1], m[2], m[10]), ("R=25 D=1000", "1999", "yes"));
+    let o = row(&t, "online");
+    assert_eq!(o[1], "s=25");
+    assert!(o[2].parse::<u64>().unwrap() >= optimal_forward(1000, 25).unwrap());
+    // The cost-aware programme is too large here: the row says so.
+    let c = row(&t, "cost-aware");
+    assert!(c[2].starts_with("skipped: too large"), "{c:?}");
+}
+
+#[test]
+fn large_n_uses_closed_forms_and_skips_the_rest() {
+    let t = stdout_of(&[
+        "plan",
+        "--steps",
+        "1e9",
+        "--state-bytes",
+        "1MiB",
+        "--ram",
+        "64MiB",
+        "--disk",
+        "1TiB",
+    ]);
+    let b = row(&t, "binomial");
+    assert_eq!(
+        b[2],
+        optimal_forward(1_000_000_000, 64).unwrap().to_string()
+    );
+    assert_eq!(b[11], "closed-form");
+    for s in ["multistage", "cost-aware", "online"] {
+        assert!(row(&t, s)[2].starts_with("skipped: n > run limit"), "{s}");
+    }
+    // A higher run limit runs multistage.
+    let t = stdout_of(&[
+        "plan",
+        "--steps",
+        "100001",
+        "--state-bytes",
+        "1MiB",
+        "--ram",
+        "8MiB",
+        "--disk",
+        "1GiB",
+        "--run-limit",
+        "100001",
+    ]);
+    assert_eq!(row(&t, "multistage")[11], "validated");
+}
+
+#[test]
+fn costs_change_the_modelled_time() {
+    let base = [
+        "plan",
+        "--steps",
+        "100",
+        "--state-bytes",
+        "1e6",
+        "--ram",
+        "10MB",
+    ];
+    let t = stdout_of(&[&base[..], &["--forward-cost", "1", "--reverse-cost", "0"]].concat());
+    // binomial: T(100, 10) = 322 forward steps of 1 s, reverse free.
+    assert_eq!(row(&t, "binomial")[9], "5.37 min");
+    let t = stdout_of(
+        &[
+            &base[..],
+            &["--forward-cost", "10ms", "--reverse-cost", "20ms"],
+        ]
+        .concat(),
+    );
+    assert_eq!(row(&t, "binomial")[9], "5.220 s");
+    assert!(t.contains("# model: forward 0.01 s/step, reverse 0.02 s/step, disk write 1.00 GB/s"));
+    let t = stdout_of(&[&base[..], &["--disk-bandwidth", "250MB/s"]].concat());
+    assert!(
+        t.contains("disk write 250.00 MB/s, read 250.00 MB/s"),
+        "{t}"
+    );
+}
+
+#[test]
+fn svg_is_well_formed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tradeoff.svg");
+    stdout_of(&[
+        "plan",
+        "--steps",
+        "5000",
+        "--state-bytes",
+        "4MiB",
+        "--ram",
+        "1GiB",
+        "--disk",
+        "8GiB",
+        "--svg",
+        path.to_str().unwrap(),
+    ]);
+    let svg = std::fs::read_to_string(&path).unwrap();
+    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+    assert!(svg.trim_end().ends_with("</svg>"));
+    assert_eq!(svg.matches("<svg").count(), 1);
+    assert_eq!(svg.matches("<text").count(), svg.matches("</text>").count());
+    // One polyline with the binomial curve: every point inside the plot area.
+    assert_eq!(svg.matches("<polyline").count(), 1);
+    let start = svg.find("<polyline points=\"").unwrap() + "<polyline points=\"".len();
+    let points = &svg[start..start + svg[start..].find('"').unwrap()];
+    let xy: Vec<(f64, f64)> = points
+        .split(' ')
+        .map(|p| {
+            let (x, y) = p.split_once(',').unwrap();
+            (x.parse().unwrap(), y.parse().unwrap())
+        })
+        .collect();
+    assert!(xy.len() > 50);
+    for w in xy.windows(2) {
+        // Memory grows to the right; the factor falls (y grows downwards).
+        assert!(w[0].0 < w[1].0 && w[0].1 <= w[1].1, "{w:?}");
+    }
+    // x inside the plot; the steep end of the curve leaves through the top, clipped.
+    assert!(
+        xy.iter()
+            .all(|&(x, y)| (70.0..=570.0).contains(&x) && y <= 390.0)
+    );
+    assert!(xy.last().unwrap().1 >= 40.0);
+    assert!(svg.contains(r#"clip-path="url(#plot)""#) && svg.contains(r#"<clipPath id="plot">"#));
+    // Markers for the evaluated strategies (coinciding ones share a label), and the legend's.
+    assert!(svg.matches("<circle").count() >= 3 + 2);
+    for name in ["store-all", "periodic", "binomial", "multistage", "online"] {
+        assert!(svg.contains(name), "{name}");
+    }
+    assert!(svg.contains("store-all (does not fit)"));
+    // Balanced angle brackets (nothing unescaped in the text).
+    assert_eq!(svg.matches('<').count(), svg.matches('>').count());
+}
+
+#[test]
+fn bad_arguments_exit_2_with_one_line() {
+    let ok = ["--steps", "10", "--state-bytes", "8", "--ram", "64"];
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["--steps", "0", "--state-bytes", "8", "--ram", "64"],
+        vec!["--steps", "2.5", "--state-bytes", "8", "--ram", "64"],
+        vec!["--steps", "10", "--state-bytes", "0", "--ram", "64"],
+        vec!["--steps", "10", "--state-bytes", "8"],
+        vec!["--steps", "10", "--state-bytes", "8XB", "--ram", "64"],
+        vec!["--steps", "10", "--state-bytes", "8", "--ram", "-2GiB"],
+        vec!["--steps", "10", "--state-bytes", "8", "--ram", "1e40"],
+        vec!["--steps", "10", "--state-bytes", "8", "--ram", "16EiB"],
+        [&ok[..], &["--disk", "lots"]].concat(),
+        [&ok[..], &["--disk-bandwidth", "0GB/s"]].concat(),
+        [&ok[..], &["--disk-bandwidth", "fast"]].concat(),
+        [&ok[..], &["--forward-cost", "-1"]].concat(),
+        [&ok[..], &["--reverse-cost", "nan"]].concat(),
+        [&ok[..], &["--bogus"]].concat(),
+    ];
+    for args in cases {
+        let args = [&["plan"][..], &args].concat();
+        let out = retrace(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("error: "), "{err}");
+    }
+    // An unwritable SVG path is a run failure (exit 1), one line.
+    let out = retrace(&[&["plan"][..], &ok, &["--svg", "/nonexistent-dir/x.svg"]].concat());
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8(out.stderr).unwrap().lines().count(), 1);
+}
