@@ -147,28 +147,10 @@ pub(crate) fn fresh<M: Model, St: TrajectoryStore<M::State>>(
         reached: false,
         record: store.begin(&state),
     };
-    let mut work = Work::default();
-    if !h.ended(model, &state, 0, s0) {
-        let mut rng = key.stream(id, model.noise_words());
-        let (scores, max, record) = (&mut traj.scores, &mut traj.max_score, &mut traj.record);
-        work.steps = run_until_end(
-            model,
-            h,
-            &mut rng,
-            &mut state,
-            &mut noise,
-            0,
-            id,
-            |n, s, st| {
-                scores.push(s);
-                if s > *max {
-                    *max = s;
-                }
-                store.try_record(record, n, st)
-            },
-        )?;
-    }
-    traj.reached = traj.max_score >= h.target;
+    let work = Work {
+        steps: extend(model, store, h, key, &mut traj, &mut state, &mut noise, 0)?,
+        replayed: 0,
+    };
     Ok((traj, work))
 }
 
@@ -222,29 +204,41 @@ pub(crate) fn branch<M: Model, St: TrajectoryStore<M::State>>(
         steps: 0,
         replayed: j - kept,
     };
-    if !h.ended(model, &state, j, traj.max_score) {
+    work.steps = extend(model, store, h, key, &mut traj, &mut state, &mut noise, j)?;
+    Ok((traj, work))
+}
+
+/// Continue `traj` (its state at step `start` in `state`) to its end with its own noise stream,
+/// recording each step's score and state; sets `reached` and returns the steps taken.
+#[allow(clippy::too_many_arguments)]
+fn extend<M: Model, St: TrajectoryStore<M::State>>(
+    model: &M,
+    store: &St,
+    h: &Horizon,
+    key: NoiseKey,
+    traj: &mut Trajectory<St::Record>,
+    state: &mut M::State,
+    noise: &mut M::Noise,
+    start: u64,
+) -> Result<u64> {
+    let mut steps = 0;
+    if !h.ended(model, state, start, traj.max_score) {
+        let id = traj.id;
         let mut rng = key.stream(id, model.noise_words());
-        rng.seek(j)?;
+        if start > 0 {
+            rng.seek(start)?;
+        }
         let (scores, max, record) = (&mut traj.scores, &mut traj.max_score, &mut traj.record);
-        work.steps = run_until_end(
-            model,
-            h,
-            &mut rng,
-            &mut state,
-            &mut noise,
-            j,
-            id,
-            |n, s, st| {
-                scores.push(s);
-                if s > *max {
-                    *max = s;
-                }
-                store.try_record(record, n, st)
-            },
-        )?;
+        steps = run_until_end(model, h, &mut rng, state, noise, start, id, |n, s, st| {
+            scores.push(s);
+            if s > *max {
+                *max = s;
+            }
+            store.try_record(record, n, st)
+        })?;
     }
     traj.reached = traj.max_score >= h.target;
-    Ok((traj, work))
+    Ok(steps)
 }
 
 /// Run one trajectory `id` to its end without keeping anything; returns (reached, steps).
