@@ -17,6 +17,7 @@ mod read;
 mod restart;
 mod run;
 mod schema;
+mod states;
 mod writer;
 
 pub use codec::{decode_lineage, decode_scores, encode_lineage, encode_scores};
@@ -24,4 +25,5 @@ pub use read::{IterationRow, RunReader, RunSummary, Session, TrajectoryRow};
 pub use restart::{HARMLESS_KEYS, config_changes, resume};
 pub use run::{DbOptions, run_with_database};
 pub use schema::{FORMAT, SCHEMA_VERSION, db_path};
+pub use states::states_dir;
 pub use writer::RunDb;
