@@ -19,6 +19,9 @@ pub struct RunDb {
     pub(crate) conn: Connection,
     pub(crate) dir: PathBuf,
     session: i64,
+    /// State files released by the last commit: removed after the next one (so that losing
+    /// the last commit to a crash never leaves rows naming removed files).
+    released: Vec<String>,
     _lock: File,
 }
 
@@ -103,6 +106,7 @@ impl RunDb {
             conn,
             dir: dir.to_path_buf(),
             session: 0,
+            released: Vec::new(),
             _lock: lock,
         };
         db.start_session("new")?;
@@ -132,6 +136,7 @@ impl RunDb {
             conn,
             dir: dir.to_path_buf(),
             session: 0,
+            released: Vec::new(),
             _lock: lock,
         };
         Ok((db, config))
@@ -411,7 +416,7 @@ impl RunDb {
         let unused = release(&tx, rec.killed_ids, &path)?;
         tx.commit().map_err(sql_error(&path))?;
         let dir = states_dir(&self.dir);
-        for f in unused {
+        for f in std::mem::replace(&mut self.released, unused) {
             // A file left behind (crash before this) is removed when the run is reopened.
             let _ = std::fs::remove_file(dir.join(f));
         }
@@ -430,6 +435,11 @@ impl RunDb {
                 params![now(), stop, int(outcome.iterations)?, self.session],
             )
             .map_err(sql_error(&path))?;
+        // The stop committed after the last iteration: its released files can go.
+        let dir = states_dir(&self.dir);
+        for f in std::mem::take(&mut self.released) {
+            let _ = std::fs::remove_file(dir.join(f));
+        }
         Ok(())
     }
 }
