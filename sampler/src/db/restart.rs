@@ -321,7 +321,7 @@ where
         ))));
     }
     store
-        .from_held(&initial, states, t.scores.len() as u64 - 1)
+        .record_from_held(&initial, states, t.scores.len() as u64 - 1)
         .map(|r| r.map_err(|e| corrupt(format!("saved states do not rebuild its record: {e}"))))
 }
 

@@ -205,7 +205,8 @@ pub(crate) fn insert_batch(tx: &Transaction<'_>, batch: &StateBatch, path: &Path
         .map_err(&err)?;
     }
     // One row per (trajectory, file): its steps and their offsets in that file.
-    let mut groups: std::collections::BTreeMap<(u64, &str), (Vec<u64>, Vec<u64>)> =
+    type Steps = (Vec<u64>, Vec<u64>);
+    let mut groups: std::collections::BTreeMap<(u64, &str), Steps> =
         std::collections::BTreeMap::new();
     for (id, step, r) in &batch.rows {
         let g = groups.entry((*id, r.file.as_str())).or_default();

@@ -30,7 +30,7 @@ impl<S: Clone + Send + Sync> TrajectoryStore<S> for StoreAll {
     fn held_steps(&self, record: &Vec<S>) -> Option<Vec<u64>> {
         Some((0..record.len() as u64).collect())
     }
-    fn from_held(
+    fn record_from_held(
         &self,
         initial: &S,
         states: Vec<(u64, S)>,

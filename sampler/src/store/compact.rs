@@ -432,7 +432,7 @@ impl<S: StateBytes + PartialEq> TrajectoryStore<S> for CompactStore<S> {
         Some(record.steps())
     }
 
-    fn from_held(
+    fn record_from_held(
         &self,
         initial: &S,
         states: Vec<(u64, S)>,

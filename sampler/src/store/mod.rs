@@ -60,7 +60,7 @@ pub trait TrajectoryStore<S>: Sync {
     }
 
     /// Steps of the states `record` holds, increasing (a run database persists them so a
-    /// restart rebuilds the record with [`TrajectoryStore::from_held`] instead of replaying).
+    /// restart rebuilds the record with [`TrajectoryStore::record_from_held`] instead of replaying).
     /// `None` (the default): the store cannot be rebuilt that way.
     fn held_steps(&self, _record: &Self::Record) -> Option<Vec<u64>> {
         None
@@ -69,7 +69,7 @@ pub trait TrajectoryStore<S>: Sync {
     /// The record of a completed trajectory (last step `last_step`) holding `initial` at step 0
     /// and `states` (the other steps [`TrajectoryStore::held_steps`] named, increasing), as
     /// the record built step by step held it. `None` (the default): unsupported.
-    fn from_held(
+    fn record_from_held(
         &self,
         _initial: &S,
         _states: Vec<(u64, S)>,
