@@ -1,10 +1,11 @@
 //! Cost of the TAMS run database: commit time per iteration, database size per 1000 iterations,
-//! and the restart cost (rebuilding the ensemble by replay).
+//! and the restart cost (rebuilding the ensemble by replay); then, on a large model, the restart
+//! rebuild time and the disk bytes with and without saved states (`[database] save_states`).
 //!
 //! `cargo run --release --example db_cost`
 
 use retrace::sampler;
-use sampler::db::{RunDb, resume};
+use sampler::db::{DbOptions, RunDb, resume, run_with_database, states_dir};
 use sampler::models::BuiltinModel;
 use sampler::strategy::RunOutcome;
 use sampler::{
@@ -40,7 +41,10 @@ fn dir_size(dir: &std::path::Path) -> u64 {
         .sum()
 }
 
-fn case<M: Model>(label: &str, config: &Config, model: &M) {
+fn case<M: Model>(label: &str, config: &Config, model: &M)
+where
+    M::State: sampler::store::StateBytes,
+{
     let params = config.params();
     let key = NoiseKey::new(config.tams.seed, 0);
     let tams = Tams::new(StoreAll);
@@ -95,6 +99,69 @@ fn case<M: Model>(label: &str, config: &Config, model: &M) {
     );
 }
 
+fn tree_size(dir: &std::path::Path) -> u64 {
+    let states = states_dir(dir);
+    dir_size(dir)
+        + if states.is_dir() {
+            dir_size(&states)
+        } else {
+            0
+        }
+}
+
+/// A large state (Allen-Cahn, `n` grid points): run `iterations`, then time a restart that
+/// only rebuilds the ensemble (same iteration budget), with and without saved states.
+fn states_case(n: u64, ntraj: u64, steps: u64, iterations: u64, policy: &str) {
+    let text = |save: bool| {
+        format!(
+            "[tams]\nntrajectories = {ntraj}\nnsplititer = {iterations}\nseed = 3\n\
+             [trajectory]\nend_time = {}\nstep_size = 0.01\ntargetscore = 0.9\n{policy}\
+             [model]\nname = \"allen_cahn\"\nn = {n}\nsigma = 0.5\n\
+             [database]\npath = \"unused\"\nsave_states = {save}\n",
+            steps as f64 * 0.01
+        )
+    };
+    for save in [false, true] {
+        let config = Config::from_toml(&text(save)).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("run");
+        let t = Instant::now();
+        let (first, _) = run_with_database(
+            Some(&config),
+            &DbOptions::new(dir.clone(), false),
+            &|_, _| {},
+        )
+        .unwrap();
+        let t_run = t.elapsed();
+        let t = Instant::now();
+        let (again, _) = run_with_database(
+            Some(&config),
+            &DbOptions::new(dir.clone(), true),
+            &|_, _| {},
+        )
+        .unwrap();
+        let t_restart = t.elapsed();
+        assert_eq!(again.iterations, first.iterations);
+        println!(
+            "| allen_cahn n={n}, N={ntraj}, {steps} steps{} | {save} | {} | {:.2} | {:.3} | {:.1} | {:.1} |",
+            if policy.is_empty() {
+                ""
+            } else {
+                ", compact 40 MB"
+            },
+            first.iterations,
+            t_run.as_secs_f64(),
+            t_restart.as_secs_f64(),
+            tree_size(&dir) as f64 / 1e6,
+            if states_dir(&dir).is_dir() {
+                dir_size(&states_dir(&dir)) as f64 / 1e6
+            } else {
+                0.0
+            }
+        );
+    }
+}
+
 fn main() {
     let brownian = |n: u64, dt: f64, target: f64| {
         format!(
@@ -128,4 +195,19 @@ fn main() {
             _ => unreachable!(),
         }
     }
+    println!();
+    println!(
+        "| case | save_states | iterations | run (s) | restart rebuild (s) | run dir (MB) | \
+         states/ (MB) |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    let big = std::env::args().any(|a| a == "--big");
+    let n = if big { 100_000 } else { 10_000 };
+    let spill = tempfile::tempdir().unwrap();
+    let compact = format!(
+        "policy = \"uniform\"\nmemory_budget = 40000000\ncheckpoint_dir = \"{}\"\n",
+        spill.path().display()
+    );
+    states_case(n, 10, 20, 5, "");
+    states_case(n, 10, 100, 5, &compact);
 }

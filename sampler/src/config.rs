@@ -64,6 +64,15 @@ pub struct DatabaseConfig {
     /// Continue the run in `path` instead of starting a new one.
     #[serde(default)]
     pub restart: bool,
+    /// Persist the states trajectories hold as checkpoint files in `path/states/` so a restart
+    /// rebuilds them without replay (default `true`; `false`: replay every trajectory from
+    /// step 0).
+    #[serde(default = "yes")]
+    pub save_states: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// `[tams]`: ensemble and splitting.

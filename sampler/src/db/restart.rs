@@ -2,14 +2,16 @@
 
 use super::codec::{decode_lineage, decode_scores, uint};
 use super::schema::{db_path, sql_error};
+use super::states::{StateRef, read_file, remove_unreferenced, rows_of};
 use super::writer::RunDb;
 use crate::config::Config;
 use crate::journal::{LoopState, Resume};
 use crate::simulate::Horizon;
-use crate::store::TrajectoryStore;
+use crate::store::{StateBytes, TrajectoryStore};
 use crate::trajectory::{Ensemble, Segment, Trajectory};
 use crate::{Error, Model, NoiseKey, Result};
 use rayon::prelude::*;
+use std::collections::HashMap;
 use std::path::Path;
 
 /// Keys whose change keeps a run valid (recorded, then accepted).
@@ -259,8 +261,74 @@ fn rebuild<M: Model, St: TrajectoryStore<M::State>>(
     })
 }
 
-/// The [`Resume`] of the run in `db` (states rebuilt into `store` by replay, in parallel), or
-/// `None` if its initial ensemble was never committed.
+/// Rebuild one trajectory's record from its persisted states (`rows`: step -> file, offset;
+/// `files`: payloads), checking the score of every loaded state bit for bit. `None` if the
+/// store cannot rebuild records that way (the caller replays).
+fn from_states<M: Model, St: TrajectoryStore<M::State>>(
+    model: &M,
+    store: &St,
+    h: &Horizon,
+    t: &Stored,
+    rows: &[(u64, StateRef)],
+    files: &HashMap<String, Vec<u8>>,
+    path: &str,
+) -> Option<Result<St::Record>>
+where
+    M::State: StateBytes,
+{
+    let initial = model.initial_state();
+    let width = initial.byte_len();
+    let corrupt = |m: String| Error::CorruptRun {
+        path: path.to_owned(),
+        message: format!("trajectory {}: {m}", t.id),
+    };
+    let mut states = Vec::with_capacity(rows.len());
+    for (step, r) in rows {
+        let at = r.offset as usize;
+        let Some(bytes) = files.get(&r.file).and_then(|p| p.get(at..at + width)) else {
+            return Some(Err(corrupt(format!(
+                "state of step {step} lies outside state file {}",
+                r.file
+            ))));
+        };
+        let Some(&recorded) = t.scores.get(*step as usize) else {
+            return Some(Err(corrupt(format!(
+                "state of step {step} after its last step"
+            ))));
+        };
+        let mut s = initial.clone();
+        s.read_bytes(bytes);
+        let got = model.score(&s, h.time(*step));
+        if got.to_bits() != recorded.to_bits() {
+            return Some(Err(corrupt(format!(
+                "saved state of step {step} (file {}) scores {got}, not the recorded {recorded}",
+                r.file
+            ))));
+        }
+        states.push((*step, s));
+    }
+    let max = t.scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if max.to_bits() != t.max_score.to_bits() || t.reached != (max >= h.target) {
+        return Some(Err(corrupt(
+            "max score or reached flag inconsistent".into(),
+        )));
+    }
+    let s0 = model.score(&initial, 0.0);
+    if s0.to_bits() != t.scores[0].to_bits() {
+        return Some(Err(corrupt(format!(
+            "initial score {s0} differs from the recorded {}",
+            t.scores[0]
+        ))));
+    }
+    store
+        .record_from_held(&initial, states, t.scores.len() as u64 - 1)
+        .map(|r| r.map_err(|e| corrupt(format!("saved states do not rebuild its record: {e}"))))
+}
+
+/// The [`Resume`] of the run in `db`, or `None` if its initial ensemble was never committed.
+/// Trajectories with saved states (`DIR/states/`) are rebuilt from them without model steps
+/// (every loaded state's score checked bit for bit); the others by replay from step 0, in
+/// parallel. State files no committed row names are removed first.
 pub fn resume<M: Model, St: TrajectoryStore<M::State>>(
     db: &RunDb,
     model: &M,
@@ -268,15 +336,50 @@ pub fn resume<M: Model, St: TrajectoryStore<M::State>>(
     h: &Horizon,
     key: NoiseKey,
     n: u64,
-) -> Result<Option<Resume<St::Record>>> {
+) -> Result<Option<Resume<St::Record>>>
+where
+    M::State: StateBytes,
+{
+    remove_unreferenced(db)?;
     let Some((state, next_id, kills, alive)) = load(db, n)? else {
         return Ok(None);
     };
-    let path = db_path(&db.dir).display().to_string();
+    let dbpath = db_path(&db.dir);
+    let path = dbpath.display().to_string();
+    let mut rows = Vec::with_capacity(alive.len());
+    let mut files: HashMap<String, Vec<u8>> = HashMap::new();
+    for t in &alive {
+        let r = rows_of(&db.conn, t.id, &dbpath)?;
+        for (_, x) in &r {
+            if !files.contains_key(&x.file) {
+                files.insert(x.file.clone(), read_file(db, &x.file)?);
+            }
+        }
+        rows.push(r);
+    }
     let trajectories = alive
         .into_par_iter()
-        .map(|t| rebuild(model, store, h, key, t, &path))
+        .zip(rows)
+        .map(|(t, r)| {
+            let saved = if r.is_empty() {
+                None
+            } else {
+                from_states(model, store, h, &t, &r, &files, &path)
+            };
+            match saved {
+                Some(record) => Ok(Trajectory {
+                    id: t.id,
+                    lineage: t.lineage,
+                    scores: t.scores,
+                    max_score: t.max_score,
+                    reached: t.reached,
+                    record: record?,
+                }),
+                None => rebuild(model, store, h, key, t, &path),
+            }
+        })
         .collect::<Result<Vec<_>>>()?;
+    drop(files);
     // States held by the rebuilt records (equal to the recorded count for `StoreAll`; a
     // compact store may place a rebuilt trajectory's checkpoints differently from one built
     // from its parent's prefix, so the accounting continues from what is held now).

@@ -1,6 +1,7 @@
 //! Running TAMS with a run database: new runs and restarts.
 
 use super::restart::{config_changes, resume};
+use super::states::{StateJournal, template};
 use super::writer::RunDb;
 use crate::config::{Config, StrategyName};
 use crate::models::ModelVisitor;
@@ -38,6 +39,7 @@ impl DbOptions {
 
 struct Visit<'a> {
     config: &'a Config,
+    save: bool,
     db: &'a mut RunDb,
     progress: Progress<'a>,
 }
@@ -61,7 +63,10 @@ impl Visit<'_> {
         self,
         model: &M,
         tams: Tams<St>,
-    ) -> Result<RunOutcome> {
+    ) -> Result<RunOutcome>
+    where
+        M::State: StateBytes,
+    {
         let mut params = self.config.params();
         let key = NoiseKey::new(self.config.tams.seed, 0);
         let rebuild = Instant::now();
@@ -78,7 +83,12 @@ impl Visit<'_> {
             w.saturating_sub(rebuild.elapsed())
                 .max(Duration::from_nanos(1))
         });
-        tams.run_journaled(model, &params, key, self.progress, self.db, from)
+        let mut journal = StateJournal {
+            db: self.db,
+            store: &tams.store,
+            template: template(model, self.save),
+        };
+        tams.run_journaled(model, &params, key, self.progress, &mut journal, from)
             .map(|(o, _)| o)
     }
 }
@@ -92,6 +102,10 @@ pub fn run_with_database(
     opts: &DbOptions,
     progress: Progress<'_>,
 ) -> Result<(Report, Config)> {
+    // `[database] save_states`: as given, else as recorded in `meta` (default true).
+    let given_save = config
+        .and_then(|c| c.database.as_ref())
+        .map(|d| d.save_states);
     let with_seed = |c: &Config| {
         let mut c = c.clone();
         if let Some(s) = opts.seed {
@@ -124,10 +138,12 @@ pub fn run_with_database(
         Some(t) => Some(t),
         None => config.runner.nworkers.map(|n| n as usize),
     };
+    let save = db.save_states(given_save)?;
     let start = Instant::now();
     let outcome = pool(threads)?.install(|| {
         config.model.visit(Visit {
             config: &config,
+            save,
             db: &mut db,
             progress,
         })

@@ -4,8 +4,9 @@ use crate::{Error, Result};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::path::Path;
 
-/// Format version written to `meta.schema_version`; other versions are refused.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Format version written to `meta.schema_version`; other versions (including 1, which had no
+/// state files) are refused.
+pub const SCHEMA_VERSION: u32 = 2;
 /// Value of `meta.format`.
 pub const FORMAT: &str = "retrace-tams-run";
 
@@ -73,6 +74,21 @@ CREATE TABLE trajectories (
     scores_crc INTEGER NOT NULL
 );
 CREATE INDEX trajectories_alive ON trajectories (died, slot);
+CREATE TABLE state_files (
+    file TEXT PRIMARY KEY,
+    iteration INTEGER NOT NULL,
+    state_bytes INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    crc INTEGER NOT NULL
+);
+CREATE TABLE states (
+    trajectory INTEGER NOT NULL,
+    file TEXT NOT NULL,
+    steps BLOB NOT NULL,
+    offsets BLOB NOT NULL,
+    PRIMARY KEY (trajectory, file)
+);
+CREATE INDEX states_file ON states (file);
 "#;
 
 /// The database file inside a run directory.

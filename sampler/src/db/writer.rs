@@ -3,12 +3,13 @@
 
 use super::codec::{encode_lineage, encode_scores, id_list, int, now};
 use super::schema::{self, FORMAT, SCHEMA, SCHEMA_VERSION, db_path, sql_error};
+use super::states::{StateBatch, insert_batch, release, states_dir};
 use crate::config::Config;
 use crate::journal::{IterationRecord, Journal, LoopState};
 use crate::strategy::RunOutcome;
 use crate::trajectory::{Ensemble, Trajectory};
 use crate::{Error, Result};
-use rusqlite::{Connection, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -18,6 +19,9 @@ pub struct RunDb {
     pub(crate) conn: Connection,
     pub(crate) dir: PathBuf,
     session: i64,
+    /// State files released by the last commit: removed after the next one (so that losing
+    /// the last commit to a crash never leaves rows naming removed files).
+    released: Vec<String>,
     _lock: File,
 }
 
@@ -102,6 +106,7 @@ impl RunDb {
             conn,
             dir: dir.to_path_buf(),
             session: 0,
+            released: Vec::new(),
             _lock: lock,
         };
         db.start_session("new")?;
@@ -131,9 +136,39 @@ impl RunDb {
             conn,
             dir: dir.to_path_buf(),
             session: 0,
+            released: Vec::new(),
             _lock: lock,
         };
         Ok((db, config))
+    }
+
+    /// Whether this session saves states: `given` (then recorded in `meta.save_states`), or
+    /// what `meta.save_states` says (absent: true).
+    pub(crate) fn save_states(&mut self, given: Option<bool>) -> Result<bool> {
+        let path = self.path();
+        match given {
+            Some(save) => {
+                self.conn
+                    .execute(
+                        "INSERT OR REPLACE INTO meta (key, value) VALUES ('save_states', ?1)",
+                        [save.to_string()],
+                    )
+                    .map_err(sql_error(&path))?;
+                Ok(save)
+            }
+            None => {
+                let v: Option<String> = self
+                    .conn
+                    .query_row(
+                        "SELECT value FROM meta WHERE key = 'save_states'",
+                        [],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(sql_error(&path))?;
+                Ok(v.as_deref() != Some("false"))
+            }
+        }
     }
 
     fn path(&self) -> PathBuf {
@@ -287,8 +322,29 @@ fn insert_iteration(
 
 impl<R> Journal<R> for RunDb {
     fn on_initial(&mut self, ens: &Ensemble<R>, st: &LoopState) -> Result<()> {
+        self.commit_initial(ens, st, &StateBatch::default())
+    }
+
+    fn on_iteration(&mut self, rec: &IterationRecord<'_, R>) -> Result<()> {
+        self.commit_iteration(rec, &StateBatch::default())
+    }
+
+    fn on_stop(&mut self, outcome: &RunOutcome) -> Result<()> {
+        self.record_stop(outcome)
+    }
+}
+
+impl RunDb {
+    /// Commit the initial ensemble with the state rows of `batch` (its file already durable).
+    pub(crate) fn commit_initial<R>(
+        &mut self,
+        ens: &Ensemble<R>,
+        st: &LoopState,
+        batch: &StateBatch,
+    ) -> Result<()> {
         let path = self.path();
         let tx = self.begin()?;
+        insert_batch(&tx, batch, &path)?;
         for (slot, t) in ens.trajectories.iter().enumerate() {
             insert_trajectory(&tx, t, slot, None, 0, &path)?;
         }
@@ -308,7 +364,13 @@ impl<R> Journal<R> for RunDb {
         tx.commit().map_err(sql_error(&path))
     }
 
-    fn on_iteration(&mut self, rec: &IterationRecord<'_, R>) -> Result<()> {
+    /// Commit an iteration with the state rows of `batch` (its file already durable); state
+    /// files no live trajectory refers to any more are removed after the commit.
+    pub(crate) fn commit_iteration<R>(
+        &mut self,
+        rec: &IterationRecord<'_, R>,
+        batch: &StateBatch,
+    ) -> Result<()> {
         let path = self.path();
         let ens = rec.ensemble;
         let q = rec.state.iterations;
@@ -350,10 +412,18 @@ impl<R> Journal<R> for RunDb {
             ens.next_id,
             &path,
         )?;
-        tx.commit().map_err(sql_error(&path))
+        insert_batch(&tx, batch, &path)?;
+        let unused = release(&tx, rec.killed_ids, &path)?;
+        tx.commit().map_err(sql_error(&path))?;
+        let dir = states_dir(&self.dir);
+        for f in std::mem::replace(&mut self.released, unused) {
+            // A file left behind (crash before this) is removed when the run is reopened.
+            let _ = std::fs::remove_file(dir.join(f));
+        }
+        Ok(())
     }
 
-    fn on_stop(&mut self, outcome: &RunOutcome) -> Result<()> {
+    fn record_stop(&mut self, outcome: &RunOutcome) -> Result<()> {
         let path = self.path();
         let stop = serde_json::to_value(outcome.stop)
             .ok()
@@ -365,6 +435,11 @@ impl<R> Journal<R> for RunDb {
                 params![now(), stop, int(outcome.iterations)?, self.session],
             )
             .map_err(sql_error(&path))?;
+        // The stop committed after the last iteration: its released files can go.
+        let dir = states_dir(&self.dir);
+        for f in std::mem::take(&mut self.released) {
+            let _ = std::fs::remove_file(dir.join(f));
+        }
         Ok(())
     }
 }

@@ -27,4 +27,26 @@ impl<S: Clone + Send + Sync> TrajectoryStore<S> for StoreAll {
     fn held(&self, record: &Vec<S>) -> u64 {
         record.len() as u64
     }
+    fn held_steps(&self, record: &Vec<S>) -> Option<Vec<u64>> {
+        Some((0..record.len() as u64).collect())
+    }
+    fn record_from_held(
+        &self,
+        initial: &S,
+        states: Vec<(u64, S)>,
+        last_step: u64,
+    ) -> Option<crate::Result<Vec<S>>> {
+        let complete = states.len() as u64 == last_step
+            && states
+                .iter()
+                .enumerate()
+                .all(|(i, (s, _))| *s == i as u64 + 1);
+        if !complete {
+            return Some(Err(crate::Error::MissingState { step: last_step }));
+        }
+        let mut all = Vec::with_capacity(states.len() + 1);
+        all.push(initial.clone());
+        all.extend(states.into_iter().map(|(_, s)| s));
+        Some(Ok(all))
+    }
 }

@@ -427,6 +427,33 @@ impl<S: StateBytes + PartialEq> TrajectoryStore<S> for CompactStore<S> {
     fn held(&self, record: &CompactRecord<S>) -> u64 {
         record.cps.len() as u64
     }
+
+    fn held_steps(&self, record: &CompactRecord<S>) -> Option<Vec<u64>> {
+        Some(record.steps())
+    }
+
+    fn record_from_held(
+        &self,
+        initial: &S,
+        states: Vec<(u64, S)>,
+        last_step: u64,
+    ) -> Option<Result<CompactRecord<S>>> {
+        // A completed record is only read (branch points, prefixes), never planned further.
+        let build = || {
+            let mut cps = vec![self.initial_checkpoint(initial)?];
+            for (step, state) in &states {
+                cps.push(self.checkpoint(*step, state)?);
+            }
+            Ok(CompactRecord {
+                cps,
+                len: last_step + 1,
+                base: last_step,
+                planner: None,
+                deferred: None,
+            })
+        };
+        Some(build())
+    }
 }
 
 #[cfg(test)]

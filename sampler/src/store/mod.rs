@@ -58,4 +58,23 @@ pub trait TrajectoryStore<S>: Sync {
         state.clone_from(stored);
         Ok(kept)
     }
+
+    /// Steps of the states `record` holds, increasing (a run database persists them so a
+    /// restart rebuilds the record with [`TrajectoryStore::record_from_held`] instead of replaying).
+    /// `None` (the default): the store cannot be rebuilt that way.
+    fn held_steps(&self, _record: &Self::Record) -> Option<Vec<u64>> {
+        None
+    }
+
+    /// The record of a completed trajectory (last step `last_step`) holding `initial` at step 0
+    /// and `states` (the other steps [`TrajectoryStore::held_steps`] named, increasing), as
+    /// the record built step by step held it. `None` (the default): unsupported.
+    fn record_from_held(
+        &self,
+        _initial: &S,
+        _states: Vec<(u64, S)>,
+        _last_step: u64,
+    ) -> Option<crate::Result<Self::Record>> {
+        None
+    }
 }

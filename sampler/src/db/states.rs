@@ -1,0 +1,383 @@
+//! State files: the states trajectories hold, persisted in `DIR/states/` (revolve checkpoint
+//! format: header + CRC-32, exact little-endian bytes) and referenced from the `states` table,
+//! so a restart rebuilds trajectories without replaying them.
+//!
+//! One file per committed iteration (`it{q}.bin`, q = 0 for the initial ensemble) holds the
+//! states the iteration's new trajectories hold that no parent row already references (a
+//! child refers to its parent's rows for the shared prefix). Files are written and fsync'ed
+//! before the transaction that references them commits; a file that no live trajectory
+//! refers to is removed after the iteration that killed its last user commits, and files no
+//! committed row names (written before a crash) are removed when the run is opened again.
+
+use super::schema::sql_error;
+use super::writer::RunDb;
+use crate::journal::{IterationRecord, Journal, LoopState};
+use crate::store::{StateBytes, TrajectoryStore};
+use crate::strategy::RunOutcome;
+use crate::trajectory::{Ensemble, Trajectory};
+use crate::{Error, Model, Result};
+use revolve::storage::disk::checkpoint_file::{read_checkpoint, write_checkpoint_with};
+use rusqlite::{Transaction, params};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// The state-file directory of a run directory.
+pub fn states_dir(dir: &Path) -> PathBuf {
+    dir.join("states")
+}
+
+/// Where a persisted state lies: `file` (under `states/`) at byte `offset` of its payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StateRef {
+    pub file: String,
+    pub offset: u64,
+}
+
+/// A state file written for one transaction and the `states` rows it brings.
+#[derive(Debug, Default)]
+pub(crate) struct StateBatch {
+    /// `(file, iteration, state bytes, payload bytes, payload CRC-32)` if a file was written.
+    pub file: Option<(String, u64, u64, u64, u32)>,
+    /// `(trajectory, step, where)`.
+    pub rows: Vec<(u64, u64, StateRef)>,
+}
+
+fn io_err(path: &Path, what: &str, e: impl std::fmt::Display) -> Error {
+    Error::Checkpoint(format!("cannot {what} state file {}: {e}", path.display()))
+}
+
+fn fsync_dir(dir: &Path) -> Result<()> {
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| io_err(dir, "sync the directory of", e))
+}
+
+fn encode_u64s(xs: &[u64]) -> Vec<u8> {
+    xs.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+fn decode_u64s(b: &[u8]) -> Option<Vec<u64>> {
+    b.len().is_multiple_of(8).then(|| {
+        b.chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+            .collect()
+    })
+}
+
+/// The saved states of trajectory `id`, by increasing step: step -> where.
+pub(crate) fn rows_of(
+    conn: &rusqlite::Connection,
+    id: u64,
+    path: &Path,
+) -> Result<Vec<(u64, StateRef)>> {
+    let err = sql_error(path);
+    let corrupt = |m: String| Error::CorruptRun {
+        path: path.display().to_string(),
+        message: format!("trajectory {id}: {m}"),
+    };
+    let mut stmt = conn
+        .prepare_cached("SELECT file, steps, offsets FROM states WHERE trajectory = ?1")
+        .map_err(&err)?;
+    let groups = stmt
+        .query_map([id as i64], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+            ))
+        })
+        .map_err(&err)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(&err)?;
+    let mut out = Vec::new();
+    for (file, steps, offsets) in groups {
+        let (Some(steps), Some(offsets)) = (decode_u64s(&steps), decode_u64s(&offsets)) else {
+            return Err(corrupt(format!("malformed states row for {file}")));
+        };
+        if steps.len() != offsets.len() {
+            return Err(corrupt(format!("states row for {file}: lengths differ")));
+        }
+        for (s, o) in steps.into_iter().zip(offsets) {
+            out.push((
+                s,
+                StateRef {
+                    file: file.clone(),
+                    offset: o,
+                },
+            ));
+        }
+    }
+    out.sort_by_key(|x| x.0);
+    Ok(out)
+}
+
+/// Write the state file of iteration `q` for `items` (a trajectory and, for a child, its
+/// parent's id and branch step) and return the rows to insert.
+fn write_batch<'t, S, St, I>(
+    db: &RunDb,
+    store: &St,
+    template: &S,
+    q: u64,
+    items: I,
+) -> Result<StateBatch>
+where
+    S: StateBytes,
+    St: TrajectoryStore<S>,
+    I: Iterator<Item = (&'t Trajectory<St::Record>, Option<(u64, u64)>)>,
+    St::Record: 't,
+{
+    let dbpath = super::schema::db_path(&db.dir);
+    let name = format!("it{q}.bin");
+    let width = template.byte_len() as u64;
+    let mut payload: Vec<u8> = Vec::new();
+    let mut batch = StateBatch::default();
+    let mut tmp = template.clone();
+    for (t, parent) in items {
+        let Some(steps) = store.held_steps(&t.record) else {
+            continue;
+        };
+        let inherited: HashMap<u64, StateRef> = match parent {
+            Some((pid, _)) => rows_of(&db.conn, pid, &dbpath)?.into_iter().collect(),
+            None => HashMap::new(),
+        };
+        for s in steps.into_iter().filter(|&s| s > 0) {
+            if let Some((_, j)) = parent
+                && s <= j
+                && let Some(r) = inherited.get(&s)
+            {
+                batch.rows.push((t.id, s, r.clone()));
+                continue;
+            }
+            let kept = store.restore(&t.record, s, &mut tmp)?;
+            if kept != s || tmp.byte_len() as u64 != width {
+                return Err(Error::Checkpoint(format!(
+                    "trajectory {}: cannot persist the state of step {s}",
+                    t.id
+                )));
+            }
+            let offset = payload.len() as u64;
+            payload.resize(payload.len() + width as usize, 0);
+            tmp.write_bytes(&mut payload[offset as usize..]);
+            batch.rows.push((
+                t.id,
+                s,
+                StateRef {
+                    file: name.clone(),
+                    offset,
+                },
+            ));
+        }
+    }
+    if !payload.is_empty() {
+        let dir = states_dir(&db.dir);
+        if !dir.is_dir() {
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| io_err(&dir, "create the directory of", e))?;
+            fsync_dir(&db.dir)?;
+        }
+        let path = dir.join(&name);
+        let crc = crc32fast::hash(&payload);
+        write_checkpoint_with(&path, q, &payload, &mut Vec::new())
+            .map_err(|e| Error::Checkpoint(e.to_string()))?;
+        std::fs::File::open(&path)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| io_err(&path, "sync", e))?;
+        batch.file = Some((name, q, width, payload.len() as u64, crc));
+    }
+    Ok(batch)
+}
+
+/// Insert `batch` in `tx`.
+pub(crate) fn insert_batch(tx: &Transaction<'_>, batch: &StateBatch, path: &Path) -> Result<()> {
+    let err = sql_error(path);
+    if let Some((file, q, width, bytes, crc)) = &batch.file {
+        tx.execute(
+            "INSERT INTO state_files (file, iteration, state_bytes, bytes, crc) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                file,
+                *q as i64,
+                *width as i64,
+                *bytes as i64,
+                i64::from(*crc)
+            ],
+        )
+        .map_err(&err)?;
+    }
+    // One row per (trajectory, file): its steps and their offsets in that file.
+    type Steps = (Vec<u64>, Vec<u64>);
+    let mut groups: std::collections::BTreeMap<(u64, &str), Steps> =
+        std::collections::BTreeMap::new();
+    for (id, step, r) in &batch.rows {
+        let g = groups.entry((*id, r.file.as_str())).or_default();
+        g.0.push(*step);
+        g.1.push(r.offset);
+    }
+    let mut stmt = tx
+        .prepare_cached(
+            "INSERT INTO states (trajectory, file, steps, offsets) VALUES (?1, ?2, ?3, ?4)",
+        )
+        .map_err(&err)?;
+    for ((id, file), (steps, offsets)) in groups {
+        stmt.execute(params![
+            id as i64,
+            file,
+            encode_u64s(&steps),
+            encode_u64s(&offsets)
+        ])
+        .map_err(&err)?;
+    }
+    Ok(())
+}
+
+/// Drop the rows of the killed trajectories `ids` in `tx`; returns the files no row refers to
+/// any more (their `state_files` rows deleted too): remove them once `tx` committed.
+pub(crate) fn release(tx: &Transaction<'_>, ids: &[u64], path: &Path) -> Result<Vec<String>> {
+    let err = sql_error(path);
+    let mut files: Vec<String> = Vec::new();
+    {
+        let mut of = tx
+            .prepare_cached("SELECT DISTINCT file FROM states WHERE trajectory = ?1")
+            .map_err(&err)?;
+        let mut del = tx
+            .prepare_cached("DELETE FROM states WHERE trajectory = ?1")
+            .map_err(&err)?;
+        for &id in ids {
+            let fs = of
+                .query_map([id as i64], |r| r.get::<_, String>(0))
+                .map_err(&err)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(&err)?;
+            files.extend(fs);
+            del.execute([id as i64]).map_err(&err)?;
+        }
+    }
+    files.sort();
+    files.dedup();
+    let mut unused = Vec::new();
+    for f in files {
+        let used: bool = tx
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM states WHERE file = ?1)",
+                [&f],
+                |r| r.get(0),
+            )
+            .map_err(&err)?;
+        if !used {
+            tx.execute("DELETE FROM state_files WHERE file = ?1", [&f])
+                .map_err(&err)?;
+            unused.push(f);
+        }
+    }
+    Ok(unused)
+}
+
+/// Remove state files of `dir` that no committed `state_files` row names (written before a
+/// crash, or left when removing them after their last user died was interrupted).
+pub(crate) fn remove_unreferenced(db: &RunDb) -> Result<u64> {
+    let dir = states_dir(&db.dir);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Ok(0);
+    };
+    let path = super::schema::db_path(&db.dir);
+    let known: std::collections::HashSet<String> = db
+        .conn
+        .prepare("SELECT file FROM state_files")
+        .map_err(sql_error(&path))?
+        .query_map([], |r| r.get(0))
+        .map_err(sql_error(&path))?
+        .collect::<rusqlite::Result<_>>()
+        .map_err(sql_error(&path))?;
+    let mut removed = 0;
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !known.contains(&name) {
+            std::fs::remove_file(e.path()).map_err(|err| io_err(&e.path(), "remove", err))?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// Read state file `file` of `dir` (checked against its header CRC and the recorded length and
+/// CRC); an error names the file.
+pub(crate) fn read_file(db: &RunDb, file: &str) -> Result<Vec<u8>> {
+    let dbpath = super::schema::db_path(&db.dir);
+    let path = states_dir(&db.dir).join(file);
+    let corrupt = |m: String| Error::CorruptRun {
+        path: path.display().to_string(),
+        message: m,
+    };
+    let (bytes, crc): (i64, i64) = db
+        .conn
+        .query_row(
+            "SELECT bytes, crc FROM state_files WHERE file = ?1",
+            [file],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .map_err(sql_error(&dbpath))?;
+    let len = u64::try_from(bytes).map_err(|_| corrupt(format!("bad length {bytes}")))?;
+    let mut payload = vec![0u8; len as usize];
+    read_checkpoint(&path, &mut payload).map_err(|e| corrupt(format!("state file: {e}")))?;
+    if i64::from(crc32fast::hash(&payload)) != crc {
+        return Err(corrupt("state file fails its recorded CRC-32".into()));
+    }
+    Ok(payload)
+}
+
+/// A [`Journal`] that persists the new trajectories' states, then records the iteration in
+/// the run database.
+pub(crate) struct StateJournal<'a, S, St> {
+    pub db: &'a mut RunDb,
+    pub store: &'a St,
+    /// A state of the model's shape (its byte length is every state's).
+    pub template: Option<S>,
+}
+
+impl<S, St> Journal<St::Record> for StateJournal<'_, S, St>
+where
+    S: StateBytes,
+    St: TrajectoryStore<S>,
+{
+    fn on_initial(&mut self, ens: &Ensemble<St::Record>, st: &LoopState) -> Result<()> {
+        let batch = match &self.template {
+            Some(t) => write_batch(
+                self.db,
+                self.store,
+                t,
+                0,
+                ens.trajectories.iter().map(|t| (t, None)),
+            )?,
+            None => StateBatch::default(),
+        };
+        self.db.commit_initial(ens, st, &batch)
+    }
+
+    fn on_iteration(&mut self, rec: &IterationRecord<'_, St::Record>) -> Result<()> {
+        let ens = rec.ensemble;
+        let batch = match &self.template {
+            Some(t) => write_batch(
+                self.db,
+                self.store,
+                t,
+                rec.state.iterations,
+                rec.tasks.iter().map(|&(slot, p, _)| {
+                    let child = &ens.trajectories[slot];
+                    let j = child.lineage.last().map_or(0, |s| s.start_step);
+                    (child, Some((ens.trajectories[p].id, j)))
+                }),
+            )?,
+            None => StateBatch::default(),
+        };
+        self.db.commit_iteration(rec, &batch)
+    }
+
+    fn on_stop(&mut self, outcome: &RunOutcome) -> Result<()> {
+        Journal::<St::Record>::on_stop(self.db, outcome)
+    }
+}
+
+/// The model's state shape, for a journal that saves states (`None`: save nothing).
+pub(crate) fn template<M: Model>(model: &M, save: bool) -> Option<M::State> {
+    save.then(|| model.initial_state())
+}
