@@ -77,11 +77,12 @@ fn corrupted_scores_fail_their_checksum() {
 fn scores_that_replay_differently_are_refused() {
     // Rebuilt by replay (no saved states) and from saved states: both check every score.
     let no_states = format!("{SMALL}[database]\npath = \"x\"\nsave_states = false\n");
+    let states = format!("{SMALL}[database]\npath = \"x\"\nsave_states = true\n");
     for (name, config, want) in [
         ("replay", no_states.as_str(), "replayed score"),
         (
             "saved",
-            SMALL,
+            states.as_str(),
             "saved state of step 1 (file it0.bin) scores",
         ),
     ] {

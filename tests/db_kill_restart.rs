@@ -124,14 +124,29 @@ fn next(state: &mut u64) -> u64 {
 
 #[test]
 fn sigkill_and_restart_is_bit_identical() {
+    // Scalar states: by default no state files (a restart replays).
+    kill_and_restart("");
+}
+
+#[test]
+fn sigkill_and_restart_with_saved_states_is_bit_identical() {
+    // State files written before each commit, removed after the next: a kill at any instant
+    // must leave a run whose restart rebuilds from them exactly.
+    kill_and_restart("[database]\npath = \"replaced-by---db\"\nsave_states = true\n");
+}
+
+fn kill_and_restart(database: &str) {
     let tmp = tempfile::tempdir().unwrap();
+    let plain_cfg = tmp.path().join("plain.toml");
+    std::fs::write(&plain_cfg, CONFIG).unwrap();
+    let plain_cfg = plain_cfg.to_str().unwrap();
     let cfg = tmp.path().join("run.toml");
-    std::fs::write(&cfg, CONFIG).unwrap();
+    std::fs::write(&cfg, format!("{CONFIG}{database}")).unwrap();
     let cfg = cfg.to_str().unwrap();
     let path = |name: &str| tmp.path().join(name).to_str().unwrap().to_owned();
 
     // Uninterrupted references: without and with a database.
-    let plain = retrace(&["tams", "--config", cfg, "--json", &path("plain.json")])
+    let plain = retrace(&["tams", "--config", plain_cfg, "--json", &path("plain.json")])
         .status()
         .unwrap();
     assert!(plain.success());
@@ -153,6 +168,12 @@ fn sigkill_and_restart_is_bit_identical() {
     assert_eq!(
         without(json(&tmp.path().join("full.json")), &["seconds"]),
         reference
+    );
+    let saves = !database.is_empty();
+    assert_eq!(
+        tmp.path().join("full/states").exists(),
+        saves,
+        "state files exactly when asked for"
     );
 
     // Killed run: random delays between 1/60 and 1/15 of the uninterrupted time.

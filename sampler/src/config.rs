@@ -65,14 +65,11 @@ pub struct DatabaseConfig {
     #[serde(default)]
     pub restart: bool,
     /// Persist the states trajectories hold as checkpoint files in `path/states/` so a restart
-    /// rebuilds them without replay (default `true`; `false`: replay every trajectory from
-    /// step 0).
-    #[serde(default = "yes")]
-    pub save_states: bool,
-}
-
-fn yes() -> bool {
-    true
+    /// rebuilds them without replay (`false`: replay every trajectory from step 0). Absent:
+    /// save states of at least [`crate::db::AUTO_SAVE_STATE_BYTES`] bytes, where replay is
+    /// costly; small states replay faster than one file write per iteration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub save_states: Option<bool>,
 }
 
 /// `[tams]`: ensemble and splitting.

@@ -28,7 +28,7 @@ mod writer;
 pub use codec::{decode_lineage, decode_scores, encode_lineage, encode_scores};
 pub use read::{IterationRow, RunReader, RunSummary, Session, TrajectoryRow};
 pub use restart::{HARMLESS_KEYS, config_changes, resume};
-pub use run::{DbOptions, run_with_database};
+pub use run::{AUTO_SAVE_STATE_BYTES, DbOptions, run_with_database};
 pub use schema::{FORMAT, SCHEMA_VERSION, db_path};
 pub use states::states_dir;
 pub use writer::RunDb;

@@ -12,6 +12,10 @@ use crate::{Error, Model, NoiseKey, Result, StoreAll};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+/// States at least this large are saved when `[database] save_states` is not given: replaying
+/// them is costly, while smaller states replay faster than one file write per iteration.
+pub const AUTO_SAVE_STATE_BYTES: usize = 64 * 1024;
+
 /// How to run with a database.
 #[derive(Debug, Clone)]
 pub struct DbOptions {
@@ -39,7 +43,7 @@ impl DbOptions {
 
 struct Visit<'a> {
     config: &'a Config,
-    save: bool,
+    save: Option<bool>,
     db: &'a mut RunDb,
     progress: Progress<'a>,
 }
@@ -86,7 +90,11 @@ impl Visit<'_> {
         let mut journal = StateJournal {
             db: self.db,
             store: &tams.store,
-            template: template(model, self.save),
+            template: template(
+                model,
+                self.save
+                    .unwrap_or_else(|| model.initial_state().byte_len() >= AUTO_SAVE_STATE_BYTES),
+            ),
         };
         tams.run_journaled(model, &params, key, self.progress, &mut journal, from)
             .map(|(o, _)| o)
@@ -102,10 +110,10 @@ pub fn run_with_database(
     opts: &DbOptions,
     progress: Progress<'_>,
 ) -> Result<(Report, Config)> {
-    // `[database] save_states`: as given, else as recorded in `meta` (default true).
+    // `[database] save_states`: as given, else as recorded in `meta`, else by the state size.
     let given_save = config
         .and_then(|c| c.database.as_ref())
-        .map(|d| d.save_states);
+        .and_then(|d| d.save_states);
     let with_seed = |c: &Config| {
         let mut c = c.clone();
         if let Some(s) = opts.seed {

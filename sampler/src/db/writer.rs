@@ -143,8 +143,8 @@ impl RunDb {
     }
 
     /// Whether this session saves states: `given` (then recorded in `meta.save_states`), or
-    /// what `meta.save_states` says (absent: true).
-    pub(crate) fn save_states(&mut self, given: Option<bool>) -> Result<bool> {
+    /// what `meta.save_states` says (`None`: neither, decide by the state size).
+    pub(crate) fn save_states(&mut self, given: Option<bool>) -> Result<Option<bool>> {
         let path = self.path();
         match given {
             Some(save) => {
@@ -154,7 +154,7 @@ impl RunDb {
                         [save.to_string()],
                     )
                     .map_err(sql_error(&path))?;
-                Ok(save)
+                Ok(Some(save))
             }
             None => {
                 let v: Option<String> = self
@@ -166,7 +166,11 @@ impl RunDb {
                     )
                     .optional()
                     .map_err(sql_error(&path))?;
-                Ok(v.as_deref() != Some("false"))
+                Ok(match v.as_deref() {
+                    Some("false") => Some(false),
+                    Some("true") => Some(true),
+                    _ => None,
+                })
             }
         }
     }
