@@ -735,30 +735,7 @@ mod tests {
 
     /// Store every step, reverse with `restore K; free K; reverse K`.
     fn store_all(n: u64) -> Vec<Action> {
-        let mut p = Vec::new();
-        for k in 0..n {
-            p.push(Action::Store {
-                step: k,
-                level: Level::Ram,
-            });
-            if k + 1 < n {
-                p.push(Action::Advance { from: k, to: k + 1 });
-            }
-        }
-        for k in (0..n).rev() {
-            if k + 1 < n {
-                p.push(Action::Restore {
-                    step: k,
-                    level: Level::Ram,
-                });
-            }
-            p.push(Action::Free {
-                step: k,
-                level: Level::Ram,
-            });
-            p.push(Action::Reverse { step: k });
-        }
-        p
+        crate::validate::store_all_plan(n)
     }
 
     /// One slot: recompute every step from step 0.

@@ -372,6 +372,35 @@ where
     })
 }
 
+/// Store every step, then reverse with `restore K; free K; reverse K` (a plan for tests).
+#[cfg(test)]
+pub(crate) fn store_all_plan(n: u64) -> Vec<Action> {
+    let mut plan = Vec::new();
+    for k in 0..n {
+        plan.push(Action::Store {
+            step: k,
+            level: Level::Ram,
+        });
+        if k + 1 < n {
+            plan.push(Action::Advance { from: k, to: k + 1 });
+        }
+    }
+    for k in (0..n).rev() {
+        if k + 1 < n {
+            plan.push(Action::Restore {
+                step: k,
+                level: Level::Ram,
+            });
+        }
+        plan.push(Action::Free {
+            step: k,
+            level: Level::Ram,
+        });
+        plan.push(Action::Reverse { step: k });
+    }
+    plan
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -467,32 +496,7 @@ mod tests {
     #[test]
     fn store_all_is_valid() {
         let n = 50u64;
-        let mut plan = Vec::new();
-        for k in 0..n {
-            plan.push(Action::Store {
-                step: k,
-                level: Level::Ram,
-            });
-            if k + 1 < n {
-                plan.push(Action::Advance { from: k, to: k + 1 });
-            }
-        }
-        for k in (0..n).rev() {
-            if k + 1 < n {
-                plan.push(Action::Restore {
-                    step: k,
-                    level: Level::Ram,
-                });
-            }
-            plan.push(Action::Free {
-                step: k,
-                level: Level::Ram,
-            });
-            if k + 1 == n {
-                // current state is already at n - 1
-            }
-            plan.push(Action::Reverse { step: k });
-        }
+        let plan = store_all_plan(n);
         // The free before a reverse leaves the current state intact.
         let s = validate(n, Capacity::ram(n), plan).unwrap();
         assert_eq!(s.forward, 2 * n - 1);
