@@ -44,7 +44,7 @@
 //! ```
 
 use crate::storage::ram::RamStore;
-use crate::{Action, Capacity, CheckpointStore, Error, Level, Rule, State, Stats};
+use crate::{Action, Capacity, CheckpointStore, Error, Level, Machine, Rule, State, Stats};
 use std::collections::VecDeque;
 
 /// A user operator's error, boxed.
@@ -164,135 +164,6 @@ enum Cur {
     Consumed,
 }
 
-/// Schedule rules checked while running, with preallocated bookkeeping (the same rules as
-/// [`crate::Machine`], which allocates tree nodes as checkpoints come and go).
-#[derive(Debug)]
-struct Checker {
-    capacity: Capacity,
-    current: Option<u64>,
-    next: Option<u64>,
-    held: Vec<(u64, Level)>,
-    live: [u64; 2],
-    stats: Stats,
-}
-
-impl Checker {
-    fn new(steps: u64, capacity: Capacity) -> Self {
-        let room = capacity.ram.saturating_add(capacity.disk).min(1 << 16) as usize;
-        Checker {
-            capacity,
-            current: Some(0),
-            next: steps.checked_sub(1),
-            held: Vec::with_capacity(room),
-            live: [0; 2],
-            stats: Stats {
-                steps,
-                ..Stats::default()
-            },
-        }
-    }
-
-    fn held(&self, step: u64) -> Option<(usize, Level)> {
-        self.held
-            .iter()
-            .position(|&(s, _)| s == step)
-            .map(|i| (i, self.held[i].1))
-    }
-
-    fn at(&self, step: u64) -> Result<(), Rule> {
-        match self.current {
-            None => Err(Rule::NoCurrentState),
-            Some(c) if c != step => Err(Rule::WrongStep { step, current: c }),
-            Some(_) => Ok(()),
-        }
-    }
-
-    fn execute(&mut self, action: Action) -> Result<(), Rule> {
-        let next = match (self.next, action) {
-            (None, Action::Free { .. }) => 0,
-            (None, _) => return Err(Rule::AfterEnd),
-            (Some(k), _) => k,
-        };
-        match action {
-            Action::Advance { from, to } => {
-                self.at(from)?;
-                if to <= from {
-                    return Err(Rule::EmptyAdvance { from, to });
-                }
-                if to > next {
-                    return Err(Rule::PastReversal { to, limit: next });
-                }
-                self.current = Some(to);
-                self.stats.advanced += to - from;
-                self.stats.forward += to - from;
-            }
-            Action::Store { step, level } => {
-                self.at(step)?;
-                if let Some((_, existing)) = self.held(step) {
-                    return Err(Rule::DuplicateCheckpoint { step, existing });
-                }
-                let i = level.index();
-                let capacity = self.capacity.at(level);
-                if self.live[i] >= capacity {
-                    return Err(Rule::LevelFull { level, capacity });
-                }
-                self.held.push((step, level));
-                self.live[i] += 1;
-                self.stats.stores[i] += 1;
-                self.stats.peak[i] = self.stats.peak[i].max(self.live[i]);
-            }
-            Action::Restore { step, level } => {
-                if self.held(step).map(|h| h.1) != Some(level) {
-                    return Err(Rule::MissingCheckpoint { step, level });
-                }
-                if step > next {
-                    return Err(Rule::PastReversal {
-                        to: step,
-                        limit: next,
-                    });
-                }
-                self.current = Some(step);
-                self.stats.restores[level.index()] += 1;
-            }
-            Action::Free { step, level } => match self.held(step) {
-                Some((i, l)) if l == level => {
-                    self.held.swap_remove(i);
-                    self.live[level.index()] -= 1;
-                    self.stats.frees[level.index()] += 1;
-                }
-                _ => return Err(Rule::MissingCheckpoint { step, level }),
-            },
-            Action::Reverse { step } => {
-                if step != next {
-                    return Err(Rule::ReverseOrder {
-                        step,
-                        expected: next,
-                    });
-                }
-                self.at(step)?;
-                self.current = None;
-                self.next = step.checked_sub(1);
-                self.stats.reverse += 1;
-                self.stats.forward += 1;
-            }
-        }
-        self.stats.actions += 1;
-        Ok(())
-    }
-
-    fn finish(&self) -> Result<(), Rule> {
-        if let Some(next) = self.next {
-            return Err(Rule::Unfinished { next });
-        }
-        if !self.held.is_empty() {
-            return Err(Rule::Leftover {
-                count: self.held.len() as u64,
-            });
-        }
-        Ok(())
-    }
-}
-
 /// The two levels: a RAM store (always) and a disk store (optional).
 struct Stores<S: State> {
     ram: RamStore<S>,
@@ -339,7 +210,7 @@ pub struct Revolver<S: State, F, R, I> {
     forward: F,
     reverse: R,
     stores: Stores<S>,
-    checker: Checker,
+    checker: Machine,
     cur: Cur,
     work: Option<S>,
     phase: Phase,
@@ -392,7 +263,7 @@ where
             // The buffer for u_{n-1}, allocated now rather than during the run.
             work: ram.spare_buffer(),
             stores: Stores { ram, disk: None },
-            checker: Checker::new(steps, Capacity::default()),
+            checker: Machine::new(steps, Capacity::default()),
             cur: Cur::Buffer,
             phase: Phase::Fresh,
             stats: RevolverStats::default(),
@@ -418,7 +289,7 @@ where
             ram: self.stores.ram.capacity(),
             disk: self.stores.disk.as_ref().map_or(0, |d| d.capacity()),
         };
-        self.checker = Checker::new(self.steps, capacity);
+        self.checker = Machine::new(self.steps, capacity);
     }
 
     /// Number of steps `n`.
@@ -429,7 +300,7 @@ where
     /// Counts so far.
     pub fn stats(&self) -> RevolverStats {
         RevolverStats {
-            schedule: self.checker.stats,
+            schedule: *self.checker.stats(),
             ..self.stats
         }
     }
@@ -602,7 +473,7 @@ where
         loop {
             match self.peek() {
                 None => {
-                    let rule = self.checker.finish().err().unwrap_or(Rule::NoSteps);
+                    let rule = self.checker.check_end().err().unwrap_or(Rule::NoSteps);
                     return Err(Error::ScheduleEnded {
                         index: self.index,
                         reason: rule.to_string(),
@@ -710,10 +581,12 @@ where
             self.cur = Cur::Consumed;
             self.stats.reverse_steps += 1;
         }
-        self.checker.finish().map_err(|rule| Error::ScheduleEnded {
-            index: self.index,
-            reason: rule.to_string(),
-        })?;
+        self.checker
+            .check_end()
+            .map_err(|rule| Error::ScheduleEnded {
+                index: self.index,
+                reason: rule.to_string(),
+            })?;
         self.stores.ram.sync()?;
         if let Some(disk) = self.stores.disk.as_mut() {
             disk.sync()?;

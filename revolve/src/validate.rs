@@ -8,7 +8,6 @@
 //! the end; the per-level peak never exceeds the capacity.
 
 use crate::{Action, Level};
-use std::collections::BTreeMap;
 use std::fmt;
 
 /// Checkpoint slots available per level.
@@ -201,7 +200,9 @@ pub struct Machine {
     current: Option<u64>,
     /// Next step to reverse; `None` once all are reversed.
     next: Option<u64>,
-    held: BTreeMap<u64, Level>,
+    /// Live checkpoints sorted by step (preallocated: no allocation per action once the
+    /// capacity is reached).
+    held: Vec<(u64, Level)>,
     live: [u64; 2],
     stats: Stats,
 }
@@ -209,12 +210,17 @@ pub struct Machine {
 impl Machine {
     /// A machine for `steps` steps with the state at step 0 and no checkpoint.
     pub fn new(steps: u64, capacity: Capacity) -> Self {
+        let room = capacity
+            .ram
+            .saturating_add(capacity.disk)
+            .min(steps)
+            .min(1 << 16) as usize;
         Machine {
             steps,
             capacity,
             current: Some(0),
             next: steps.checked_sub(1),
-            held: BTreeMap::new(),
+            held: Vec::with_capacity(room),
             live: [0; 2],
             stats: Stats {
                 steps,
@@ -236,6 +242,16 @@ impl Machine {
     /// Next step to reverse, `None` when all are reversed.
     pub fn next_to_reverse(&self) -> Option<u64> {
         self.next
+    }
+
+    /// The live checkpoint of `step`: `Ok(index)` into `held`, or `Err(insertion index)`.
+    fn find(&self, step: u64) -> Result<usize, usize> {
+        self.held.binary_search_by_key(&step, |&(s, _)| s)
+    }
+
+    /// Level of the live checkpoint of `step`.
+    fn level_of(&self, step: u64) -> Option<Level> {
+        self.find(step).ok().map(|i| self.held[i].1)
     }
 
     /// Execute one action.
@@ -270,9 +286,15 @@ impl Machine {
             }
             Action::Store { step, level } => {
                 at(self.current, step)?;
-                if let Some(&existing) = self.held.get(&step) {
-                    return Err(Rule::DuplicateCheckpoint { step, existing });
-                }
+                let slot = match self.find(step) {
+                    Ok(i) => {
+                        return Err(Rule::DuplicateCheckpoint {
+                            step,
+                            existing: self.held[i].1,
+                        });
+                    }
+                    Err(slot) => slot,
+                };
                 let i = level.index();
                 if self.live[i] >= self.capacity.at(level) {
                     return Err(Rule::LevelFull {
@@ -280,13 +302,13 @@ impl Machine {
                         capacity: self.capacity.at(level),
                     });
                 }
-                self.held.insert(step, level);
+                self.held.insert(slot, (step, level));
                 self.live[i] += 1;
                 self.stats.stores[i] += 1;
                 self.stats.peak[i] = self.stats.peak[i].max(self.live[i]);
             }
             Action::Restore { step, level } => {
-                if self.held.get(&step) != Some(&level) {
+                if self.level_of(step) != Some(level) {
                     return Err(Rule::MissingCheckpoint { step, level });
                 }
                 if step > next {
@@ -299,10 +321,11 @@ impl Machine {
                 self.stats.restores[level.index()] += 1;
             }
             Action::Free { step, level } => {
-                if self.held.get(&step) != Some(&level) {
-                    return Err(Rule::MissingCheckpoint { step, level });
-                }
-                self.held.remove(&step);
+                let i = match self.find(step) {
+                    Ok(i) if self.held[i].1 == level => i,
+                    _ => return Err(Rule::MissingCheckpoint { step, level }),
+                };
+                self.held.remove(i);
                 self.live[level.index()] -= 1;
                 self.stats.frees[level.index()] += 1;
             }
@@ -326,6 +349,13 @@ impl Machine {
 
     /// Check the end-of-sequence rules and return the counts.
     pub fn finish(self) -> Result<Stats, Rule> {
+        self.check_end()?;
+        Ok(self.stats)
+    }
+
+    /// The end-of-sequence rules (every step reversed, no checkpoint left), without consuming
+    /// the machine.
+    pub fn check_end(&self) -> Result<(), Rule> {
         if self.steps == 0 {
             return Err(Rule::NoSteps);
         }
@@ -337,7 +367,7 @@ impl Machine {
                 count: self.held.len() as u64,
             });
         }
-        Ok(self.stats)
+        Ok(())
     }
 }
 
