@@ -1,14 +1,8 @@
 //! `retrace plan`: the table, fits marking, size parsing, the SVG, exit codes.
 
+mod common;
+use common::{assert_usage_error, retrace};
 use revolve::cost::optimal_forward;
-use std::process::Command;
-
-fn retrace(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_retrace"))
-        .args(args)
-        .output()
-        .expect("run retrace")
-}
 
 fn stdout_of(args: &[&str]) -> String {
     let out = retrace(args);
@@ -228,12 +222,7 @@ fn bad_arguments_exit_2_with_one_line() {
     ];
     for args in cases {
         let args = [&["plan"][..], &args].concat();
-        let out = retrace(&args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(out.stdout.is_empty(), "{args:?}");
-        let err = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
-        assert!(err.starts_with("error: "), "{err}");
+        assert_usage_error(&retrace(&args), &format!("{args:?}"));
     }
     // An unwritable SVG path is a run failure (exit 1), one line.
     let out = retrace(&[&["plan"][..], &ok, &["--svg", "/nonexistent-dir/x.svg"]].concat());

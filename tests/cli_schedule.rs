@@ -1,14 +1,9 @@
 //! `retrace schedule binomial`: output format, summary line, exit codes.
 
+mod common;
+use common::{assert_usage_error, retrace};
 use revolve::{Action, Capacity, validate};
 use std::process::Command;
-
-fn retrace(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_retrace"))
-        .args(args)
-        .output()
-        .expect("run retrace")
-}
 
 #[test]
 fn prints_actions_then_summary() {
@@ -74,12 +69,7 @@ fn bad_arguments_exit_2_with_one_line() {
         ],
     ];
     for args in cases {
-        let out = retrace(args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(out.stdout.is_empty(), "{args:?}");
-        let err = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
-        assert!(err.starts_with("error: "), "{args:?}: {err}");
+        assert_usage_error(&retrace(args), &format!("{args:?}"));
     }
     let err =
         String::from_utf8(retrace(&["schedule", "binomial", "--steps", "10"]).stderr).unwrap();

@@ -1,16 +1,10 @@
 //! `retrace schedule online` and `retrace schedule multistage`: output format, summary, exit codes.
 
+mod common;
+use common::{assert_usage_error, retrace};
 use revolve::cost::optimal_forward;
 use revolve::schedule::online;
 use revolve::{Action, Capacity, Level, Multistage, Stats, validate};
-use std::process::Command;
-
-fn retrace(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_retrace"))
-        .args(args)
-        .output()
-        .expect("run retrace")
-}
 
 /// Run, check success, parse every action line back (round trip) and validate; return the
 /// validator's stats and the summary line.
@@ -215,11 +209,6 @@ fn bad_arguments_exit_2_with_one_line() {
         ],
     ];
     for args in cases {
-        let out = retrace(args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(out.stdout.is_empty(), "{args:?}");
-        let err = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
-        assert!(err.starts_with("error: "), "{err}");
+        assert_usage_error(&retrace(args), &format!("{args:?}"));
     }
 }

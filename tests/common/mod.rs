@@ -1,0 +1,22 @@
+//! Helpers shared by the CLI test files: run the built `retrace` binary, check a usage error.
+#![allow(dead_code)] // each test file uses what it needs
+
+use std::process::{Command, Output};
+
+/// Run the built `retrace` binary with `args`.
+pub fn retrace(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_retrace"))
+        .args(args)
+        .output()
+        .expect("run retrace")
+}
+
+/// A usage error: exit 2, nothing on stdout, exactly one stderr line `error: ...`, no panic.
+pub fn assert_usage_error(out: &Output, context: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{context}: {err}");
+    assert!(out.stdout.is_empty(), "{context}");
+    assert_eq!(err.lines().count(), 1, "{context}: {err}");
+    assert!(err.starts_with("error: "), "{context}: {err}");
+    assert!(!err.contains("panicked"), "{context}: {err}");
+}
