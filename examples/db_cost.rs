@@ -5,8 +5,9 @@
 //! `cargo run --release --example db_cost`
 
 use retrace::sampler;
-use sampler::db::{DbOptions, RunDb, resume, run_with_database, states_dir};
+use sampler::db::{RunDb, resume, states_dir};
 use sampler::models::BuiltinModel;
+use sampler::runner::{DbOptions, run_with_database};
 use sampler::strategy::RunOutcome;
 use sampler::{
     Config, Ensemble, IterationRecord, Journal, LoopState, Model, NoiseKey, StoreAll, Tams,
@@ -43,9 +44,13 @@ fn dir_size(dir: &std::path::Path) -> u64 {
 
 fn case<M: Model>(label: &str, config: &Config, model: &M)
 where
-    M::State: sampler::store::StateBytes,
+    M::State: sampler::store::StateBytes + PartialEq,
 {
     let params = config.params();
+    let description = sampler::Run::new(model, params.clone())
+        .seed(config.tams.seed)
+        .description()
+        .unwrap();
     let key = NoiseKey::new(config.tams.seed, 0);
     let tams = Tams::new(StoreAll);
     let t = Instant::now();
@@ -54,7 +59,7 @@ where
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("run");
     let mut journal = Timed {
-        inner: RunDb::create(&dir, config).unwrap(),
+        inner: RunDb::create(&dir, &description).unwrap(),
         commits: Vec::new(),
     };
     let t = Instant::now();

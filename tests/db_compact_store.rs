@@ -2,8 +2,7 @@
 //! and its restarts give the same estimate, bit for bit, as a plain store-all run.
 
 use sampler::Config;
-use sampler::db::{DbOptions, run_with_database};
-use sampler::runner::{RunOptions, run_config};
+use sampler::runner::{DbOptions, RunOptions, run_config, run_with_database};
 
 const BASE: &str = "[tams]\nntrajectories = 16\nnsplititer = NSPLIT\nl = 2\nseed = 5\n\
     [trajectory]\nend_time = 2.0\nstep_size = 0.01\ntargetscore = 0.9\nPOLICY\

@@ -3,7 +3,8 @@
 //! a restart from them gives the uninterrupted run bit for bit.
 
 use sampler::Config;
-use sampler::db::{DbOptions, run_with_database, states_dir};
+use sampler::db::states_dir;
+use sampler::runner::{DbOptions, run_with_database};
 use std::path::Path;
 
 const BASE: &str = "[tams]\nntrajectories = 20\nnsplititer = NSPLIT\nl = 2\nseed = 11\n\

@@ -28,6 +28,7 @@
 //! ```
 
 use crate::models::BuiltinModel;
+use crate::pipeline::{StorePolicy, StrategyKind};
 use crate::simulate::Horizon;
 use crate::strategy::RunParams;
 use crate::{Error, Result};
@@ -281,7 +282,17 @@ impl Config {
 
     /// Check every value, naming the first offending key.
     pub fn validate(&self) -> Result<()> {
-        self.validate_database()?;
+        if let Some(db) = &self.database {
+            if db.path.as_os_str().is_empty() {
+                return Err(Error::config("database.path", "must not be empty"));
+            }
+            if self.sampler.strategy != StrategyName::Tams {
+                return Err(Error::config(
+                    "database.path",
+                    "a run database needs strategy \"tams\"",
+                ));
+            }
+        }
         let t = &self.tams;
         if t.ntrajectories < 2 {
             return Err(Error::config(
@@ -368,6 +379,36 @@ impl Config {
     pub fn horizon(&self) -> Horizon {
         let tr = &self.trajectory;
         Horizon::new(tr.end_time, tr.step_size, tr.targetscore)
+    }
+
+    /// Where states are kept (`[trajectory] policy`, `memory_budget`, `checkpoint_*`).
+    pub fn store_policy(&self) -> StorePolicy {
+        let tr = &self.trajectory;
+        let Some(ByteSize(budget)) = tr.memory_budget else {
+            return StorePolicy::StoreAll;
+        };
+        let spill_dir = tr.checkpoint_dir.clone();
+        match tr.policy {
+            PolicyName::StoreAll => StorePolicy::StoreAll,
+            PolicyName::Uniform => StorePolicy::Uniform {
+                budget,
+                interval: tr.checkpoint_interval,
+                spill_dir,
+            },
+            PolicyName::Schedule => StorePolicy::Schedule {
+                budget,
+                slots: tr.checkpoint_slots,
+                spill_dir,
+            },
+        }
+    }
+
+    /// The strategy.
+    pub fn strategy(&self) -> StrategyKind {
+        match self.sampler.strategy {
+            StrategyName::Tams => StrategyKind::Tams,
+            StrategyName::Montecarlo => StrategyKind::MonteCarlo,
+        }
     }
 
     /// Run parameters.
@@ -608,5 +649,19 @@ mod tests {
             Config::from_toml(&text).unwrap().sampler.strategy,
             StrategyName::Montecarlo
         );
+    }
+
+    #[test]
+    fn database_section() {
+        let c = Config::from_toml(&format!("{BASE}[database]\npath = \"run\"\n")).unwrap();
+        let db = c.database.unwrap();
+        assert_eq!((db.path.to_str(), db.restart), (Some("run"), false));
+        assert!(
+            err(&format!("{BASE}[database]\npath = \"r\"\nrestrat = true\n"))
+                .starts_with("database.restrat: unknown key")
+        );
+        assert!(err(&format!("{BASE}[database]\npath = \"\"\n")).starts_with("database.path:"));
+        let mc = format!("{BASE}[sampler]\nstrategy = \"montecarlo\"\n[database]\npath = \"r\"\n");
+        assert!(err(&mc).starts_with("database.path: a run database needs strategy"));
     }
 }

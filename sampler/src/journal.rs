@@ -6,7 +6,7 @@
 //! if it had never stopped: same selection-stream position, ids, weight bits and counters.
 
 use crate::Result;
-use crate::strategy::RunOutcome;
+use crate::outcome::RunOutcome;
 use crate::trajectory::Ensemble;
 
 /// The loop's bookkeeping after the initial ensemble or after an iteration.

@@ -1,6 +1,7 @@
 //! The physics plug-in: a stochastic time-stepping model.
 
 use crate::noise::NoiseRng;
+use serde::Serialize;
 
 /// A stochastic model advanced one step at a time, in place.
 ///
@@ -54,5 +55,63 @@ pub trait Model: Send + Sync {
     /// A custom end condition checked after every step (besides the horizon and the target).
     fn is_done(&self, _state: &Self::State, _time: f64, _score: f64) -> bool {
         false
+    }
+
+    /// What the model is: its name and parameters. A run database records it, and a restart
+    /// with a model whose description differs (another name, a changed parameter) is refused,
+    /// naming the key (`model.NAME`) and both values. The default is the type name without
+    /// parameters: override it (e.g. with [`ModelInfo::of`]) so that changed parameters are
+    /// caught.
+    fn describe(&self) -> ModelInfo {
+        ModelInfo::named(std::any::type_name::<Self>())
+    }
+}
+
+/// A model's identity: `name` plus parameters (the `[model]` table of a recorded run).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelInfo {
+    /// The model's name (`model.name`).
+    pub name: String,
+    /// Its parameters (`model.KEY = value`); must not contain `name`.
+    pub params: toml::Table,
+}
+
+impl ModelInfo {
+    /// A model without parameters.
+    pub fn named(name: impl Into<String>) -> Self {
+        ModelInfo {
+            name: name.into(),
+            params: toml::Table::new(),
+        }
+    }
+
+    /// `name` with the parameters of `params` (any serde struct whose fields serialize to TOML
+    /// values; a field that cannot, or a value that is not a table, is recorded under its
+    /// debug text as `params`).
+    pub fn of<P: Serialize + ?Sized>(name: impl Into<String>, params: &P) -> Self {
+        let params = match toml::Table::try_from(params) {
+            Ok(t) => t,
+            Err(e) => {
+                let mut t = toml::Table::new();
+                t.insert("params".into(), toml::Value::String(e.to_string()));
+                t
+            }
+        };
+        ModelInfo {
+            name: name.into(),
+            params,
+        }
+    }
+
+    /// The `[model]` table: `name` first, then the parameters.
+    pub fn to_table(&self) -> toml::Table {
+        let mut t = toml::Table::new();
+        t.insert("name".into(), toml::Value::String(self.name.clone()));
+        for (k, v) in &self.params {
+            if k != "name" {
+                t.insert(k.clone(), v.clone());
+            }
+        }
+        t
     }
 }

@@ -1,90 +1,15 @@
-//! Running a configuration: worker pool, independent repeats, summary.
+//! Running a configuration file's run: builds the built-in model it names and hands it to the
+//! same [`Run`] builder a user's model goes through (a thin layer for the CLI).
 
-use crate::config::{Config, PolicyName, StrategyName};
+use crate::config::Config;
 use crate::models::ModelVisitor;
-use crate::store::{CompactStore, Placement};
-use crate::strategy::{MonteCarlo, Progress, RunOutcome, RunParams, Strategy, Summary, Tams};
-use crate::{Error, Model, NoiseKey, Result};
-use serde::Serialize;
-use std::time::Instant;
+use crate::pipeline::Run;
+use crate::store::StateBytes;
+use crate::strategy::Progress;
+use crate::{Model, Result};
+use std::path::PathBuf;
 
-/// A rayon pool with `threads` workers (`None`: all cores).
-pub fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
-    let mut b = rayon::ThreadPoolBuilder::new();
-    if let Some(t) = threads {
-        b = b.num_threads(t);
-    }
-    b.build().map_err(|e| Error::Pool(e.to_string()))
-}
-
-/// Run `repeats` independent runs (repeat `r` keyed by `(seed, r)`) on the current pool.
-pub fn run_repeats<M: Model, S: Strategy<M>>(
-    strategy: &S,
-    model: &M,
-    params: &RunParams,
-    seed: u64,
-    repeats: u64,
-    progress: Progress<'_>,
-) -> Result<Vec<RunOutcome>> {
-    (0..repeats)
-        .map(|r| {
-            let each = |done: u64, total: u64| {
-                progress(
-                    r.saturating_mul(total).saturating_add(done),
-                    repeats.saturating_mul(total),
-                )
-            };
-            strategy.run(model, params, NoiseKey::new(seed, r), &each)
-        })
-        .collect()
-}
-
-/// Where the reported standard error comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorSource {
-    /// Spread of independent repeats.
-    Repeats,
-    /// Ideal-case TAMS formula of the single run.
-    Ideal,
-    /// Binomial error of a Monte Carlo run.
-    Binomial,
-}
-
-/// The result of running a configuration.
-#[derive(Debug, Clone, Serialize)]
-pub struct Report {
-    /// Strategy name.
-    pub strategy: &'static str,
-    /// Model name.
-    pub model: &'static str,
-    /// Seed of repeat 0 (repeat r uses streams keyed by (seed, r)).
-    pub seed: u64,
-    /// Number of independent repeats.
-    pub repeats: u64,
-    /// Mean estimate over repeats.
-    pub estimate: f64,
-    /// Standard error of `estimate` (None when it cannot be estimated, e.g. an estimate of 0).
-    pub std_error: Option<f64>,
-    /// Where `std_error` comes from.
-    pub std_error_source: ErrorSource,
-    /// Quartiles etc. of the per-run estimates.
-    pub summary: Summary,
-    /// Interquartile range of the per-run estimates (0 for one run).
-    pub iqr: f64,
-    /// Per-run estimates.
-    pub runs: Vec<f64>,
-    /// Per-run details.
-    pub details: Vec<RunOutcome>,
-    /// Splitting iterations, summed over repeats.
-    pub iterations: u64,
-    /// Model steps, summed over repeats (replays excluded).
-    pub model_steps: u64,
-    /// Replay steps, summed over repeats.
-    pub replay_steps: u64,
-    /// Wall time of all repeats, seconds (the only timing-dependent field).
-    pub seconds: f64,
-}
+pub use crate::pipeline::{ErrorSource, Report, pool};
 
 /// Options of [`run_config`] that override or complement the file.
 #[derive(Debug, Clone, Default)]
@@ -97,146 +22,125 @@ pub struct RunOptions {
     pub threads: Option<usize>,
 }
 
-struct Visit<'a> {
-    config: &'a Config,
-    seed: u64,
-    repeats: u64,
-    progress: Progress<'a>,
+/// How to run with a database.
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    /// The run directory.
+    pub dir: PathBuf,
+    /// Continue the run in `dir` (otherwise create a new one there).
+    pub restart: bool,
+    /// Replace `tams.seed` (a restart refuses a different seed).
+    pub seed: Option<u64>,
+    /// Replace `runner.nworkers`.
+    pub threads: Option<usize>,
 }
 
-impl ModelVisitor for Visit<'_> {
-    type Output = Result<Vec<RunOutcome>>;
-    fn visit<M: Model>(self, model: &M) -> Self::Output
-    where
-        M::State: crate::store::StateBytes + PartialEq,
-    {
-        let params = self.config.params();
-        if self.config.sampler.strategy == StrategyName::Tams
-            && let Some(store) = compact_store(self.config, model)
-        {
-            return run_repeats(
-                &Tams::new(store),
-                model,
-                &params,
-                self.seed,
-                self.repeats,
-                self.progress,
-            );
-        }
-        match self.config.sampler.strategy {
-            StrategyName::Tams => run_repeats(
-                &Tams::new(crate::StoreAll),
-                model,
-                &params,
-                self.seed,
-                self.repeats,
-                self.progress,
-            ),
-            StrategyName::Montecarlo => run_repeats(
-                &MonteCarlo,
-                model,
-                &params,
-                self.seed,
-                self.repeats,
-                self.progress,
-            ),
+impl DbOptions {
+    /// Options for `dir` (new run, or `restart`), no seed or thread override.
+    pub fn new(dir: PathBuf, restart: bool) -> Self {
+        DbOptions {
+            dir,
+            restart,
+            seed: None,
+            threads: None,
         }
     }
 }
 
-/// The compact store a configuration asks for (`None` for `policy = "store_all"`): placement
-/// from `checkpoint_interval` / `checkpoint_slots` or else from what `memory_budget` allows.
-pub fn compact_store<M: Model>(config: &Config, model: &M) -> Option<CompactStore<M::State>>
-where
-    M::State: crate::store::StateBytes + PartialEq,
-{
-    use crate::store::StateBytes;
-    let tr = &config.trajectory;
-    let budget = tr.memory_budget?.0;
-    let bytes = model.initial_state().byte_len() as u64;
-    let n = config.tams.ntrajectories;
-    let placement = match tr.policy {
-        PolicyName::StoreAll => return None,
-        PolicyName::Uniform => match tr.checkpoint_interval {
-            Some(interval) => Placement::Uniform { interval },
-            None => Placement::uniform_for(budget, bytes, n, config.horizon().nsteps),
-        },
-        PolicyName::Schedule => match tr.checkpoint_slots {
-            Some(slots) => Placement::Schedule { slots },
-            None => Placement::schedule_for(budget, bytes, n),
-        },
-    };
-    let dir = tr.checkpoint_dir.clone().unwrap_or_else(std::env::temp_dir);
-    Some(CompactStore::new(placement, budget, &dir))
+/// The run a config asks for, with the database `db` (`(dir, restart)`) if any.
+struct Visit<'a> {
+    config: &'a Config,
+    repeats: u64,
+    threads: Option<usize>,
+    db: Option<(&'a std::path::Path, bool)>,
+    progress: Progress<'a>,
+}
+
+impl ModelVisitor for Visit<'_> {
+    type Output = Result<Report>;
+    fn visit<M: Model>(self, model: &M) -> Self::Output
+    where
+        M::State: StateBytes + PartialEq,
+    {
+        let c = self.config;
+        let progress = self.progress;
+        let mut run = Run::new(model, c.params())
+            .seed(c.tams.seed)
+            .strategy(c.strategy())
+            .store(c.store_policy())
+            .repeats(self.repeats)
+            .on_progress(progress);
+        if let Some(t) = self.threads.or(c.runner.nworkers.map(|n| n as usize)) {
+            run = run.threads(t);
+        }
+        if let Some((dir, restart)) = self.db {
+            run = if restart {
+                run.resume(dir)
+            } else {
+                run.database(dir)
+            };
+            if let Some(save) = c.database.as_ref().and_then(|d| d.save_states) {
+                run = run.save_states(save);
+            }
+        }
+        run.run()
+    }
 }
 
 /// Run a validated configuration: `repeats` independent runs on a pool of
 /// `threads` / `runner.nworkers` workers.
 pub fn run_config(config: &Config, opts: &RunOptions, progress: Progress<'_>) -> Result<Report> {
-    let repeats = opts.repeats.unwrap_or(1);
-    if repeats == 0 {
-        return Err(Error::config("repeats", "must be >= 1, got 0"));
+    let mut config = config.clone();
+    if let Some(seed) = opts.seed {
+        config.tams.seed = seed;
     }
-    let threads = match opts.threads {
-        Some(0) => return Err(Error::config("threads", "must be >= 1, got 0")),
-        Some(t) => Some(t),
-        None => config.runner.nworkers.map(|n| n as usize),
-    };
-    let seed = opts.seed.unwrap_or(config.tams.seed);
-    let start = Instant::now();
-    let details = pool(threads)?.install(|| {
-        config.model.visit(Visit {
-            config,
-            seed,
-            repeats,
-            progress,
-        })
-    })?;
-    let seconds = start.elapsed().as_secs_f64();
-    build_report(config, seed, repeats, details, seconds)
+    config.model.visit(Visit {
+        config: &config,
+        repeats: opts.repeats.unwrap_or(1),
+        threads: opts.threads,
+        db: None,
+        progress,
+    })
 }
 
-/// The report of `details` (one outcome per repeat) run from `config` with `seed`.
-pub(crate) fn build_report(
-    config: &Config,
-    seed: u64,
-    repeats: u64,
-    details: Vec<RunOutcome>,
-    seconds: f64,
-) -> Result<Report> {
-    let runs: Vec<f64> = details.iter().map(|d| d.estimate).collect();
-    let summary = Summary::of(&runs).ok_or(Error::config("repeats", "no runs"))?;
-    let strategy = config.sampler.strategy;
-    let (std_error, std_error_source) = if repeats > 1 {
-        (Some(summary.std_error), ErrorSource::Repeats)
-    } else if strategy == StrategyName::Tams {
-        (details[0].std_error, ErrorSource::Ideal)
-    } else {
-        (details[0].std_error, ErrorSource::Binomial)
+/// Run TAMS recording every iteration in the run directory `opts.dir`, or continue the run there
+/// (`opts.restart`; `config` may then be `None` to reuse the recorded one). Returns the report
+/// (bit-identical to an uninterrupted run with the same seed, except `seconds`) and the
+/// effective config.
+pub fn run_with_database(
+    config: Option<&Config>,
+    opts: &DbOptions,
+    progress: Progress<'_>,
+) -> Result<(Report, Config)> {
+    let mut config = match config {
+        Some(c) => c.clone(),
+        None if opts.restart => recorded_config(&opts.dir)?,
+        None => {
+            return Err(crate::Error::config(
+                "config",
+                "a new run database needs a configuration",
+            ));
+        }
     };
-    let sum = |f: fn(&RunOutcome) -> u64| {
-        details
-            .iter()
-            .try_fold(0u64, |a, d| a.checked_add(f(d)))
-            .ok_or(Error::Overflow("step count"))
-    };
-    Ok(Report {
-        strategy: strategy.as_str(),
-        model: config.model.name(),
-        seed,
-        repeats,
-        estimate: summary.mean,
-        std_error,
-        std_error_source,
-        iterations: sum(|d| d.iterations)?,
-        model_steps: sum(|d| d.model_steps)?,
-        replay_steps: sum(|d| d.replay_steps)?,
-        iqr: summary.iqr(),
-        summary,
-        runs,
-        details,
-        seconds,
-    })
+    if let Some(seed) = opts.seed {
+        config.tams.seed = seed;
+    }
+    let report = config.model.visit(Visit {
+        config: &config,
+        repeats: 1,
+        threads: opts.threads,
+        db: Some((&opts.dir, opts.restart)),
+        progress,
+    })?;
+    config.database = None;
+    Ok((report, config))
+}
+
+/// The configuration a run directory recorded (its model must be a built-in one).
+pub fn recorded_config(dir: &std::path::Path) -> Result<Config> {
+    let description = crate::db::recorded_description(dir)?;
+    let text = toml::to_string(&description).map_err(|e| crate::Error::Toml(e.to_string()))?;
+    Config::from_toml(&text)
 }
 
 /// The configuration of the built-in demo: TAMS on the 2D double well (N = 50, T = 10, dt = 0.01).

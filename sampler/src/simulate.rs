@@ -8,6 +8,8 @@ use crate::{Error, Model, Result};
 /// Time horizon and target of every trajectory.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Horizon {
+    /// The end time as given to [`Horizon::new`] (recorded by a run database).
+    pub end_time: f64,
     /// Number of steps to the end time (a trajectory has at most `nsteps + 1` snapshots).
     pub nsteps: u64,
     /// Step size.
@@ -28,6 +30,7 @@ impl Horizon {
             ratio.ceil()
         };
         Horizon {
+            end_time,
             nsteps: nsteps.max(0.0) as u64,
             dt,
             target,
@@ -92,6 +95,33 @@ pub fn replay<M: Model>(
     from: u64,
     to: u64,
 ) -> Result<()> {
+    replay_with(
+        model,
+        h,
+        key,
+        lineage,
+        state,
+        noise,
+        from,
+        to,
+        |_, _| Ok(()),
+    )
+}
+
+/// [`replay`], calling `on_step(step, state)` with each state reached (steps `from + 1..=to`):
+/// the only replay loop (branching and a run database's restart both use it).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn replay_with<M: Model>(
+    model: &M,
+    h: &Horizon,
+    key: NoiseKey,
+    lineage: &[Segment],
+    state: &mut M::State,
+    noise: &mut M::Noise,
+    from: u64,
+    to: u64,
+    mut on_step: impl FnMut(u64, &M::State) -> Result<()>,
+) -> Result<()> {
     let words = model.noise_words();
     let mut current: Option<(u64, NoiseRng)> = None;
     for step in from..to {
@@ -108,6 +138,7 @@ pub fn replay<M: Model>(
         model.sample_noise(rng, noise);
         rng.finish_step(step)?;
         model.step(state, h.time(step), h.dt, noise);
+        on_step(step + 1, state)?;
     }
     Ok(())
 }

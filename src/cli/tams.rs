@@ -6,8 +6,7 @@
 use super::{CliError, CliResult};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sampler::Config;
-use sampler::db::{DbOptions, run_with_database};
-use sampler::runner::{ErrorSource, Report, RunOptions, run_config};
+use sampler::runner::{DbOptions, ErrorSource, Report, RunOptions, run_config, run_with_database};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 

@@ -10,25 +10,24 @@
 //! bit against the recorded one.
 //!
 //! - [`RunDb`]: the exclusive writer (lock file `DIR/lock`); implements [`crate::Journal`]
-//!   (used directly it saves no states; [`run_with_database`] does).
-//! - [`run_with_database`]: run or continue a config (bit-identical to an uninterrupted run).
+//!   (used directly it saves no states; the journal of [`crate::Run`] does).
+//! - [`resume`]: rebuild the ensemble of a recorded run to continue it.
 //! - [`RunReader`]: read-only inspection (summary, iteration table, trajectories).
 //!
 //! The schema is documented in `docs/run-database.md`.
 
 mod codec;
-mod config;
 mod read;
 mod restart;
-mod run;
 mod schema;
+mod state_rows;
 mod states;
 mod writer;
 
 pub use codec::{decode_lineage, decode_scores, encode_lineage, encode_scores};
-pub use read::{IterationRow, RunReader, RunSummary, Session, TrajectoryRow};
+pub use read::{IterationRow, RunReader, RunSummary, Session, TrajectoryRow, recorded_description};
 pub use restart::{HARMLESS_KEYS, config_changes, resume};
-pub use run::{AUTO_SAVE_STATE_BYTES, DbOptions, run_with_database};
 pub use schema::{FORMAT, SCHEMA_VERSION, db_path};
-pub use states::states_dir;
+pub use state_rows::states_dir;
+pub use states::{AUTO_SAVE_STATE_BYTES, StateJournal};
 pub use writer::RunDb;

@@ -123,6 +123,11 @@ fn ids(text: &str) -> Vec<u64> {
         .collect()
 }
 
+/// The description recorded by the run in `dir` (read-only; see [`RunReader::description`]).
+pub fn recorded_description(dir: &Path) -> Result<toml::Table> {
+    RunReader::open(dir)?.description()
+}
+
 impl RunReader {
     /// Open `dir` read-only (checks the format version).
     pub fn open(dir: &Path) -> Result<RunReader> {
@@ -135,6 +140,16 @@ impl RunReader {
     fn err(&self) -> impl Fn(rusqlite::Error) -> Error + '_ {
         let p = db_path(&self.dir);
         move |e| sql_error(&p)(e)
+    }
+
+    /// The run's description as recorded (`[tams]`, `[trajectory]`, `[sampler]`, `[model]`, ...).
+    pub fn description(&self) -> Result<toml::Table> {
+        let path = db_path(&self.dir);
+        let text: String = self
+            .conn
+            .query_row("SELECT toml FROM config WHERE id = 1", [], |r| r.get(0))
+            .map_err(self.err())?;
+        schema::parse_description(&text, &path)
     }
 
     /// Whether a writer holds the lock of the run directory.

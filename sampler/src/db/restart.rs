@@ -2,11 +2,11 @@
 
 use super::codec::{decode_lineage, decode_scores, uint};
 use super::schema::{db_path, sql_error};
-use super::states::{StateRef, read_file, remove_unreferenced, rows_of};
+use super::state_rows::{StateRef, rows_of};
+use super::states::{read_file, remove_unreferenced};
 use super::writer::RunDb;
-use crate::config::Config;
 use crate::journal::{LoopState, Resume};
-use crate::simulate::Horizon;
+use crate::simulate::{Horizon, replay_with};
 use crate::store::{StateBytes, TrajectoryStore};
 use crate::trajectory::{Ensemble, Segment, Trajectory};
 use crate::{Error, Model, NoiseKey, Result};
@@ -33,24 +33,22 @@ fn flatten(prefix: &str, v: &toml::Value, out: &mut Vec<(String, String)>) {
     }
 }
 
-fn keys(config: &Config) -> Result<Vec<(String, String)>> {
-    let mut c = config.clone();
-    c.database = None;
-    let v = toml::Value::try_from(&c).map_err(|e| Error::Toml(e.to_string()))?;
+fn keys(description: &toml::Table) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    flatten("", &v, &mut out);
-    Ok(out)
+    flatten("", &toml::Value::Table(description.clone()), &mut out);
+    out
 }
 
-/// Compare the config a run was made with to the one given for its restart: the harmless
-/// changes `(key, old, new)`, or [`Error::IncompatibleRun`] naming the first key that would
-/// invalidate the run.
+/// Compare the description a run was made with to the one given for its restart (both as
+/// recorded: `[tams]`, `[trajectory]`, `[model]`, ...): the harmless changes `(key, old, new)`,
+/// or [`Error::IncompatibleRun`] naming the first key that would invalidate the run (for
+/// instance `model.NAME` of a changed model parameter).
 pub fn config_changes(
     dir: &Path,
-    stored: &Config,
-    given: &Config,
+    stored: &toml::Table,
+    given: &toml::Table,
 ) -> Result<Vec<(String, String, String)>> {
-    let (a, b) = (keys(stored)?, keys(given)?);
+    let (a, b) = (keys(stored), keys(given));
     let absent = "(absent)".to_string();
     let mut all: Vec<&String> = a.iter().chain(&b).map(|(k, _)| k).collect();
     all.sort();
@@ -218,29 +216,25 @@ fn rebuild<M: Model, St: TrajectoryStore<M::State>>(
         return Err(mismatch(0, s0));
     }
     let mut record = store.begin(&state);
-    let words = model.noise_words();
-    let mut current: Option<(u64, crate::NoiseRng)> = None;
     let last = t.scores.len() as u64 - 1;
-    for step in 0..last {
-        let i = t.lineage.partition_point(|s| s.start_step <= step);
-        let stream = t.lineage[i.saturating_sub(1)].stream;
-        let rng = match &mut current {
-            Some((s, rng)) if *s == stream => rng,
-            _ => {
-                let mut rng = key.stream(stream, words);
-                rng.seek(step)?;
-                &mut current.insert((stream, rng)).1
+    replay_with(
+        model,
+        h,
+        key,
+        &t.lineage,
+        &mut state,
+        &mut noise,
+        0,
+        last,
+        |step, state| {
+            let s = model.score(state, h.time(step));
+            if s.to_bits() != t.scores[step as usize].to_bits() {
+                return Err(mismatch(step, s));
             }
-        };
-        model.sample_noise(rng, &mut noise);
-        rng.finish_step(step)?;
-        model.step(&mut state, h.time(step), h.dt, &noise);
-        let s = model.score(&state, h.time(step + 1));
-        if s.to_bits() != t.scores[step as usize + 1].to_bits() {
-            return Err(mismatch(step + 1, s));
-        }
-        store.record(&mut record, step + 1, &state);
-    }
+            store.record(&mut record, step, state);
+            Ok(())
+        },
+    )?;
     let max = t.scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     if max.to_bits() != t.max_score.to_bits() || t.reached != (max >= h.target) {
         return Err(Error::CorruptRun {

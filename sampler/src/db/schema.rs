@@ -103,6 +103,14 @@ pub(crate) fn sql_error(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
     }
 }
 
+/// Parse a stored description.
+pub(crate) fn parse_description(text: &str, path: &Path) -> Result<toml::Table> {
+    text.parse::<toml::Table>().map_err(|e| Error::CorruptRun {
+        path: path.display().to_string(),
+        message: format!("stored config does not parse: {}", e.message()),
+    })
+}
+
 /// Open the database of `dir` (must exist) read-write or read-only, and check its format version.
 pub(crate) fn open(dir: &Path, write: bool) -> Result<Connection> {
     let path = db_path(dir);

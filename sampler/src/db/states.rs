@@ -10,37 +10,16 @@
 //! committed row names (written before a crash) are removed when the run is opened again.
 
 use super::schema::sql_error;
+use super::state_rows::{StateBatch, StateRef, rows_of, states_dir};
 use super::writer::RunDb;
 use crate::journal::{IterationRecord, Journal, LoopState};
+use crate::outcome::RunOutcome;
 use crate::store::{StateBytes, TrajectoryStore};
-use crate::strategy::RunOutcome;
 use crate::trajectory::{Ensemble, Trajectory};
-use crate::{Error, Model, Result};
+use crate::{Error, Result};
 use revolve::storage::disk::checkpoint_file::{read_checkpoint, write_checkpoint_with};
-use rusqlite::{Transaction, params};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-
-/// The state-file directory of a run directory.
-pub fn states_dir(dir: &Path) -> PathBuf {
-    dir.join("states")
-}
-
-/// Where a persisted state lies: `file` (under `states/`) at byte `offset` of its payload.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct StateRef {
-    pub file: String,
-    pub offset: u64,
-}
-
-/// A state file written for one transaction and the `states` rows it brings.
-#[derive(Debug, Default)]
-pub(crate) struct StateBatch {
-    /// `(file, iteration, state bytes, payload bytes, payload CRC-32)` if a file was written.
-    pub file: Option<(String, u64, u64, u64, u32)>,
-    /// `(trajectory, step, where)`.
-    pub rows: Vec<(u64, u64, StateRef)>,
-}
+use std::path::Path;
 
 fn io_err(path: &Path, what: &str, e: impl std::fmt::Display) -> Error {
     Error::Checkpoint(format!("cannot {what} state file {}: {e}", path.display()))
@@ -50,65 +29,6 @@ fn fsync_dir(dir: &Path) -> Result<()> {
     std::fs::File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| io_err(dir, "sync the directory of", e))
-}
-
-fn encode_u64s(xs: &[u64]) -> Vec<u8> {
-    xs.iter().flat_map(|x| x.to_le_bytes()).collect()
-}
-
-fn decode_u64s(b: &[u8]) -> Option<Vec<u64>> {
-    b.len().is_multiple_of(8).then(|| {
-        b.chunks_exact(8)
-            .map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
-            .collect()
-    })
-}
-
-/// The saved states of trajectory `id`, by increasing step: step -> where.
-pub(crate) fn rows_of(
-    conn: &rusqlite::Connection,
-    id: u64,
-    path: &Path,
-) -> Result<Vec<(u64, StateRef)>> {
-    let err = sql_error(path);
-    let corrupt = |m: String| Error::CorruptRun {
-        path: path.display().to_string(),
-        message: format!("trajectory {id}: {m}"),
-    };
-    let mut stmt = conn
-        .prepare_cached("SELECT file, steps, offsets FROM states WHERE trajectory = ?1")
-        .map_err(&err)?;
-    let groups = stmt
-        .query_map([id as i64], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, Vec<u8>>(1)?,
-                r.get::<_, Vec<u8>>(2)?,
-            ))
-        })
-        .map_err(&err)?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(&err)?;
-    let mut out = Vec::new();
-    for (file, steps, offsets) in groups {
-        let (Some(steps), Some(offsets)) = (decode_u64s(&steps), decode_u64s(&offsets)) else {
-            return Err(corrupt(format!("malformed states row for {file}")));
-        };
-        if steps.len() != offsets.len() {
-            return Err(corrupt(format!("states row for {file}: lengths differ")));
-        }
-        for (s, o) in steps.into_iter().zip(offsets) {
-            out.push((
-                s,
-                StateRef {
-                    file: file.clone(),
-                    offset: o,
-                },
-            ));
-        }
-    }
-    out.sort_by_key(|x| x.0);
-    Ok(out)
 }
 
 /// Write the state file of iteration `q` for `items` (a trajectory and, for a child, its
@@ -187,91 +107,6 @@ where
     Ok(batch)
 }
 
-/// Insert `batch` in `tx`.
-pub(crate) fn insert_batch(tx: &Transaction<'_>, batch: &StateBatch, path: &Path) -> Result<()> {
-    let err = sql_error(path);
-    if let Some((file, q, width, bytes, crc)) = &batch.file {
-        tx.execute(
-            "INSERT INTO state_files (file, iteration, state_bytes, bytes, crc) \
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                file,
-                *q as i64,
-                *width as i64,
-                *bytes as i64,
-                i64::from(*crc)
-            ],
-        )
-        .map_err(&err)?;
-    }
-    // One row per (trajectory, file): its steps and their offsets in that file.
-    type Steps = (Vec<u64>, Vec<u64>);
-    let mut groups: std::collections::BTreeMap<(u64, &str), Steps> =
-        std::collections::BTreeMap::new();
-    for (id, step, r) in &batch.rows {
-        let g = groups.entry((*id, r.file.as_str())).or_default();
-        g.0.push(*step);
-        g.1.push(r.offset);
-    }
-    let mut stmt = tx
-        .prepare_cached(
-            "INSERT INTO states (trajectory, file, steps, offsets) VALUES (?1, ?2, ?3, ?4)",
-        )
-        .map_err(&err)?;
-    for ((id, file), (steps, offsets)) in groups {
-        stmt.execute(params![
-            id as i64,
-            file,
-            encode_u64s(&steps),
-            encode_u64s(&offsets)
-        ])
-        .map_err(&err)?;
-    }
-    Ok(())
-}
-
-/// Drop the rows of the killed trajectories `ids` in `tx`; returns the files no row refers to
-/// any more (their `state_files` rows deleted too): remove them once `tx` committed.
-pub(crate) fn release(tx: &Transaction<'_>, ids: &[u64], path: &Path) -> Result<Vec<String>> {
-    let err = sql_error(path);
-    let mut files: Vec<String> = Vec::new();
-    {
-        let mut of = tx
-            .prepare_cached("SELECT DISTINCT file FROM states WHERE trajectory = ?1")
-            .map_err(&err)?;
-        let mut del = tx
-            .prepare_cached("DELETE FROM states WHERE trajectory = ?1")
-            .map_err(&err)?;
-        for &id in ids {
-            let fs = of
-                .query_map([id as i64], |r| r.get::<_, String>(0))
-                .map_err(&err)?
-                .collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(&err)?;
-            files.extend(fs);
-            del.execute([id as i64]).map_err(&err)?;
-        }
-    }
-    files.sort();
-    files.dedup();
-    let mut unused = Vec::new();
-    for f in files {
-        let used: bool = tx
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM states WHERE file = ?1)",
-                [&f],
-                |r| r.get(0),
-            )
-            .map_err(&err)?;
-        if !used {
-            tx.execute("DELETE FROM state_files WHERE file = ?1", [&f])
-                .map_err(&err)?;
-            unused.push(f);
-        }
-    }
-    Ok(unused)
-}
-
 /// Remove state files of `dir` that no committed `state_files` row names (written before a
 /// crash, or left when removing them after their last user died was interrupted).
 pub(crate) fn remove_unreferenced(db: &RunDb) -> Result<u64> {
@@ -325,13 +160,29 @@ pub(crate) fn read_file(db: &RunDb, file: &str) -> Result<Vec<u8>> {
     Ok(payload)
 }
 
-/// A [`Journal`] that persists the new trajectories' states, then records the iteration in
-/// the run database.
-pub(crate) struct StateJournal<'a, S, St> {
-    pub db: &'a mut RunDb,
-    pub store: &'a St,
+/// States at least this large are saved when `save_states` is not given: replaying them is
+/// costly, while smaller states replay faster than one file write per iteration.
+pub const AUTO_SAVE_STATE_BYTES: usize = 64 * 1024;
+
+/// A [`Journal`] that persists the new trajectories' states (when given a template), then
+/// records the iteration in the run database.
+pub struct StateJournal<'a, S, St> {
+    db: &'a mut RunDb,
+    store: &'a St,
     /// A state of the model's shape (its byte length is every state's).
-    pub template: Option<S>,
+    template: Option<S>,
+}
+
+impl<'a, S, St> StateJournal<'a, S, St> {
+    /// Record into `db` the run of a strategy using `store`, saving the states it holds if
+    /// `template` (a state of the model's shape) is given.
+    pub fn new(db: &'a mut RunDb, store: &'a St, template: Option<S>) -> Self {
+        StateJournal {
+            db,
+            store,
+            template,
+        }
+    }
 }
 
 impl<S, St> Journal<St::Record> for StateJournal<'_, S, St>
@@ -375,9 +226,4 @@ where
     fn on_stop(&mut self, outcome: &RunOutcome) -> Result<()> {
         Journal::<St::Record>::on_stop(self.db, outcome)
     }
-}
-
-/// The model's state shape, for a journal that saves states (`None`: save nothing).
-pub(crate) fn template<M: Model>(model: &M, save: bool) -> Option<M::State> {
-    save.then(|| model.initial_state())
 }

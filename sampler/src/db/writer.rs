@@ -3,10 +3,9 @@
 
 use super::codec::{encode_lineage, encode_scores, id_list, int, now};
 use super::schema::{self, FORMAT, SCHEMA, SCHEMA_VERSION, db_path, sql_error};
-use super::states::{StateBatch, insert_batch, release, states_dir};
-use crate::config::Config;
+use super::state_rows::{StateBatch, insert_batch, release, states_dir};
 use crate::journal::{IterationRecord, Journal, LoopState};
-use crate::strategy::RunOutcome;
+use crate::outcome::RunOutcome;
 use crate::trajectory::{Ensemble, Trajectory};
 use crate::{Error, Result};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
@@ -49,17 +48,16 @@ fn lock(dir: &Path) -> Result<File> {
     }
 }
 
-/// The config as stored: TOML of the effective config, without its `[database]` section.
-pub(crate) fn config_toml(config: &Config) -> Result<String> {
-    let mut c = config.clone();
-    c.database = None;
-    toml::to_string(&c).map_err(|e| Error::Toml(e.to_string()))
+/// The run description as stored (TOML text).
+fn description_toml(description: &toml::Table) -> Result<String> {
+    toml::to_string(description).map_err(|e| Error::Toml(e.to_string()))
 }
 
 impl RunDb {
-    /// Create a new run in `dir` (created if missing) for `config`; refuses a directory that
-    /// already holds a run.
-    pub fn create(dir: &Path, config: &Config) -> Result<RunDb> {
+    /// Create a new run in `dir` (created if missing) described by `description` (the run's
+    /// settings as TOML tables: `[tams]`, `[trajectory]`, `[sampler]`, `[model]`, ...); refuses
+    /// a directory that already holds a run.
+    pub fn create(dir: &Path, description: &toml::Table) -> Result<RunDb> {
         let derr = |m: String| Error::Database {
             path: dir.display().to_string(),
             message: m,
@@ -96,7 +94,7 @@ impl RunDb {
                 tx.execute("INSERT INTO meta (key, value) VALUES (?1, ?2)", (k, v))
                     .map_err(sql_error(&tmp))?;
             }
-            write_config(&tx, config, &tmp)?;
+            write_config(&tx, description, &tmp)?;
             tx.commit().map_err(sql_error(&tmp))?;
             conn.close().map_err(|(_, e)| sql_error(&tmp)(e))?;
         }
@@ -113,9 +111,9 @@ impl RunDb {
         Ok(db)
     }
 
-    /// Open the run in `dir` for continuing it; returns it with the config it was run with.
-    /// Call [`RunDb::start_session`] before writing.
-    pub fn open(dir: &Path) -> Result<(RunDb, Config)> {
+    /// Open the run in `dir` for continuing it; returns it with the description it was run
+    /// with. Call [`RunDb::start_session`] before writing.
+    pub fn open(dir: &Path) -> Result<(RunDb, toml::Table)> {
         if !dir.is_dir() {
             return Err(Error::Database {
                 path: dir.display().to_string(),
@@ -128,10 +126,7 @@ impl RunDb {
         let text: String = conn
             .query_row("SELECT toml FROM config WHERE id = 1", [], |r| r.get(0))
             .map_err(sql_error(&path))?;
-        let config = Config::from_toml(&text).map_err(|e| Error::CorruptRun {
-            path: path.display().to_string(),
-            message: format!("stored config does not parse: {e}"),
-        })?;
+        let config = schema::parse_description(&text, &path)?;
         let db = RunDb {
             conn,
             dir: dir.to_path_buf(),
@@ -197,10 +192,10 @@ impl RunDb {
         Ok(())
     }
 
-    /// Record accepted config changes `(key, old, new)` and store `config` as the current one.
-    pub(crate) fn record_changes(
+    /// Record accepted changes `(key, old, new)` and store `config` as the current description.
+    pub fn record_changes(
         &mut self,
-        config: &Config,
+        config: &toml::Table,
         changes: &[(String, String, String)],
     ) -> Result<()> {
         let path = self.path();
@@ -226,18 +221,21 @@ impl RunDb {
     }
 }
 
-fn write_config(tx: &Transaction<'_>, config: &Config, path: &Path) -> Result<()> {
+fn write_config(tx: &Transaction<'_>, config: &toml::Table, path: &Path) -> Result<()> {
+    let get = |table: &str, key: &str| config.get(table).and_then(|t| t.get(key));
+    let int_of = |table: &str, key: &str| get(table, key).and_then(toml::Value::as_integer);
+    let model = get("model", "name").and_then(toml::Value::as_str);
     tx.execute(
         "INSERT INTO config (id, toml, model, ntrajectories, l, seed, nsplititer, walltime) \
          VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
-            config_toml(config)?,
-            config.model.name(),
-            int(config.tams.ntrajectories)?,
-            int(config.tams.l)?,
-            config.tams.seed as i64,
-            int(config.tams.nsplititer.unwrap_or(0))?,
-            config.tams.walltime,
+            description_toml(config)?,
+            model.unwrap_or(""),
+            int_of("tams", "ntrajectories").unwrap_or(0),
+            int_of("tams", "l").unwrap_or(1),
+            int_of("tams", "seed").unwrap_or(0),
+            int_of("tams", "nsplititer").unwrap_or(0),
+            get("tams", "walltime").and_then(toml::Value::as_float),
         ],
     )
     .map_err(sql_error(path))?;

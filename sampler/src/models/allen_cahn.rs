@@ -145,6 +145,9 @@ impl AllenCahn {
 }
 
 impl Model for AllenCahn {
+    fn describe(&self) -> crate::model::ModelInfo {
+        crate::model::ModelInfo::of("allen_cahn", self)
+    }
     type State = Vec<f64>;
     type Noise = Vec<f64>;
     fn initial_state(&self) -> Vec<f64> {

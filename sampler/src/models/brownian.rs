@@ -31,6 +31,9 @@ impl Brownian {
 }
 
 impl Model for Brownian {
+    fn describe(&self) -> crate::model::ModelInfo {
+        crate::model::ModelInfo::of("brownian", self)
+    }
     type State = f64;
     type Noise = [f64; 1];
     fn initial_state(&self) -> f64 {

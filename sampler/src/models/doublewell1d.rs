@@ -31,6 +31,9 @@ impl DoubleWell1d {
 }
 
 impl Model for DoubleWell1d {
+    fn describe(&self) -> crate::model::ModelInfo {
+        crate::model::ModelInfo::of("doublewell1d", self)
+    }
     type State = f64;
     type Noise = [f64; 1];
     fn initial_state(&self) -> f64 {

@@ -29,6 +29,9 @@ impl DoubleWell2d {
 }
 
 impl Model for DoubleWell2d {
+    fn describe(&self) -> crate::model::ModelInfo {
+        crate::model::ModelInfo::of("doublewell2d", self)
+    }
     type State = [f64; 2];
     type Noise = [f64; 2];
     fn initial_state(&self) -> [f64; 2] {

@@ -30,6 +30,9 @@ impl Exponential {
 }
 
 impl Model for Exponential {
+    fn describe(&self) -> crate::model::ModelInfo {
+        crate::model::ModelInfo::of("exponential", self)
+    }
     type State = [f64; 2];
     type Noise = f64;
     fn initial_state(&self) -> [f64; 2] {

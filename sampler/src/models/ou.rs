@@ -35,6 +35,9 @@ impl Ou {
 }
 
 impl Model for Ou {
+    fn describe(&self) -> crate::model::ModelInfo {
+        crate::model::ModelInfo::of("ou", self)
+    }
     type State = f64;
     type Noise = [f64; 1];
     fn initial_state(&self) -> f64 {

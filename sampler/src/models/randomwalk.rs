@@ -42,6 +42,9 @@ impl RandomWalk {
 }
 
 impl Model for RandomWalk {
+    fn describe(&self) -> crate::model::ModelInfo {
+        crate::model::ModelInfo::of("randomwalk", self)
+    }
     type State = i64;
     type Noise = f64;
     fn initial_state(&self) -> i64 {

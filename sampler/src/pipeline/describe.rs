@@ -1,0 +1,194 @@
+//! The description of a run a database records (and a restart compares): the settings that
+//! determine its result, as TOML tables named like a `retrace tams` config file.
+
+use super::{StorePolicy, StrategyKind};
+use crate::model::ModelInfo;
+use crate::simulate::Horizon;
+use crate::strategy::RunParams;
+use crate::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// `[tams]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct TamsPart {
+    ntrajectories: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    nsplititer: Option<u64>,
+    #[serde(default = "one")]
+    l: u64,
+    #[serde(default)]
+    seed: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    walltime: Option<f64>,
+}
+
+fn one() -> u64 {
+    1
+}
+
+/// `[trajectory]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct TrajectoryPart {
+    end_time: f64,
+    step_size: f64,
+    targetscore: f64,
+    #[serde(default = "store_all")]
+    policy: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    memory_budget: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    checkpoint_dir: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    checkpoint_interval: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    checkpoint_slots: Option<u64>,
+}
+
+fn store_all() -> String {
+    "store_all".into()
+}
+
+/// `[runner]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct RunnerPart {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    nworkers: Option<u64>,
+}
+
+/// `[sampler]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SamplerPart {
+    strategy: String,
+}
+
+impl Default for SamplerPart {
+    fn default() -> Self {
+        SamplerPart {
+            strategy: "tams".into(),
+        }
+    }
+}
+
+/// A whole description.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Description {
+    tams: TamsPart,
+    trajectory: TrajectoryPart,
+    #[serde(default)]
+    runner: RunnerPart,
+    #[serde(default)]
+    sampler: SamplerPart,
+    model: toml::Table,
+}
+
+/// The settings a description holds (besides the model).
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub params: RunParams,
+    pub seed: u64,
+    pub strategy: StrategyKind,
+    pub store: StorePolicy,
+    pub threads: Option<usize>,
+}
+
+/// The description of a run with `settings` on `model`.
+pub(crate) fn describe(settings: &Settings, model: &ModelInfo) -> Result<toml::Table> {
+    let p = &settings.params;
+    let tams = settings.strategy == StrategyKind::Tams;
+    let (policy, budget, dir, interval, slots) = match &settings.store {
+        StorePolicy::StoreAll => ("store_all", None, None, None, None),
+        StorePolicy::Uniform {
+            budget,
+            interval,
+            spill_dir,
+        } => ("uniform", Some(*budget), spill_dir.clone(), *interval, None),
+        StorePolicy::Schedule {
+            budget,
+            slots,
+            spill_dir,
+        } => ("schedule", Some(*budget), spill_dir.clone(), None, *slots),
+    };
+    let d = Description {
+        tams: TamsPart {
+            ntrajectories: p.ntrajectories,
+            nsplititer: tams.then_some(p.nsplititer),
+            l: p.k,
+            seed: settings.seed,
+            walltime: p.walltime.map(|w| w.as_secs_f64()),
+        },
+        trajectory: TrajectoryPart {
+            end_time: p.horizon.end_time,
+            step_size: p.horizon.dt,
+            targetscore: p.horizon.target,
+            policy: policy.into(),
+            memory_budget: budget,
+            checkpoint_dir: dir,
+            checkpoint_interval: interval,
+            checkpoint_slots: slots,
+        },
+        runner: RunnerPart {
+            nworkers: settings.threads.map(|t| t as u64),
+        },
+        sampler: SamplerPart {
+            strategy: settings.strategy.as_str().into(),
+        },
+        model: model.to_table(),
+    };
+    toml::Table::try_from(&d).map_err(|e| Error::Toml(e.to_string()))
+}
+
+/// The settings of a recorded description (`path`: the database, for errors).
+pub(crate) fn settings(description: &toml::Table, path: &std::path::Path) -> Result<Settings> {
+    let corrupt = |m: String| Error::CorruptRun {
+        path: path.display().to_string(),
+        message: m,
+    };
+    let d: Description = description
+        .clone()
+        .try_into()
+        .map_err(|e: toml::de::Error| corrupt(format!("recorded description: {}", e.message())))?;
+    let strategy = match d.sampler.strategy.as_str() {
+        "tams" => StrategyKind::Tams,
+        "montecarlo" => StrategyKind::MonteCarlo,
+        other => return Err(corrupt(format!("unknown recorded strategy {other:?}"))),
+    };
+    let tr = &d.trajectory;
+    let budget = || {
+        tr.memory_budget
+            .ok_or_else(|| corrupt("no memory_budget".into()))
+    };
+    let store = match tr.policy.as_str() {
+        "store_all" => StorePolicy::StoreAll,
+        "uniform" => StorePolicy::Uniform {
+            budget: budget()?,
+            interval: tr.checkpoint_interval,
+            spill_dir: tr.checkpoint_dir.clone(),
+        },
+        "schedule" => StorePolicy::Schedule {
+            budget: budget()?,
+            slots: tr.checkpoint_slots,
+            spill_dir: tr.checkpoint_dir.clone(),
+        },
+        other => return Err(corrupt(format!("unknown recorded policy {other:?}"))),
+    };
+    let walltime = match d.tams.walltime {
+        Some(w) if w.is_finite() && w > 0.0 => Some(Duration::from_secs_f64(w)),
+        Some(w) => return Err(corrupt(format!("recorded walltime {w}"))),
+        None => None,
+    };
+    Ok(Settings {
+        params: RunParams {
+            ntrajectories: d.tams.ntrajectories,
+            nsplititer: d.tams.nsplititer.unwrap_or(0),
+            k: d.tams.l,
+            walltime,
+            horizon: Horizon::new(tr.end_time, tr.step_size, tr.targetscore),
+        },
+        seed: d.tams.seed,
+        strategy,
+        store,
+        threads: d.runner.nworkers.map(|n| n as usize),
+    })
+}

@@ -1,0 +1,496 @@
+//! The run pipeline: the only code that runs a strategy for a whole run, for every model.
+//!
+//! [`Run`] is a builder in the style of argmin's `Executor`: a model and its [`RunParams`],
+//! then options (seed, strategy, store policy with a memory budget and spill directory, run
+//! database, restart, threads, repeats, progress), then [`Run::run`] gives the [`Report`].
+//! The CLI builds its built-in models from a config file and calls the same builder, so a
+//! user's model gets exactly what a built-in one gets.
+//!
+//! ```
+//! use sampler::models::Brownian;
+//! use sampler::{Horizon, Run, RunParams, StorePolicy};
+//!
+//! let params = RunParams {
+//!     ntrajectories: 50,
+//!     nsplititer: 2_000,
+//!     k: 1,
+//!     walltime: None,
+//!     horizon: Horizon::new(1.0, 0.01, 3.0),
+//! };
+//! let dir = tempfile::tempdir().unwrap();
+//! let spill = tempfile::tempdir().unwrap();
+//! let store = StorePolicy::Uniform {
+//!     budget: 4096,
+//!     interval: None,
+//!     spill_dir: Some(spill.path().to_path_buf()),
+//! };
+//! let model = Brownian::default();
+//! let first = Run::new(&model, params.clone())
+//!     .seed(3)
+//!     .store(store)
+//!     .database(dir.path().join("run"))
+//!     .threads(2)
+//!     .run()?;
+//! // Continue the recorded run (here: it already converged, so nothing is left to do).
+//! let again = Run::restart(dir.path().join("run"), &model)?.run()?;
+//! assert_eq!(first.estimate.to_bits(), again.estimate.to_bits());
+//! # Ok::<(), sampler::Error>(())
+//! ```
+
+mod describe;
+mod report;
+
+pub use report::{ErrorSource, Report};
+
+use crate::db::{AUTO_SAVE_STATE_BYTES, RunDb, StateJournal, config_changes, resume};
+use crate::noise::NoiseKey;
+use crate::outcome::RunOutcome;
+use crate::store::{CompactStore, Placement, StateBytes, StoreAll, TrajectoryStore};
+use crate::strategy::{MonteCarlo, Progress, RunParams, Strategy, Tams};
+use crate::{Error, Model, Result};
+use describe::Settings;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// A rayon pool with `threads` workers (`None`: all cores).
+pub fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
+    let mut b = rayon::ThreadPoolBuilder::new();
+    if let Some(t) = threads {
+        b = b.num_threads(t);
+    }
+    b.build().map_err(|e| Error::Pool(e.to_string()))
+}
+
+/// The checks of `params` the strategies rely on, naming the config key.
+fn check(p: &RunParams) -> Result<()> {
+    if p.ntrajectories < 2 {
+        return Err(Error::config(
+            "tams.ntrajectories",
+            format!("must be >= 2, got {}", p.ntrajectories),
+        ));
+    }
+    if p.k < 1 || p.k >= p.ntrajectories {
+        return Err(Error::config(
+            "tams.l",
+            format!(
+                "must be >= 1 and < tams.ntrajectories ({}), got {}",
+                p.ntrajectories, p.k
+            ),
+        ));
+    }
+    let h = &p.horizon;
+    if !(h.dt.is_finite() && h.dt > 0.0) {
+        return Err(Error::config(
+            "trajectory.step_size",
+            format!("must be > 0, got {}", h.dt),
+        ));
+    }
+    if !h.target.is_finite() {
+        return Err(Error::config(
+            "trajectory.targetscore",
+            format!("must be finite, got {}", h.target),
+        ));
+    }
+    Ok(())
+}
+
+/// Which strategy a [`Run`] uses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StrategyKind {
+    /// [`Tams`].
+    #[default]
+    Tams,
+    /// [`MonteCarlo`] (`ntrajectories` independent trajectories; no run database).
+    MonteCarlo,
+}
+
+impl StrategyKind {
+    /// Name as written in configs and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StrategyKind::Tams => "tams",
+            StrategyKind::MonteCarlo => "montecarlo",
+        }
+    }
+}
+
+/// Where a TAMS run keeps trajectory states.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StorePolicy {
+    /// Every state in RAM (small states and testing).
+    #[default]
+    StoreAll,
+    /// Checkpoints every `interval` steps (default: what `budget` allows), at most `budget`
+    /// bytes of RAM for the whole ensemble, spilled to checksummed files beyond it.
+    Uniform {
+        /// RAM for all checkpoints, bytes.
+        budget: u64,
+        /// Steps between checkpoints (`None`: derived from the budget).
+        interval: Option<u64>,
+        /// Where spill files go (a run-specific subdirectory; `None`: the system temp dir).
+        spill_dir: Option<PathBuf>,
+    },
+    /// Checkpoints placed by the `revolve` online planner, `slots` per trajectory (default:
+    /// what `budget` allows), under `budget` bytes of RAM, spilled beyond it.
+    Schedule {
+        /// RAM for all checkpoints, bytes.
+        budget: u64,
+        /// Checkpoints per trajectory (`None`: derived from the budget).
+        slots: Option<u64>,
+        /// Where spill files go (a run-specific subdirectory; `None`: the system temp dir).
+        spill_dir: Option<PathBuf>,
+    },
+}
+
+impl StorePolicy {
+    /// The compact store of this policy (`None`: store every state).
+    fn compact<S: StateBytes + PartialEq>(
+        &self,
+        state_bytes: u64,
+        params: &RunParams,
+    ) -> Option<CompactStore<S>> {
+        let n = params.ntrajectories;
+        let (placement, budget, dir) = match self {
+            StorePolicy::StoreAll => return None,
+            StorePolicy::Uniform {
+                budget,
+                interval,
+                spill_dir,
+            } => (
+                match interval {
+                    Some(interval) => Placement::Uniform {
+                        interval: *interval,
+                    },
+                    None => Placement::uniform_for(*budget, state_bytes, n, params.horizon.nsteps),
+                },
+                *budget,
+                spill_dir,
+            ),
+            StorePolicy::Schedule {
+                budget,
+                slots,
+                spill_dir,
+            } => (
+                match slots {
+                    Some(slots) => Placement::Schedule { slots: *slots },
+                    None => Placement::schedule_for(*budget, state_bytes, n),
+                },
+                *budget,
+                spill_dir,
+            ),
+        };
+        let dir = dir.clone().unwrap_or_else(std::env::temp_dir);
+        Some(CompactStore::new(placement, budget, &dir))
+    }
+}
+
+/// The run database of a [`Run`].
+#[derive(Debug, Clone)]
+struct Database {
+    dir: PathBuf,
+    /// Continue the run recorded in `dir` (else create it).
+    restart: bool,
+    save_states: Option<bool>,
+}
+
+/// One run of a strategy on a model: builder, then [`Run::run`] (see the [module
+/// documentation](self)).
+pub struct Run<'a, M> {
+    model: &'a M,
+    settings: Settings,
+    repeats: u64,
+    database: Option<Database>,
+    progress: Option<Box<dyn Fn(u64, u64) + Sync + 'a>>,
+}
+
+impl<M> std::fmt::Debug for Run<'_, M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Run")
+            .field("settings", &self.settings)
+            .field("repeats", &self.repeats)
+            .field("database", &self.database)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a, M: Model> Run<'a, M>
+where
+    M::State: StateBytes + PartialEq,
+{
+    /// A TAMS run of `model` with `params`: seed 0, every state kept, no database, one
+    /// repeat, all cores.
+    pub fn new(model: &'a M, params: RunParams) -> Self {
+        Run {
+            model,
+            settings: Settings {
+                params,
+                seed: 0,
+                strategy: StrategyKind::Tams,
+                store: StorePolicy::StoreAll,
+                threads: None,
+            },
+            repeats: 1,
+            database: None,
+            progress: None,
+        }
+    }
+
+    /// Continue the run recorded in the run directory `dir` with its recorded settings
+    /// (parameters, seed, strategy, store policy, threads); `model` must describe itself
+    /// ([`Model::describe`]) as the recorded model, or [`Run::run`] refuses it naming the
+    /// differing `model.*` key. Settings may still be changed before running; only
+    /// `nsplititer`, `walltime` and the thread count may differ from the recorded ones.
+    pub fn restart(dir: impl Into<PathBuf>, model: &'a M) -> Result<Self> {
+        let dir = dir.into();
+        let recorded = crate::db::recorded_description(&dir)?;
+        let settings = describe::settings(&recorded, &crate::db::db_path(&dir))?;
+        Ok(Run {
+            model,
+            settings,
+            repeats: 1,
+            database: Some(Database {
+                dir,
+                restart: true,
+                save_states: None,
+            }),
+            progress: None,
+        })
+    }
+
+    /// Replace the run parameters.
+    pub fn params(mut self, params: RunParams) -> Self {
+        self.settings.params = params;
+        self
+    }
+
+    /// The seed (repeat `r` uses the noise streams keyed by `(seed, r)`).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.settings.seed = seed;
+        self
+    }
+
+    /// The strategy (default TAMS).
+    pub fn strategy(mut self, strategy: StrategyKind) -> Self {
+        self.settings.strategy = strategy;
+        self
+    }
+
+    /// Where states are kept (default: all of them).
+    pub fn store(mut self, store: StorePolicy) -> Self {
+        self.settings.store = store;
+        self
+    }
+
+    /// Stop splitting after `walltime` (results then depend on timing; a restart continues).
+    pub fn walltime(mut self, walltime: Option<Duration>) -> Self {
+        self.settings.params.walltime = walltime;
+        self
+    }
+
+    /// The iteration budget `nsplititer`.
+    pub fn iterations(mut self, nsplititer: u64) -> Self {
+        self.settings.params.nsplititer = nsplititer;
+        self
+    }
+
+    /// Worker threads (default: all cores; the result does not depend on it).
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.settings.threads = Some(threads);
+        self
+    }
+
+    /// Independent repeats (default 1; a run with a database has one).
+    pub fn repeats(mut self, repeats: u64) -> Self {
+        self.repeats = repeats;
+        self
+    }
+
+    /// Record the run in a new crash-safe run database in directory `dir` (TAMS only).
+    pub fn database(mut self, dir: impl Into<PathBuf>) -> Self {
+        let save_states = self.database.as_ref().and_then(|d| d.save_states);
+        self.database = Some(Database {
+            dir: dir.into(),
+            restart: false,
+            save_states,
+        });
+        self
+    }
+
+    /// Continue the run recorded in `dir` with this run's settings (refused, naming the key,
+    /// if a setting other than `nsplititer`, `walltime` or the threads differs, or the model
+    /// describes itself differently).
+    pub fn resume(mut self, dir: impl Into<PathBuf>) -> Self {
+        let save_states = self.database.as_ref().and_then(|d| d.save_states);
+        self.database = Some(Database {
+            dir: dir.into(),
+            restart: true,
+            save_states,
+        });
+        self
+    }
+
+    /// Whether the database saves the states trajectories hold, so a restart needs no replay
+    /// (default: as recorded, else for states of at least [`AUTO_SAVE_STATE_BYTES`] bytes).
+    /// Ignored without a database.
+    pub fn save_states(mut self, save: bool) -> Self {
+        if let Some(d) = &mut self.database {
+            d.save_states = Some(save);
+        }
+        self
+    }
+
+    /// Call `progress(done, total)` after every iteration (TAMS: committed to the database
+    /// first, if any) or chunk of trajectories (Monte Carlo), over all repeats.
+    pub fn on_progress(mut self, progress: impl Fn(u64, u64) + Sync + 'a) -> Self {
+        self.progress = Some(Box::new(progress));
+        self
+    }
+
+    /// What a run database records for this run: its settings and [`Model::describe`] as TOML
+    /// tables (`[tams]`, `[trajectory]`, `[runner]`, `[sampler]`, `[model]`).
+    pub fn description(&self) -> Result<toml::Table> {
+        describe::describe(&self.settings, &self.model.describe())
+    }
+
+    /// Run: the report of all repeats (bit-identical for the same settings and seed, whatever
+    /// the thread count and however often the run was stopped and restarted, except
+    /// `seconds`).
+    pub fn run(self) -> Result<Report> {
+        let s = &self.settings;
+        if self.repeats == 0 {
+            return Err(Error::config("repeats", "must be >= 1, got 0"));
+        }
+        if s.threads == Some(0) {
+            return Err(Error::config("threads", "must be >= 1, got 0"));
+        }
+        check(&s.params)?;
+        let mut db = match &self.database {
+            None => None,
+            Some(d) => {
+                if s.strategy != StrategyKind::Tams {
+                    return Err(Error::config(
+                        "sampler.strategy",
+                        "a run database records TAMS runs only",
+                    ));
+                }
+                if self.repeats != 1 {
+                    return Err(Error::config(
+                        "repeats",
+                        format!(
+                            "a run database records one run (got {} repeats)",
+                            self.repeats
+                        ),
+                    ));
+                }
+                let description = self.description()?;
+                let mut db = if d.restart {
+                    let (mut db, stored) = RunDb::open(&d.dir)?;
+                    let changes = config_changes(&d.dir, &stored, &description)?;
+                    db.start_session("restart")?;
+                    if !changes.is_empty() {
+                        db.record_changes(&description, &changes)?;
+                    }
+                    db
+                } else {
+                    RunDb::create(&d.dir, &description)?
+                };
+                let save = db.save_states(d.save_states)?;
+                Some((db, save))
+            }
+        };
+        let noop = |_: u64, _: u64| {};
+        let progress: Progress<'_> = match &self.progress {
+            Some(p) => p.as_ref(),
+            None => &noop,
+        };
+        let start = Instant::now();
+        let details = pool(s.threads)?.install(|| match &mut db {
+            Some((db, save)) => self.journaled(db, *save, progress).map(|o| vec![o]),
+            None => self.repeated(progress),
+        })?;
+        let seconds = start.elapsed().as_secs_f64();
+        let model = self.model.describe().name;
+        Report::new(s.strategy.as_str(), model, s.seed, details, seconds)
+    }
+
+    /// `repeats` independent runs, repeat `r` keyed by `(seed, r)`.
+    fn repeated(&self, progress: Progress<'_>) -> Result<Vec<RunOutcome>> {
+        let s = &self.settings;
+        let bytes = self.model.initial_state().byte_len() as u64;
+        match s.strategy {
+            StrategyKind::MonteCarlo => self.repeat(&MonteCarlo, progress),
+            StrategyKind::Tams => match s.store.compact(bytes, &s.params) {
+                Some(store) => self.repeat(&Tams::new(store), progress),
+                None => self.repeat(&Tams::new(StoreAll), progress),
+            },
+        }
+    }
+
+    fn repeat<S: Strategy<M>>(
+        &self,
+        strategy: &S,
+        progress: Progress<'_>,
+    ) -> Result<Vec<RunOutcome>> {
+        let (repeats, s) = (self.repeats, &self.settings);
+        (0..repeats)
+            .map(|r| {
+                let each = |done: u64, total: u64| {
+                    progress(
+                        r.saturating_mul(total).saturating_add(done),
+                        repeats.saturating_mul(total),
+                    )
+                };
+                strategy.run(self.model, &s.params, NoiseKey::new(s.seed, r), &each)
+            })
+            .collect()
+    }
+
+    /// The TAMS run recorded in `db` (continued from its last committed iteration).
+    fn journaled(
+        &self,
+        db: &mut RunDb,
+        save: Option<bool>,
+        progress: Progress<'_>,
+    ) -> Result<RunOutcome> {
+        let s = &self.settings;
+        let initial = self.model.initial_state();
+        let bytes = initial.byte_len();
+        let template = save
+            .unwrap_or(bytes >= AUTO_SAVE_STATE_BYTES)
+            .then_some(initial);
+        match s.store.compact(bytes as u64, &s.params) {
+            Some(store) => self.journaled_with(db, Tams::new(store), template, progress),
+            None => self.journaled_with(db, Tams::new(StoreAll), template, progress),
+        }
+    }
+
+    fn journaled_with<St: TrajectoryStore<M::State>>(
+        &self,
+        db: &mut RunDb,
+        tams: Tams<St>,
+        template: Option<M::State>,
+        progress: Progress<'_>,
+    ) -> Result<RunOutcome> {
+        let s = &self.settings;
+        let mut params = s.params.clone();
+        let key = NoiseKey::new(s.seed, 0);
+        let rebuild = Instant::now();
+        let from = resume(
+            db,
+            self.model,
+            &tams.store,
+            &params.horizon,
+            key,
+            params.ntrajectories,
+        )?;
+        // The walltime counts the rebuild too.
+        params.walltime = params.walltime.map(|w| {
+            w.saturating_sub(rebuild.elapsed())
+                .max(Duration::from_nanos(1))
+        });
+        let mut journal = StateJournal::new(db, &tams.store, template);
+        tams.run_journaled(self.model, &params, key, progress, &mut journal, from)
+            .map(|(o, _)| o)
+    }
+}
