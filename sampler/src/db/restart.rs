@@ -51,7 +51,8 @@ pub fn config_changes(
     let (a, b) = (keys(stored), keys(given));
     let absent = "(absent)".to_string();
     let mut all: Vec<&String> = a.iter().chain(&b).map(|(k, _)| k).collect();
-    all.sort();
+    // A different model is named as such before any of its parameters.
+    all.sort_by_key(|k| (k.as_str() != "model.name", k.as_str()));
     all.dedup();
     let mut changes = Vec::new();
     for key in all {

@@ -1,0 +1,3 @@
+//! The sampler's integration tests: one binary, one module per subject.
+
+mod kill_restart;
