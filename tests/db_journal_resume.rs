@@ -5,8 +5,8 @@ use retrace::sampler;
 use sampler::models::{Brownian, RandomWalk};
 use sampler::strategy::RunOutcome;
 use sampler::{
-    Ensemble, Error, Horizon, IterationRecord, Journal, LoopState, Model, NoJournal, NoiseKey,
-    Resume, RunParams, StoreAll, Tams,
+    DbError, Ensemble, Error, Horizon, IterationRecord, Journal, LoopState, Model, NoJournal,
+    NoiseKey, Resume, RunParams, StoreAll, Tams,
 };
 
 /// Keeps a resume point after the initial ensemble and after every iteration.
@@ -88,10 +88,11 @@ impl<R> Journal<R> for Failing {
     }
     fn on_iteration(&mut self, r: &IterationRecord<'_, R>) -> sampler::Result<()> {
         if r.state.iterations == 5 {
-            return Err(Error::Database {
+            return Err(Error::Database(DbError::Io {
                 path: "x".into(),
-                message: "disk full".into(),
-            });
+                action: "write",
+                source: std::io::Error::other("disk full"),
+            }));
         }
         Ok(())
     }
@@ -119,5 +120,5 @@ fn journal_errors_stop_the_run() {
             None,
         )
         .unwrap_err();
-    assert_eq!(err.to_string(), "run database x: disk full");
+    assert_eq!(err.to_string(), "run database x: cannot write: disk full");
 }

@@ -181,7 +181,13 @@ fn spill_files_are_removed_after_an_error() {
             &|_, _| {},
         )
         .unwrap_err();
-    assert!(matches!(err, sampler::Error::NanScore { .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            sampler::Error::Model(sampler::ModelError::NanScore { .. })
+        ),
+        "{err}"
+    );
     assert!(tams.store.stats().spills > 0);
     assert!(files_in(dir.path()).len() <= 1);
     drop(tams);

@@ -14,6 +14,7 @@ pub mod pricing;
 pub mod revolver;
 pub mod schedule;
 pub mod storage;
+pub mod units;
 pub mod validate;
 
 pub use action::{Action, Level, ParseActionError};

@@ -73,7 +73,7 @@ impl NoiseRng {
     fn step_start(&self, step: u64) -> crate::Result<u128> {
         let pos = u128::from(step) * u128::from(self.words_per_step);
         if pos + u128::from(self.words_per_step) > STREAM_WORDS {
-            return Err(crate::Error::StreamExhausted { step });
+            return Err(crate::ModelError::StreamExhausted { step }.into());
         }
         Ok(pos)
     }
@@ -86,10 +86,11 @@ impl NoiseRng {
         let pos = self.rng.get_word_pos();
         if pos != end {
             if pos > end {
-                return Err(crate::Error::NoiseOverdraw {
+                return Err(crate::ModelError::NoiseOverdraw {
                     declared: self.words_per_step,
                     used: pos - (end - u128::from(self.words_per_step)),
-                });
+                }
+                .into());
             }
             self.rng.set_word_pos(end);
         }
@@ -193,7 +194,7 @@ mod tests {
         let _ = a.normal_pair();
         assert!(matches!(
             a.finish_step(0),
-            Err(crate::Error::NoiseOverdraw { .. })
+            Err(crate::Error::Model(crate::ModelError::NoiseOverdraw { .. }))
         ));
     }
 

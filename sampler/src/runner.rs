@@ -139,7 +139,7 @@ pub fn run_with_database(
 /// The configuration a run directory recorded (its model must be a built-in one).
 pub fn recorded_config(dir: &std::path::Path) -> Result<Config> {
     let description = crate::db::recorded_description(dir)?;
-    let text = toml::to_string(&description).map_err(|e| crate::Error::Toml(e.to_string()))?;
+    let text = toml::to_string(&description).map_err(crate::ConfigError::Describe)?;
     Config::from_toml(&text)
 }
 

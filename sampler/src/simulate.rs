@@ -3,7 +3,7 @@
 use crate::noise::{NoiseKey, NoiseRng};
 use crate::store::TrajectoryStore;
 use crate::trajectory::{Segment, Trajectory};
-use crate::{Error, Model, Result};
+use crate::{Model, ModelError, Result, StoreError};
 
 /// Time horizon and target of every trajectory.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -72,7 +72,7 @@ fn run_until_end<M: Model>(
         let t = h.time(step);
         let score = model.score(state, t);
         if score.is_nan() {
-            return Err(Error::NanScore { trajectory, step });
+            return Err(ModelError::NanScore { trajectory, step }.into());
         }
         on_step(step, score, state)?;
         if score >= h.target || model.is_done(state, t, score) {
@@ -162,10 +162,11 @@ pub(crate) fn fresh<M: Model, St: TrajectoryStore<M::State>>(
     let mut noise = model.noise_buffer();
     let s0 = model.score(&state, 0.0);
     if s0.is_nan() {
-        return Err(Error::NanScore {
+        return Err(ModelError::NanScore {
             trajectory: id,
             step: 0,
-        });
+        }
+        .into());
     }
     let mut traj = Trajectory {
         id,
@@ -196,7 +197,7 @@ pub(crate) fn branch<M: Model, St: TrajectoryStore<M::State>>(
     level: f64,
     id: u64,
 ) -> Result<(Trajectory<St::Record>, Work)> {
-    let j = parent.first_above(level).ok_or(Error::MissingState {
+    let j = parent.first_above(level).ok_or(StoreError::MissingState {
         step: parent.last_step(),
     })?;
     let mut state = model.initial_state();
@@ -284,10 +285,11 @@ pub(crate) fn run_plain<M: Model>(
 ) -> Result<(bool, u64)> {
     let s0 = model.score(state, 0.0);
     if s0.is_nan() {
-        return Err(Error::NanScore {
+        return Err(ModelError::NanScore {
             trajectory: id,
             step: 0,
-        });
+        }
+        .into());
     }
     let mut max = s0;
     let mut steps = 0;

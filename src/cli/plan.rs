@@ -3,6 +3,7 @@
 
 use super::{CliError, CliResult};
 use revolve::planner::{self, CurvePoint, Plan, PlanError, Problem};
+use revolve::units::{parse_rate as parse_bandwidth, parse_size};
 use std::fmt::Write as _;
 use std::io::Write;
 
@@ -70,39 +71,6 @@ pub fn run(a: Args) -> CliResult {
     super::flush(out)
 }
 
-const UNITS: [(&str, u64); 13] = [
-    ("eib", 1 << 60),
-    ("pib", 1 << 50),
-    ("tib", 1 << 40),
-    ("gib", 1 << 30),
-    ("mib", 1 << 20),
-    ("kib", 1 << 10),
-    ("eb", 1_000_000_000_000_000_000),
-    ("pb", 1_000_000_000_000_000),
-    ("tb", 1_000_000_000_000),
-    ("gb", 1_000_000_000),
-    ("mb", 1_000_000),
-    ("kb", 1_000),
-    ("b", 1),
-];
-
-/// Split `text` into its number and the multiplier of its unit suffix.
-fn split_unit(text: &str) -> Result<(&str, u64), String> {
-    let t = text.trim();
-    let lower = t.to_ascii_lowercase();
-    for (unit, mult) in UNITS {
-        if lower.ends_with(unit) {
-            return Ok((t[..t.len() - unit.len()].trim_end(), mult));
-        }
-    }
-    if t.ends_with(|c: char| c.is_ascii_alphabetic()) {
-        return Err(format!(
-            "bad unit in `{t}`: use B, kB, MB, GB, TB, PB, KiB, MiB, GiB, TiB or PiB"
-        ));
-    }
-    Ok((t, 1))
-}
-
 /// A non-negative finite number, or an error naming `what`.
 fn number(num: &str, whole: &str, what: &str) -> Result<f64, String> {
     match num.parse::<f64>() {
@@ -127,37 +95,6 @@ pub fn parse_steps(text: &str) -> Result<u64, String> {
         _ => Err(format!(
             "bad step count `{t}`: expected a whole number >= 1"
         )),
-    }
-}
-
-/// A size in bytes: `4096`, `1e9`, `1.5GiB`, `512MiB`, `50GB`.
-pub fn parse_size(text: &str) -> Result<u64, String> {
-    let (num, mult) = split_unit(text)?;
-    let too_big = || format!("size `{}` does not fit in 64 bits", text.trim());
-    if !num.is_empty() && num.bytes().all(|b| b.is_ascii_digit()) {
-        let v: u64 = num.parse().map_err(|_| too_big())?;
-        return v.checked_mul(mult).ok_or_else(too_big);
-    }
-    let bytes = number(num, text.trim(), "size")? * mult as f64;
-    if bytes >= 18_446_744_073_709_551_615.0 {
-        return Err(too_big());
-    }
-    Ok(bytes.round() as u64)
-}
-
-/// A bandwidth in bytes per second: `1GB/s`, `500MiB/s`, `2e9`.
-pub fn parse_bandwidth(text: &str) -> Result<f64, String> {
-    let t = text.trim();
-    let t = t
-        .strip_suffix("/s")
-        .or_else(|| t.strip_suffix("/S"))
-        .unwrap_or(t);
-    let (num, mult) = split_unit(t)?;
-    let v = number(num, text.trim(), "bandwidth")? * mult as f64;
-    if v > 0.0 {
-        Ok(v)
-    } else {
-        Err(format!("bad bandwidth `{}`: must be > 0", text.trim()))
     }
 }
 

@@ -39,10 +39,10 @@ pub struct Args {
 
 fn run_error(e: sampler::Error) -> CliError {
     match e {
-        sampler::Error::Config { .. }
-        | sampler::Error::Toml(_)
-        | sampler::Error::IncompatibleRun { .. }
-        | sampler::Error::RunLocked { .. } => CliError::usage(e),
+        sampler::Error::Config(_)
+        | sampler::Error::Database(
+            sampler::DbError::Incompatible { .. } | sampler::DbError::Locked { .. },
+        ) => CliError::usage(e),
         e => CliError::failed(e),
     }
 }

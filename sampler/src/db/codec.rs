@@ -1,7 +1,8 @@
 //! Exact binary encodings of the BLOB columns (little-endian) and integer conversions.
 
 use crate::trajectory::Segment;
-use crate::{Error, Result};
+use crate::{DbError, Error, Result};
+use std::path::Path;
 
 /// Scores as little-endian f64 bytes (bit-exact).
 pub fn encode_scores(scores: &[f64]) -> Vec<u8> {
@@ -57,12 +58,9 @@ pub fn int(v: u64) -> Result<i64> {
     i64::try_from(v).map_err(|_| Error::Overflow("count beyond 2^63 in the run database"))
 }
 
-/// An SQLite integer back as a count.
-pub fn uint(v: i64, what: &str) -> Result<u64> {
-    u64::try_from(v).map_err(|_| Error::CorruptRun {
-        path: String::new(),
-        message: format!("negative {what}: {v}"),
-    })
+/// An SQLite integer of the database `path` back as a count.
+pub fn uint(v: i64, what: &str, path: &Path) -> Result<u64> {
+    u64::try_from(v).map_err(|_| DbError::corrupt(path, format!("negative {what}: {v}")).into())
 }
 
 /// Comma-separated list in brackets (a JSON array of integers).

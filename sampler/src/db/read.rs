@@ -3,7 +3,7 @@
 use super::codec::{decode_lineage, decode_scores, uint};
 use super::schema::{self, db_path, sql_error};
 use crate::trajectory::Segment;
-use crate::{Error, Result};
+use crate::{DbError, Error, Result};
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 use std::path::Path;
@@ -169,6 +169,7 @@ impl RunReader {
     /// Overview of the run.
     pub fn summary(&self) -> Result<RunSummary> {
         let err = self.err();
+        let path = db_path(&self.dir);
         let (config, model, n, l, seed, nsplititer): (String, String, i64, i64, i64, i64) = self
             .conn
             .query_row(
@@ -223,13 +224,13 @@ impl RunReader {
             .map_err(&err)?
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(&err)?;
-        let n = uint(n, "ntrajectories")?;
+        let n = uint(n, "ntrajectories", &path)?;
         let (iterations, weight, reached, model_steps) = match last {
             Some((q, w, r, s)) => (
-                Some(uint(q, "iteration")?),
+                Some(uint(q, "iteration", &path)?),
                 f64::from_bits(w as u64),
-                uint(r, "reached")?,
-                uint(s, "model_steps")?,
+                uint(r, "reached", &path)?,
+                uint(s, "model_steps", &path)?,
             ),
             None => (None, 1.0, 0, 0),
         };
@@ -238,14 +239,14 @@ impl RunReader {
             config,
             model,
             ntrajectories: n,
-            l: uint(l, "l")?,
+            l: uint(l, "l", &path)?,
             seed: seed as u64,
-            nsplititer: uint(nsplititer, "nsplititer")?,
+            nsplititer: uint(nsplititer, "nsplititer", &path)?,
             iterations,
             weight,
             reached,
             estimate: weight * (reached as f64 / n as f64),
-            trajectories: uint(trajectories, "count")?,
+            trajectories: uint(trajectories, "count", &path)?,
             model_steps,
             sessions,
             config_changes,
@@ -285,7 +286,7 @@ impl RunReader {
     /// Every trajectory with its scores (checked against their CRC-32), by id.
     pub fn trajectories(&self) -> Result<Vec<TrajectoryRow>> {
         let err = self.err();
-        let path = db_path(&self.dir).display().to_string();
+        let path = db_path(&self.dir);
         let mut stmt = self
             .conn
             .prepare(
@@ -298,10 +299,8 @@ impl RunReader {
         let opt = |v: Option<i64>| v.map(|x| x as u64);
         while let Some(r) = rows.next().map_err(&err)? {
             let id = r.get::<_, i64>(0).map_err(&err)? as u64;
-            let corrupt = |m: &str| Error::CorruptRun {
-                path: path.clone(),
-                message: format!("trajectory {id}: {m}"),
-            };
+            let corrupt =
+                |m: &str| Error::from(DbError::corrupt(&path, format!("trajectory {id}: {m}")));
             let bytes: Vec<u8> = r.get(9).map_err(&err)?;
             if i64::from(crc32fast::hash(&bytes)) != r.get::<_, i64>(10).map_err(&err)? {
                 return Err(corrupt("scores fail their CRC-32 check"));

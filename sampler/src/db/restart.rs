@@ -9,7 +9,7 @@ use crate::journal::{LoopState, Resume};
 use crate::simulate::{Horizon, replay_with};
 use crate::store::{StateBytes, TrajectoryStore};
 use crate::trajectory::{Ensemble, Segment, Trajectory};
-use crate::{Error, Model, NoiseKey, Result};
+use crate::{DbError, Error, Model, NoiseKey, Result};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::Path;
@@ -41,7 +41,7 @@ fn keys(description: &toml::Table) -> Vec<(String, String)> {
 
 /// Compare the description a run was made with to the one given for its restart (both as
 /// recorded: `[tams]`, `[trajectory]`, `[model]`, ...): the harmless changes `(key, old, new)`,
-/// or [`Error::IncompatibleRun`] naming the first key that would invalidate the run (for
+/// or [`DbError::Incompatible`] naming the first key that would invalidate the run (for
 /// instance `model.NAME` of a changed model parameter).
 pub fn config_changes(
     dir: &Path,
@@ -62,12 +62,13 @@ pub fn config_changes(
             continue;
         }
         if !HARMLESS_KEYS.contains(&key.as_str()) {
-            return Err(Error::IncompatibleRun {
-                dir: dir.display().to_string(),
+            return Err(DbError::Incompatible {
+                dir: dir.to_path_buf(),
                 key: key.clone(),
                 stored: old.clone(),
                 given: new.clone(),
-            });
+            }
+            .into());
         }
         changes.push((key.clone(), old.clone(), new.clone()));
     }
@@ -91,12 +92,8 @@ type Loaded = (LoopState, u64, Vec<u64>, Vec<Stored>);
 
 fn load(db: &RunDb, n: u64) -> Result<Option<Loaded>> {
     let path = db_path(&db.dir);
-    let p = path.display().to_string();
     let err = sql_error(&path);
-    let corrupt = |m: String| Error::CorruptRun {
-        path: p.clone(),
-        message: m,
-    };
+    let corrupt = |m: String| Error::from(DbError::corrupt(&path, m));
     let mut stmt = db
         .conn
         .prepare(
@@ -108,7 +105,7 @@ fn load(db: &RunDb, n: u64) -> Result<Option<Loaded>> {
     let Some(row) = rows.next().map_err(&err)? else {
         return Ok(None);
     };
-    let g = |i: usize, what: &str| -> Result<u64> { uint(row.get(i).map_err(&err)?, what) };
+    let g = |i: usize, what: &str| -> Result<u64> { uint(row.get(i).map_err(&err)?, what, &path) };
     let pos: String = row.get(7).map_err(&err)?;
     let state = LoopState {
         iterations: g(0, "iteration")?,
@@ -130,7 +127,7 @@ fn load(db: &RunDb, n: u64) -> Result<Option<Loaded>> {
         .map_err(&err)?
         .query_map([], |r| r.get::<_, i64>(0))
         .map_err(&err)?
-        .map(|k| uint(k.map_err(&err)?, "k"))
+        .map(|k| uint(k.map_err(&err)?, "k", &path))
         .collect::<Result<Vec<u64>>>()?;
     if kills.len() as u64 != state.iterations {
         return Err(corrupt(format!(
@@ -149,7 +146,7 @@ fn load(db: &RunDb, n: u64) -> Result<Option<Loaded>> {
     let mut rows = stmt.query([]).map_err(&err)?;
     let mut alive = Vec::new();
     while let Some(r) = rows.next().map_err(&err)? {
-        let id = uint(r.get(0).map_err(&err)?, "id")?;
+        let id = uint(r.get(0).map_err(&err)?, "id", &path)?;
         let lineage: Vec<u8> = r.get(2).map_err(&err)?;
         let bytes: Vec<u8> = r.get(3).map_err(&err)?;
         let crc: i64 = r.get(4).map_err(&err)?;
@@ -164,7 +161,7 @@ fn load(db: &RunDb, n: u64) -> Result<Option<Loaded>> {
                 bytes.len()
             ))
         })?;
-        let last = uint(r.get(7).map_err(&err)?, "last_step")?;
+        let last = uint(r.get(7).map_err(&err)?, "last_step", &path)?;
         if scores.len() as u64 != last + 1 {
             return Err(corrupt(format!(
                 "trajectory {id}: {} scores for last step {last}",
@@ -173,7 +170,7 @@ fn load(db: &RunDb, n: u64) -> Result<Option<Loaded>> {
         }
         alive.push(Stored {
             id,
-            slot: uint(r.get(1).map_err(&err)?, "slot")?,
+            slot: uint(r.get(1).map_err(&err)?, "slot", &path)?,
             lineage: decode_lineage(&lineage)
                 .ok_or_else(|| corrupt(format!("trajectory {id}: malformed lineage")))?,
             scores,
@@ -200,15 +197,17 @@ fn rebuild<M: Model, St: TrajectoryStore<M::State>>(
     h: &Horizon,
     key: NoiseKey,
     t: Stored,
-    path: &str,
+    path: &Path,
 ) -> Result<Trajectory<St::Record>> {
-    let mismatch = |step: u64, got: f64| Error::CorruptRun {
-        path: path.to_owned(),
-        message: format!(
-            "trajectory {}: replayed score {got} at step {step} differs from the recorded {} \
+    let mismatch = |step: u64, got: f64| {
+        Error::from(DbError::corrupt(
+            path,
+            format!(
+                "trajectory {}: replayed score {got} at step {step} differs from the recorded {} \
              (model or build changed?)",
-            t.id, t.scores[step as usize]
-        ),
+                t.id, t.scores[step as usize]
+            ),
+        ))
     };
     let mut state = model.initial_state();
     let mut noise = model.noise_buffer();
@@ -238,13 +237,13 @@ fn rebuild<M: Model, St: TrajectoryStore<M::State>>(
     )?;
     let max = t.scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     if max.to_bits() != t.max_score.to_bits() || t.reached != (max >= h.target) {
-        return Err(Error::CorruptRun {
-            path: path.to_owned(),
-            message: format!(
+        return Err(Error::from(DbError::corrupt(
+            path,
+            format!(
                 "trajectory {}: max score or reached flag inconsistent",
                 t.id
             ),
-        });
+        )));
     }
     Ok(Trajectory {
         id: t.id,
@@ -266,17 +265,15 @@ fn from_states<M: Model, St: TrajectoryStore<M::State>>(
     t: &Stored,
     rows: &[(u64, StateRef)],
     files: &HashMap<String, Vec<u8>>,
-    path: &str,
+    path: &Path,
 ) -> Option<Result<St::Record>>
 where
     M::State: StateBytes,
 {
     let initial = model.initial_state();
     let width = initial.byte_len();
-    let corrupt = |m: String| Error::CorruptRun {
-        path: path.to_owned(),
-        message: format!("trajectory {}: {m}", t.id),
-    };
+    let corrupt =
+        |m: String| Error::from(DbError::corrupt(path, format!("trajectory {}: {m}", t.id)));
     let mut states = Vec::with_capacity(rows.len());
     for (step, r) in rows {
         let at = r.offset as usize;
@@ -340,7 +337,7 @@ where
         return Ok(None);
     };
     let dbpath = db_path(&db.dir);
-    let path = dbpath.display().to_string();
+    let path = dbpath.as_path();
     let mut rows = Vec::with_capacity(alive.len());
     let mut files: HashMap<String, Vec<u8>> = HashMap::new();
     for t in &alive {
@@ -359,7 +356,7 @@ where
             let saved = if r.is_empty() {
                 None
             } else {
-                from_states(model, store, h, &t, &r, &files, &path)
+                from_states(model, store, h, &t, &r, &files, path)
             };
             match saved {
                 Some(record) => Ok(Trajectory {
@@ -370,7 +367,7 @@ where
                     reached: t.reached,
                     record: record?,
                 }),
-                None => rebuild(model, store, h, key, t, &path),
+                None => rebuild(model, store, h, key, t, path),
             }
         })
         .collect::<Result<Vec<_>>>()?;

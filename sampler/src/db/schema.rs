@@ -1,6 +1,6 @@
 //! The SQL schema, its format version, and opening a database with the right settings.
 
-use crate::{Error, Result};
+use crate::{DbError, Error, Missing, Result};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::path::Path;
 
@@ -97,17 +97,22 @@ pub fn db_path(dir: &Path) -> std::path::PathBuf {
 }
 
 pub(crate) fn sql_error(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
-    move |e| Error::Database {
-        path: path.display().to_string(),
-        message: e.to_string(),
+    move |source| {
+        DbError::Sql {
+            path: path.to_path_buf(),
+            source,
+        }
+        .into()
     }
 }
 
 /// Parse a stored description.
 pub(crate) fn parse_description(text: &str, path: &Path) -> Result<toml::Table> {
-    text.parse::<toml::Table>().map_err(|e| Error::CorruptRun {
-        path: path.display().to_string(),
-        message: format!("stored config does not parse: {}", e.message()),
+    text.parse::<toml::Table>().map_err(|e| {
+        Error::from(DbError::corrupt(
+            path,
+            format!("stored config does not parse: {}", e.message()),
+        ))
     })
 }
 
@@ -115,16 +120,16 @@ pub(crate) fn parse_description(text: &str, path: &Path) -> Result<toml::Table> 
 pub(crate) fn open(dir: &Path, write: bool) -> Result<Connection> {
     let path = db_path(dir);
     if !path.is_file() {
-        let message = if dir.join("run.sqlite.new").exists() {
-            "no run database here: the run was stopped while its database was being created; \
-             start it again with --db"
+        let what = if dir.join("run.sqlite.new").exists() {
+            Missing::Unfinished
         } else {
-            "no run database here (run.sqlite missing)"
+            Missing::Database
         };
-        return Err(Error::Database {
-            path: dir.display().to_string(),
-            message: message.into(),
-        });
+        return Err(DbError::Missing {
+            dir: dir.to_path_buf(),
+            what,
+        }
+        .into());
     }
     let flags = if write {
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX
@@ -147,10 +152,11 @@ pub(crate) fn configure(conn: &Connection, path: &Path) -> Result<()> {
         .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
         .map_err(sql_error(path))?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(Error::Database {
-            path: path.display().to_string(),
-            message: format!("cannot switch to WAL mode (got {mode})"),
-        });
+        return Err(DbError::Wal {
+            path: path.to_path_buf(),
+            mode,
+        }
+        .into());
     }
     conn.execute_batch("PRAGMA synchronous = NORMAL;")
         .map_err(sql_error(path))
@@ -175,18 +181,20 @@ fn check_version(conn: &Connection, path: &Path) -> Result<()> {
             .map_err(&err)
     };
     if get("format")?.as_deref() != Some(FORMAT) {
-        return Err(Error::Database {
-            path: path.display().to_string(),
-            message: format!("not a retrace run database (meta.format is not {FORMAT:?})"),
-        });
+        return Err(DbError::NotARun {
+            path: path.to_path_buf(),
+            expected: FORMAT,
+        }
+        .into());
     }
     let found = get("schema_version")?.unwrap_or_else(|| "(none)".into());
     if found != SCHEMA_VERSION.to_string() {
-        return Err(Error::RunFormat {
-            path: path.display().to_string(),
+        return Err(DbError::Format {
+            path: path.to_path_buf(),
             found,
             expected: SCHEMA_VERSION,
-        });
+        }
+        .into());
     }
     Ok(())
 }

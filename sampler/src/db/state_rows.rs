@@ -2,7 +2,7 @@
 //! only; the files themselves are written and read by `states`).
 
 use super::schema::sql_error;
-use crate::{Error, Result};
+use crate::{DbError, Error, Result};
 use rusqlite::{Transaction, params};
 use std::path::{Path, PathBuf};
 
@@ -46,10 +46,7 @@ pub(crate) fn rows_of(
     path: &Path,
 ) -> Result<Vec<(u64, StateRef)>> {
     let err = sql_error(path);
-    let corrupt = |m: String| Error::CorruptRun {
-        path: path.display().to_string(),
-        message: format!("trajectory {id}: {m}"),
-    };
+    let corrupt = |m: String| Error::from(DbError::corrupt(path, format!("trajectory {id}: {m}")));
     let mut stmt = conn
         .prepare_cached("SELECT file, steps, offsets FROM states WHERE trajectory = ?1")
         .map_err(&err)?;

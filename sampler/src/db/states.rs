@@ -16,19 +16,24 @@ use crate::journal::{IterationRecord, Journal, LoopState};
 use crate::outcome::RunOutcome;
 use crate::store::{StateBytes, TrajectoryStore};
 use crate::trajectory::{Ensemble, Trajectory};
-use crate::{Error, Result};
+use crate::{DbError, Error, Result, StoreError};
 use revolve::storage::disk::checkpoint_file::{read_checkpoint, write_checkpoint_with};
 use std::collections::HashMap;
 use std::path::Path;
 
-fn io_err(path: &Path, what: &str, e: impl std::fmt::Display) -> Error {
-    Error::Checkpoint(format!("cannot {what} state file {}: {e}", path.display()))
+fn io_err(path: &Path, action: &'static str, source: std::io::Error) -> Error {
+    DbError::Io {
+        path: path.to_path_buf(),
+        action,
+        source,
+    }
+    .into()
 }
 
 fn fsync_dir(dir: &Path) -> Result<()> {
     std::fs::File::open(dir)
         .and_then(|d| d.sync_all())
-        .map_err(|e| io_err(dir, "sync the directory of", e))
+        .map_err(|e| io_err(dir, "sync the directory", e))
 }
 
 /// Write the state file of iteration `q` for `items` (a trajectory and, for a child, its
@@ -70,10 +75,11 @@ where
             }
             let kept = store.restore(&t.record, s, &mut tmp)?;
             if kept != s || tmp.byte_len() as u64 != width {
-                return Err(Error::Checkpoint(format!(
-                    "trajectory {}: cannot persist the state of step {s}",
-                    t.id
-                )));
+                return Err(StoreError::Persist {
+                    trajectory: t.id,
+                    step: s,
+                }
+                .into());
             }
             let offset = payload.len() as u64;
             payload.resize(payload.len() + width as usize, 0);
@@ -92,16 +98,20 @@ where
         let dir = states_dir(&db.dir);
         if !dir.is_dir() {
             std::fs::create_dir_all(&dir)
-                .map_err(|e| io_err(&dir, "create the directory of", e))?;
+                .map_err(|e| io_err(&dir, "create the state directory", e))?;
             fsync_dir(&db.dir)?;
         }
         let path = dir.join(&name);
         let crc = crc32fast::hash(&payload);
-        write_checkpoint_with(&path, q, &payload, &mut Vec::new())
-            .map_err(|e| Error::Checkpoint(e.to_string()))?;
+        write_checkpoint_with(&path, q, &payload, &mut Vec::new()).map_err(|source| {
+            DbError::StateFile {
+                path: path.clone(),
+                source,
+            }
+        })?;
         std::fs::File::open(&path)
             .and_then(|f| f.sync_all())
-            .map_err(|e| io_err(&path, "sync", e))?;
+            .map_err(|e| io_err(&path, "sync the state file", e))?;
         batch.file = Some((name, q, width, payload.len() as u64, crc));
     }
     Ok(batch)
@@ -127,7 +137,8 @@ pub(crate) fn remove_unreferenced(db: &RunDb) -> Result<u64> {
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         if !known.contains(&name) {
-            std::fs::remove_file(e.path()).map_err(|err| io_err(&e.path(), "remove", err))?;
+            std::fs::remove_file(e.path())
+                .map_err(|err| io_err(&e.path(), "remove the state file", err))?;
             removed += 1;
         }
     }
@@ -139,10 +150,7 @@ pub(crate) fn remove_unreferenced(db: &RunDb) -> Result<u64> {
 pub(crate) fn read_file(db: &RunDb, file: &str) -> Result<Vec<u8>> {
     let dbpath = super::schema::db_path(&db.dir);
     let path = states_dir(&db.dir).join(file);
-    let corrupt = |m: String| Error::CorruptRun {
-        path: path.display().to_string(),
-        message: m,
-    };
+    let corrupt = |m: String| Error::from(DbError::corrupt(&path, m));
     let (bytes, crc): (i64, i64) = db
         .conn
         .query_row(
@@ -153,7 +161,10 @@ pub(crate) fn read_file(db: &RunDb, file: &str) -> Result<Vec<u8>> {
         .map_err(sql_error(&dbpath))?;
     let len = u64::try_from(bytes).map_err(|_| corrupt(format!("bad length {bytes}")))?;
     let mut payload = vec![0u8; len as usize];
-    read_checkpoint(&path, &mut payload).map_err(|e| corrupt(format!("state file: {e}")))?;
+    read_checkpoint(&path, &mut payload).map_err(|source| DbError::StateFile {
+        path: path.clone(),
+        source,
+    })?;
     if i64::from(crc32fast::hash(&payload)) != crc {
         return Err(corrupt("state file fails its recorded CRC-32".into()));
     }

@@ -7,7 +7,7 @@ use super::state_rows::{StateBatch, insert_batch, release, states_dir};
 use crate::journal::{IterationRecord, Journal, LoopState};
 use crate::outcome::RunOutcome;
 use crate::trajectory::{Ensemble, Trajectory};
-use crate::{Error, Result};
+use crate::{ConfigError, DbError, Error, Missing, Result};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -32,25 +32,29 @@ fn lock(dir: &Path) -> Result<File> {
         .truncate(false)
         .write(true)
         .open(&path)
-        .map_err(|e| Error::Database {
-            path: dir.display().to_string(),
-            message: format!("cannot open lock file {}: {e}", path.display()),
+        .map_err(|source| DbError::Io {
+            path: path.clone(),
+            action: "open the lock file",
+            source,
         })?;
     match file.try_lock() {
         Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(Error::RunLocked {
-            dir: dir.display().to_string(),
-        }),
-        Err(std::fs::TryLockError::Error(e)) => Err(Error::Database {
-            path: dir.display().to_string(),
-            message: format!("cannot lock {}: {e}", path.display()),
-        }),
+        Err(std::fs::TryLockError::WouldBlock) => Err(DbError::Locked {
+            dir: dir.to_path_buf(),
+        }
+        .into()),
+        Err(std::fs::TryLockError::Error(source)) => Err(DbError::Io {
+            path,
+            action: "lock",
+            source,
+        }
+        .into()),
     }
 }
 
 /// The run description as stored (TOML text).
 fn description_toml(description: &toml::Table) -> Result<String> {
-    toml::to_string(description).map_err(|e| Error::Toml(e.to_string()))
+    toml::to_string(description).map_err(|e| ConfigError::Describe(e).into())
 }
 
 impl RunDb {
@@ -58,18 +62,18 @@ impl RunDb {
     /// settings as TOML tables: `[tams]`, `[trajectory]`, `[sampler]`, `[model]`, ...); refuses
     /// a directory that already holds a run.
     pub fn create(dir: &Path, description: &toml::Table) -> Result<RunDb> {
-        let derr = |m: String| Error::Database {
-            path: dir.display().to_string(),
-            message: m,
-        };
-        std::fs::create_dir_all(dir).map_err(|e| derr(format!("cannot create: {e}")))?;
+        std::fs::create_dir_all(dir).map_err(|source| DbError::Io {
+            path: dir.to_path_buf(),
+            action: "create the run directory",
+            source,
+        })?;
         let lock = lock(dir)?;
         let path = db_path(dir);
         if path.exists() {
-            return Err(derr(
-                "already holds a run database; continue it with --restart (or [database] restart = true)"
-                    .into(),
-            ));
+            return Err(DbError::Exists {
+                dir: dir.to_path_buf(),
+            }
+            .into());
         }
         // Built under a temporary name and renamed: run.sqlite exists only when complete.
         let tmp = dir.join("run.sqlite.new");
@@ -98,7 +102,11 @@ impl RunDb {
             tx.commit().map_err(sql_error(&tmp))?;
             conn.close().map_err(|(_, e)| sql_error(&tmp)(e))?;
         }
-        std::fs::rename(&tmp, &path).map_err(|e| derr(format!("cannot rename: {e}")))?;
+        std::fs::rename(&tmp, &path).map_err(|source| DbError::Io {
+            path: tmp.clone(),
+            action: "rename the new database",
+            source,
+        })?;
         let conn = schema::open(dir, true)?;
         let mut db = RunDb {
             conn,
@@ -115,10 +123,11 @@ impl RunDb {
     /// with. Call [`RunDb::start_session`] before writing.
     pub fn open(dir: &Path) -> Result<(RunDb, toml::Table)> {
         if !dir.is_dir() {
-            return Err(Error::Database {
-                path: dir.display().to_string(),
-                message: "no such run directory".into(),
-            });
+            return Err(DbError::Missing {
+                dir: dir.to_path_buf(),
+                what: Missing::Directory,
+            }
+            .into());
         }
         let lock = lock(dir)?;
         let conn = schema::open(dir, true)?;
@@ -395,10 +404,10 @@ impl RunDb {
                     .map_err(sql_error(&path))?
                     != 1
                 {
-                    return Err(Error::CorruptRun {
-                        path: path.display().to_string(),
-                        message: format!("killed trajectory {id} is not alive in the database"),
-                    });
+                    return Err(Error::from(DbError::corrupt(
+                        path,
+                        format!("killed trajectory {id} is not alive in the database"),
+                    )));
                 }
             }
         }

@@ -1,6 +1,6 @@
 //! 1D double well: `x <- x + (x - x^3) dt + sqrt(2 epsilon dt) xi`, score `1 - |x - 1| / 2`.
 
-use crate::{Model, NoiseRng, Result, models::check_finite, models::check_positive, normal_words};
+use crate::{Model, Result, models::check_finite, models::check_positive};
 use serde::{Deserialize, Serialize};
 
 /// Overdamped particle in the potential `x^4/4 - x^2/2`, from the left well to the right one.
@@ -35,19 +35,9 @@ impl Model for DoubleWell1d {
         crate::model::ModelInfo::of("doublewell1d", self)
     }
     type State = f64;
-    type Noise = [f64; 1];
+    gaussian_noise!(1);
     fn initial_state(&self) -> f64 {
         self.x0
-    }
-    fn noise_buffer(&self) -> [f64; 1] {
-        [0.0]
-    }
-    fn noise_words(&self) -> u64 {
-        normal_words(1)
-    }
-    #[inline]
-    fn sample_noise(&self, rng: &mut NoiseRng, noise: &mut [f64; 1]) {
-        rng.fill_standard_normal(noise);
     }
     #[inline]
     fn step(&self, x: &mut f64, _t: f64, dt: f64, noise: &[f64; 1]) {

@@ -1,7 +1,7 @@
 //! 2D double well (pyTAMS' benchmark): `V = x^4/4 - x^2/2 + y^2`,
 //! `s <- s - grad V dt + sqrt(epsilon dt) xi`, from near `a = (-1, 0)` to `b = (1, 0)`.
 
-use crate::{Model, NoiseRng, Result, models::check_positive, normal_words};
+use crate::{Model, Result, models::check_positive};
 use serde::{Deserialize, Serialize};
 
 /// Overdamped particle in a 2D double-well potential.
@@ -33,19 +33,9 @@ impl Model for DoubleWell2d {
         crate::model::ModelInfo::of("doublewell2d", self)
     }
     type State = [f64; 2];
-    type Noise = [f64; 2];
+    gaussian_noise!(2);
     fn initial_state(&self) -> [f64; 2] {
         Self::START
-    }
-    fn noise_buffer(&self) -> [f64; 2] {
-        [0.0; 2]
-    }
-    fn noise_words(&self) -> u64 {
-        normal_words(2)
-    }
-    #[inline]
-    fn sample_noise(&self, rng: &mut NoiseRng, noise: &mut [f64; 2]) {
-        rng.fill_standard_normal(noise);
     }
     #[inline]
     fn step(&self, s: &mut [f64; 2], _t: f64, dt: f64, noise: &[f64; 2]) {

@@ -1,6 +1,6 @@
 //! Ornstein-Uhlenbeck: `x <- (1 - theta dt) x + sqrt(2 epsilon dt) xi`, score `x`.
 
-use crate::{Model, NoiseRng, Result, models::check_finite, models::check_positive, normal_words};
+use crate::{Model, Result, models::check_finite, models::check_positive};
 use serde::{Deserialize, Serialize};
 
 /// Ornstein-Uhlenbeck process.
@@ -39,19 +39,9 @@ impl Model for Ou {
         crate::model::ModelInfo::of("ou", self)
     }
     type State = f64;
-    type Noise = [f64; 1];
+    gaussian_noise!(1);
     fn initial_state(&self) -> f64 {
         self.x0
-    }
-    fn noise_buffer(&self) -> [f64; 1] {
-        [0.0]
-    }
-    fn noise_words(&self) -> u64 {
-        normal_words(1)
-    }
-    #[inline]
-    fn sample_noise(&self, rng: &mut NoiseRng, noise: &mut [f64; 1]) {
-        rng.fill_standard_normal(noise);
     }
     #[inline]
     fn step(&self, x: &mut f64, _t: f64, dt: f64, noise: &[f64; 1]) {

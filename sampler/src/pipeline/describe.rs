@@ -5,7 +5,7 @@ use super::{StorePolicy, StrategyKind};
 use crate::model::ModelInfo;
 use crate::simulate::Horizon;
 use crate::strategy::RunParams;
-use crate::{Error, Result};
+use crate::{ConfigError, DbError, Error, Result};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -136,15 +136,12 @@ pub(crate) fn describe(settings: &Settings, model: &ModelInfo) -> Result<toml::T
         },
         model: model.to_table(),
     };
-    toml::Table::try_from(&d).map_err(|e| Error::Toml(e.to_string()))
+    toml::Table::try_from(&d).map_err(|e| ConfigError::Describe(e).into())
 }
 
 /// The settings of a recorded description (`path`: the database, for errors).
 pub(crate) fn settings(description: &toml::Table, path: &std::path::Path) -> Result<Settings> {
-    let corrupt = |m: String| Error::CorruptRun {
-        path: path.display().to_string(),
-        message: m,
-    };
+    let corrupt = |m: String| Error::from(DbError::corrupt(path, m));
     let d: Description = description
         .clone()
         .try_into()

@@ -58,7 +58,7 @@ pub fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
     if let Some(t) = threads {
         b = b.num_threads(t);
     }
-    b.build().map_err(|e| Error::Pool(e.to_string()))
+    b.build().map_err(Error::Pool)
 }
 
 /// The checks of `params` the strategies rely on, naming the config key.

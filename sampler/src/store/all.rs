@@ -42,7 +42,9 @@ impl<S: Clone + Send + Sync> TrajectoryStore<S> for StoreAll {
                 .enumerate()
                 .all(|(i, (s, _))| *s == i as u64 + 1);
         if !complete {
-            return Some(Err(crate::Error::MissingState { step: last_step }));
+            return Some(Err(
+                crate::StoreError::MissingState { step: last_step }.into()
+            ));
         }
         let mut all = Vec::with_capacity(states.len() + 1);
         all.push(initial.clone());

@@ -5,7 +5,7 @@
 use super::TrajectoryStore;
 use super::budget::{Budget, BudgetStats};
 use super::spill::{SpillDir, StateBytes, read_state, write_state};
-use crate::{Error, Result};
+use crate::{Error, Result, StoreError};
 use revolve::{Action, Online};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -89,7 +89,9 @@ pub struct CompactRecord<S> {
     /// First step planned by this record (0, or the branch point of a child).
     base: u64,
     planner: Option<Online>,
-    deferred: Option<Error>,
+    /// An error of an infallible call (`begin`, `record`, `prefix`), reported by the next
+    /// fallible one.
+    deferred: Option<Arc<Error>>,
 }
 
 impl<S> CompactRecord<S> {
@@ -265,7 +267,7 @@ impl<S: StateBytes + PartialEq> CompactStore<S> {
         debug_assert_eq!(planner.current() + record.base, step);
         let actions = planner
             .advance()
-            .map_err(|e| Error::Checkpoint(e.to_string()))?;
+            .map_err(|e| Error::Store(StoreError::Planner(e)))?;
         for a in actions {
             match a {
                 Action::Free { step: rel, .. } => {
@@ -315,10 +317,10 @@ impl<S: StateBytes + PartialEq> CompactStore<S> {
                         .planner
                         .as_mut()
                         .map_or(Ok(()), |p| p.advance().map(drop))
-                        .map_err(|e| Error::Checkpoint(e.to_string())),
+                        .map_err(|e| Error::Store(StoreError::Planner(e))),
                 };
                 if let Err(e) = planned {
-                    rec.deferred = Some(e);
+                    rec.deferred = Some(Arc::new(e));
                 }
             }
         }
@@ -360,12 +362,12 @@ impl<S: StateBytes + PartialEq> TrajectoryStore<S> for CompactStore<S> {
         };
         match self.initial_checkpoint(initial) {
             Ok(c) => rec.cps.push(c),
-            Err(e) => rec.deferred = Some(e),
+            Err(e) => rec.deferred = Some(Arc::new(e)),
         }
         if let Placement::Schedule { slots } = self.placement {
             rec.planner = Online::new(slots.saturating_add(1)).ok();
             if let Err(e) = self.plan(&mut rec, 0, initial) {
-                rec.deferred = Some(e);
+                rec.deferred = Some(Arc::new(e));
             }
         }
         rec
@@ -373,13 +375,13 @@ impl<S: StateBytes + PartialEq> TrajectoryStore<S> for CompactStore<S> {
 
     fn record(&self, record: &mut CompactRecord<S>, step: u64, state: &S) {
         if let Err(e) = self.try_record(record, step, state) {
-            record.deferred = Some(e);
+            record.deferred = Some(Arc::new(e));
         }
     }
 
     fn try_record(&self, record: &mut CompactRecord<S>, step: u64, state: &S) -> Result<()> {
         if let Some(e) = record.deferred.take() {
-            return Err(e);
+            return Err(Arc::try_unwrap(e).unwrap_or_else(|e| StoreError::Earlier(e).into()));
         }
         record.len = step + 1;
         match self.placement {
@@ -414,11 +416,11 @@ impl<S: StateBytes + PartialEq> TrajectoryStore<S> for CompactStore<S> {
 
     fn restore(&self, record: &CompactRecord<S>, step: u64, state: &mut S) -> Result<u64> {
         if let Some(e) = &record.deferred {
-            return Err(e.clone());
+            return Err(StoreError::Earlier(e.clone()).into());
         }
         let i = record
             .index_at_or_before(step)
-            .ok_or(Error::MissingState { step })?;
+            .ok_or(StoreError::MissingState { step })?;
         let c = &record.cps[i];
         self.load(c, state)?;
         Ok(c.step)

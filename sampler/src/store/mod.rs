@@ -54,7 +54,7 @@ pub trait TrajectoryStore<S>: Sync {
     {
         let (kept, stored) = self
             .nearest(record, step)
-            .ok_or(crate::Error::MissingState { step })?;
+            .ok_or(crate::StoreError::MissingState { step })?;
         state.clone_from(stored);
         Ok(kept)
     }

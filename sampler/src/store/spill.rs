@@ -1,7 +1,7 @@
 //! Spilling checkpoints to files: raw bytes of a state ([`StateBytes`]) in the `revolve`
 //! checkpoint-file format (header + CRC-32), in a run-specific directory removed on drop.
 
-use crate::{Error, Result};
+use crate::{Result, StoreError};
 use revolve::storage::disk::checkpoint_file::{read_checkpoint, write_checkpoint_with};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -119,11 +119,9 @@ static DIRS: AtomicU64 = AtomicU64::new(0);
 impl SpillDir {
     /// Create a fresh directory `retrace-spill-<pid>-<n>` inside `parent` (created if missing).
     pub(crate) fn create(parent: &Path) -> Result<SpillDir> {
-        let io = |p: &Path, e: std::io::Error| {
-            Error::Checkpoint(format!(
-                "cannot create spill directory {}: {e}",
-                p.display()
-            ))
+        let io = |p: &Path, e: std::io::Error| StoreError::SpillDir {
+            path: p.to_path_buf(),
+            source: e,
         };
         std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
         loop {
@@ -137,7 +135,7 @@ impl SpillDir {
                     });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(io(&path, e)),
+                Err(e) => return Err(io(&path, e).into()),
             }
         }
     }
@@ -160,28 +158,35 @@ impl Drop for SpillDir {
     }
 }
 
-fn revolve_err(e: revolve::Error) -> Error {
-    Error::Checkpoint(e.to_string())
-}
-
 /// Write `state` as the checkpoint of `step` to `path` (header + CRC-32).
 pub(crate) fn write_state<S: StateBytes>(path: &Path, step: u64, state: &S) -> Result<()> {
     let mut bytes = vec![0u8; state.byte_len()];
     state.write_bytes(&mut bytes);
     let mut scratch = Vec::new();
-    write_checkpoint_with(path, step, &bytes, &mut scratch).map_err(revolve_err)
+    write_checkpoint_with(path, step, &bytes, &mut scratch).map_err(|source| {
+        StoreError::Checkpoint {
+            path: path.to_path_buf(),
+            source,
+        }
+        .into()
+    })
 }
 
 /// Read the checkpoint in `path` (verifying header, length and checksum) into `state`; the
 /// file must hold step `step`.
 pub(crate) fn read_state<S: StateBytes>(path: &Path, step: u64, state: &mut S) -> Result<()> {
     let mut bytes = vec![0u8; state.byte_len()];
-    let got = read_checkpoint(path, &mut bytes).map_err(revolve_err)?;
+    let got = read_checkpoint(path, &mut bytes).map_err(|source| StoreError::Checkpoint {
+        path: path.to_path_buf(),
+        source,
+    })?;
     if got != step {
-        return Err(Error::Checkpoint(format!(
-            "corrupt checkpoint file {}: holds step {got}, expected {step}",
-            path.display()
-        )));
+        return Err(StoreError::WrongStep {
+            path: path.to_path_buf(),
+            found: got,
+            expected: step,
+        }
+        .into());
     }
     state.read_bytes(&bytes);
     Ok(())

@@ -10,7 +10,7 @@
 //! every kill lands in a running process whatever the machine's speed. No timing is assumed.
 
 use sampler::{
-    Error, Horizon, Model, ModelInfo, NoiseRng, Run, RunParams, StorePolicy, normal_words,
+    DbError, Error, Horizon, Model, ModelInfo, NoiseRng, Run, RunParams, StorePolicy, normal_words,
 };
 use serde::Serialize;
 use std::io::Read;
@@ -277,9 +277,9 @@ fn kill_and_restart(save: bool, seed: u64) {
         run(&changed, &spill, 2).resume(dir.join("run")).run(),
     ] {
         match attempt {
-            Err(Error::IncompatibleRun {
+            Err(Error::Database(DbError::Incompatible {
                 key, stored, given, ..
-            }) => assert_eq!(
+            })) => assert_eq!(
                 (key.as_str(), stored.as_str(), given.as_str()),
                 ("model.sigma", "1.0", "1.25")
             ),
@@ -294,7 +294,7 @@ fn kill_and_restart(save: bool, seed: u64) {
         .unwrap_err();
     let text = err.to_string();
     assert!(
-        matches!(&err, Error::IncompatibleRun { key, .. } if key == "model.name")
+        matches!(&err, Error::Database(DbError::Incompatible { key, .. }) if key == "model.name")
             && text.contains("ou_field")
             && text.contains("Other"),
         "{text}"

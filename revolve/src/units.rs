@@ -1,0 +1,160 @@
+//! Byte sizes and byte rates written with units (`2GiB`, `512 MiB`, `50GB`, `1e9`, `1GB/s`):
+//! the one parser of the `retrace` command line and of `sampler` configuration files.
+//! Units are case-insensitive: B, kB, MB, GB, TB, PB, EB (powers of 1000) and KiB, MiB, GiB,
+//! TiB, PiB, EiB (powers of 1024).
+
+/// Unit suffixes (lower case) and their multipliers, longest first where one ends another.
+const UNITS: [(&str, u64); 13] = [
+    ("eib", 1 << 60),
+    ("pib", 1 << 50),
+    ("tib", 1 << 40),
+    ("gib", 1 << 30),
+    ("mib", 1 << 20),
+    ("kib", 1 << 10),
+    ("eb", 1_000_000_000_000_000_000),
+    ("pb", 1_000_000_000_000_000),
+    ("tb", 1_000_000_000_000),
+    ("gb", 1_000_000_000),
+    ("mb", 1_000_000),
+    ("kb", 1_000),
+    ("b", 1),
+];
+
+/// Why a size or rate does not parse (each names the text).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UnitError {
+    /// The text ends in letters that are not a unit.
+    #[error("bad unit in `{text}`: use B, kB, MB, GB, TB, PB, EB, KiB, MiB, GiB, TiB, PiB or EiB")]
+    Unit {
+        /// The text.
+        text: String,
+    },
+    /// The number part is not a finite number >= 0.
+    #[error("bad {what} `{text}`: expected a number >= 0")]
+    Number {
+        /// `size` or `bandwidth`.
+        what: &'static str,
+        /// The text.
+        text: String,
+    },
+    /// The size is 2^64 bytes or more.
+    #[error("size `{text}` does not fit in 64 bits")]
+    TooBig {
+        /// The text.
+        text: String,
+    },
+    /// A rate of 0.
+    #[error("bad bandwidth `{text}`: must be > 0")]
+    ZeroRate {
+        /// The text.
+        text: String,
+    },
+}
+
+/// Split `text` into its number and the multiplier of its unit (1 without a unit).
+pub fn split_unit(text: &str) -> Result<(&str, u64), UnitError> {
+    let t = text.trim();
+    let lower = t.to_ascii_lowercase();
+    for (unit, mult) in UNITS {
+        if lower.ends_with(unit) {
+            return Ok((t[..t.len() - unit.len()].trim_end(), mult));
+        }
+    }
+    if t.ends_with(|c: char| c.is_ascii_alphabetic()) {
+        return Err(UnitError::Unit { text: t.into() });
+    }
+    Ok((t, 1))
+}
+
+fn number(num: &str, whole: &str, what: &'static str) -> Result<f64, UnitError> {
+    match num.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(UnitError::Number {
+            what,
+            text: whole.into(),
+        }),
+    }
+}
+
+/// A size in bytes: `4096`, `1e9`, `1.5GiB`, `512 MiB`, `50GB` (fractions round to the
+/// nearest byte; integers are exact up to 2^64 - 1).
+pub fn parse_size(text: &str) -> Result<u64, UnitError> {
+    let (num, mult) = split_unit(text)?;
+    let whole = text.trim();
+    let too_big = || UnitError::TooBig { text: whole.into() };
+    if !num.is_empty() && num.bytes().all(|b| b.is_ascii_digit()) {
+        let v: u64 = num.parse().map_err(|_| too_big())?;
+        return v.checked_mul(mult).ok_or_else(too_big);
+    }
+    let bytes = number(num, whole, "size")? * mult as f64;
+    if bytes >= 18_446_744_073_709_551_615.0 {
+        return Err(too_big());
+    }
+    Ok(bytes.round() as u64)
+}
+
+/// A rate in bytes per second, > 0: `1GB/s`, `500MiB/s`, `2e9` (the `/s` is optional).
+pub fn parse_rate(text: &str) -> Result<f64, UnitError> {
+    let t = text.trim();
+    let t = t
+        .strip_suffix("/s")
+        .or_else(|| t.strip_suffix("/S"))
+        .unwrap_or(t);
+    let (num, mult) = split_unit(t)?;
+    let v = number(num, text.trim(), "bandwidth")? * mult as f64;
+    if v > 0.0 {
+        Ok(v)
+    } else {
+        Err(UnitError::ZeroRate {
+            text: text.trim().into(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_rates() {
+        for (text, want) in [
+            ("2GiB", 2u64 << 30),
+            ("512 MiB", 512 << 20),
+            ("50GB", 50_000_000_000),
+            ("1e9", 1_000_000_000),
+            ("1.5GB", 1_500_000_000),
+            ("1.5 KiB", 1536),
+            ("4096", 4096),
+            ("8b", 8),
+            ("3kB", 3000),
+            ("3KB", 3000),
+            ("1EiB", 1 << 60),
+            ("18446744073709551615", u64::MAX),
+        ] {
+            assert_eq!(parse_size(text), Ok(want), "{text}");
+        }
+        for bad in [
+            "",
+            "GiB",
+            "-1GiB",
+            "2XB",
+            "2 parsecs",
+            "1e30",
+            "nan",
+            "inf",
+            "16EiB",
+        ] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+        assert!(
+            parse_size("2 parsecs")
+                .unwrap_err()
+                .to_string()
+                .starts_with("bad unit in `2 parsecs`")
+        );
+        assert_eq!(parse_rate("1GB/s"), Ok(1e9));
+        assert_eq!(parse_rate("1MiB/s"), Ok(1048576.0));
+        assert!(parse_rate("0GB/s").is_err());
+    }
+}

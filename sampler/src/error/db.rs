@@ -1,0 +1,143 @@
+//! Errors of the run database.
+
+use std::path::PathBuf;
+
+/// A run database error; every variant names the directory or file concerned.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DbError {
+    /// An SQLite operation failed.
+    #[error("run database {}: {source}", path.display())]
+    Sql {
+        /// The database file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// A file operation failed.
+    #[error("run database {}: cannot {action}: {source}", path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// What was attempted (`create`, `rename`, `lock`, ...).
+        action: &'static str,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A state file could not be written or read.
+    #[error("run database state file {}: {source}", path.display())]
+    StateFile {
+        /// The state file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: revolve::Error,
+    },
+    /// There is no run database where one was expected.
+    #[error("run database {}: {what}", dir.display())]
+    Missing {
+        /// The run directory.
+        dir: PathBuf,
+        /// What is missing.
+        what: Missing,
+    },
+    /// A new run was asked for in a directory that holds one.
+    #[error(
+        "run database {}: already holds a run database; continue it with --restart (or [database] restart = true)",
+        dir.display()
+    )]
+    Exists {
+        /// The run directory.
+        dir: PathBuf,
+    },
+    /// Another process holds the run directory for writing.
+    #[error(
+        "run directory {dir} is in use by another process (lock file {dir}/lock is held); refusing to write to it",
+        dir = dir.display()
+    )]
+    Locked {
+        /// The run directory.
+        dir: PathBuf,
+    },
+    /// The file is not a retrace run database.
+    #[error("run database {}: not a retrace run database (meta.format is not {expected:?})", path.display())]
+    NotARun {
+        /// The database file.
+        path: PathBuf,
+        /// The format name expected.
+        expected: &'static str,
+    },
+    /// SQLite could not switch the database to WAL mode.
+    #[error("run database {}: cannot switch to WAL mode (got {mode})", path.display())]
+    Wal {
+        /// The database file.
+        path: PathBuf,
+        /// The journal mode SQLite reported.
+        mode: String,
+    },
+    /// The run database was written by an incompatible format version.
+    #[error(
+        "run database {} has format version {found}; this retrace reads version {expected} only",
+        path.display()
+    )]
+    Format {
+        /// The database file.
+        path: PathBuf,
+        /// Version found in the file.
+        found: String,
+        /// Version this build reads.
+        expected: u32,
+    },
+    /// A restart with settings or a model that would invalidate the run.
+    #[error(
+        "cannot restart {}: {key} changed from {stored} to {given}, which would invalidate the run (start a new run directory instead)",
+        dir.display()
+    )]
+    Incompatible {
+        /// The run directory.
+        dir: PathBuf,
+        /// Dotted key (`tams.seed`, `model.sigma`, ...).
+        key: String,
+        /// Value recorded in the run.
+        stored: String,
+        /// Value given now.
+        given: String,
+    },
+    /// Recorded data fails a check (checksum, length, replay).
+    #[error("run database {} is damaged: {message}", path.display())]
+    Corrupt {
+        /// The database or state file.
+        path: PathBuf,
+        /// What check failed.
+        message: String,
+    },
+}
+
+/// What [`DbError::Missing`] found missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Missing {
+    /// The run directory does not exist.
+    #[error("no such run directory")]
+    Directory,
+    /// The directory holds no `run.sqlite`.
+    #[error("no run database here (run.sqlite missing)")]
+    Database,
+    /// The run was stopped while its database was being created.
+    #[error(
+        "no run database here: the run was stopped while its database was being created; start it again with --db"
+    )]
+    Unfinished,
+}
+
+impl DbError {
+    /// A [`DbError::Corrupt`] for `path`.
+    pub(crate) fn corrupt(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        DbError::Corrupt {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! The sampler's error type: one enum per subsystem (configuration, model, store, database),
+//! nested in [`Error`], the causes kept as sources, every file error naming its path.
+
+mod db;
+mod store;
+
+pub use db::{DbError, Missing};
+pub use store::StoreError;
+
+/// Everything that can go wrong while configuring or running a sampler.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A configuration (file, key or builder setting) is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The model misbehaved.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// The trajectory store failed (spill files, checkpoint placement).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The run database failed or refused.
+    #[error(transparent)]
+    Database(#[from] DbError),
+    /// A counter overflowed 64 bits.
+    #[error("counter overflow: {0}")]
+    Overflow(&'static str),
+    /// The worker pool could not be built.
+    #[error("cannot start the worker pool: {0}")]
+    Pool(#[source] rayon::ThreadPoolBuildError),
+}
+
+/// A configuration error.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A key is missing, unknown or has an invalid value.
+    #[error("{key}: {message}")]
+    Invalid {
+        /// Dotted key, e.g. `tams.ntrajectories`.
+        key: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The text is not valid TOML.
+    #[error("invalid TOML: line {line}: {}", one_line(source.message()))]
+    Toml {
+        /// Line of the error (1-based; 0 if unknown).
+        line: usize,
+        /// The parser's error.
+        #[source]
+        source: toml::de::Error,
+    },
+    /// A configuration file cannot be read.
+    #[error("{}: cannot read: {source}", path.display())]
+    Read {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A run description cannot be written as TOML (e.g. a seed or count beyond 2^63).
+    #[error("cannot write the run description as TOML: {0}")]
+    Describe(#[source] toml::ser::Error),
+}
+
+/// A model error.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ModelError {
+    /// `sample_noise` drew more random words than `noise_words` declares.
+    #[error("model drew {used} noise words in one step but declares at most {declared}")]
+    NoiseOverdraw {
+        /// Declared words per step.
+        declared: u64,
+        /// Words actually drawn.
+        used: u128,
+    },
+    /// A trajectory is longer than the noise streams can address.
+    #[error("trajectory step {step} is beyond the addressable noise stream")]
+    StreamExhausted {
+        /// The step that could not be addressed.
+        step: u64,
+    },
+    /// The model returned a NaN score.
+    #[error("model returned a NaN score (trajectory {trajectory}, step {step})")]
+    NanScore {
+        /// Trajectory id.
+        trajectory: u64,
+        /// Step index.
+        step: u64,
+    },
+}
+
+/// Result alias of the sampler.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// A configuration error for `key`.
+    pub fn config(key: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Config(ConfigError::Invalid {
+            key: key.into(),
+            message: message.into(),
+        })
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.trim().replace('\n', " ")
+}
