@@ -68,7 +68,13 @@ impl Config {
             path: path.to_path_buf(),
             source,
         })?;
-        Config::from_toml(&text)
+        Config::from_toml(&text).map_err(|e| {
+            ConfigError::InFile {
+                path: path.to_path_buf(),
+                source: Box::new(e),
+            }
+            .into()
+        })
     }
     /// The horizon of every trajectory.
     pub fn horizon(&self) -> Horizon {

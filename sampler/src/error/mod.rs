@@ -61,6 +61,15 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
+    /// A configuration file is invalid (`source` says where and how).
+    #[error("{}: {source}", path.display())]
+    InFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The error in it.
+        #[source]
+        source: Box<Error>,
+    },
     /// A run description cannot be written as TOML (e.g. a seed or count beyond 2^63).
     #[error("cannot write the run description as TOML: {0}")]
     Describe(#[source] toml::ser::Error),

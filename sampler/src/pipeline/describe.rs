@@ -1,7 +1,7 @@
 //! The description of a run a database records (and a restart compares): the settings that
 //! determine its result, as TOML tables named like a `retrace tams` config file.
 
-use super::{StorePolicy, StrategyKind};
+use super::policy::{StorePolicy, StrategyKind};
 use crate::model::ModelInfo;
 use crate::simulate::Horizon;
 use crate::strategy::RunParams;

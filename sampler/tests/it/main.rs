@@ -1,3 +1,11 @@
 //! The sampler's integration tests: one binary, one module per subject.
 
+mod db_compact_store;
+mod db_journal_resume;
+mod db_states;
 mod kill_restart;
+mod tams_bounded;
+mod tams_determinism;
+mod tams_edge_cases;
+mod tams_ndarray_state;
+mod tams_unbiased;

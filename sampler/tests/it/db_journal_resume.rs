@@ -1,7 +1,6 @@
 //! The journal hook sees everything needed to continue: resuming from the state recorded after
 //! ANY iteration gives the uninterrupted outcome bit for bit, and a journal error stops the run.
 
-use retrace::sampler;
 use sampler::models::{Brownian, RandomWalk};
 use sampler::strategy::RunOutcome;
 use sampler::{
