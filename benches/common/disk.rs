@@ -12,7 +12,7 @@ use std::rc::Rc;
 use std::time::Instant;
 
 /// The shared store and the seconds its callers spent in `store` and in `restore` / `take`.
-pub struct Shared<S: State> {
+pub(crate) struct Shared<S: State> {
     pub store: RefCell<DiskStore<S>>,
     pub write_secs: Cell<f64>,
     pub read_secs: Cell<f64>,
@@ -22,11 +22,11 @@ pub struct Shared<S: State> {
 /// timing the calls that write and read checkpoints (in the calling thread: with a background
 /// store, the time to hand a write over or to collect a prefetch). Views are not passed through
 /// (`view` checks the step and returns `Ok(None)`, as a store built without `views(true)` does).
-pub struct SharedDisk<S: State>(pub Rc<Shared<S>>);
+pub(crate) struct SharedDisk<S: State>(pub Rc<Shared<S>>);
 
 impl<S: State> SharedDisk<S> {
     /// Share `store`; [`SharedDisk::handle`] gives a second handle.
-    pub fn new(store: DiskStore<S>) -> Self {
+    pub(crate) fn new(store: DiskStore<S>) -> Self {
         SharedDisk(Rc::new(Shared {
             store: RefCell::new(store),
             write_secs: Cell::new(0.0),
@@ -35,22 +35,22 @@ impl<S: State> SharedDisk<S> {
     }
 
     /// A second handle to the same store.
-    pub fn handle(&self) -> Self {
+    pub(crate) fn handle(&self) -> Self {
         SharedDisk(Rc::clone(&self.0))
     }
 
     /// The store's counters.
-    pub fn stats(&self) -> DiskStats {
+    pub(crate) fn stats(&self) -> DiskStats {
         self.0.store.borrow().stats()
     }
 
     /// Seconds spent in `store`, and in `restore` and `take`, so far.
-    pub fn io_secs(&self) -> (f64, f64) {
+    pub(crate) fn io_secs(&self) -> (f64, f64) {
         (self.0.write_secs.get(), self.0.read_secs.get())
     }
 
     /// The directory of the slot files.
-    pub fn dir(&self) -> PathBuf {
+    pub(crate) fn dir(&self) -> PathBuf {
         self.0.store.borrow().dir().to_path_buf()
     }
 
@@ -95,7 +95,7 @@ impl<S: State> CheckpointStore<S> for SharedDisk<S> {
 
 /// The three ways of running a disk level compared here.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DiskMode {
+pub(crate) enum DiskMode {
     /// Background writer thread and two prefetch buffers (the defaults).
     Prefetch,
     /// Background writer, no prefetch buffers (hints ignored, every restore reads the file).
@@ -106,10 +106,11 @@ pub enum DiskMode {
 
 impl DiskMode {
     /// All modes.
-    pub const ALL: [DiskMode; 3] = [DiskMode::Prefetch, DiskMode::NoPrefetch, DiskMode::Sync];
+    pub(crate) const ALL: [DiskMode; 3] =
+        [DiskMode::Prefetch, DiskMode::NoPrefetch, DiskMode::Sync];
 
     /// A short name for tables.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             DiskMode::Prefetch => "disk bg+prefetch",
             DiskMode::NoPrefetch => "disk bg, no prefetch",
@@ -118,7 +119,7 @@ impl DiskMode {
     }
 
     /// A store of `capacity` slots in a fresh temporary directory inside `parent`.
-    pub fn build<S: State>(
+    pub(crate) fn build<S: State>(
         self,
         capacity: u64,
         parent: &std::path::Path,

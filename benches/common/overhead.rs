@@ -12,22 +12,22 @@ use std::convert::Infallible;
 use std::hint::black_box;
 use std::time::Instant;
 
-pub const A: f64 = 0.999;
-pub const B: f64 = 1e-4;
+pub(crate) const A: f64 = 0.999;
+pub(crate) const B: f64 = 1e-4;
 
-pub fn forward_kernel(src: &[f64], dst: &mut [f64]) {
+pub(crate) fn forward_kernel(src: &[f64], dst: &mut [f64]) {
     for (d, &s) in dst.iter_mut().zip(src) {
         *d = s * (A + B * s);
     }
 }
 
-pub fn forward_in_place(u: &mut [f64]) {
+pub(crate) fn forward_in_place(u: &mut [f64]) {
     for x in u {
         *x *= A + B * *x;
     }
 }
 
-pub fn adjoint_kernel(u: &[f64], lam: &mut [f64]) {
+pub(crate) fn adjoint_kernel(u: &[f64], lam: &mut [f64]) {
     for (l, &x) in lam.iter_mut().zip(u) {
         *l *= A + 2.0 * B * x;
     }
@@ -35,7 +35,7 @@ pub fn adjoint_kernel(u: &[f64], lam: &mut [f64]) {
 
 /// Seconds spent inside operator calls during a run (measured in place, per call).
 #[derive(Clone, Copy, Debug, Default)]
-pub struct InSitu {
+pub(crate) struct InSitu {
     /// Forward steps and their seconds.
     pub forward: (u64, f64),
     /// Reverse steps and their seconds.
@@ -45,7 +45,7 @@ pub struct InSitu {
 }
 
 /// The forward operator; `out_of_place` says whether it offers `advance_from`.
-pub struct Fwd {
+pub(crate) struct Fwd {
     pub out_of_place: bool,
     /// Steps and seconds, all forward steps.
     pub steps: u64,
@@ -89,7 +89,7 @@ impl ForwardOperator<Vec<f64>> for Fwd {
 
 /// The reverse operator.
 #[derive(Default)]
-pub struct Rev {
+pub(crate) struct Rev {
     pub steps: u64,
     pub secs: f64,
 }
@@ -107,14 +107,14 @@ impl ReverseOperator<Vec<f64>, Vec<f64>> for Rev {
 
 /// On-CPU seconds of this thread (Linux `/proc/thread-self/schedstat`, updated at scheduler
 /// ticks: meaningful for intervals of seconds), `None` elsewhere.
-pub fn cpu_secs() -> Option<f64> {
+pub(crate) fn cpu_secs() -> Option<f64> {
     let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
     let ns: u64 = text.split_whitespace().next()?.parse().ok()?;
     Some(ns as f64 * 1e-9)
 }
 
 /// `f`'s result with its wall and on-CPU seconds (on-CPU falls back to wall).
-pub fn timed<T>(f: impl FnOnce() -> T) -> (T, f64, f64) {
+pub(crate) fn timed<T>(f: impl FnOnce() -> T) -> (T, f64, f64) {
     let c0 = cpu_secs();
     let t = Instant::now();
     let out = f();
@@ -128,7 +128,7 @@ pub fn timed<T>(f: impl FnOnce() -> T) -> (T, f64, f64) {
 
 /// Wall seconds per call of `f`: the minimum over `rounds` rounds of calls lasting at least
 /// 50 ms each.
-pub fn time_per_call(rounds: usize, mut f: impl FnMut()) -> f64 {
+pub(crate) fn time_per_call(rounds: usize, mut f: impl FnMut()) -> f64 {
     let t = Instant::now();
     f();
     let first = t.elapsed().as_secs_f64();
@@ -145,13 +145,13 @@ pub fn time_per_call(rounds: usize, mut f: impl FnMut()) -> f64 {
 }
 
 /// Seconds per call of one forward step, one reverse step and one state copy (hot caches).
-pub struct KernelTimes {
+pub(crate) struct KernelTimes {
     pub forward: f64,
     pub reverse: f64,
     pub copy: f64,
 }
 
-pub fn kernel_times(len: usize) -> KernelTimes {
+pub(crate) fn kernel_times(len: usize) -> KernelTimes {
     let mut u = vec![0.5; len];
     let src = vec![0.25; len];
     let mut lam = vec![1.0; len];
@@ -163,7 +163,7 @@ pub fn kernel_times(len: usize) -> KernelTimes {
 }
 
 /// A Revolver over `Binomial(n, s)` with its stores allocated, and the initial state.
-pub fn revolver(
+pub(crate) fn revolver(
     len: usize,
     n: u64,
     s: u64,
@@ -189,7 +189,7 @@ pub fn revolver(
 
 /// One full reversal (`apply_forward` + `apply_reverse`): wall and on-CPU seconds, counts, and
 /// the wall seconds spent inside the operators. The stores are allocated before the clock starts.
-pub fn run_revolver(
+pub(crate) fn run_revolver(
     len: usize,
     n: u64,
     s: u64,

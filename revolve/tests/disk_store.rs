@@ -833,9 +833,9 @@ mod counting {
 
     /// Counts allocations while `ON` is set, in the test's thread and the store's I/O thread
     /// (not in the test harness's threads).
-    pub struct Counting;
-    pub static ON: AtomicBool = AtomicBool::new(false);
-    pub static COUNT: AtomicU64 = AtomicU64::new(0);
+    pub(crate) struct Counting;
+    pub(crate) static ON: AtomicBool = AtomicBool::new(false);
+    pub(crate) static COUNT: AtomicU64 = AtomicU64::new(0);
 
     thread_local! {
         /// 0: not yet known, 1: counted, 2: not counted.
@@ -844,7 +844,7 @@ mod counting {
     }
 
     /// Count this thread's allocations.
-    pub fn count_this_thread() {
+    pub(crate) fn count_this_thread() {
         KIND.with(|k| k.set(1));
     }
 

@@ -54,17 +54,17 @@ pub fn decode_lineage(bytes: &[u8]) -> Option<Vec<Segment>> {
 }
 
 /// A count as an SQLite integer.
-pub fn int(v: u64) -> Result<i64> {
+pub(super) fn int(v: u64) -> Result<i64> {
     i64::try_from(v).map_err(|_| Error::Overflow("count beyond 2^63 in the run database"))
 }
 
 /// An SQLite integer of the database `path` back as a count.
-pub fn uint(v: i64, what: &str, path: &Path) -> Result<u64> {
+pub(super) fn uint(v: i64, what: &str, path: &Path) -> Result<u64> {
     u64::try_from(v).map_err(|_| DbError::corrupt(path, format!("negative {what}: {v}")).into())
 }
 
 /// Comma-separated list in brackets (a JSON array of integers).
-pub fn id_list(ids: impl Iterator<Item = u64>) -> String {
+pub(super) fn id_list(ids: impl Iterator<Item = u64>) -> String {
     let mut s = String::from("[");
     for (i, id) in ids.enumerate() {
         if i > 0 {
@@ -77,7 +77,7 @@ pub fn id_list(ids: impl Iterator<Item = u64>) -> String {
 }
 
 /// Seconds since the Unix epoch.
-pub fn now() -> f64 {
+pub(super) fn now() -> f64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
