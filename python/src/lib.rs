@@ -8,6 +8,7 @@ mod planning;
 mod revolver;
 mod schedule;
 mod state;
+mod store;
 
 use pyo3::prelude::*;
 
@@ -20,6 +21,7 @@ fn _retrace(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<schedule::Schedule>()?;
     m.add_class::<schedule::Online>()?;
     m.add_class::<revolver::PyRevolver>()?;
+    m.add_class::<store::ArrayStore>()?;
     m.add_function(wrap_pyfunction!(schedule::binomial, m)?)?;
     m.add_function(wrap_pyfunction!(schedule::multistage, m)?)?;
     m.add_function(wrap_pyfunction!(planning::validate, m)?)?;
