@@ -236,6 +236,7 @@ class SingleLevelRevolver(BaseRevolver):
         else:
             storage = NumpyStorage(checkpoint.size, n_checkpoints, checkpoint.dtype)
         self.storage_list = [storage]
+        storage.store()  # allocate now, not during the run
 
     def _schedule(self):
         # A binomial schedule written for the one storage's level.
@@ -291,6 +292,8 @@ class MultiLevelRevolver(BaseRevolver):
         self._slots = (ram.n_ckp if ram else 0, disk.n_ckp if disk else 0)
         if sum(self._slots) == 0:
             raise ValueError("the storages hold no checkpoint slot")
+        for st in self.storage_list:
+            st.store()  # allocate now, not during the run
 
     def _schedule(self):
         return multistage(self.n_timesteps, *self._slots)
