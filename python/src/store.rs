@@ -2,17 +2,20 @@
 //! pyrevolve's `Checkpoint.get_data` gives it), saved and loaded by copy.
 
 use crate::errors::to_py;
+use crate::state::ArrayState;
 use numpy::npyffi::NPY_ARRAY_CARRAY;
-use numpy::{PyArrayDescrMethods, PyUntypedArray, PyUntypedArrayMethods};
+use numpy::{PyArray1, PyArrayDescrMethods, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use revolve::storage::disk::DiskStore;
 use revolve::{CheckpointStore, RamStore};
 use std::path::PathBuf;
 
+// Buffers are numpy arrays (`ArrayState`): numpy's allocator (huge pages for large arrays on
+// Linux) makes copies as fast as pyrevolve's, whose storage is a numpy array too.
 enum Level {
-    Ram(RamStore<Vec<u8>>),
-    Disk(Box<DiskStore<Vec<u8>>>),
+    Ram(RamStore<ArrayState>),
+    Disk(Box<DiskStore<ArrayState>>),
 }
 
 /// Checkpoints of a fixed number of bytes, each the concatenated raw bytes of a list of numpy
@@ -22,7 +25,7 @@ enum Level {
 pub struct ArrayStore {
     level: Level,
     /// The packed state of a save or load in flight (allocated once).
-    scratch: Vec<u8>,
+    scratch: ArrayState,
     nbytes: usize,
     slots: u64,
 }
@@ -134,7 +137,7 @@ impl ArrayStore {
     #[new]
     #[pyo3(signature = (nbytes, slots, disk_dir = None))]
     fn new(py: Python<'_>, nbytes: usize, slots: u64, disk_dir: Option<PathBuf>) -> PyResult<Self> {
-        let proto = vec![0u8; nbytes];
+        let proto = ArrayState::wrap(PyArray1::<u8>::zeros(py, nbytes, false).as_untyped())?;
         let level = match disk_dir {
             None => {
                 let n =
@@ -160,7 +163,7 @@ impl ArrayStore {
     fn save(&mut self, py: Python<'_>, step: u64, arrays: &Bound<'_, PyAny>) -> PyResult<()> {
         let arrays = arrays_of(arrays)?;
         self.check_total(&arrays)?;
-        pack(&arrays, &mut self.scratch)?;
+        pack(&arrays, self.scratch.bytes_mut())?;
         let r = match &mut self.level {
             // Hand the packed buffer in; the scratch takes the slot's old buffer.
             Level::Ram(s) => s.store_swap(step, &mut self.scratch),
@@ -177,7 +180,7 @@ impl ArrayStore {
             Level::Ram(s) => {
                 let view = s.view(step).map_err(|e| to_py(py, e))?;
                 match view {
-                    Some(bytes) => unpack(bytes, &arrays),
+                    Some(state) => unpack(state.bytes(), &arrays),
                     None => Err(to_py(
                         py,
                         revolve::Error::NoCheckpoint {
@@ -190,7 +193,7 @@ impl ArrayStore {
             Level::Disk(s) => {
                 s.restore(step, &mut self.scratch)
                     .map_err(|e| to_py(py, e))?;
-                unpack(&self.scratch, &arrays)
+                unpack(self.scratch.bytes(), &arrays)
             }
         }
     }
