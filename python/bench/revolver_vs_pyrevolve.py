@@ -2,8 +2,10 @@
 Rust, on pyrevolve's benchmark shape: an 8 MB state (10^6 f64), n = 1000 steps, s = 20 RAM
 checkpoints, forward `u += 1`, reverse `v += u` (numpy on both sides).
 
-Rows (best and median wall seconds of apply_forward + apply_reverse over the repeats, runs
-interleaved):
+Columns: CPU seconds of apply_forward + apply_reverse (the thread's on-CPU time: on a shared
+machine wall time also counts other processes' turns), best and median over the repeats (runs
+interleaved), the best run's wall seconds, state copies, and the ratios of best CPU times.
+Rows:
   pyrevolve              pyrevolve 2.2.8 (its MemoryRevolver; a reverse step is one forward
                          step then the reverse operator, by pyrevolve's convention)
   compat.pyrevolve       the same user code with `from retrace.compat import pyrevolve`
@@ -60,14 +62,15 @@ def pyrevolve_style(pr, length, n, s):
             v[...] += u
 
     rv = pr.Revolver(Cp(), Fwd(), Rev(), s, n)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.thread_time()
     rv.apply_forward()
     u_n = u[0]
     rv.apply_reverse()
-    wall = time.perf_counter() - t
+    wall, cpu = time.perf_counter() - t, time.thread_time() - c
     # pyrevolve's reverse sees the fields after the step's forward: v = sum of u_{k+1}.
     assert u_n == n and v[0] == n * (n + 1) / 2, (u_n, v[0])
-    return wall
+    return wall, cpu, ""
+
 
 
 def retrace_run(length, n, s, out_of_place):
@@ -87,12 +90,12 @@ def retrace_run(length, n, s, out_of_place):
         v += u
 
     rv = retrace.Revolver(u, forward, reverse, n, snaps=s, out_of_place=out_of_place)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.thread_time()
     rv.apply_forward()
     rv.apply_reverse(v)
-    wall = time.perf_counter() - t
+    wall, cpu = time.perf_counter() - t, time.thread_time() - c
     assert u[0] == n and v[0] == n * (n - 1) / 2, (u[0], v[0])
-    return wall, rv.stats["copies"]
+    return wall, cpu, rv.stats["copies"]
 
 
 def rust_runs(length, n, s):
@@ -106,8 +109,8 @@ def rust_runs(length, n, s):
     env = dict(os.environ, GLIBC_TUNABLES="glibc.malloc.hugetlb=1")
     out = subprocess.run([exe, str(length), str(n), str(s), "1"], check=True,
                          capture_output=True, text=True, env=env).stdout
-    return {line.split()[0]: (float(line.split()[1]), int(line.split()[2]))
-            for line in out.splitlines()}
+    rows = [line.split() for line in out.splitlines()]
+    return {r[0]: (float(r[1]), float(r[2]), int(r[3])) for r in rows}
 
 
 def main():
@@ -119,31 +122,31 @@ def main():
     a = ap.parse_args()
     import pyrevolve
 
-    times = {k: [] for k in ["pyrevolve", "compat.pyrevolve", "retrace in-place",
-                             "retrace out-of-place", "rust in-place", "rust out-of-place"]}
-    copies = {}
+    names = ["pyrevolve", "compat.pyrevolve", "retrace in-place", "retrace out-of-place",
+             "rust in-place", "rust out-of-place"]
+    runs = {k: [] for k in names}  # (wall, cpu, copies) per repeat
     for _ in range(a.repeats):
-        times["pyrevolve"].append(pyrevolve_style(pyrevolve, a.len, a.n, a.s))
-        times["compat.pyrevolve"].append(pyrevolve_style(compat, a.len, a.n, a.s))
+        runs["pyrevolve"].append(pyrevolve_style(pyrevolve, a.len, a.n, a.s))
+        runs["compat.pyrevolve"].append(pyrevolve_style(compat, a.len, a.n, a.s))
         for oop in (False, True):
             name = "retrace out-of-place" if oop else "retrace in-place"
-            wall, copies[name] = retrace_run(a.len, a.n, a.s, oop)
-            times[name].append(wall)
-        for variant, (wall, c) in rust_runs(a.len, a.n, a.s).items():
-            times[f"rust {variant}"].append(wall)
-            copies[f"rust {variant}"] = c
+            runs[name].append(retrace_run(a.len, a.n, a.s, oop))
+        for variant, r in rust_runs(a.len, a.n, a.s).items():
+            runs[f"rust {variant}"].append(r)
 
-    best = {k: min(v) for k, v in times.items()}
+    best = {k: min(v, key=lambda r: r[1]) for k, v in runs.items()}
     print(f"state {a.len} f64 ({a.len * 8 / 1e6:.0f} MB), n = {a.n}, s = {a.s}, "
-          f"best and median of {a.repeats} (interleaved); pyrevolve {pyrevolve.__version__}, "
+          f"{a.repeats} interleaved repeats; pyrevolve {pyrevolve.__version__}, "
           f"python {sys.version.split()[0]}")
-    print(f"{'driver':<22} {'best s':>8} {'median s':>9} {'copies':>7} "
+    print(f"{'driver':<22} {'cpu best':>9} {'cpu med':>8} {'wall':>7} {'copies':>7} "
           f"{'pyrevolve/this':>15} {'this/rust':>10}")
-    for k, v in times.items():
-        rust = best.get("rust out-of-place" if "out-of-place" in k else "rust in-place")
-        vs_rust = f"{best[k] / rust:.3f}" if k.startswith("retrace") else ""
-        print(f"{k:<22} {best[k]:>8.3f} {statistics.median(v):>9.3f} "
-              f"{copies.get(k, ''):>7} {best['pyrevolve'] / best[k]:>15.2f} {vs_rust:>10}")
+    for k in names:
+        cpu = best[k][1]
+        rust = best["rust out-of-place" if "out-of-place" in k else "rust in-place"][1]
+        vs_rust = f"{cpu / rust:.3f}" if k.startswith("retrace") else ""
+        print(f"{k:<22} {cpu:>9.3f} {statistics.median(r[1] for r in runs[k]):>8.3f} "
+              f"{best[k][0]:>7.3f} {best[k][2]:>7} {best['pyrevolve'][1] / cpu:>15.2f} "
+              f"{vs_rust:>10}")
 
 
 if __name__ == "__main__":
