@@ -16,6 +16,6 @@ from ._retrace import (
     plan,
     validate,
 )
-from . import schedule
+from . import db, schedule
 
-__all__ = ["CheckpointError", "Revolver", "ScheduleError", "plan", "schedule", "validate"]
+__all__ = ["CheckpointError", "Revolver", "ScheduleError", "db", "plan", "schedule", "validate"]
