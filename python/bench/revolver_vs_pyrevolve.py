@@ -10,7 +10,8 @@ Rows:
                          step then the reverse operator, by pyrevolve's convention)
   compat.pyrevolve       the same user code with `from retrace.compat import pyrevolve`
   retrace in-place       retrace.Revolver, forward(u, t0, t1) in place
-  retrace out-of-place   retrace.Revolver, forward(u_in, u_out, t0, t1): no checkpoint copied
+  retrace out-of-place   retrace.Revolver with forward_from(u_in, u_out, t0, t1) too: no
+                         checkpoint copied
   rust in-place / oop    examples/revolver_unit_ops.rs: the same Revolver and operators in Rust
 
 Needs: pip install ./python pyrevolve==2.2.8; cargo (builds the Rust example in release mode).
@@ -76,20 +77,20 @@ def pyrevolve_style(pr, length, n, s):
 def retrace_run(length, n, s, out_of_place):
     u = np.zeros(length)
     v = np.zeros(length)
-    if out_of_place:
-        def forward(u_in, u_out, t0, t1):
-            np.add(u_in, 1.0, out=u_out)
-            for _ in range(t0 + 1, t1):
-                u_out += 1.0
-    else:
-        def forward(u, t0, t1):
-            for _ in range(t0, t1):
-                u[...] += 1.0
+    def forward(u, t0, t1):
+        for _ in range(t0, t1):
+            u += 1.0
+
+    def forward_from(u_in, u_out, t0, t1):
+        np.add(u_in, 1.0, out=u_out)
+        for _ in range(t0 + 1, t1):
+            u_out += 1.0
 
     def reverse(u, v, k):
         v += u
 
-    rv = retrace.Revolver(u, forward, reverse, n, snaps=s, out_of_place=out_of_place)
+    rv = retrace.Revolver(u, forward, reverse, n, snaps=s,
+                          forward_from=forward_from if out_of_place else None)
     t, c = time.perf_counter(), time.thread_time()
     rv.apply_forward()
     rv.apply_reverse(v)

@@ -16,11 +16,13 @@ use revolve::{
 };
 use std::path::PathBuf;
 
-/// The user's forward callback: `f(u, t0, t1)` in place, or `f(u_in, u_out, t0, t1)`.
+/// The user's forward callbacks: in place `f(u, t0, t1)` and/or out of place
+/// `g(u_in, u_out, t0, t1)`; at least one is set.
 pub struct PyForward {
-    func: Py<PyAny>,
-    out_of_place: bool,
-    /// Output buffer for an in-place advance with an out-of-place callback (made on first use).
+    in_place: Option<Py<PyAny>>,
+    out_of_place: Option<Py<PyAny>>,
+    /// Output buffer for an in-place advance when only the out-of-place callback exists (made
+    /// on first use).
     spare: Option<ArrayState>,
 }
 
@@ -29,17 +31,22 @@ impl ForwardOperator<ArrayState> for PyForward {
 
     fn advance(&mut self, state: &mut ArrayState, from: u64, to: u64) -> Result<(), CallbackError> {
         Python::attach(|py| {
-            if self.out_of_place {
-                let spare = match self.spare.take() {
-                    Some(s) => s,
-                    None => state.empty_like(py)?,
-                };
-                let spare = self.spare.insert(spare);
-                self.func
-                    .call1(py, (state.readonly(py), spare.array(py), from, to))?;
-                std::mem::swap(state, spare);
-            } else {
-                self.func.call1(py, (state.array(py), from, to))?;
+            match (&self.in_place, &self.out_of_place) {
+                (Some(f), _) => {
+                    f.call1(py, (state.array(py), from, to))?;
+                }
+                (None, Some(g)) => {
+                    let spare = match self.spare.take() {
+                        Some(s) => s,
+                        None => state.empty_like(py)?,
+                    };
+                    let spare = self.spare.insert(spare);
+                    g.call1(py, (state.readonly(py), spare.array(py), from, to))?;
+                    std::mem::swap(state, spare);
+                }
+                (None, None) => {
+                    return Err(PyValueError::new_err("no forward callback"));
+                }
             }
             py.check_signals()
         })
@@ -47,7 +54,7 @@ impl ForwardOperator<ArrayState> for PyForward {
     }
 
     fn out_of_place(&self) -> bool {
-        self.out_of_place
+        self.out_of_place.is_some()
     }
 
     fn advance_from(
@@ -57,13 +64,12 @@ impl ForwardOperator<ArrayState> for PyForward {
         from: u64,
         to: u64,
     ) -> Result<(), CallbackError> {
-        if !self.out_of_place {
+        let Some(g) = &self.out_of_place else {
             revolve::State::copy_from(dst, src);
             return self.advance(dst, from, to);
-        }
+        };
         Python::attach(|py| {
-            self.func
-                .call1(py, (src.readonly(py), dst.array(py), from, to))?;
+            g.call1(py, (src.readonly(py), dst.array(py), from, to))?;
             py.check_signals()
         })
         .map_err(CallbackError)
@@ -159,9 +165,11 @@ fn choose_schedule(
 
 /// Runs a forward and a reverse callback through a checkpointing schedule on a numpy state.
 ///
-/// `forward(u, t0, t1)` advances `u` in place from step `t0` to `t1`; with `out_of_place=True`,
-/// `forward(u_in, u_out, t0, t1)` writes `u_out` from `u_in` (read-only), so no checkpoint is
-/// ever copied. `reverse(u, lam, k)` gets the state at step `k` (read-only) and moves the adjoint
+/// `forward(u, t0, t1)` advances `u` in place from step `t0` to `t1`. An out-of-place
+/// `forward_from(u_in, u_out, t0, t1)`, writing `u_out` from `u_in` (read-only), lets the
+/// Revolver read checkpoints where they are, so no checkpoint is ever copied; with
+/// `out_of_place=True`, `forward` itself is that out-of-place callback (in-place advances then go
+/// through a spare buffer). `reverse(u, lam, k)` gets the state at step `k` (read-only) and moves the adjoint
 /// `lam` from step `k + 1` to `k` in place. The arrays callbacks get are the Revolver's own
 /// buffers (checkpoints included, no copies): valid as long as Python holds them, but their
 /// contents change as the run goes on, so copy what must outlive the call.
@@ -179,7 +187,7 @@ pub struct PyRevolver {
 impl PyRevolver {
     #[new]
     #[pyo3(signature = (state, forward, reverse, steps, snaps = None, schedule = None,
-        disk_dir = None, *, disk_snaps = None, out_of_place = false))]
+        disk_dir = None, *, disk_snaps = None, out_of_place = false, forward_from = None))]
     #[allow(clippy::too_many_arguments)] // the Python signature
     fn new(
         py: Python<'_>,
@@ -192,6 +200,7 @@ impl PyRevolver {
         disk_dir: Option<PathBuf>,
         disk_snaps: Option<u64>,
         out_of_place: bool,
+        forward_from: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
         if steps == 0 {
             return Err(to_py(py, Error::ZeroSteps));
@@ -203,10 +212,22 @@ impl PyRevolver {
         let ram_alloc = usize::try_from(ram.min(steps))
             .map_err(|_| PyValueError::new_err("too many RAM slots"))?;
         let store = RamStore::new(ram_alloc, &work);
-        let fwd = PyForward {
-            func: forward,
-            out_of_place,
-            spare: None,
+        let fwd = match (out_of_place, forward_from) {
+            (true, Some(_)) => {
+                return Err(PyValueError::new_err(
+                    "give forward_from, or out_of_place=True with an out-of-place forward, not both",
+                ));
+            }
+            (true, None) => PyForward {
+                in_place: None,
+                out_of_place: Some(forward),
+                spare: None,
+            },
+            (false, g) => PyForward {
+                in_place: Some(forward),
+                out_of_place: g,
+                spare: None,
+            },
         };
         let rev = PyReverse { func: reverse };
         let mut core = build_core(steps, stream, fwd, rev, store).map_err(|e| to_py(py, e))?;

@@ -32,10 +32,19 @@ def out_of_place_ops(log):
     return forward, reverse
 
 
+def both_ops(log):
+    """In-place forward plus an out-of-place forward_from."""
+    fwd, rev = in_place_ops(log)
+    fwd_from, _ = out_of_place_ops(log)
+    return (fwd, fwd_from), rev
+
+
 def run(u0, n, ops, **kw):
     log = []
     fwd, rev = ops(log)
     u = u0.copy()
+    if ops is both_ops:
+        fwd, kw["forward_from"] = fwd
     rv = retrace.Revolver(u, fwd, rev, n, out_of_place=(ops is out_of_place_ops), **kw)
     out = rv.apply_forward()
     assert out is u
@@ -44,7 +53,7 @@ def run(u0, n, ops, **kw):
     return u, lam, log, rv
 
 
-@pytest.mark.parametrize("ops", [in_place_ops, out_of_place_ops])
+@pytest.mark.parametrize("ops", [in_place_ops, out_of_place_ops, both_ops])
 @pytest.mark.parametrize("n,snaps", [(1, 1), (2, 1), (37, 4), (200, 7)])
 def test_gradient_bitwise_equals_store_all(u0, ops, n, snaps):
     states, lam_ref = reference(u0, n, np.ones_like(u0))
@@ -56,7 +65,7 @@ def test_gradient_bitwise_equals_store_all(u0, ops, n, snaps):
         assert np.array_equal(seen, states[k]), k
 
 
-@pytest.mark.parametrize("ops", [in_place_ops, out_of_place_ops])
+@pytest.mark.parametrize("ops", [in_place_ops, out_of_place_ops, both_ops])
 def test_disk_variant_identical(u0, ops, tmp_path):
     n = 120
     u_ram, lam_ram, log_ram, _ = run(u0, n, ops, snaps=6)
@@ -77,15 +86,43 @@ def test_disk_variant_identical(u0, ops, tmp_path):
 def test_counts_match_schedule(u0):
     n, snaps = 100, 5
     expect = retrace.validate(retrace.schedule.binomial(n, snaps), n, snaps)
-    for ops in (in_place_ops, out_of_place_ops):
+    for ops in (in_place_ops, out_of_place_ops, both_ops):
         _, _, _, rv = run(u0, n, ops, snaps=snaps)
         st = rv.stats
         assert st["schedule"] == expect
         assert st["forward_steps"] == expect["advanced"] + 1
         assert st["reverse_steps"] == n
-    # Out of place, no checkpoint is copied: every store hands its buffer over.
-    assert st["handover_stores"] == expect["stores_ram"]
-    assert st["copies"] == 0
+        if ops is in_place_ops:
+            assert st["copies"] > 0 and st["out_of_place"] == 0
+        else:
+            # Out of place, no checkpoint is copied: every store hands its buffer over.
+            assert st["handover_stores"] == expect["stores_ram"]
+            assert st["copies"] == 0 and st["out_of_place"] > 0
+
+
+def test_forward_from_is_called_only_from_checkpoints(u0):
+    calls = {"in": 0, "out": 0}
+
+    def fwd(u, t0, t1):
+        calls["in"] += 1
+        for _ in range(t0, t1):
+            step(u)
+
+    def fwd_from(u_in, u_out, t0, t1):
+        calls["out"] += 1
+        assert not u_in.flags.writeable and u_out.flags.writeable
+        step_out(u_in, u_out)
+        for _ in range(t0 + 1, t1):
+            step(u_out)
+
+    rv = retrace.Revolver(u0.copy(), fwd, lambda u, lam, k: None, 50, snaps=4,
+                          forward_from=fwd_from)
+    rv.apply_forward()
+    rv.apply_reverse(np.ones_like(u0))
+    assert calls["out"] == rv.stats["out_of_place"] + 1  # + the last step, to u_n
+    with pytest.raises(ValueError, match="not both"):
+        retrace.Revolver(u0.copy(), fwd_from, fwd, 5, snaps=2, out_of_place=True,
+                         forward_from=fwd_from)
 
 
 def test_schedule_argument(u0):
