@@ -4,6 +4,7 @@
 #![deny(missing_docs)]
 
 pub mod burgers;
+pub mod plan_svg;
 
 pub use revolve;
 pub use sampler;

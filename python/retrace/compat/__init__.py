@@ -1,0 +1,2 @@
+"""Drop-in layers for code written against other checkpointing packages
+(``retrace.compat.pyrevolve``)."""
