@@ -46,7 +46,8 @@ use revolve::pricing::{Costs, price};
 use revolve::revolver::{ForwardOperator, ReverseOperator, RevolverStats};
 use revolve::storage::disk::{DiskStats, DiskStore};
 use revolve::{
-    Action, Binomial, Capacity, CheckpointStore, Level, Multistage, RamStore, Revolver, State,
+    Action, Binomial, Capacity, CheckpointStore, Level, Multistage, NoDisk, RamStore, Revolver,
+    Schedule, State,
 };
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -169,7 +170,6 @@ struct Run {
 
 /// One reversal of `n` steps from `u0` along `plan` (the stores are built before the clock).
 fn run<F, R, P>(
-    n: u64,
     plan: P,
     ops: (F, R),
     ram: u64,
@@ -180,19 +180,16 @@ fn run<F, R, P>(
 where
     F: ForwardOperator<Vec<f64>>,
     R: ReverseOperator<Vec<f64>, Vec<f64>>,
-    P: IntoIterator<Item = Action>,
+    P: Schedule,
 {
     let u0 = u0.to_vec();
     let mut rv = Revolver::new(
-        n,
         plan,
         Timed::new(ops.0),
         Timed::new(ops.1),
         RamStore::new(usize::try_from(ram)?, &u0),
-    )?;
-    if let Some(d) = disk {
-        rv = rv.with_boxed_disk(d);
-    }
+    )?
+    .with_disk(disk.unwrap_or_else(|| Box::new(NoDisk)));
     let mut u = u0;
     let mut lam = vec![1.0; u.len()];
     let (r, wall, cpu) = timed(|| -> Result<(), revolve::Error> {
@@ -309,16 +306,16 @@ where
     let (n, r, d) = (o.n, o.ram, o.disk);
     let plan = || Multistage::best(n, r, d);
     match row {
-        Row::RamBinomial => run(n, Binomial::new(n, r + d)?, ops, r + d, None, None, u0),
+        Row::RamBinomial => run(Binomial::new(n, r + d)?, ops, r + d, None, None, u0),
         Row::RamMultistage => {
             let level: Box<dyn CheckpointStore<Vec<f64>>> =
                 Box::new(RamStore::new(usize::try_from(d)?, &u0.to_vec()));
-            run(n, plan()?, ops, r, Some(level), None, u0)
+            run(plan()?, ops, r, Some(level), None, u0)
         }
         Row::Disk(m) => {
             let store = SharedDisk::new(m.build(d, &o.dir, &u0.to_vec())?);
             let probe = store.handle();
-            run(n, plan()?, ops, r, Some(Box::new(store)), Some(probe), u0)
+            run(plan()?, ops, r, Some(Box::new(store)), Some(probe), u0)
         }
     }
 }

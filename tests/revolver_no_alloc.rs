@@ -42,7 +42,6 @@ fn run_allocs(n: u64, s: u64) -> u64 {
     let m = Burgers::with_stable_dt(512, 0.02, 2.0, 0.9).unwrap();
     let mut u = m.initial_condition();
     let mut rv = Revolver::new(
-        n,
         Binomial::new(n, s).unwrap(),
         BurgersForward::<Vec<f64>>::new(m.clone()),
         BurgersAdjoint::<Vec<f64>>::new(m),

@@ -171,7 +171,6 @@ pub fn revolver(
 ) -> (Revolver<Vec<f64>, Fwd, Rev, Binomial>, Vec<f64>) {
     let u = vec![0.5; len];
     let rv = Revolver::new(
-        n,
         Binomial::new(n, s).expect("valid n, s"),
         Fwd {
             out_of_place,

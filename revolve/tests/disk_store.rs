@@ -958,40 +958,8 @@ fn alloc_probe() {
 
 mod end_to_end {
     use super::*;
-    use revolve::{Action, Binomial, RamStore, Revolver};
-    use std::cell::RefCell;
+    use revolve::{Action, Binomial, Capacity, Custom, RamStore, Revolver};
     use std::convert::Infallible;
-    use std::rc::Rc;
-
-    /// A disk store the test can still look at while the Revolver owns a handle to it.
-    struct Shared(Rc<RefCell<DiskStore<Vec<f64>>>>);
-
-    impl CheckpointStore<Vec<f64>> for Shared {
-        fn capacity(&self) -> u64 {
-            self.0.borrow().capacity()
-        }
-        fn len(&self) -> u64 {
-            self.0.borrow().len()
-        }
-        fn store(&mut self, step: u64, state: &Vec<f64>) -> Result<(), Error> {
-            self.0.borrow_mut().store(step, state)
-        }
-        fn restore(&mut self, step: u64, state: &mut Vec<f64>) -> Result<(), Error> {
-            self.0.borrow_mut().restore(step, state)
-        }
-        fn take(&mut self, step: u64, state: &mut Vec<f64>) -> Result<(), Error> {
-            self.0.borrow_mut().take(step, state)
-        }
-        fn free(&mut self, step: u64) -> Result<(), Error> {
-            self.0.borrow_mut().free(step)
-        }
-        fn prefetch(&mut self, step: u64) -> Result<(), Error> {
-            self.0.borrow_mut().prefetch(step)
-        }
-        fn sync(&mut self) -> Result<(), Error> {
-            self.0.borrow_mut().sync()
-        }
-    }
 
     #[allow(clippy::ptr_arg)] // the operator traits take `&mut S`
     fn forward(u: &mut Vec<f64>, from: u64, to: u64) -> Result<(), Infallible> {
@@ -1060,24 +1028,28 @@ mod end_to_end {
                     .background(background)
                     .build(&u0)
                     .unwrap();
-                let disk = Rc::new(RefCell::new(disk));
                 let plan = Binomial::new(n, snaps)
                     .unwrap()
                     .map(move |a| on_disk(a, split));
+                let cap = Capacity {
+                    ram: snaps,
+                    disk: snaps,
+                };
                 let ram = RamStore::new(snaps as usize, &u0);
-                let mut rv = Revolver::new(n, plan, forward, reverse, ram)
+                let mut rv = Revolver::new(Custom::new(n, cap, plan), forward, reverse, ram)
                     .unwrap()
-                    .with_disk(Shared(disk.clone()));
+                    .with_disk(disk);
                 let mut u = u0.clone();
                 rv.apply_forward(&mut u).unwrap();
                 let mut lam = vec![1.0; len];
                 rv.apply_reverse(&mut lam).unwrap();
                 assert_eq!(bits(&want), bits(&lam), "{name}, background {background}");
-                let st = disk.borrow().stats();
+                // The Revolver hands the typed store back.
+                let st = rv.disk().stats();
                 let sched = rv.stats().schedule;
                 assert_eq!(st.stores, sched.stores[Level::Disk.index()], "{name}");
                 assert_eq!(st.restores, sched.restores[Level::Disk.index()], "{name}");
-                assert!(disk.borrow().is_empty());
+                assert!(rv.disk().is_empty());
                 if background {
                     // Every disk restore was hinted in time (some before the checkpoint existed).
                     assert!(st.prefetch_hits > 0, "{name}: {st:?}");

@@ -25,7 +25,7 @@
 
 use super::split_run::{SplitPolicy, SplitRun, Top};
 use crate::pricing::Costs;
-use crate::{Action, Error, Level};
+use crate::{Action, Capacity, Error, Level};
 
 /// Most steps [`CostAware::new`] plans for.
 pub const MAX_STEPS: u64 = 10_000;
@@ -310,5 +310,18 @@ impl Iterator for CostAware {
 
     fn next(&mut self) -> Option<Action> {
         self.run.next_action(&self.tables)
+    }
+}
+
+impl super::Schedule for CostAware {
+    fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    fn capacity(&self) -> Capacity {
+        Capacity {
+            ram: self.ram,
+            disk: self.disk,
+        }
     }
 }

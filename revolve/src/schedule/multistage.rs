@@ -33,7 +33,7 @@
 
 use super::split_run::{SplitPolicy, SplitRun, Top};
 use crate::cost::{beta, optimal_forward, repetition_number};
-use crate::{Action, Error, Level};
+use crate::{Action, Capacity, Error, Level};
 use std::sync::Arc;
 
 /// Slots a sub-reversal of `len` steps with `slots` slots (its start's included) holds at its
@@ -293,6 +293,19 @@ impl Multistage {
     pub fn forward(&self) -> u64 {
         // Checked in `new`.
         optimal_forward(self.steps, self.rules.snaps).unwrap_or(u64::MAX)
+    }
+}
+
+impl super::Schedule for Multistage {
+    fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    fn capacity(&self) -> Capacity {
+        Capacity {
+            ram: self.ram,
+            disk: self.disk,
+        }
     }
 }
 

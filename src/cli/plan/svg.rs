@@ -1,178 +1,8 @@
-//! `retrace plan`: compare checkpointing strategies for a RAM/disk budget and print a table;
-//! `--svg FILE` also draws the recompute-factor / memory trade-off.
+//! The `retrace plan --svg` figure.
 
-use super::{CliError, CliResult};
-use revolve::planner::{self, CurvePoint, Plan, PlanError, Problem};
+use super::table::format_bytes;
+use revolve::planner::{CurvePoint, Plan};
 use std::fmt::Write as _;
-use std::io::Write;
-
-/// Arguments of `retrace plan`.
-#[derive(clap::Args)]
-pub struct Args {
-    /// Steps to reverse (at least 1; `1e9` allowed).
-    #[arg(long, value_parser = parse_steps)]
-    steps: u64,
-    /// Bytes of one state (e.g. 8MiB, 1e6, 4096).
-    #[arg(long, value_parser = parse_size)]
-    state_bytes: u64,
-    /// RAM for checkpoints (e.g. 2GiB, 512MiB, 50GB, 1e9).
-    #[arg(long, value_parser = parse_size)]
-    ram: u64,
-    /// Disk for checkpoints.
-    #[arg(long, value_parser = parse_size, default_value = "0")]
-    disk: u64,
-    /// Seconds per forward step.
-    #[arg(long, value_parser = parse_seconds, default_value = "1")]
-    forward_cost: f64,
-    /// Seconds per reverse (adjoint) step.
-    #[arg(long, value_parser = parse_seconds, default_value = "2")]
-    reverse_cost: f64,
-    /// Disk bandwidth, read and write (e.g. 1GB/s, 500MiB/s).
-    #[arg(long, value_parser = parse_bandwidth, default_value = "1GB/s")]
-    disk_bandwidth: f64,
-    /// Disk write bandwidth, if it differs from --disk-bandwidth.
-    #[arg(long, value_parser = parse_bandwidth)]
-    write_bandwidth: Option<f64>,
-    /// Disk read bandwidth, if it differs from --disk-bandwidth.
-    #[arg(long, value_parser = parse_bandwidth)]
-    read_bandwidth: Option<f64>,
-    /// Seconds added to every disk write and read.
-    #[arg(long, value_parser = parse_seconds, default_value = "0")]
-    disk_latency: f64,
-    /// Above this many steps, counts come from closed forms instead of running the schedules.
-    #[arg(long, default_value_t = Problem::DEFAULT_RUN_LIMIT)]
-    run_limit: u64,
-    /// Also write the trade-off curve (recompute factor against memory) as an SVG file.
-    #[arg(long, value_name = "FILE")]
-    svg: Option<std::path::PathBuf>,
-}
-
-/// Run `retrace plan`.
-pub fn run(a: Args) -> CliResult {
-    let mut problem = Problem::new(a.steps, a.state_bytes, a.ram, a.disk);
-    problem.costs.forward = a.forward_cost;
-    problem.costs.reverse = a.reverse_cost;
-    problem.costs.write_bandwidth = a.write_bandwidth.unwrap_or(a.disk_bandwidth);
-    problem.costs.read_bandwidth = a.read_bandwidth.unwrap_or(a.disk_bandwidth);
-    problem.costs.latency = a.disk_latency;
-    problem.run_limit = a.run_limit;
-    let plan = planner::plan(&problem).map_err(|e| match e {
-        PlanError::InvalidSchedule { .. } => CliError::failed(e),
-        _ => CliError::usage(e),
-    })?;
-    if let Some(path) = &a.svg {
-        let curve = planner::tradeoff_curve(a.steps, a.state_bytes, 200);
-        std::fs::write(path, svg(&plan, &curve))
-            .map_err(|e| CliError::failed(format_args!("cannot write {}: {e}", path.display())))?;
-    }
-    let mut out = super::stdout();
-    write!(out, "{plan}")?;
-    super::flush(out)
-}
-
-const UNITS: [(&str, u64); 13] = [
-    ("eib", 1 << 60),
-    ("pib", 1 << 50),
-    ("tib", 1 << 40),
-    ("gib", 1 << 30),
-    ("mib", 1 << 20),
-    ("kib", 1 << 10),
-    ("eb", 1_000_000_000_000_000_000),
-    ("pb", 1_000_000_000_000_000),
-    ("tb", 1_000_000_000_000),
-    ("gb", 1_000_000_000),
-    ("mb", 1_000_000),
-    ("kb", 1_000),
-    ("b", 1),
-];
-
-/// Split `text` into its number and the multiplier of its unit suffix.
-fn split_unit(text: &str) -> Result<(&str, u64), String> {
-    let t = text.trim();
-    let lower = t.to_ascii_lowercase();
-    for (unit, mult) in UNITS {
-        if lower.ends_with(unit) {
-            return Ok((t[..t.len() - unit.len()].trim_end(), mult));
-        }
-    }
-    if t.ends_with(|c: char| c.is_ascii_alphabetic()) {
-        return Err(format!(
-            "bad unit in `{t}`: use B, kB, MB, GB, TB, PB, KiB, MiB, GiB, TiB or PiB"
-        ));
-    }
-    Ok((t, 1))
-}
-
-/// A non-negative finite number, or an error naming `what`.
-fn number(num: &str, whole: &str, what: &str) -> Result<f64, String> {
-    match num.parse::<f64>() {
-        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
-        _ => Err(format!("bad {what} `{whole}`: expected a number >= 0")),
-    }
-}
-
-/// A step count >= 1: `1000`, `1e9`.
-pub fn parse_steps(text: &str) -> Result<u64, String> {
-    let t = text.trim();
-    let v = if t.bytes().all(|b| b.is_ascii_digit()) {
-        t.parse::<u64>().ok()
-    } else {
-        t.parse::<f64>()
-            .ok()
-            .filter(|v| v.fract() == 0.0 && *v < 18_446_744_073_709_551_615.0)
-            .map(|v| v as u64)
-    };
-    match v {
-        Some(n) if n >= 1 => Ok(n),
-        _ => Err(format!(
-            "bad step count `{t}`: expected a whole number >= 1"
-        )),
-    }
-}
-
-/// A size in bytes: `4096`, `1e9`, `1.5GiB`, `512MiB`, `50GB`.
-pub fn parse_size(text: &str) -> Result<u64, String> {
-    let (num, mult) = split_unit(text)?;
-    let too_big = || format!("size `{}` does not fit in 64 bits", text.trim());
-    if !num.is_empty() && num.bytes().all(|b| b.is_ascii_digit()) {
-        let v: u64 = num.parse().map_err(|_| too_big())?;
-        return v.checked_mul(mult).ok_or_else(too_big);
-    }
-    let bytes = number(num, text.trim(), "size")? * mult as f64;
-    if bytes >= 18_446_744_073_709_551_615.0 {
-        return Err(too_big());
-    }
-    Ok(bytes.round() as u64)
-}
-
-/// A bandwidth in bytes per second: `1GB/s`, `500MiB/s`, `2e9`.
-pub fn parse_bandwidth(text: &str) -> Result<f64, String> {
-    let t = text.trim();
-    let t = t
-        .strip_suffix("/s")
-        .or_else(|| t.strip_suffix("/S"))
-        .unwrap_or(t);
-    let (num, mult) = split_unit(t)?;
-    let v = number(num, text.trim(), "bandwidth")? * mult as f64;
-    if v > 0.0 {
-        Ok(v)
-    } else {
-        Err(format!("bad bandwidth `{}`: must be > 0", text.trim()))
-    }
-}
-
-/// Seconds: `0.25`, `250ms`, `3us`, `2s`.
-pub fn parse_seconds(text: &str) -> Result<f64, String> {
-    let t = text.trim();
-    let (num, mult) = [("ms", 1e-3), ("us", 1e-6), ("ns", 1e-9), ("s", 1.0)]
-        .into_iter()
-        .find_map(|(u, m)| t.strip_suffix(u).map(|n| (n.trim_end(), m)))
-        .unwrap_or((t, 1.0));
-    Ok(number(num, t, "duration")? * mult)
-}
-
-// ---------------------------------------------------------------------------------------------
-// SVG.
 
 const W: f64 = 720.0;
 const H: f64 = 440.0;
@@ -209,7 +39,7 @@ impl LogAxis {
 }
 
 /// The trade-off plot: the binomial curve, the budgets, and each strategy's point.
-fn svg(plan: &Plan, curve: &[CurvePoint]) -> String {
+pub(super) fn svg(plan: &Plan, curve: &[CurvePoint]) -> String {
     let p = &plan.problem;
     let points: Vec<(&str, f64, f64, bool)> = plan
         .rows
@@ -260,7 +90,7 @@ fn svg(plan: &Plan, curve: &[CurvePoint]) -> String {
         r#"<text x="{}" y="22" text-anchor="middle" font-size="14">Recompute factor against checkpoint memory, n = {}, state = {}</text>"#,
         W / 2.0,
         p.steps,
-        planner::format_bytes(p.state_bytes.into())
+        format_bytes(p.state_bytes.into())
     );
     // Axes.
     let (x0, x1, y0, y1) = (LEFT, W - RIGHT, H - BOTTOM, TOP);
@@ -395,7 +225,7 @@ fn x_ticks(lo: f64, hi: f64) -> Vec<(f64, String)> {
             .step_by(step as usize)
             .map(|e| 2f64.powi(e as i32))
             .filter(|&v| v >= lo && v <= hi)
-            .map(|v| (v, planner::format_bytes(v as u128).replace(".00", "")))
+            .map(|v| (v, format_bytes(v as u128).replace(".00", "")))
             .collect()
     };
     let coarse = powers(10);
@@ -422,33 +252,4 @@ fn y_ticks(lo: f64, hi: f64) -> Vec<f64> {
         decade *= 10.0;
     }
     v
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes() {
-        assert_eq!(parse_size("2GiB"), Ok(2 << 30));
-        assert_eq!(parse_size("512MiB"), Ok(512 << 20));
-        assert_eq!(parse_size("50GB"), Ok(50_000_000_000));
-        assert_eq!(parse_size("1e9"), Ok(1_000_000_000));
-        assert_eq!(parse_size("1.5 KiB"), Ok(1536));
-        assert_eq!(parse_size("4096"), Ok(4096));
-        assert_eq!(parse_size("8b"), Ok(8));
-        for bad in ["", "GiB", "-1GiB", "2XB", "1e30", "nan", "inf", "16EiB"] {
-            assert!(parse_size(bad).is_err(), "{bad}");
-        }
-        assert_eq!(parse_bandwidth("1GB/s"), Ok(1e9));
-        assert_eq!(parse_bandwidth("1MiB/s"), Ok(1048576.0));
-        assert!(parse_bandwidth("0GB/s").is_err());
-        assert_eq!(parse_seconds("250ms"), Ok(0.25));
-        assert_eq!(parse_steps("1e9"), Ok(1_000_000_000));
-        assert_eq!(parse_steps("18446744073709551615"), Ok(u64::MAX));
-        for bad in ["0", "1.5", "-3", "1e30", "", "nan", "ten"] {
-            assert!(parse_steps(bad).is_err(), "{bad}");
-        }
-        assert!(parse_seconds("-1").is_err());
-    }
 }
