@@ -221,7 +221,7 @@ fn bad(index: u64, action: Action, rule: Rule) -> Error {
     Error::BadSchedule {
         index,
         action,
-        reason: rule.to_string(),
+        rule,
     }
 }
 
@@ -518,7 +518,7 @@ where
                     let rule = self.checker.check_end().err().unwrap_or(Rule::NoSteps);
                     return Err(Error::ScheduleEnded {
                         index: self.index,
-                        reason: rule.to_string(),
+                        rule,
                     });
                 }
                 Some(Action::Reverse { .. }) => break,
@@ -627,7 +627,7 @@ where
             .check_end()
             .map_err(|rule| Error::ScheduleEnded {
                 index: self.index,
-                reason: rule.to_string(),
+                rule,
             })?;
         self.stores.ram.sync()?;
         self.stores.disk.sync()?;
@@ -829,12 +829,12 @@ mod tests {
             let got = run(10, 3, plan.clone());
             match (want, got) {
                 (Ok(_), Ok(_)) => {}
-                (Err(v), Err(Error::BadSchedule { index, .. })) if v.action.is_some() => {
-                    assert_eq!(index, v.index, "{plan:?}");
+                (Err(v), Err(Error::BadSchedule { index, rule, .. })) if v.action.is_some() => {
+                    assert_eq!((index, &rule), (v.index, &v.rule), "{plan:?}");
                     failures += 1;
                 }
-                (Err(v), Err(Error::ScheduleEnded { index, .. })) if v.action.is_none() => {
-                    assert_eq!(index, v.index);
+                (Err(v), Err(Error::ScheduleEnded { index, rule })) if v.action.is_none() => {
+                    assert_eq!((index, &rule), (v.index, &v.rule));
                     failures += 1;
                 }
                 (w, g) => panic!("validator {w:?} but revolver {g:?} for {plan:?}"),
@@ -850,7 +850,20 @@ mod tests {
         let plan =
             parse("store 0 disk, advance 0 1, reverse 1, restore 0 disk, free 0 disk, reverse 0");
         let e = run(2, 1, plan).unwrap_err();
-        assert!(matches!(e, Error::BadSchedule { index: 0, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                Error::BadSchedule {
+                    index: 0,
+                    rule: Rule::LevelFull {
+                        level: Level::Disk,
+                        capacity: 0
+                    },
+                    ..
+                }
+            ),
+            "{e}"
+        );
         assert!(e.to_string().contains("no free disk slot"));
         // A schedule made for another number of steps.
         for n in [8, 12] {
@@ -858,7 +871,16 @@ mod tests {
             assert!(matches!(e, Error::BadSchedule { .. }), "n={n}: {e}");
         }
         let e = run(3, 1, vec![]).unwrap_err();
-        assert!(matches!(e, Error::ScheduleEnded { index: 0, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                Error::ScheduleEnded {
+                    index: 0,
+                    rule: Rule::Unfinished { next: 2 }
+                }
+            ),
+            "{e}"
+        );
     }
 
     #[test]
