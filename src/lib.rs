@@ -4,6 +4,7 @@
 #![deny(missing_docs)]
 
 pub mod burgers;
+pub mod harness;
 
 pub use revolve;
 pub use sampler;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 /// Arguments of `retrace db`.
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     #[command(subcommand)]
     command: Command,
 }
@@ -53,7 +53,7 @@ fn open(dir: &Path) -> Result<RunReader, CliError> {
 }
 
 /// Run `retrace db`.
-pub fn run(args: Args) -> CliResult {
+pub(crate) fn run(args: Args) -> CliResult {
     match args.command {
         Command::Show { dir, last } => {
             let db = open(&dir)?;

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 /// Arguments of `retrace demo`.
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Grid points of the Burgers model.
     #[arg(long, default_value_t = 10_000)]
     points: usize,
@@ -28,7 +28,7 @@ pub struct Args {
 }
 
 /// Run `retrace demo`.
-pub fn run(args: Args) -> CliResult {
+pub(crate) fn run(args: Args) -> CliResult {
     let mut out = stdout();
     adjoint_section(&args, &mut out)?;
     writeln!(out)?;
@@ -41,7 +41,7 @@ const FD_TOLERANCE: f64 = 1e-6;
 
 /// The adjoint part: `dJ/du_0` of `J = 1/2 ||u_n||^2` for each `snaps`, one table row each, then
 /// the checks (gradients identical across `snaps`, directional derivative vs finite differences).
-pub fn adjoint_section(args: &Args, out: &mut impl Write) -> CliResult {
+pub(crate) fn adjoint_section(args: &Args, out: &mut impl Write) -> CliResult {
     if args.steps == 0 {
         return Err(CliError::usage("--steps must be at least 1"));
     }
@@ -154,7 +154,7 @@ pub fn adjoint_section(args: &Args, out: &mut impl Write) -> CliResult {
 }
 
 /// The TAMS part: a short run on the 2D double well (the config is `sampler::runner::DEMO_CONFIG`).
-pub fn tams_section(seed: u64, out: &mut impl Write) -> CliResult {
+pub(crate) fn tams_section(seed: u64, out: &mut impl Write) -> CliResult {
     let report = sampler::runner::demo_doublewell2d(seed, None).map_err(CliError::failed)?;
     let run = &report.details[0];
     writeln!(

@@ -1,17 +1,17 @@
 //! Subcommands of the `retrace` binary. Each returns a [`CliError`]; `main` prints it on one line.
 
-pub mod db;
-pub mod demo;
-pub mod plan;
-pub mod schedule;
-pub mod tams;
+pub(crate) mod db;
+pub(crate) mod demo;
+pub(crate) mod plan;
+pub(crate) mod schedule;
+pub(crate) mod tams;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
 
 /// A failure to report on one line, with its exit code.
 #[derive(Debug)]
-pub enum CliError {
+pub(crate) enum CliError {
     /// Bad arguments or input (exit 2).
     Usage(String),
     /// The run itself failed (exit 1).
@@ -22,11 +22,11 @@ pub enum CliError {
 
 impl CliError {
     /// A usage error from anything printable.
-    pub fn usage(e: impl std::fmt::Display) -> Self {
+    pub(crate) fn usage(e: impl std::fmt::Display) -> Self {
         CliError::Usage(e.to_string())
     }
     /// A run failure from anything printable.
-    pub fn failed(e: impl std::fmt::Display) -> Self {
+    pub(crate) fn failed(e: impl std::fmt::Display) -> Self {
         CliError::Failed(e.to_string())
     }
 }
@@ -42,10 +42,10 @@ impl From<io::Error> for CliError {
 }
 
 /// Result of a subcommand.
-pub type CliResult = Result<(), CliError>;
+pub(crate) type CliResult = Result<(), CliError>;
 
 /// Turn a subcommand's result into an exit code, printing the error on one line.
-pub fn finish(result: CliResult) -> ExitCode {
+pub(crate) fn finish(result: CliResult) -> ExitCode {
     match result {
         Ok(()) | Err(CliError::BrokenPipe) => ExitCode::SUCCESS,
         Err(CliError::Usage(m)) => {
@@ -60,7 +60,7 @@ pub fn finish(result: CliResult) -> ExitCode {
 }
 
 /// Print clap's help/version as usual; print argument errors as one line and exit 2.
-pub fn clap_exit(e: clap::Error) -> ExitCode {
+pub(crate) fn clap_exit(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     match e.kind() {
         ErrorKind::DisplayHelp
@@ -106,11 +106,11 @@ fn one_line(m: &str) -> String {
 }
 
 /// A buffered, locked stdout whose write errors become [`CliError`]s (broken pipes end quietly).
-pub fn stdout() -> io::BufWriter<io::StdoutLock<'static>> {
+pub(crate) fn stdout() -> io::BufWriter<io::StdoutLock<'static>> {
     io::BufWriter::with_capacity(1 << 16, io::stdout().lock())
 }
 
 /// Flush a writer, mapping errors.
-pub fn flush(mut w: impl Write) -> CliResult {
+pub(crate) fn flush(mut w: impl Write) -> CliResult {
     w.flush().map_err(CliError::from)
 }

@@ -8,7 +8,7 @@ use std::io::Write;
 
 /// Arguments of `retrace schedule`.
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     #[command(subcommand)]
     kind: Kind,
 }
@@ -74,7 +74,7 @@ struct MultistageArgs {
 }
 
 /// Run `retrace schedule`.
-pub fn run(args: Args) -> CliResult {
+pub(crate) fn run(args: Args) -> CliResult {
     match args.kind {
         Kind::Binomial(a) => {
             let schedule = Binomial::new(a.steps, a.snaps).map_err(CliError::usage)?;

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 /// Arguments of `retrace tams`.
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// TOML configuration ([tams], [trajectory], [runner], [sampler], [model], [database]);
     /// optional with --restart (the run's recorded config is used).
     #[arg(long, value_name = "FILE", required_unless_present = "restart")]
@@ -49,7 +49,7 @@ fn run_error(e: sampler::Error) -> CliError {
 }
 
 /// Run `retrace tams`.
-pub fn run(args: Args) -> CliResult {
+pub(crate) fn run(args: Args) -> CliResult {
     let config = match &args.config {
         Some(path) => Some(Config::from_file(path).map_err(CliError::usage)?),
         None => None,

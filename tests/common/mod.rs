@@ -4,7 +4,7 @@
 use std::process::{Command, Output};
 
 /// Run the built `retrace` binary with `args`.
-pub fn retrace(args: &[&str]) -> Output {
+pub(crate) fn retrace(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_retrace"))
         .args(args)
         .output()
@@ -12,7 +12,7 @@ pub fn retrace(args: &[&str]) -> Output {
 }
 
 /// A usage error: exit 2, nothing on stdout, exactly one stderr line `error: ...`, no panic.
-pub fn assert_usage_error(out: &Output, context: &str) {
+pub(crate) fn assert_usage_error(out: &Output, context: &str) {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{context}: {err}");
     assert!(out.stdout.is_empty(), "{context}");

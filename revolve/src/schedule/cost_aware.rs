@@ -15,7 +15,7 @@
 //! so every budget holds by construction (a level with no free slot is never chosen; the
 //! validator checks it in the tests). With `uf = ub = 1` and free checkpoints it gives `T(n, R + D)`.
 //! On every case with `n <= 7`, `R + D <= 4` and five cost sets it equals the least makespan
-//! over all valid action sequences found by exhaustive search (tests/cost_aware_schedule.rs).
+//! over all valid action sequences found by exhaustive search (tests/it/cost_aware_schedule.rs).
 //!
 //! Limits: the dynamic programme takes `O(n^2 (R' + 1)(D' + 1))` time and `O(n (R' + 1)(D' + 1))`
 //! memory (`R' = min(R, n - 1)`, likewise `D'`), so [`CostAware::new`] refuses (with

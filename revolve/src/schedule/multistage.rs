@@ -20,7 +20,7 @@
 //!   are counted in the constructor, O(actions) time, O(R + D) memory).
 //!
 //! Measured against an exhaustive optimum over all binomial schedules and store-time level
-//! choices (tests/multistage_schedule.rs, `n <= 30`, `R + D <= 7`, 539 cases): disk writes are
+//! choices (tests/it/multistage_schedule.rs, `n <= 30`, `R + D <= 7`, 539 cases): disk writes are
 //! minimal in all but 2 cases (one write more, `R = 1, D = 3, n = 29, 30`); reads are above
 //! that optimum in 76 more cases, by at most 50 %. Against the optimum over every valid action
 //! sequence (moves included) for `n <= 7`, `R + D <= 4`: writes always minimal, reads in 25 of 28.

@@ -10,7 +10,7 @@ mod table;
 
 /// Arguments of `retrace plan`.
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Steps to reverse (at least 1; `1e9` allowed).
     #[arg(long, value_parser = parse_steps)]
     steps: u64,
@@ -50,7 +50,7 @@ pub struct Args {
 }
 
 /// Run `retrace plan`.
-pub fn run(a: Args) -> CliResult {
+pub(crate) fn run(a: Args) -> CliResult {
     let mut problem = Problem::new(a.steps, a.state_bytes, a.ram, a.disk);
     problem.costs.forward = a.forward_cost;
     problem.costs.reverse = a.reverse_cost;
@@ -114,7 +114,7 @@ fn number(num: &str, whole: &str, what: &str) -> Result<f64, String> {
 }
 
 /// A step count >= 1: `1000`, `1e9`.
-pub fn parse_steps(text: &str) -> Result<u64, String> {
+pub(crate) fn parse_steps(text: &str) -> Result<u64, String> {
     let t = text.trim();
     let v = if t.bytes().all(|b| b.is_ascii_digit()) {
         t.parse::<u64>().ok()
@@ -133,7 +133,7 @@ pub fn parse_steps(text: &str) -> Result<u64, String> {
 }
 
 /// A size in bytes: `4096`, `1e9`, `1.5GiB`, `512MiB`, `50GB`.
-pub fn parse_size(text: &str) -> Result<u64, String> {
+pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
     let (num, mult) = split_unit(text)?;
     let too_big = || format!("size `{}` does not fit in 64 bits", text.trim());
     if !num.is_empty() && num.bytes().all(|b| b.is_ascii_digit()) {
@@ -148,7 +148,7 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 }
 
 /// A bandwidth in bytes per second: `1GB/s`, `500MiB/s`, `2e9`.
-pub fn parse_bandwidth(text: &str) -> Result<f64, String> {
+pub(crate) fn parse_bandwidth(text: &str) -> Result<f64, String> {
     let t = text.trim();
     let t = t
         .strip_suffix("/s")
@@ -164,7 +164,7 @@ pub fn parse_bandwidth(text: &str) -> Result<f64, String> {
 }
 
 /// Seconds: `0.25`, `250ms`, `3us`, `2s`.
-pub fn parse_seconds(text: &str) -> Result<f64, String> {
+pub(crate) fn parse_seconds(text: &str) -> Result<f64, String> {
     let t = text.trim();
     let (num, mult) = [("ms", 1e-3), ("us", 1e-6), ("ns", 1e-9), ("s", 1.0)]
         .into_iter()

@@ -48,7 +48,7 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
 
 impl Header {
     /// Write the header into `out[..HEADER_LEN]`.
-    pub fn encode(&self, out: &mut [u8]) {
+    pub(super) fn encode(&self, out: &mut [u8]) {
         let out = &mut out[..HEADER_LEN];
         out[0..8].copy_from_slice(&MAGIC);
         out[8..12].copy_from_slice(&VERSION.to_le_bytes());
@@ -65,7 +65,7 @@ impl Header {
 
     /// Decode and check the header in `bytes` (the start of a file): magic, version, header
     /// checksum and payload offset. The reason is returned on failure.
-    pub fn decode(bytes: &[u8]) -> Result<Header, String> {
+    pub(super) fn decode(bytes: &[u8]) -> Result<Header, String> {
         if bytes.len() < HEADER_LEN {
             return Err(format!(
                 "truncated: {} bytes, shorter than the {HEADER_LEN}-byte header",
@@ -106,7 +106,7 @@ impl Header {
     }
 
     /// Check a decoded header against what the reader expects and the file's length.
-    pub fn check(
+    pub(super) fn check(
         &self,
         file_len: u64,
         expected_step: Option<u64>,

@@ -54,7 +54,7 @@ pub(crate) struct Background {
 impl Background {
     /// Start the I/O thread with `writes` staging buffers and `reads` prefetch buffers of
     /// `len` bytes each.
-    pub fn start(
+    pub(super) fn start(
         slots: Arc<[SlotFile]>,
         dir: &Path,
         flush: bool,
@@ -123,7 +123,7 @@ impl Background {
     }
 
     /// Take in every finished job without blocking.
-    pub fn poll(&mut self, dir: &Path) -> Result<(), Error> {
+    pub(super) fn poll(&mut self, dir: &Path) -> Result<(), Error> {
         loop {
             match self.done.try_recv() {
                 Ok(d) => self.handle(d),
@@ -135,7 +135,7 @@ impl Background {
     }
 
     /// Block until one job finishes.
-    pub fn wait_one(&mut self, dir: &Path) -> Result<(), Error> {
+    pub(super) fn wait_one(&mut self, dir: &Path) -> Result<(), Error> {
         self.waits += 1;
         let d = self.done.recv().map_err(|_| Self::stopped(dir))?;
         self.handle(d);
@@ -143,7 +143,7 @@ impl Background {
     }
 
     /// Block until every job has finished.
-    pub fn wait_all(&mut self, dir: &Path) -> Result<(), Error> {
+    pub(super) fn wait_all(&mut self, dir: &Path) -> Result<(), Error> {
         while self.outstanding > 0 {
             self.wait_one(dir)?;
         }
@@ -151,7 +151,7 @@ impl Background {
     }
 
     /// Block until no write to `slot` is queued or running.
-    pub fn wait_slot(&mut self, slot: usize, dir: &Path) -> Result<(), Error> {
+    pub(super) fn wait_slot(&mut self, slot: usize, dir: &Path) -> Result<(), Error> {
         while self.pending_writes[slot] > 0 {
             self.wait_one(dir)?;
         }
@@ -159,7 +159,7 @@ impl Background {
     }
 
     /// An idle staging buffer, waiting for a write to finish if all are busy.
-    pub fn staging(&mut self, dir: &Path) -> Result<Vec<u8>, Error> {
+    pub(super) fn staging(&mut self, dir: &Path) -> Result<Vec<u8>, Error> {
         loop {
             if let Some(b) = self.idle_writes.pop() {
                 return Ok(b);
@@ -169,7 +169,7 @@ impl Background {
     }
 
     /// Queue a job. If the thread is gone its buffer is taken back and an error returned.
-    pub fn send(&mut self, job: Job, dir: &Path) -> Result<(), Error> {
+    pub(super) fn send(&mut self, job: Job, dir: &Path) -> Result<(), Error> {
         let sent = match &self.jobs {
             Some(tx) => tx.send(job).map_err(|e| e.0),
             None => Err(job),
@@ -194,26 +194,32 @@ impl Background {
     }
 
     /// Queue the write of staged `buf` as the checkpoint of `step` in `slot`.
-    pub fn write(&mut self, slot: usize, step: u64, buf: Vec<u8>, dir: &Path) -> Result<(), Error> {
+    pub(super) fn write(
+        &mut self,
+        slot: usize,
+        step: u64,
+        buf: Vec<u8>,
+        dir: &Path,
+    ) -> Result<(), Error> {
         self.send(Job::Write { slot, step, buf }, dir)?;
         self.pending_writes[slot] += 1;
         Ok(())
     }
 
     /// The prefetch buffer holding or fetching `tag`.
-    pub fn find(&self, tag: Tag) -> Option<usize> {
+    pub(super) fn find(&self, tag: Tag) -> Option<usize> {
         self.reads.iter().position(|r| r.tag == Some(tag))
     }
 
     /// Mark prefetch buffer `id` as just used.
-    pub fn touch(&mut self, id: usize) {
+    pub(super) fn touch(&mut self, id: usize) {
         self.clock += 1;
         self.reads[id].stamp = self.clock;
     }
 
     /// A prefetch buffer to fill: an empty one, else the least recently used idle one;
     /// `None` when all are in flight.
-    pub fn pick(&self) -> Option<usize> {
+    pub(super) fn pick(&self) -> Option<usize> {
         let idle = self.reads.iter().enumerate().filter(|(_, r)| !r.in_flight);
         if let Some((i, _)) = idle.clone().find(|(_, r)| r.tag.is_none()) {
             return Some(i);
@@ -222,7 +228,7 @@ impl Background {
     }
 
     /// Start reading `tag` into prefetch buffer `id`.
-    pub fn fetch(&mut self, id: usize, tag: Tag, dir: &Path) -> Result<(), Error> {
+    pub(super) fn fetch(&mut self, id: usize, tag: Tag, dir: &Path) -> Result<(), Error> {
         self.clock += 1;
         let buf = std::mem::take(&mut self.reads[id].buf);
         let r = &mut self.reads[id];
@@ -240,7 +246,7 @@ impl Background {
     }
 
     /// Remember a hint for `step`, not stored yet (the oldest is forgotten when full).
-    pub fn remember_hint(&mut self, step: u64) {
+    pub(super) fn remember_hint(&mut self, step: u64) {
         let cap = self.reads.len();
         if cap == 0 || self.hints.contains(&step) {
             return;
@@ -252,7 +258,7 @@ impl Background {
     }
 
     /// Whether `step` was hinted before it was stored (the hint is used up).
-    pub fn take_hint(&mut self, step: u64) -> bool {
+    pub(super) fn take_hint(&mut self, step: u64) -> bool {
         match self.hints.iter().position(|&h| h == step) {
             Some(i) => {
                 self.hints.remove(i);
@@ -263,7 +269,7 @@ impl Background {
     }
 
     /// Forget every prefetch of `slot` (its checkpoint was freed).
-    pub fn forget_slot(&mut self, slot: usize) {
+    pub(super) fn forget_slot(&mut self, slot: usize) {
         for r in &mut self.reads {
             if r.tag.is_some_and(|t| t.slot == slot) {
                 r.tag = None;
@@ -273,7 +279,7 @@ impl Background {
     }
 
     /// Stop the I/O thread after the jobs already queued.
-    pub fn shutdown(&mut self) {
+    pub(super) fn shutdown(&mut self) {
         self.jobs = None;
         if let Some(t) = self.thread.take() {
             let _ = t.join();

@@ -39,7 +39,11 @@ impl SlotFile {
     /// Create `path` (which must not exist), sized for `payload_len` bytes, and map it. With
     /// `preallocate`, every byte is written once so the file system has reserved the space and
     /// a full disk is an error here rather than a fault later.
-    pub fn create(path: PathBuf, payload_len: usize, preallocate: bool) -> Result<Self, Error> {
+    pub(super) fn create(
+        path: PathBuf,
+        payload_len: usize,
+        preallocate: bool,
+    ) -> Result<Self, Error> {
         let total = u64::try_from(payload_len)
             .ok()
             .and_then(file_size)
@@ -96,7 +100,7 @@ impl SlotFile {
     }
 
     /// Open an existing slot file of a kept store; its length must fit `payload_len`.
-    pub fn open(path: PathBuf, payload_len: usize) -> Result<Self, Error> {
+    pub(super) fn open(path: PathBuf, payload_len: usize) -> Result<Self, Error> {
         let file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -122,7 +126,7 @@ impl SlotFile {
 
     /// The step of the complete, verified checkpoint this slot holds, or `None` when it is
     /// empty (never written, freed, or its write did not finish).
-    pub fn inspect(&self) -> Result<Option<u64>, Error> {
+    pub(super) fn inspect(&self) -> Result<Option<u64>, Error> {
         let map = self.lock();
         self.check_len()?;
         let header = Header::decode(&map[..HEADER_LEN]).map_err(|r| corrupt(&self.path, r))?;
@@ -198,7 +202,7 @@ impl SlotFile {
     }
 
     /// Write the checkpoint of `step` from raw bytes (the background writer's path).
-    pub fn write_bytes(&self, step: u64, src: &[u8], flush: bool) -> Result<(), Error> {
+    pub(super) fn write_bytes(&self, step: u64, src: &[u8], flush: bool) -> Result<(), Error> {
         debug_assert_eq!(src.len(), self.payload_len);
         let mut map = self.lock();
         self.check_len()?;
@@ -213,7 +217,12 @@ impl SlotFile {
     }
 
     /// Write the checkpoint of `step` straight from a state (the synchronous path).
-    pub fn write_state<S: State>(&self, step: u64, state: &S, flush: bool) -> Result<(), Error> {
+    pub(super) fn write_state<S: State>(
+        &self,
+        step: u64,
+        state: &S,
+        flush: bool,
+    ) -> Result<(), Error> {
         let mut map = self.lock();
         self.check_len()?;
         self.begin(&mut map, step);
@@ -224,7 +233,7 @@ impl SlotFile {
     }
 
     /// Mark the slot empty on disk (its checkpoint was freed).
-    pub fn clear(&self) -> Result<(), Error> {
+    pub(super) fn clear(&self) -> Result<(), Error> {
         let mut map = self.lock();
         self.check_len()?;
         self.begin(&mut map, 0);
@@ -248,7 +257,7 @@ impl SlotFile {
     }
 
     /// Read and verify the checkpoint of `step` into `dst` (the prefetch path).
-    pub fn read_into(&self, step: u64, dst: &mut [u8]) -> Result<(), Error> {
+    pub(super) fn read_into(&self, step: u64, dst: &mut [u8]) -> Result<(), Error> {
         let map = self.lock();
         let header = self.verified_header(&map, step)?;
         let off = PAYLOAD_OFFSET as usize;
@@ -266,7 +275,7 @@ impl SlotFile {
     }
 
     /// Verify the checkpoint of `step` and read it into `state` (the synchronous path).
-    pub fn read_state<S: State>(&self, step: u64, state: &mut S) -> Result<(), Error> {
+    pub(super) fn read_state<S: State>(&self, step: u64, state: &mut S) -> Result<(), Error> {
         let map = self.lock();
         let header = self.verified_header(&map, step)?;
         let off = PAYLOAD_OFFSET as usize;

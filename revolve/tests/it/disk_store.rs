@@ -826,67 +826,7 @@ fn a_kept_store_reopens_with_its_checkpoints_and_refuses_damage() {
 
 // ---- no allocation per step ----------------------------------------------------------------
 
-mod counting {
-    use std::alloc::{GlobalAlloc, Layout, System};
-    use std::cell::Cell;
-    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-
-    /// Counts allocations while `ON` is set, in the test's thread and the store's I/O thread
-    /// (not in the test harness's threads).
-    pub struct Counting;
-    pub static ON: AtomicBool = AtomicBool::new(false);
-    pub static COUNT: AtomicU64 = AtomicU64::new(0);
-
-    thread_local! {
-        /// 0: not yet known, 1: counted, 2: not counted.
-        static KIND: Cell<u8> = const { Cell::new(0) };
-        static BUSY: Cell<bool> = const { Cell::new(false) };
-    }
-
-    /// Count this thread's allocations.
-    pub fn count_this_thread() {
-        KIND.with(|k| k.set(1));
-    }
-
-    fn counted() -> bool {
-        KIND.with(|k| match k.get() {
-            1 => true,
-            2 => false,
-            _ => {
-                if BUSY.with(|b| b.replace(true)) {
-                    return false;
-                }
-                let io = std::thread::current().name() == Some("revolve-disk-io");
-                BUSY.with(|b| b.set(false));
-                k.set(if io { 1 } else { 2 });
-                io
-            }
-        })
-    }
-
-    fn note() {
-        if ON.load(Ordering::Relaxed) && counted() {
-            COUNT.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
-    unsafe impl GlobalAlloc for Counting {
-        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-            note();
-            unsafe { System.alloc(layout) }
-        }
-        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-            unsafe { System.dealloc(ptr, layout) }
-        }
-        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new: usize) -> *mut u8 {
-            note();
-            unsafe { System.realloc(ptr, layout, new) }
-        }
-    }
-}
-
-#[global_allocator]
-static ALLOC: counting::Counting = counting::Counting;
+use crate::counting;
 
 const PROBE_ENV: &str = "REVOLVE_DISK_ALLOC_PROBE";
 
@@ -895,7 +835,7 @@ const PROBE_ENV: &str = "REVOLVE_DISK_ALLOC_PROBE";
 fn hot_paths_allocate_nothing() {
     let out = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
-            "alloc_probe",
+            "disk_store::alloc_probe",
             "--exact",
             "--ignored",
             "--test-threads=1",

@@ -1,32 +1,37 @@
-//! Shared by `benches/revolver_overhead.rs` and `examples/revolver_overhead.rs`: a memory-bound
-//! elementwise model whose forward step costs about one state copy.
+//! A memory-bound elementwise model whose forward step costs about one state copy, with
+//! operators that time themselves (used by `benches/revolver_overhead.rs`,
+//! `examples/revolver_overhead.rs` and `examples/disk_adjoint.rs`).
 //!
 //! Forward `u <- u (A + B u)`; reverse step `k`: `lam <- lam (A + 2 B u_k)` (the transposed
 //! Jacobian at `u_k`: one pass, like the forward step; the reverse operator gets `u_k` and needs
 //! no separate taped forward step, as in pyrevolve's benchmark).
 
-#![allow(dead_code)]
-
+use super::{time_per_call, timed};
 use revolve::{Binomial, ForwardOperator, RamStore, ReverseOperator, Revolver, RevolverStats};
 use std::convert::Infallible;
 use std::hint::black_box;
 use std::time::Instant;
 
+/// The model's linear coefficient.
 pub const A: f64 = 0.999;
+/// The model's quadratic coefficient.
 pub const B: f64 = 1e-4;
 
+/// One forward step out of place: `dst = src (A + B src)`.
 pub fn forward_kernel(src: &[f64], dst: &mut [f64]) {
     for (d, &s) in dst.iter_mut().zip(src) {
         *d = s * (A + B * s);
     }
 }
 
+/// One forward step in place.
 pub fn forward_in_place(u: &mut [f64]) {
     for x in u {
         *x *= A + B * *x;
     }
 }
 
+/// One reverse step: `lam *= A + 2 B u`.
 pub fn adjoint_kernel(u: &[f64], lam: &mut [f64]) {
     for (l, &x) in lam.iter_mut().zip(u) {
         *l *= A + 2.0 * B * x;
@@ -46,12 +51,15 @@ pub struct InSitu {
 
 /// The forward operator; `out_of_place` says whether it offers `advance_from`.
 pub struct Fwd {
+    /// Whether it offers `advance_from`.
     pub out_of_place: bool,
-    /// Steps and seconds, all forward steps.
+    /// Forward steps taken.
     pub steps: u64,
+    /// Seconds in them.
     pub secs: f64,
     /// Of which out of place (the first step of `advance_from`).
     pub oop_steps: u64,
+    /// Seconds in those.
     pub oop_secs: f64,
 }
 
@@ -90,7 +98,9 @@ impl ForwardOperator<Vec<f64>> for Fwd {
 /// The reverse operator.
 #[derive(Default)]
 pub struct Rev {
+    /// Reverse steps taken.
     pub steps: u64,
+    /// Seconds in them.
     pub secs: f64,
 }
 
@@ -105,52 +115,17 @@ impl ReverseOperator<Vec<f64>, Vec<f64>> for Rev {
     }
 }
 
-/// On-CPU seconds of this thread (Linux `/proc/thread-self/schedstat`, updated at scheduler
-/// ticks: meaningful for intervals of seconds), `None` elsewhere.
-pub fn cpu_secs() -> Option<f64> {
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let ns: u64 = text.split_whitespace().next()?.parse().ok()?;
-    Some(ns as f64 * 1e-9)
-}
-
-/// `f`'s result with its wall and on-CPU seconds (on-CPU falls back to wall).
-pub fn timed<T>(f: impl FnOnce() -> T) -> (T, f64, f64) {
-    let c0 = cpu_secs();
-    let t = Instant::now();
-    let out = f();
-    let wall = t.elapsed().as_secs_f64();
-    let cpu = match (c0, cpu_secs()) {
-        (Some(a), Some(b)) => b - a,
-        _ => wall,
-    };
-    (out, wall, cpu)
-}
-
-/// Wall seconds per call of `f`: the minimum over `rounds` rounds of calls lasting at least
-/// 50 ms each.
-pub fn time_per_call(rounds: usize, mut f: impl FnMut()) -> f64 {
-    let t = Instant::now();
-    f();
-    let first = t.elapsed().as_secs_f64();
-    let reps = ((0.05 / first.max(1e-9)).ceil() as usize).clamp(5, 1_000_000);
-    let mut best = f64::INFINITY;
-    for _ in 0..rounds {
-        let t = Instant::now();
-        for _ in 0..reps {
-            f();
-        }
-        best = best.min(t.elapsed().as_secs_f64() / reps as f64);
-    }
-    best
-}
-
 /// Seconds per call of one forward step, one reverse step and one state copy (hot caches).
 pub struct KernelTimes {
+    /// One forward step in place.
     pub forward: f64,
+    /// One reverse step.
     pub reverse: f64,
+    /// One state copy.
     pub copy: f64,
 }
 
+/// [`KernelTimes`] for a state of `len` values.
 pub fn kernel_times(len: usize) -> KernelTimes {
     let mut u = vec![0.5; len];
     let src = vec![0.25; len];
