@@ -72,9 +72,57 @@ fn table_with_units_and_fits() {
     let o = row(&t, "online");
     assert_eq!(o[1], "s=25");
     assert!(o[2].parse::<u64>().unwrap() >= optimal_forward(1000, 25).unwrap());
-    // The cost-aware programme is too large here: the row says so.
+    // The exhaustive cost-aware table is too large here: the two-level search plans it.
     let c = row(&t, "cost-aware");
-    assert!(c[2].starts_with("skipped: too large"), "{c:?}");
+    assert_eq!(
+        (c[1], c[10], c[11]),
+        ("R=25 D=1000 search", "yes", "validated")
+    );
+}
+
+/// Seconds from the table's time cell (`5.559 s`, `3.20 min`, ...).
+fn seconds(cell: &str) -> f64 {
+    let (v, unit) = cell.split_once(' ').unwrap();
+    let v: f64 = v.parse().unwrap();
+    v * match unit {
+        "s" => 1.0,
+        "min" => 60.0,
+        "h" => 3600.0,
+        "d" => 86400.0,
+        _ => panic!("unit {unit}"),
+    }
+}
+
+#[test]
+fn readme_example_has_the_fastest_fitting_cost_aware_row() {
+    let t = stdout_of(&[
+        "plan",
+        "--steps",
+        "1000",
+        "--state-bytes",
+        "8MiB",
+        "--ram",
+        "160MiB",
+        "--disk",
+        "2GiB",
+        "--forward-cost",
+        "1ms",
+        "--reverse-cost",
+        "2ms",
+        "--disk-bandwidth",
+        "1GB/s",
+    ]);
+    let c = row(&t, "cost-aware");
+    assert_eq!((c[1], c[10]), ("R=20 D=256 search", "yes"), "{t}");
+    let best = seconds(c[9]);
+    for s in ["store-all", "periodic", "binomial", "multistage", "online"] {
+        let r = row(&t, s);
+        if r.len() > 10 && r[10] == "yes" {
+            assert!(best <= seconds(r[9]), "{s} is faster than cost-aware:\n{t}");
+        }
+    }
+    // It beats RAM-only binomial here.
+    assert!(best < seconds(row(&t, "binomial")[9]), "{t}");
 }
 
 #[test]

@@ -200,7 +200,9 @@ pub enum Strategy {
     Binomial,
     /// Binomial forward count with RAM and disk slots, few disk accesses.
     Multistage,
-    /// Minimises the modelled time with RAM and disk checkpoints under the disk budget.
+    /// Minimises the modelled time with RAM and disk checkpoints under both budgets:
+    /// [`CostAware::best`] (the exhaustive table where feasible, else the better of the best
+    /// two-level schedule and multistage, marked `search` in the config).
     CostAware,
     /// Online checkpointing (n unknown while running forward), RAM slots.
     Online,
@@ -596,9 +598,6 @@ fn binomial_row(p: &Problem) -> Result<Row, PlanError> {
 
 /// Most `n s` work (steps times slots) of an online run the planner makes (a second or so).
 pub const ONLINE_WORK: u64 = 100_000_000;
-/// Most `n^2 (R' + 1)(D' + 1)` inner-loop steps of the cost-aware dynamic programme the planner
-/// asks for (a second or so; [`crate::schedule::cost_aware`] has larger limits of its own).
-pub const COST_AWARE_WORK: u64 = 300_000_000;
 
 /// The slots a strategy is given, as its config shows them (the period is chosen later).
 fn slots_config(strategy: Strategy, p: &Problem) -> String {
@@ -613,9 +612,17 @@ fn slots_config(strategy: Strategy, p: &Problem) -> String {
         }
         Strategy::Periodic => String::new(),
         Strategy::Binomial | Strategy::Online => format!("s={}", p.ram_slots().clamp(1, n)),
-        Strategy::Multistage | Strategy::CostAware => {
+        Strategy::Multistage => {
             let (r, d) = two_level_slots(p);
             format!("R={r} D={d}")
+        }
+        Strategy::CostAware => {
+            let (r, d) = two_level_slots(p);
+            if CostAware::table_feasible(n, r, d) {
+                format!("R={r} D={d}")
+            } else {
+                format!("R={r} D={d} search")
+            }
         }
     }
 }
@@ -676,21 +683,14 @@ fn cost_aware_row(p: &Problem) -> Result<Row, PlanError> {
     let n = p.steps;
     let (r, d) = two_level_slots(p);
     let config = slots_config(Strategy::CostAware, p);
-    let skip = |reason: String| Ok(skipped(Strategy::CostAware, config.clone(), reason));
     if n > p.run_limit {
-        return skip(format!("n > run limit {}", p.run_limit));
-    }
-    let combos = u128::from(r.min(n - 1) + 1) * u128::from(d.min(n - 1) + 1);
-    let work = u128::from(n) * u128::from(n) * combos;
-    if work > u128::from(COST_AWARE_WORK) {
-        return skip(format!(
-            "too large: n^2 (R'+1)(D'+1) = {work} > {COST_AWARE_WORK}"
+        return Ok(skipped(
+            Strategy::CostAware,
+            config,
+            format!("n > run limit {}", p.run_limit),
         ));
     }
-    let schedule = match CostAware::new(n, r, d, pricing_costs(p)?) {
-        Err(e @ Error::TooLarge { .. }) => return skip(format!("too large: {e}")),
-        other => other?,
-    };
+    let schedule = CostAware::best(n, r, d, pricing_costs(p)?)?;
     let c = p.run(Strategy::CostAware, Capacity { ram: r, disk: d }, schedule)?;
     Ok(Row {
         strategy: Strategy::CostAware,

@@ -13,6 +13,7 @@ pub mod multistage;
 pub mod online;
 pub mod periodic;
 mod split_run;
+pub mod two_level;
 
 /// A checkpointing schedule: the actions of one reversal of [`Schedule::steps`] steps, never
 /// holding more than [`Schedule::capacity`] checkpoints per level.

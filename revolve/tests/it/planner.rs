@@ -90,7 +90,7 @@ fn rows_match_the_validator() {
                 Strategy::Multistage | Strategy::CostAware => {
                     let (ram, disk) = (
                         param(&row.config, "R").unwrap(),
-                        param(&row.config, "D").unwrap(),
+                        param(row.config.trim_end_matches(" search"), "D").unwrap(),
                     );
                     assert_eq!(
                         (ram, disk),
@@ -107,7 +107,7 @@ fn rows_match_the_validator() {
                         validate(n, cap, Multistage::new(n, ram, disk).unwrap()).unwrap()
                     } else {
                         let costs = pricing_costs(&p).unwrap();
-                        let plan = CostAware::new(n, ram, disk, costs).unwrap();
+                        let plan = CostAware::best(n, ram, disk, costs).unwrap();
                         let makespan = plan.makespan();
                         let priced = pricing::price(plan, n, cap, &costs).unwrap();
                         // The same model: the schedule's own optimum, its priced stream, our time.
