@@ -251,7 +251,9 @@ impl CostAware {
     /// most [`BEST_WORK`]; else the cheaper of the best [`TwoLevel`] schedule (optimal within
     /// the two-level family) and [`Multistage::new`], priced by running it. The latter is not
     /// always optimal over all schedules, but never worse than RAM-only binomial, store-all
-    /// or multistage. All stay within the budgets.
+    /// or multistage (on the grid `n <= 200`, `R + D <= 10` of `tests/it/cost_aware_search.rs`
+    /// it equals the table on 19,025 of 33,195 cases and is at worst 1.89 times the optimum).
+    /// All stay within the budgets.
     ///
     /// ```
     /// use revolve::pricing::Costs;
