@@ -2,11 +2,8 @@
 //! the single steps that price its ideal `T(n, s) x forward + n x reverse`. The table with the
 //! ratio: `cargo run --release --example revolver_overhead`.
 
-#[path = "common/overhead.rs"]
-mod overhead;
-
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use overhead::{adjoint_kernel, forward_in_place, revolver};
+use retrace::harness::overhead::{adjoint_kernel, forward_in_place, revolver};
 use std::hint::black_box;
 use std::time::Duration;
 

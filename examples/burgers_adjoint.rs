@@ -27,11 +27,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let model = Burgers::with_stable_dt(points, 2e-3, 2.0, 0.9)?;
     let u0 = model.initial_condition();
 
-    // 1. The schedule: any iterator of actions; here the optimal binomial one.
+    // 1. The schedule (it knows its steps and slots); here the optimal binomial one.
     let schedule = Binomial::new(steps, snaps)?;
     // 2. The Revolver: schedule + forward operator + reverse operator + RAM checkpoint slots.
     let mut revolver = Revolver::new(
-        steps,
         schedule,
         BurgersForward::<Vec<f64>>::new(model.clone()),
         BurgersAdjoint::<Vec<f64>>::new(model.clone()),

@@ -28,25 +28,21 @@
 //!
 //! Models: `burgers` (default) is the 1-D Burgers model and its adjoint (`retrace::burgers`,
 //! about 2 ms a step at 10^6 points); `synthetic` is the memory-bound elementwise operator of
-//! `benches/common/overhead.rs` (a step costs about one state copy, so its speed depends on
+//! `retrace::harness::overhead` (a step costs about one state copy, so its speed depends on
 //! where the buffers lie in the cache hierarchy, which differs between the runs).
 //!
 //! Run: `cargo run --release --example disk_adjoint -- [--model burgers|synthetic] [--len 1000000]
 //! [--n 1000] [--ram 4] [--disk 16] [--repeats 3] [--dir /tmp]`
 
-#[path = "../benches/common/disk.rs"]
-mod disk;
-#[path = "../benches/common/overhead.rs"]
-mod overhead;
-
-use disk::{DiskMode, SharedDisk};
-use overhead::timed;
 use retrace::burgers::{Burgers, BurgersAdjoint, BurgersForward};
+use retrace::harness::disk::{DiskMode, TimedStore};
+use retrace::harness::{overhead, timed};
 use revolve::pricing::{Costs, price};
 use revolve::revolver::{ForwardOperator, ReverseOperator, RevolverStats};
 use revolve::storage::disk::{DiskStats, DiskStore};
 use revolve::{
-    Action, Binomial, Capacity, CheckpointStore, Level, Multistage, RamStore, Revolver, State,
+    Action, Binomial, Capacity, CheckpointStore, Level, Multistage, NoDisk, RamStore, Revolver,
+    Schedule, State,
 };
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -167,32 +163,29 @@ struct Run {
     gradient: Vec<f64>,
 }
 
-/// One reversal of `n` steps from `u0` along `plan` (the stores are built before the clock).
-fn run<F, R, P>(
-    n: u64,
+/// One reversal of `n` steps from `u0` along `plan` (the stores are built before the clock);
+/// the disk level comes back with the run.
+fn run<F, R, P, D>(
     plan: P,
     ops: (F, R),
     ram: u64,
-    disk: Option<Box<dyn CheckpointStore<Vec<f64>>>>,
-    probe: Option<SharedDisk<Vec<f64>>>,
+    disk: D,
     u0: &[f64],
-) -> Result<Run, BoxError>
+) -> Result<(Run, D), BoxError>
 where
     F: ForwardOperator<Vec<f64>>,
     R: ReverseOperator<Vec<f64>, Vec<f64>>,
-    P: IntoIterator<Item = Action>,
+    P: Schedule,
+    D: CheckpointStore<Vec<f64>>,
 {
     let u0 = u0.to_vec();
     let mut rv = Revolver::new(
-        n,
         plan,
         Timed::new(ops.0),
         Timed::new(ops.1),
         RamStore::new(usize::try_from(ram)?, &u0),
-    )?;
-    if let Some(d) = disk {
-        rv = rv.with_boxed_disk(d);
-    }
+    )?
+    .with_disk(disk);
     let mut u = u0;
     let mut lam = vec![1.0; u.len()];
     let (r, wall, cpu) = timed(|| -> Result<(), revolve::Error> {
@@ -202,17 +195,18 @@ where
     r?;
     black_box(&lam);
     let ops = rv.forward_operator().secs + rv.reverse_operator().secs;
-    Ok(Run {
+    let run = Run {
         wall,
         cpu,
         ops,
         uf: rv.forward_operator().per_step(),
         ub: rv.reverse_operator().per_step(),
         stats: rv.stats(),
-        io: probe.as_ref().map_or((0.0, 0.0), SharedDisk::io_secs),
-        disk: probe.map(|p| p.stats()),
+        io: (0.0, 0.0),
+        disk: None,
         gradient: lam,
-    })
+    };
+    Ok((run, rv.into_stores().1))
 }
 
 /// Median seconds to write and to read one checkpoint of `u` (synchronous store in a temporary
@@ -309,16 +303,17 @@ where
     let (n, r, d) = (o.n, o.ram, o.disk);
     let plan = || Multistage::best(n, r, d);
     match row {
-        Row::RamBinomial => run(n, Binomial::new(n, r + d)?, ops, r + d, None, None, u0),
+        Row::RamBinomial => Ok(run(Binomial::new(n, r + d)?, ops, r + d, NoDisk, u0)?.0),
         Row::RamMultistage => {
-            let level: Box<dyn CheckpointStore<Vec<f64>>> =
-                Box::new(RamStore::new(usize::try_from(d)?, &u0.to_vec()));
-            run(n, plan()?, ops, r, Some(level), None, u0)
+            let level = RamStore::new(usize::try_from(d)?, &u0.to_vec());
+            Ok(run(plan()?, ops, r, level, u0)?.0)
         }
         Row::Disk(m) => {
-            let store = SharedDisk::new(m.build(d, &o.dir, &u0.to_vec())?);
-            let probe = store.handle();
-            run(n, plan()?, ops, r, Some(Box::new(store)), Some(probe), u0)
+            let store = TimedStore::new(m.build(d, &o.dir, &u0.to_vec())?);
+            let (mut result, store) = run(plan()?, ops, r, store, u0)?;
+            result.io = store.io_secs();
+            result.disk = Some(store.inner().stats());
+            Ok(result)
         }
     }
 }

@@ -106,8 +106,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 Ok(())
             };
             let ram = RamStore::new(usize::try_from(s)?, &u);
-            let mut rv =
-                Revolver::new(n, Binomial::new(n, s)?, PlusOne { out_of_place }, rev, ram)?;
+            let mut rv = Revolver::new(Binomial::new(n, s)?, PlusOne { out_of_place }, rev, ram)?;
             let mut v = vec![0.0f64; len];
             let c0 = cpu_secs();
             let t = Instant::now();

@@ -19,7 +19,7 @@
 //! ```
 
 use revolve::revolver::{ForwardOperator, ReverseOperator, RevolverStats};
-use revolve::{Action, CheckpointStore, RamStore, Revolver, State};
+use revolve::{CheckpointStore, NoDisk, RamStore, Revolver, Schedule, State};
 use std::f64::consts::PI;
 
 /// What can go wrong setting up or stepping the Burgers model.
@@ -340,30 +340,27 @@ pub struct Gradient<S> {
     pub stats: RevolverStats,
 }
 
-/// `J = 1/2 ||u_n||^2` and `dJ/du_0` after `steps` steps from `u0`, following `schedule` with
+/// `J = 1/2 ||u_n||^2` and `dJ/du_0` after the `n` steps of `schedule` from `u0`, with
 /// `ram_slots` RAM checkpoints (and `disk`, if given, as the disk level).
-pub fn checkpointed_gradient<S, I>(
+pub fn checkpointed_gradient<S, P>(
     model: &Burgers,
     u0: &S,
-    steps: u64,
-    schedule: I,
+    schedule: P,
     ram_slots: usize,
     disk: Option<Box<dyn CheckpointStore<S>>>,
 ) -> Result<Gradient<S>, revolve::Error>
 where
     S: Field,
-    I: IntoIterator<Item = Action>,
+    P: Schedule,
 {
+    let steps = schedule.steps();
     let mut rv = Revolver::new(
-        steps,
         schedule,
         BurgersForward::<S>::new(model.clone()),
         BurgersAdjoint::<S>::new(model.clone()),
         RamStore::new(ram_slots, u0),
-    )?;
-    if let Some(disk) = disk {
-        rv = rv.with_boxed_disk(disk);
-    }
+    )?
+    .with_disk(disk.unwrap_or_else(|| Box::new(NoDisk)));
     let mut u = u0.clone();
     rv.apply_forward(&mut u)?;
     let values = u.values().ok_or_else(|| revolve::Error::Operator {

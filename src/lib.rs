@@ -4,7 +4,8 @@
 #![deny(missing_docs)]
 
 pub mod burgers;
-pub mod plan_svg;
+pub mod harness;
+pub mod plan_view;
 
 pub use revolve;
 pub use sampler;

@@ -30,8 +30,8 @@ fn checkpointed_gradient_is_bitwise_store_all() {
     let u0 = m.initial_condition();
     for &(n, s) in CASES {
         let (j_ref, g_ref) = gradient_store_all(&m, &u0, n).unwrap();
-        let g = checkpointed_gradient(&m, &u0, n, Binomial::new(n, s).unwrap(), s as usize, None)
-            .unwrap();
+        let g =
+            checkpointed_gradient(&m, &u0, Binomial::new(n, s).unwrap(), s as usize, None).unwrap();
         assert_eq!(g.objective.to_bits(), j_ref.to_bits(), "n={n} s={s}");
         assert!(
             g.gradient
@@ -42,8 +42,8 @@ fn checkpointed_gradient_is_bitwise_store_all() {
         );
         // The same with ndarray states.
         let a0 = Array1::from(u0.clone());
-        let ga = checkpointed_gradient(&m, &a0, n, Binomial::new(n, s).unwrap(), s as usize, None)
-            .unwrap();
+        let ga =
+            checkpointed_gradient(&m, &a0, Binomial::new(n, s).unwrap(), s as usize, None).unwrap();
         assert_eq!(ga.objective.to_bits(), j_ref.to_bits());
         assert!(
             ga.gradient
@@ -86,8 +86,8 @@ fn revolver_counts_equal_the_validators() {
     let u0 = m.initial_condition();
     for &(n, s) in CASES {
         let want = validate(n, Capacity::ram(s), Binomial::new(n, s).unwrap()).unwrap();
-        let g = checkpointed_gradient(&m, &u0, n, Binomial::new(n, s).unwrap(), s as usize, None)
-            .unwrap();
+        let g =
+            checkpointed_gradient(&m, &u0, Binomial::new(n, s).unwrap(), s as usize, None).unwrap();
         let st = g.stats;
         assert_eq!(st.schedule, want, "n={n} s={s}");
         assert_eq!(st.schedule.forward, optimal_forward(n, s).unwrap());
@@ -117,8 +117,7 @@ fn large_grid_matches_store_all() {
     let u0 = m.initial_condition();
     let (n, s) = (120, 6);
     let (j_ref, g_ref) = gradient_store_all(&m, &u0, n).unwrap();
-    let g =
-        checkpointed_gradient(&m, &u0, n, Binomial::new(n, s).unwrap(), s as usize, None).unwrap();
+    let g = checkpointed_gradient(&m, &u0, Binomial::new(n, s).unwrap(), s as usize, None).unwrap();
     assert_eq!(g.objective.to_bits(), j_ref.to_bits());
     assert!(
         g.gradient
@@ -133,7 +132,7 @@ fn directional_derivative_matches_central_differences() {
     let m = model(1_000);
     let u0 = m.initial_condition();
     let n = 300;
-    let g = checkpointed_gradient(&m, &u0, n, Binomial::new(n, 7).unwrap(), 7, None).unwrap();
+    let g = checkpointed_gradient(&m, &u0, Binomial::new(n, 7).unwrap(), 7, None).unwrap();
     let v: Vec<f64> = (0..u0.len())
         .map(|i| ((i * 7919 % 1000) as f64 / 1000.0 - 0.5) * (1.0 + (i as f64 * 0.01).cos()))
         .collect();
@@ -171,8 +170,7 @@ fn operator_errors_propagate() {
     let m = model(128);
     // A state of the wrong size: the forward operator refuses it at step 0.
     let bad = vec![0.1; 129];
-    let e =
-        checkpointed_gradient(&m, &bad, 10, Binomial::new(10, 3).unwrap(), 3, None).unwrap_err();
+    let e = checkpointed_gradient(&m, &bad, Binomial::new(10, 3).unwrap(), 3, None).unwrap_err();
     match &e {
         Error::Operator {
             operator: "forward",
@@ -193,8 +191,7 @@ fn operator_errors_propagate() {
     // An amplitude the time step cannot carry blows up: a non-finite value is reported with its
     // step, not returned as a gradient.
     let huge: Vec<f64> = m.initial_condition().iter().map(|x| x * 1e200).collect();
-    let e =
-        checkpointed_gradient(&m, &huge, 10, Binomial::new(10, 3).unwrap(), 3, None).unwrap_err();
+    let e = checkpointed_gradient(&m, &huge, Binomial::new(10, 3).unwrap(), 3, None).unwrap_err();
     assert!(
         matches!(
             e,
@@ -208,8 +205,17 @@ fn operator_errors_propagate() {
     assert!(e.to_string().contains("non-finite"), "{e}");
     // Too few RAM slots for the schedule: a bad schedule, not a panic.
     let u0 = m.initial_condition();
-    let e = checkpointed_gradient(&m, &u0, 10, Binomial::new(10, 3).unwrap(), 2, None).unwrap_err();
-    assert!(matches!(e, Error::BadSchedule { .. }), "{e}");
+    let e = checkpointed_gradient(&m, &u0, Binomial::new(10, 3).unwrap(), 2, None).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::BadSchedule {
+                rule: revolve::Rule::LevelFull { capacity: 2, .. },
+                ..
+            }
+        ),
+        "{e}"
+    );
 }
 
 #[test]

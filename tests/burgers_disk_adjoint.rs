@@ -3,17 +3,16 @@
 //! RAM-only binomial run with `R + D` slots and to store-everything, with the validator's counts,
 //! and no file left behind, also when an operator fails.
 
-#[path = "../benches/common/disk.rs"]
-mod disk;
-
-use disk::{DiskMode, SharedDisk};
 use retrace::burgers::{
     Burgers, BurgersAdjoint, BurgersError, BurgersForward, checkpointed_gradient,
     gradient_store_all,
 };
+use retrace::harness::disk::DiskMode;
 use revolve::revolver::{ForwardOperator, ReverseOperator, RevolverStats};
 use revolve::storage::disk::DiskStats;
-use revolve::{Binomial, Capacity, Error, Multistage, RamStore, Revolver, validate};
+use revolve::{
+    Binomial, Capacity, CheckpointStore, Error, Multistage, RamStore, Revolver, validate,
+};
 use std::path::Path;
 
 const POINTS: usize = 10_000;
@@ -54,17 +53,16 @@ struct DiskRun {
 fn disk_run(n: u64, r: u64, d: u64, mode: DiskMode, parent: &Path) -> DiskRun {
     let m = model();
     let u0 = m.initial_condition();
-    let shared = SharedDisk::new(mode.build(d, parent, &u0).unwrap());
-    let dir = shared.dir();
+    let store = mode.build(d, parent, &u0).unwrap();
+    let dir = store.dir().to_path_buf();
     let mut rv = Revolver::new(
-        n,
         Multistage::best(n, r, d).unwrap(),
         BurgersForward::<Vec<f64>>::new(m.clone()),
         BurgersAdjoint::<Vec<f64>>::new(m.clone()),
         RamStore::new(r as usize, &u0),
     )
     .unwrap()
-    .with_disk(shared.handle());
+    .with_disk(store);
     let mut u = u0.clone();
     rv.apply_forward(&mut u).unwrap();
     assert_eq!(entries(&dir), d as usize, "slot files during the run");
@@ -72,9 +70,8 @@ fn disk_run(n: u64, r: u64, d: u64, mode: DiskMode, parent: &Path) -> DiskRun {
     let mut lam = u;
     rv.apply_reverse(&mut lam).unwrap();
     let stats = rv.stats();
-    let disk = shared.stats();
+    let disk = rv.disk().stats();
     drop(rv);
-    drop(shared);
     assert!(!dir.exists(), "{} left behind", dir.display());
     assert_eq!(entries(parent), 0);
     DiskRun {
@@ -93,8 +90,8 @@ fn disk_adjoint_is_bitwise_ram_and_store_all_with_the_validators_counts() {
     for &(n, r, d) in CASES {
         let (j_all, g_all) = gradient_store_all(&m, &u0, n).unwrap();
         let s = r + d;
-        let ram = checkpointed_gradient(&m, &u0, n, Binomial::new(n, s).unwrap(), s as usize, None)
-            .unwrap();
+        let ram =
+            checkpointed_gradient(&m, &u0, Binomial::new(n, s).unwrap(), s as usize, None).unwrap();
         assert_eq!(ram.objective.to_bits(), j_all.to_bits());
         assert!(same_bits(&ram.gradient, &g_all), "RAM run n={n} s={s}");
         let want = validate(
@@ -211,7 +208,6 @@ fn failing_operators_propagate_and_leave_no_files() {
             let store = mode.build(d, parent.path(), &u0).unwrap();
             let dir = store.dir().to_path_buf();
             let mut rv = Revolver::new(
-                n,
                 Multistage::best(n, r, d).unwrap(),
                 FailingForward {
                     inner: BurgersForward::new(m.clone()),
@@ -252,10 +248,7 @@ fn failing_operators_propagate_and_leave_no_files() {
                 other => panic!("{case}: expected an operator error, got {other}"),
             }
             // The disk checkpoints were live when it failed.
-            assert!(
-                !rv.store(revolve::Level::Disk).unwrap().is_empty(),
-                "{case}"
-            );
+            assert!(!rv.disk().is_empty(), "{case}");
             assert!(dir.exists(), "{case}");
             assert!(matches!(rv.apply_reverse(&mut u), Err(Error::Usage(_))));
             drop(rv);

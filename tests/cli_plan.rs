@@ -72,9 +72,57 @@ fn table_with_units_and_fits() {
     let o = row(&t, "online");
     assert_eq!(o[1], "s=25");
     assert!(o[2].parse::<u64>().unwrap() >= optimal_forward(1000, 25).unwrap());
-    // The cost-aware programme is too large here: the row says so.
+    // The exhaustive cost-aware table is too large here: the two-level search plans it.
     let c = row(&t, "cost-aware");
-    assert!(c[2].starts_with("skipped: too large"), "{c:?}");
+    assert_eq!(
+        (c[1], c[10], c[11]),
+        ("R=25 D=1000 search", "yes", "validated")
+    );
+}
+
+/// Seconds from the table's time cell (`5.559 s`, `3.20 min`, ...).
+fn seconds(cell: &str) -> f64 {
+    let (v, unit) = cell.split_once(' ').unwrap();
+    let v: f64 = v.parse().unwrap();
+    v * match unit {
+        "s" => 1.0,
+        "min" => 60.0,
+        "h" => 3600.0,
+        "d" => 86400.0,
+        _ => panic!("unit {unit}"),
+    }
+}
+
+#[test]
+fn readme_example_has_the_fastest_fitting_cost_aware_row() {
+    let t = stdout_of(&[
+        "plan",
+        "--steps",
+        "1000",
+        "--state-bytes",
+        "8MiB",
+        "--ram",
+        "160MiB",
+        "--disk",
+        "2GiB",
+        "--forward-cost",
+        "1ms",
+        "--reverse-cost",
+        "2ms",
+        "--disk-bandwidth",
+        "1GB/s",
+    ]);
+    let c = row(&t, "cost-aware");
+    assert_eq!((c[1], c[10]), ("R=20 D=256 search", "yes"), "{t}");
+    let best = seconds(c[9]);
+    for s in ["store-all", "periodic", "binomial", "multistage", "online"] {
+        let r = row(&t, s);
+        if r.len() > 10 && r[10] == "yes" {
+            assert!(best <= seconds(r[9]), "{s} is faster than cost-aware:\n{t}");
+        }
+    }
+    // It beats RAM-only binomial here.
+    assert!(best < seconds(row(&t, "binomial")[9]), "{t}");
 }
 
 #[test]
@@ -168,7 +216,39 @@ fn svg_is_well_formed() {
     assert!(svg.trim_end().ends_with("</svg>"));
     assert_eq!(svg.matches("<svg").count(), 1);
     assert_eq!(svg.matches("<text").count(), svg.matches("</text>").count());
-    // One polyline with the binomial curve: every point inside the plot area.
+    well_formed(&svg);
+    // Two panels over the same memory axis; each has the binomial curve and the strategies.
+    let factor = panel(&svg, "factor-panel");
+    let time = panel(&svg, "time-panel");
+    assert!(
+        svg.find(r#"<g id="time-panel" transform="translate(0 440)">"#)
+            .is_some()
+    );
+    for p in [factor, time] {
+        assert_eq!(p.matches("<polyline").count(), 1);
+        assert!(p.matches("<circle").count() >= 3);
+    }
+    for name in [
+        "store-all",
+        "periodic",
+        "binomial",
+        "multistage",
+        "cost-aware",
+        "online",
+    ] {
+        assert!(
+            time.contains(&format!(r#"<circle data-strategy="{name}""#)),
+            "time panel lacks {name}"
+        );
+        // The legend gives its modelled time.
+        assert!(time.contains(&format!(">{name} ")), "legend lacks {name}");
+    }
+    assert_eq!(time.matches(r#"class="budget""#).count(), 2);
+    assert!(time.contains(">RAM budget<") && time.contains(">RAM+disk budget<"));
+    assert!(time.contains("Modelled time against checkpoint memory"));
+    // The factor panel's curve: every point inside the plot area.
+    let doc: &str = &svg;
+    let svg = factor;
     assert_eq!(svg.matches("<polyline").count(), 1);
     let start = svg.find("<polyline points=\"").unwrap() + "<polyline points=\"".len();
     let points = &svg[start..start + svg[start..].find('"').unwrap()];
@@ -190,7 +270,7 @@ fn svg_is_well_formed() {
             .all(|&(x, y)| (70.0..=570.0).contains(&x) && y <= 390.0)
     );
     assert!(xy.last().unwrap().1 >= 40.0);
-    assert!(svg.contains(r#"clip-path="url(#plot)""#) && svg.contains(r#"<clipPath id="plot">"#));
+    assert!(svg.contains(r#"clip-path="url(#plot)""#) && doc.contains(r#"<clipPath id="plot">"#));
     // Markers for the evaluated strategies (coinciding ones share a label), and the legend's.
     assert!(svg.matches("<circle").count() >= 3 + 2);
     for name in ["store-all", "periodic", "binomial", "multistage", "online"] {
@@ -198,7 +278,97 @@ fn svg_is_well_formed() {
     }
     assert!(svg.contains("store-all (does not fit)"));
     // Balanced angle brackets (nothing unescaped in the text).
-    assert_eq!(svg.matches('<').count(), svg.matches('>').count());
+    assert_eq!(doc.matches('<').count(), doc.matches('>').count());
+}
+
+/// The text of the group `<g id="ID" ...> ... </g>` (groups are not nested in the figure).
+fn panel<'a>(svg: &'a str, id: &str) -> &'a str {
+    let start = svg
+        .find(&format!(r#"<g id="{id}""#))
+        .unwrap_or_else(|| panic!("no {id}"));
+    let end = start + svg[start..].find("</g>").unwrap();
+    &svg[start..end]
+}
+
+/// A small well-formedness check of XML: every tag closes in order, one root element,
+/// attributes quoted, no stray `<` or `&` in text, entities known.
+fn well_formed(xml: &str) {
+    let mut stack: Vec<&str> = Vec::new();
+    let mut roots = 0;
+    let mut rest = xml.trim();
+    while !rest.is_empty() {
+        let Some(open) = rest.find('<') else {
+            check_text(rest);
+            break;
+        };
+        check_text(&rest[..open]);
+        if !rest[..open].trim().is_empty() {
+            assert!(
+                !stack.is_empty(),
+                "text outside the root: {:?}",
+                &rest[..open]
+            );
+        }
+        let close = open + rest[open..].find('>').expect("unclosed tag");
+        let tag = &rest[open + 1..close];
+        assert!(!tag.contains('<'), "`<` inside a tag: {tag}");
+        if let Some(name) = tag.strip_prefix('/') {
+            assert_eq!(stack.pop(), Some(name.trim()), "mismatched </{name}>");
+        } else {
+            let empty = tag.ends_with('/');
+            let body = tag.trim_end_matches('/');
+            let name = body.split_whitespace().next().expect("tag name");
+            assert!(
+                name.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == ':'),
+                "{name}"
+            );
+            check_attributes(&body[name.len()..]);
+            if stack.is_empty() {
+                roots += 1;
+            }
+            if !empty {
+                stack.push(name);
+            }
+        }
+        rest = &rest[close + 1..];
+    }
+    assert!(stack.is_empty(), "unclosed: {stack:?}");
+    assert_eq!(roots, 1);
+}
+
+fn check_attributes(mut a: &str) {
+    loop {
+        a = a.trim_start();
+        if a.is_empty() {
+            return;
+        }
+        let eq = a
+            .find('=')
+            .unwrap_or_else(|| panic!("attribute without value: {a}"));
+        let name = a[..eq].trim();
+        assert!(
+            !name.is_empty() && !name.contains(char::is_whitespace),
+            "{a}"
+        );
+        let v = &a[eq + 1..];
+        let q = v.chars().next().expect("value");
+        assert!(q == '"' || q == '\'', "unquoted value: {a}");
+        let end = 1 + v[1..].find(q).expect("unterminated value");
+        check_text(&v[1..end]);
+        a = &v[end + 1..];
+    }
+}
+
+fn check_text(t: &str) {
+    assert!(!t.contains('<'), "{t}");
+    for (i, _) in t.match_indices('&') {
+        let ent = &t[i..i + t[i..].find(';').expect("entity")];
+        assert!(
+            ["&amp", "&lt", "&gt", "&quot", "&apos"].contains(&ent) || ent.starts_with("&#"),
+            "{ent}"
+        );
+    }
 }
 
 #[test]

@@ -31,7 +31,12 @@ impl std::fmt::Display for CallbackError {
 impl std::error::Error for CallbackError {}
 
 /// A `ScheduleError` with its attributes set.
-pub(crate) fn schedule_error(py: Python<'_>, index: u64, action: Option<String>, rule: String) -> PyErr {
+pub(crate) fn schedule_error(
+    py: Python<'_>,
+    index: u64,
+    action: Option<String>,
+    rule: String,
+) -> PyErr {
     let msg = match &action {
         Some(a) => format!("action {index} (`{a}`): {rule}"),
         None => format!("at end after {index} actions: {rule}"),
@@ -76,9 +81,9 @@ pub(crate) fn to_py(py: Python<'_>, e: Error) -> PyErr {
         Error::BadSchedule {
             index,
             action,
-            reason,
-        } => schedule_error(py, index, Some(action.to_string()), reason),
-        Error::ScheduleEnded { index, reason } => schedule_error(py, index, None, reason),
+            rule,
+        } => schedule_error(py, index, Some(action.to_string()), rule.to_string()),
+        Error::ScheduleEnded { index, rule } => schedule_error(py, index, None, rule.to_string()),
         Error::Io { ref path, .. } | Error::Corrupt { ref path, .. } => {
             let err = CheckpointError::new_err(e.to_string());
             let _ = err.value(py).setattr("path", path.clone());

@@ -11,8 +11,8 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use revolve::storage::disk::DiskStore;
 use revolve::{
-    Action, Binomial, Capacity, Error, ForwardOperator, Multistage, RamStore, ReverseOperator,
-    Revolver as Core, RevolverStats, validate,
+    Action, Binomial, Capacity, CheckpointStore, Custom, Error, ForwardOperator, Multistage,
+    NoDisk, RamStore, ReverseOperator, Revolver as Core, RevolverStats, validate,
 };
 use std::path::PathBuf;
 
@@ -100,17 +100,28 @@ impl ReverseOperator<ArrayState, Py<PyAny>> for PyReverse {
     }
 }
 
-type CoreRevolver = Core<ArrayState, PyForward, PyReverse, ActionStream>;
+type CoreRevolver = Core<
+    ArrayState,
+    PyForward,
+    PyReverse,
+    Custom<ActionStream>,
+    Box<dyn CheckpointStore<ArrayState>>,
+>;
 
-/// The one place a revolve `Revolver` is built.
+/// The one place a revolve `Revolver` is built: `schedule` reverses `steps` steps within
+/// `capacity`; `disk` is the disk level, if any.
 fn build_core(
-    steps: u64,
-    schedule: ActionStream,
+    schedule: Custom<ActionStream>,
     forward: PyForward,
     reverse: PyReverse,
     ram: RamStore<ArrayState>,
+    disk: Option<DiskStore<ArrayState>>,
 ) -> Result<CoreRevolver, Error> {
-    Core::new(steps, schedule, forward, reverse, ram)
+    let disk: Box<dyn CheckpointStore<ArrayState>> = match disk {
+        Some(d) => Box::new(d),
+        None => Box::new(NoDisk),
+    };
+    Ok(Core::new(schedule, forward, reverse, ram)?.with_disk(disk))
 }
 
 /// The schedule to run and the slots it needs per level.
@@ -230,16 +241,18 @@ impl PyRevolver {
             },
         };
         let rev = PyReverse { func: reverse };
-        let mut core = build_core(steps, stream, fwd, rev, store).map_err(|e| to_py(py, e))?;
-        if disk > 0 {
+        let disk_store = if disk > 0 {
             let builder = DiskStore::builder(disk.min(steps));
             let builder = match &disk_dir {
                 Some(dir) => builder.temp_in(dir),
                 None => builder.temp(),
             };
-            let store = builder.build(&work).map_err(|e| to_py(py, e))?;
-            core = core.with_disk(store);
-        }
+            Some(builder.build(&work).map_err(|e| to_py(py, e))?)
+        } else {
+            None
+        };
+        let schedule = Custom::new(steps, Capacity { ram, disk }, stream);
+        let core = build_core(schedule, fwd, rev, store, disk_store).map_err(|e| to_py(py, e))?;
         Ok(PyRevolver {
             core,
             user_state: state.clone().unbind(),

@@ -54,23 +54,23 @@ pub enum Error {
         found: u64,
     },
     /// The schedule asked the driver for something its rules forbid.
-    #[error("schedule broke a rule at action {index} (`{action}`): {reason}")]
+    #[error("schedule broke a rule at action {index} (`{action}`): {rule}")]
     BadSchedule {
         /// Index of the action in the schedule.
         index: u64,
         /// The action.
         action: crate::Action,
-        /// What was wrong.
-        reason: String,
+        /// The validator's rule it broke.
+        rule: crate::Rule,
     },
     /// The schedule ended while rules still required actions (steps not reversed, checkpoints
     /// left), or ended before its first reverse.
-    #[error("schedule ended after {index} actions: {reason}")]
+    #[error("schedule ended after {index} actions: {rule}")]
     ScheduleEnded {
         /// Number of actions the schedule gave.
         index: u64,
-        /// What was left undone.
-        reason: String,
+        /// The validator's end-of-schedule rule it broke.
+        rule: crate::Rule,
     },
     /// A user operator (forward or reverse) failed.
     #[error("{operator} operator failed at step {step}: {source}")]

@@ -30,9 +30,10 @@
 //! ```
 
 use crate::schedule::online;
+use crate::schedule::periodic::Periodic;
 use crate::{
-    Action, Binomial, Capacity, CostAware, Error, Level, Multistage, Stats, Violation, cost,
-    pricing, validate,
+    Action, Binomial, Capacity, CostAware, Error, Level, Multistage, Schedule, Stats, Violation,
+    cost, pricing, validate,
 };
 use std::fmt;
 
@@ -199,7 +200,9 @@ pub enum Strategy {
     Binomial,
     /// Binomial forward count with RAM and disk slots, few disk accesses.
     Multistage,
-    /// Minimises the modelled time with RAM and disk checkpoints under the disk budget.
+    /// Minimises the modelled time with RAM and disk checkpoints under both budgets:
+    /// [`CostAware::best`] (the exhaustive table where feasible, else the better of the best
+    /// two-level schedule and multistage, marked `search` in the config).
     CostAware,
     /// Online checkpointing (n unknown while running forward), RAM slots.
     Online,
@@ -310,7 +313,7 @@ pub enum Outcome {
     Skipped(String),
 }
 
-/// The problem and one row per strategy; `Display` prints the table.
+/// The problem and one row per strategy.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Plan {
     /// The problem planned for.
@@ -440,147 +443,32 @@ pub fn plan(problem: &Problem) -> Result<Plan, PlanError> {
 // ---------------------------------------------------------------------------------------------
 // Store-all and periodic: one generator.
 
-/// The periodic schedule with period `k`: checkpoints at `0, k, 2k, ...` (at `level(p)`); every
-/// segment `[jk, jk + k)` but the last is replayed once from its checkpoint with all its states
-/// stored (at `level(p)`), the last segment's states are stored during the forward sweep.
-/// `k = n` (and `k = 1`) is store-all; `period` is clamped to `1..=steps`.
-///
-/// Errors: [`Error::ZeroSteps`].
-///
-/// ```
-/// use revolve::planner::periodic_actions;
-/// use revolve::{validate, Capacity, Level};
-/// // n = 10, k = 4: checkpoints 0, 4, 8; segments [4, 8) and [0, 4) are replayed.
-/// let actions = periodic_actions(10, 4, |_| Level::Ram).unwrap();
-/// let s = validate(10, Capacity::ram(4), actions).unwrap();
-/// assert_eq!((s.forward, s.peak[0]), (19 + 2 * 3, 4)); // 2n - 1, plus two replays of 3 steps
-/// ```
-pub fn periodic_actions(
-    steps: u64,
-    period: u64,
-    level: impl Fn(u64) -> Level + Copy + 'static,
-) -> Result<impl Iterator<Item = Action>, Error> {
-    if steps == 0 {
-        return Err(Error::ZeroSteps);
-    }
-    let (n, k) = (steps, period.clamp(1, steps));
-    let m = n.div_ceil(k);
-    let last = (m - 1) * k; // start of the last segment
-    // Restore, free and reverse `p` for p in `range`, highest first.
-    let tail = move |lo: u64, hi: u64| {
-        (lo..hi).rev().flat_map(move |p| {
-            let l = level(p);
-            [
-                Action::Restore { step: p, level: l },
-                Action::Free { step: p, level: l },
-                Action::Reverse { step: p },
-            ]
-        })
-    };
-    let sweep = (0..n - 1).flat_map(move |p| {
-        let store = (p.is_multiple_of(k) || p >= last).then(|| Action::Store {
-            step: p,
-            level: level(p),
-        });
-        store
-            .into_iter()
-            .chain(std::iter::once(Action::Advance { from: p, to: p + 1 }))
-    });
-    let segments = (0..m - 1).rev().flat_map(move |j| {
-        let a = j * k;
-        let seg: Box<dyn Iterator<Item = Action>> = if k == 1 {
-            Box::new(tail(a, a + 1))
-        } else {
-            let fill = (a + 1..a + k - 1).flat_map(move |p| {
-                [
-                    Action::Store {
-                        step: p,
-                        level: level(p),
-                    },
-                    Action::Advance { from: p, to: p + 1 },
-                ]
-            });
-            Box::new(
-                [
-                    Action::Restore {
-                        step: a,
-                        level: level(a),
-                    },
-                    Action::Advance { from: a, to: a + 1 },
-                ]
-                .into_iter()
-                .chain(fill)
-                .chain(std::iter::once(Action::Reverse { step: a + k - 1 }))
-                .chain(tail(a, a + k - 1)),
-            )
-        };
-        seg
-    });
-    Ok(sweep
-        .chain(std::iter::once(Action::Reverse { step: n - 1 }))
-        .chain(tail(last, n - 1))
-        .chain(segments))
+/// Closed-form counts of the periodic schedule with the checkpoints at `0, k, ...` at level
+/// `outer` and all other states in RAM (exact; checked against the validator in its tests).
+fn periodic_counts(n: u64, k: u64, outer: Level) -> Result<Counts, Error> {
+    Ok(closed_counts(&Periodic::new(n, k, outer)?))
 }
 
-/// Closed-form counts of [`periodic_actions`] with the checkpoints at `0, k, ...` at level
-/// `outer` and all other states in RAM (exact; checked against the validator in tests).
-fn periodic_counts(n: u64, k: u64, outer: Level) -> Result<Counts, Error> {
-    let over = || Error::Overflow {
-        what: "periodic forward steps",
-    };
-    let m = n.div_ceil(k);
-    let last_len = n - (m - 1) * k;
-    // Stored checkpoints at multiples of k: those <= n - 2.
-    let outer_count = if n >= 2 { (n - 2) / k + 1 } else { 0 };
-    let inner_last = last_len.saturating_sub(2);
-    let inner_full = k.saturating_sub(2);
-    // Reads of the outer checkpoints: 2 per replayed segment (1 if k = 1), 1 for the last.
-    let outer_reads = (m - 1) * if k >= 2 { 2 } else { 1 } + u64::from(last_len >= 2);
-    let forward = (m - 1)
-        .checked_mul(k - 1)
-        .and_then(|x| x.checked_add(n.checked_mul(2)? - 1))
-        .ok_or_else(over)?;
-    let end_of_sweep = outer_count + inner_last;
-    let replay = if m >= 2 { m - 1 + inner_full } else { 0 };
-    let (peak_ram, peak_disk, disk_writes, disk_reads) = match outer {
-        Level::Ram => (end_of_sweep.max(replay), 0, 0, 0),
-        Level::Disk => (
-            inner_last.max(if m >= 2 { inner_full } else { 0 }),
-            outer_count,
-            outer_count,
-            outer_reads,
-        ),
-    };
-    Ok(Counts {
-        forward,
-        reverse: n,
-        disk_writes,
-        disk_reads,
-        peak_ram,
-        peak_disk,
-    })
+fn closed_counts(p: &Periodic) -> Counts {
+    let cap = p.capacity();
+    Counts {
+        forward: p.forward(),
+        reverse: Schedule::steps(p),
+        disk_writes: p.disk_writes(),
+        disk_reads: p.disk_reads(),
+        peak_ram: cap.ram,
+        peak_disk: cap.disk,
+    }
 }
 
 fn store_all_row(p: &Problem) -> Result<Row, PlanError> {
-    let n = p.steps;
-    let need = n - 1;
-    let ram = p.ram_slots().min(need);
-    let disk = need - ram;
     let config = slots_config(Strategy::StoreAll, p);
-    let level = move |s: u64| if s < ram { Level::Ram } else { Level::Disk };
-    let closed = Counts {
-        forward: n.checked_mul(2).ok_or(Error::Overflow {
-            what: "store-all forward steps 2n - 1",
-        })? - 1,
-        reverse: n,
-        disk_writes: disk,
-        disk_reads: disk,
-        peak_ram: ram,
-        peak_disk: disk,
-    };
-    let (counts, source) = if n <= p.run_limit {
-        let cap = Capacity { ram, disk };
-        let c = p.run(Strategy::StoreAll, cap, periodic_actions(n, n, level)?)?;
+    let schedule = Periodic::store_all(p.steps, p.ram_slots())?;
+    let closed = closed_counts(&schedule);
+    let (ram, disk) = (closed.peak_ram, closed.peak_disk);
+    let (counts, source) = if p.steps <= p.run_limit {
+        let cap = schedule.capacity();
+        let c = p.run(Strategy::StoreAll, cap, schedule)?;
         (c, Source::Validated)
     } else {
         (closed, Source::ClosedForm)
@@ -660,19 +548,10 @@ fn periodic_row(p: &Problem) -> Result<Row, PlanError> {
         Level::Ram => format!("k={k}"),
         Level::Disk => format!("k={k} outer=disk"),
     };
-    let level = move |s: u64| {
-        if s.is_multiple_of(k) {
-            outer
-        } else {
-            Level::Ram
-        }
-    };
     let (counts, source) = if n <= p.run_limit {
-        let cap = Capacity {
-            ram: closed.peak_ram,
-            disk: closed.peak_disk,
-        };
-        let c = p.run(Strategy::Periodic, cap, periodic_actions(n, k, level)?)?;
+        let schedule = Periodic::new(n, k, outer)?;
+        let cap = schedule.capacity();
+        let c = p.run(Strategy::Periodic, cap, schedule)?;
         (c, Source::Validated)
     } else {
         (closed, Source::ClosedForm)
@@ -719,9 +598,6 @@ fn binomial_row(p: &Problem) -> Result<Row, PlanError> {
 
 /// Most `n s` work (steps times slots) of an online run the planner makes (a second or so).
 pub const ONLINE_WORK: u64 = 100_000_000;
-/// Most `n^2 (R' + 1)(D' + 1)` inner-loop steps of the cost-aware dynamic programme the planner
-/// asks for (a second or so; [`crate::schedule::cost_aware`] has larger limits of its own).
-pub const COST_AWARE_WORK: u64 = 300_000_000;
 
 /// The slots a strategy is given, as its config shows them (the period is chosen later).
 fn slots_config(strategy: Strategy, p: &Problem) -> String {
@@ -736,9 +612,17 @@ fn slots_config(strategy: Strategy, p: &Problem) -> String {
         }
         Strategy::Periodic => String::new(),
         Strategy::Binomial | Strategy::Online => format!("s={}", p.ram_slots().clamp(1, n)),
-        Strategy::Multistage | Strategy::CostAware => {
+        Strategy::Multistage => {
             let (r, d) = two_level_slots(p);
             format!("R={r} D={d}")
+        }
+        Strategy::CostAware => {
+            let (r, d) = two_level_slots(p);
+            if CostAware::table_feasible(n, r, d) {
+                format!("R={r} D={d}")
+            } else {
+                format!("R={r} D={d} search")
+            }
         }
     }
 }
@@ -799,21 +683,14 @@ fn cost_aware_row(p: &Problem) -> Result<Row, PlanError> {
     let n = p.steps;
     let (r, d) = two_level_slots(p);
     let config = slots_config(Strategy::CostAware, p);
-    let skip = |reason: String| Ok(skipped(Strategy::CostAware, config.clone(), reason));
     if n > p.run_limit {
-        return skip(format!("n > run limit {}", p.run_limit));
-    }
-    let combos = u128::from(r.min(n - 1) + 1) * u128::from(d.min(n - 1) + 1);
-    let work = u128::from(n) * u128::from(n) * combos;
-    if work > u128::from(COST_AWARE_WORK) {
-        return skip(format!(
-            "too large: n^2 (R'+1)(D'+1) = {work} > {COST_AWARE_WORK}"
+        return Ok(skipped(
+            Strategy::CostAware,
+            config,
+            format!("n > run limit {}", p.run_limit),
         ));
     }
-    let schedule = match CostAware::new(n, r, d, pricing_costs(p)?) {
-        Err(e @ Error::TooLarge { .. }) => return skip(format!("too large: {e}")),
-        other => other?,
-    };
+    let schedule = CostAware::best(n, r, d, pricing_costs(p)?)?;
     let c = p.run(Strategy::CostAware, Capacity { ram: r, disk: d }, schedule)?;
     Ok(Row {
         strategy: Strategy::CostAware,
@@ -895,179 +772,9 @@ pub fn tradeoff_curve(steps: u64, state_bytes: u64, points: usize) -> Vec<CurveP
         .collect()
 }
 
-// ---------------------------------------------------------------------------------------------
-// Table.
-
-/// `bytes` with a binary unit (`1.50 GiB`).
-pub fn format_bytes(bytes: u128) -> String {
-    const UNITS: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let mut v = bytes as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u + 1 < UNITS.len() {
-        v /= 1024.0;
-        u += 1;
-    }
-    format!("{v:.2} {}", UNITS[u])
-}
-
-/// Bytes per second with a decimal unit (`1.00 GB/s`).
-pub fn format_rate(rate: f64) -> String {
-    const UNITS: [&str; 6] = ["B/s", "kB/s", "MB/s", "GB/s", "TB/s", "PB/s"];
-    if !rate.is_finite() {
-        return "unlimited".to_string();
-    }
-    let (mut v, mut u) = (rate, 0);
-    while v >= 1000.0 && u + 1 < UNITS.len() {
-        v /= 1000.0;
-        u += 1;
-    }
-    format!("{v:.2} {}", UNITS[u])
-}
-
-/// Seconds in a readable unit (`12.5 s`, `3.20 h`).
-pub fn format_seconds(s: f64) -> String {
-    if s < 120.0 {
-        format!("{s:.3} s")
-    } else if s < 7200.0 {
-        format!("{:.2} min", s / 60.0)
-    } else if s < 172_800.0 {
-        format!("{:.2} h", s / 3600.0)
-    } else {
-        format!("{:.2} d", s / 86400.0)
-    }
-}
-
-impl fmt::Display for Plan {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let p = &self.problem;
-        let k = &p.costs;
-        writeln!(
-            f,
-            "# steps={} state={} ram={} ({} states) disk={} ({} states)",
-            p.steps,
-            format_bytes(p.state_bytes.into()),
-            format_bytes(p.ram_bytes.into()),
-            p.ram_slots(),
-            format_bytes(p.disk_bytes.into()),
-            p.disk_slots()
-        )?;
-        writeln!(
-            f,
-            "# model: forward {} s/step, reverse {} s/step, disk write {}, read {}, latency {} s",
-            k.forward,
-            k.reverse,
-            format_rate(k.write_bandwidth),
-            format_rate(k.read_bandwidth),
-            k.latency
-        )?;
-        let header = [
-            "strategy",
-            "config",
-            "forward",
-            "factor",
-            "reverse",
-            "disk_written",
-            "disk_read",
-            "peak_ram",
-            "peak_disk",
-            "time",
-            "fits",
-            "counts",
-        ];
-        let mut cells: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
-        for row in &self.rows {
-            let mut line = vec![row.strategy.to_string(), row.config.clone()];
-            match &row.outcome {
-                Outcome::Planned(x) => {
-                    let fits = match (x.fits_ram, x.fits_disk) {
-                        (true, true) => "yes",
-                        (false, true) => "NO (ram)",
-                        (true, false) => "NO (disk)",
-                        (false, false) => "NO (ram+disk)",
-                    };
-                    line.extend([
-                        x.forward.to_string(),
-                        format!("{:.3}", x.recompute_factor),
-                        x.reverse.to_string(),
-                        format_bytes(x.disk_bytes_written),
-                        format_bytes(x.disk_bytes_read),
-                        format_bytes(x.peak_ram_bytes),
-                        format_bytes(x.peak_disk_bytes),
-                        format_seconds(x.time),
-                        fits.to_string(),
-                        match x.source {
-                            Source::Validated => "validated",
-                            Source::ClosedForm => "closed-form",
-                        }
-                        .to_string(),
-                    ]);
-                }
-                Outcome::Skipped(reason) => line.push(format!("skipped: {reason}")),
-            }
-            cells.push(line);
-        }
-        // Skipped rows: strategy, config, reason (the reason runs on, unaligned).
-        let full = |line: &Vec<String>| line.len() == header.len();
-        let mut width = vec![0usize; header.len()];
-        for line in &cells {
-            let aligned = if full(line) { line.len() } else { 2 };
-            for (w, c) in width.iter_mut().zip(&line[..aligned]) {
-                *w = (*w).max(c.len());
-            }
-        }
-        for line in &cells {
-            let mut text = String::new();
-            for (i, c) in line.iter().enumerate() {
-                if i > 0 {
-                    text.push_str("  ");
-                }
-                let w = if full(line) || i < 2 { width[i] } else { 0 };
-                if (2..=9).contains(&i) && full(line) {
-                    text.push_str(&format!("{c:>w$}"));
-                } else {
-                    text.push_str(&format!("{c:<w$}"));
-                }
-            }
-            writeln!(f, "{}", text.trim_end())?;
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn periodic_closed_form_matches_validator() {
-        for n in 1..=40u64 {
-            for k in 1..=n {
-                for outer in Level::ALL {
-                    let level = move |s: u64| {
-                        if s.is_multiple_of(k) {
-                            outer
-                        } else {
-                            Level::Ram
-                        }
-                    };
-                    let stats = validate(
-                        n,
-                        Capacity::UNLIMITED,
-                        periodic_actions(n, k, level).unwrap(),
-                    )
-                    .unwrap_or_else(|v| panic!("n={n} k={k} {outer}: {v}"));
-                    assert_eq!(
-                        Counts::from(&stats),
-                        periodic_counts(n, k, outer).unwrap(),
-                        "n={n} k={k} {outer}"
-                    );
-                }
-            }
-        }
-    }
 
     #[test]
     fn candidates_hold_the_best_period() {
@@ -1093,12 +800,5 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn formats() {
-        assert_eq!(format_bytes(1023), "1023 B");
-        assert_eq!(format_bytes(3 << 29), "1.50 GiB");
-        assert_eq!(format_seconds(7200.0), "2.00 h");
     }
 }

@@ -16,13 +16,14 @@
 //! caller can evaluate the objective at `u_n`) and keeps `u_{n-1}` for the first reverse.
 //!
 //! ```
-//! use revolve::{Action, Level, revolver::Revolver, storage::ram::RamStore};
+//! use revolve::{Action, Capacity, Custom, Revolver, RamStore};
 //! use std::convert::Infallible;
 //! // u_{k+1} = 2 u_k, J = u_n, so dJ/du_0 = 2^n.
 //! let n = 3u64;
 //! let plan = "store 0 ram, advance 0 2, reverse 2, restore 0 ram, advance 0 1, reverse 1, \
 //!             restore 0 ram, free 0 ram, reverse 0";
-//! let plan: Vec<Action> = plan.split(", ").map(|a| a.parse().unwrap()).collect();
+//! let plan = plan.split(", ").map(|a| a.parse::<Action>().unwrap());
+//! let plan = Custom::new(n, Capacity::ram(1), plan); // n steps, one RAM slot
 //! let fwd = |u: &mut Vec<f64>, from: u64, to: u64| -> Result<(), Infallible> {
 //!     for _ in from..to { u[0] *= 2.0; }
 //!     Ok(())
@@ -32,7 +33,7 @@
 //!     Ok(())
 //! };
 //! let mut u = vec![1.0];
-//! let mut rv = Revolver::new(n, plan, fwd, rev, RamStore::new(1, &u)).unwrap();
+//! let mut rv = Revolver::new(plan, fwd, rev, RamStore::new(1, &u)).unwrap();
 //! rv.apply_forward(&mut u).unwrap();
 //! assert_eq!(u, [8.0]); // the state at step n
 //! let mut lam = vec![1.0]; // dJ/du_n
@@ -44,7 +45,9 @@
 //! ```
 
 use crate::storage::ram::RamStore;
-use crate::{Action, Capacity, CheckpointStore, Error, Level, Machine, Rule, State, Stats};
+use crate::{
+    Action, Capacity, CheckpointStore, Error, Level, Machine, NoDisk, Rule, Schedule, State, Stats,
+};
 use std::collections::VecDeque;
 
 /// A user operator's error, boxed.
@@ -164,37 +167,33 @@ enum Cur {
     Consumed,
 }
 
-/// The two levels: a RAM store (always) and a disk store (optional).
-struct Stores<S: State> {
+/// The two levels: a RAM store and a disk store ([`NoDisk`] when there is none).
+struct Stores<S: State, D> {
     ram: RamStore<S>,
-    disk: Option<Box<dyn CheckpointStore<S>>>,
+    disk: D,
 }
 
-impl<S: State> Stores<S> {
-    fn get(&mut self, level: Level) -> Result<&mut (dyn CheckpointStore<S> + 'static), Error> {
+impl<S: State, D: CheckpointStore<S>> Stores<S, D> {
+    fn get(&mut self, level: Level) -> &mut dyn CheckpointStore<S> {
         match level {
-            Level::Ram => Ok(&mut self.ram),
-            // The checker only lets a schedule use a level with slots, so a missing store means
-            // a bug here, reported rather than panicking.
-            Level::Disk => self
-                .disk
-                .as_deref_mut()
-                .ok_or(Error::Usage("the schedule used a level that has no store")),
+            Level::Ram => &mut self.ram,
+            Level::Disk => &mut self.disk,
         }
     }
 
-    fn get_ref(&self, level: Level) -> Option<&dyn CheckpointStore<S>> {
+    fn get_ref(&self, level: Level) -> &dyn CheckpointStore<S> {
         match level {
-            Level::Ram => Some(&self.ram),
-            Level::Disk => self.disk.as_deref(),
+            Level::Ram => &self.ram,
+            Level::Disk => &self.disk,
         }
     }
 }
 
 /// Drives a forward and a reverse operator through a checkpointing schedule.
 ///
-/// Build it from the number of steps `n`, the schedule (any `IntoIterator<Item = Action>`), the
-/// two operators and a RAM store ([`crate::storage::ram::RamStore`]); add a disk store with
+/// Build it from a [`Schedule`] (which knows its number of steps `n` and its slots), the two
+/// operators and a RAM store ([`crate::storage::ram::RamStore`]); add a disk store (any
+/// [`CheckpointStore`], kept with its type: [`Revolver::disk`], [`Revolver::into_stores`]) with
 /// [`Revolver::with_disk`]. Then [`Revolver::apply_forward`] leaves the caller's state at step
 /// `n` (to evaluate the objective and seed the adjoint) and [`Revolver::apply_reverse`] takes the
 /// adjoint from step `n` back to step 0. The schedule is checked as it runs: a broken rule is
@@ -202,14 +201,15 @@ impl<S: State> Stores<S> {
 ///
 /// No action allocates. The buffer that keeps `u_{n-1}` is allocated at construction (a clone of
 /// a RAM slot's buffer; at the end of the forward sweep if there is no RAM slot).
-pub struct Revolver<S: State, F, R, I> {
+pub struct Revolver<S: State, F, R, P, D = NoDisk> {
     steps: u64,
-    actions: I,
+    capacity: Capacity,
+    actions: P,
     window: VecDeque<Action>,
     index: u64,
     forward: F,
     reverse: R,
-    stores: Stores<S>,
+    stores: Stores<S, D>,
     checker: Machine,
     cur: Cur,
     work: Option<S>,
@@ -221,7 +221,7 @@ fn bad(index: u64, action: Action, rule: Rule) -> Error {
     Error::BadSchedule {
         index,
         action,
-        reason: rule.to_string(),
+        rule,
     }
 }
 
@@ -233,36 +233,33 @@ fn op_err(operator: &'static str, step: u64) -> impl FnOnce(BoxError) -> Error {
     }
 }
 
-impl<S, F, R, I> Revolver<S, F, R, I>
+impl<S, F, R, P> Revolver<S, F, R, P, NoDisk>
 where
     S: State,
     F: ForwardOperator<S>,
-    I: Iterator<Item = Action>,
+    P: Schedule,
 {
-    /// A Revolver for `steps` steps following `schedule`, with `ram` as the RAM level.
-    pub fn new<P>(
-        steps: u64,
-        schedule: P,
-        forward: F,
-        reverse: R,
-        ram: RamStore<S>,
-    ) -> Result<Self, Error>
-    where
-        P: IntoIterator<IntoIter = I>,
-    {
+    /// A Revolver following `schedule` (its [`Schedule::steps`] steps), with `ram` as the RAM
+    /// level and no disk level.
+    ///
+    /// Errors: [`Error::ZeroSteps`] for a schedule of no step.
+    pub fn new(schedule: P, forward: F, reverse: R, ram: RamStore<S>) -> Result<Self, Error> {
+        let steps = schedule.steps();
         if steps == 0 {
             return Err(Error::ZeroSteps);
         }
+        let capacity = schedule.capacity();
         let mut rv = Revolver {
             steps,
-            actions: schedule.into_iter(),
+            capacity,
+            actions: schedule,
             window: VecDeque::with_capacity(LOOKAHEAD),
             index: 0,
             forward,
             reverse,
             // The buffer for u_{n-1}, allocated now rather than during the run.
             work: ram.spare_buffer(),
-            stores: Stores { ram, disk: None },
+            stores: Stores { ram, disk: NoDisk },
             checker: Machine::new(steps, Capacity::default()),
             cur: Cur::Buffer,
             phase: Phase::Fresh,
@@ -271,23 +268,45 @@ where
         rv.reset_checker();
         Ok(rv)
     }
+}
 
-    /// Add a disk level (any [`CheckpointStore`]).
-    pub fn with_disk(self, disk: impl CheckpointStore<S> + 'static) -> Self {
-        self.with_boxed_disk(Box::new(disk))
+impl<S, F, R, P, D> Revolver<S, F, R, P, D>
+where
+    S: State,
+    F: ForwardOperator<S>,
+    P: Schedule,
+    D: CheckpointStore<S>,
+{
+    /// Use `disk` (any [`CheckpointStore`], a `Box<dyn CheckpointStore<S>>` too) as the disk
+    /// level, replacing the one there was. Call before [`Revolver::apply_forward`].
+    pub fn with_disk<D2: CheckpointStore<S>>(self, disk: D2) -> Revolver<S, F, R, P, D2> {
+        let mut rv = Revolver {
+            steps: self.steps,
+            capacity: self.capacity,
+            actions: self.actions,
+            window: self.window,
+            index: self.index,
+            forward: self.forward,
+            reverse: self.reverse,
+            stores: Stores {
+                ram: self.stores.ram,
+                disk,
+            },
+            checker: self.checker,
+            cur: self.cur,
+            work: self.work,
+            phase: self.phase,
+            stats: self.stats,
+        };
+        rv.reset_checker();
+        rv
     }
 
-    /// Add a disk level given as a trait object.
-    pub fn with_boxed_disk(mut self, disk: Box<dyn CheckpointStore<S>>) -> Self {
-        self.stores.disk = Some(disk);
-        self.reset_checker();
-        self
-    }
-
+    /// The checker's slots: what the schedule declares, within what the stores hold.
     fn reset_checker(&mut self) {
         let capacity = Capacity {
-            ram: self.stores.ram.capacity(),
-            disk: self.stores.disk.as_ref().map_or(0, |d| d.capacity()),
+            ram: self.capacity.ram.min(self.stores.ram.capacity()),
+            disk: self.capacity.disk.min(self.stores.disk.capacity()),
         };
         self.checker = Machine::new(self.steps, capacity);
     }
@@ -305,9 +324,32 @@ where
         }
     }
 
-    /// The store of `level`, if there is one.
-    pub fn store(&self, level: Level) -> Option<&dyn CheckpointStore<S>> {
+    /// The store of `level` ([`NoDisk`] at the disk level when there is no disk store).
+    pub fn store(&self, level: Level) -> &dyn CheckpointStore<S> {
         self.stores.get_ref(level)
+    }
+
+    /// The RAM store.
+    pub fn ram(&self) -> &RamStore<S> {
+        &self.stores.ram
+    }
+
+    /// The disk store, with its type (e.g. a [`DiskStore`](crate::DiskStore) and its
+    /// [`stats`](crate::DiskStore::stats)).
+    pub fn disk(&self) -> &D {
+        &self.stores.disk
+    }
+
+    /// The disk store, mutably (to read counters or change settings between sweeps; storing or
+    /// freeing checkpoints behind the Revolver's back makes the next action fail).
+    pub fn disk_mut(&mut self) -> &mut D {
+        &mut self.stores.disk
+    }
+
+    /// The RAM and disk stores, back from the Revolver (e.g. to [`close`](crate::DiskStore::close)
+    /// a disk store and see its errors).
+    pub fn into_stores(self) -> (RamStore<S>, D) {
+        (self.stores.ram, self.stores.disk)
     }
 
     /// The forward operator.
@@ -350,7 +392,7 @@ where
             _ => None,
         });
         if let Some(step) = next {
-            self.stores.get(level)?.prefetch(step)?;
+            self.stores.get(level).prefetch(step)?;
             self.stats.prefetches += 1;
         }
         Ok(())
@@ -359,7 +401,7 @@ where
     /// Bring a lazily restored checkpoint into `buf`.
     fn materialize(&mut self, buf: &mut S) -> Result<(), Error> {
         if let Cur::Checkpoint(level, step) = self.cur {
-            self.stores.get(level)?.restore(step, buf)?;
+            self.stores.get(level).restore(step, buf)?;
             self.stats.copies += 1;
             self.cur = Cur::Buffer;
         }
@@ -375,7 +417,7 @@ where
             Action::Advance { from, to } => {
                 match self.cur {
                     Cur::Checkpoint(level, step) => {
-                        let store = self.stores.get(level)?;
+                        let store = self.stores.get(level);
                         let view = if self.forward.out_of_place() {
                             store.view(step)?
                         } else {
@@ -414,7 +456,7 @@ where
                     self.cur = Cur::Checkpoint(level, step);
                     self.stats.handover_stores += 1;
                 } else {
-                    self.stores.get(level)?.store(step, buf)?;
+                    self.stores.get(level).store(step, buf)?;
                     self.stats.copies += 1;
                 }
             }
@@ -423,7 +465,7 @@ where
                 self.prefetch_next(level)?;
             }
             Action::Free { step, level } => {
-                let store = self.stores.get(level)?;
+                let store = self.stores.get(level);
                 if self.cur == Cur::Checkpoint(level, step) {
                     store.take(step, buf)?;
                     self.stats.handovers += 1;
@@ -476,7 +518,7 @@ where
                     let rule = self.checker.check_end().err().unwrap_or(Rule::NoSteps);
                     return Err(Error::ScheduleEnded {
                         index: self.index,
-                        reason: rule.to_string(),
+                        rule,
                     });
                 }
                 Some(Action::Reverse { .. }) => break,
@@ -561,7 +603,7 @@ where
             };
             self.checker.execute(a).map_err(|rule| bad(i, a, rule))?;
             let view = match self.cur {
-                Cur::Checkpoint(level, k) => self.stores.get(level)?.view(k)?,
+                Cur::Checkpoint(level, k) => self.stores.get(level).view(k)?,
                 _ => None,
             };
             let res = match view {
@@ -571,7 +613,7 @@ where
                 }
                 None => {
                     if let Cur::Checkpoint(level, k) = self.cur {
-                        self.stores.get(level)?.restore(k, work)?;
+                        self.stores.get(level).restore(k, work)?;
                         self.stats.copies += 1;
                     }
                     self.reverse.reverse(work, adjoint, step)
@@ -585,12 +627,10 @@ where
             .check_end()
             .map_err(|rule| Error::ScheduleEnded {
                 index: self.index,
-                reason: rule.to_string(),
+                rule,
             })?;
         self.stores.ram.sync()?;
-        if let Some(disk) = self.stores.disk.as_mut() {
-            disk.sync()?;
-        }
+        self.stores.disk.sync()?;
         Ok(())
     }
 }
@@ -599,7 +639,7 @@ where
 mod tests {
     use super::*;
     use crate::storage::ram::RamStore;
-    use crate::validate;
+    use crate::{Custom, validate};
     use std::convert::Infallible;
 
     fn parse(text: &str) -> Vec<Action> {
@@ -670,7 +710,12 @@ mod tests {
 
     fn run(n: u64, slots: usize, plan: Vec<Action>) -> Result<(RevolverStats, Vec<u64>), Error> {
         let mut u = vec![0.0, 0.0];
-        let mut rv = Revolver::new(n, plan, fwd as Fwd, rev as Rev, RamStore::new(slots, &u))?;
+        let mut rv = Revolver::new(
+            Custom::new(n, Capacity::UNLIMITED, plan),
+            fwd as Fwd,
+            rev as Rev,
+            RamStore::new(slots, &u),
+        )?;
         rv.apply_forward(&mut u)?;
         assert_eq!(u[0], n as f64);
         let mut log = Vec::new();
@@ -743,8 +788,7 @@ mod tests {
         }
         let mut u = vec![0.0, 0.0];
         let mut rv = Revolver::new(
-            10,
-            parse(CPP_10_3),
+            Custom::new(10, Capacity::UNLIMITED, parse(CPP_10_3)),
             Oop(0),
             rev as Rev,
             RamStore::new(3, &u),
@@ -785,12 +829,12 @@ mod tests {
             let got = run(10, 3, plan.clone());
             match (want, got) {
                 (Ok(_), Ok(_)) => {}
-                (Err(v), Err(Error::BadSchedule { index, .. })) if v.action.is_some() => {
-                    assert_eq!(index, v.index, "{plan:?}");
+                (Err(v), Err(Error::BadSchedule { index, rule, .. })) if v.action.is_some() => {
+                    assert_eq!((index, &rule), (v.index, &v.rule), "{plan:?}");
                     failures += 1;
                 }
-                (Err(v), Err(Error::ScheduleEnded { index, .. })) if v.action.is_none() => {
-                    assert_eq!(index, v.index);
+                (Err(v), Err(Error::ScheduleEnded { index, rule })) if v.action.is_none() => {
+                    assert_eq!((index, &rule), (v.index, &v.rule));
                     failures += 1;
                 }
                 (w, g) => panic!("validator {w:?} but revolver {g:?} for {plan:?}"),
@@ -806,7 +850,20 @@ mod tests {
         let plan =
             parse("store 0 disk, advance 0 1, reverse 1, restore 0 disk, free 0 disk, reverse 0");
         let e = run(2, 1, plan).unwrap_err();
-        assert!(matches!(e, Error::BadSchedule { index: 0, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                Error::BadSchedule {
+                    index: 0,
+                    rule: Rule::LevelFull {
+                        level: Level::Disk,
+                        capacity: 0
+                    },
+                    ..
+                }
+            ),
+            "{e}"
+        );
         assert!(e.to_string().contains("no free disk slot"));
         // A schedule made for another number of steps.
         for n in [8, 12] {
@@ -814,15 +871,23 @@ mod tests {
             assert!(matches!(e, Error::BadSchedule { .. }), "n={n}: {e}");
         }
         let e = run(3, 1, vec![]).unwrap_err();
-        assert!(matches!(e, Error::ScheduleEnded { index: 0, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                Error::ScheduleEnded {
+                    index: 0,
+                    rule: Rule::Unfinished { next: 2 }
+                }
+            ),
+            "{e}"
+        );
     }
 
     #[test]
     fn usage_errors() {
         let mut u = vec![0.0, 0.0];
         let mut rv = Revolver::new(
-            3,
-            store_all(3),
+            Custom::new(3, Capacity::UNLIMITED, store_all(3)),
             fwd as Fwd,
             rev as Rev,
             RamStore::new(3, &u),
@@ -835,8 +900,7 @@ mod tests {
         rv.apply_reverse(&mut log).unwrap();
         assert!(matches!(rv.apply_reverse(&mut log), Err(Error::Usage(_))));
         let e = Revolver::new(
-            0,
-            store_all(1),
+            Custom::new(0, Capacity::UNLIMITED, store_all(1)),
             fwd as Fwd,
             rev as Rev,
             RamStore::new(1, &u),
@@ -854,8 +918,7 @@ mod tests {
             fwd(u, a, b).map_err(|e| match e {})
         };
         let mut rv = Revolver::new(
-            10,
-            parse(CPP_10_3),
+            Custom::new(10, Capacity::UNLIMITED, parse(CPP_10_3)),
             fwd_fail,
             rev as Rev,
             RamStore::new(3, &u),
@@ -890,8 +953,7 @@ mod tests {
             }
         };
         let mut rv = Revolver::new(
-            10,
-            parse(CPP_10_3),
+            Custom::new(10, Capacity::UNLIMITED, parse(CPP_10_3)),
             fwd as Fwd,
             rev_fail,
             RamStore::new(3, &u),
@@ -916,8 +978,7 @@ mod tests {
     fn state_size_mismatch_is_an_error() {
         let mut u = vec![0.0, 0.0, 0.0];
         let mut rv = Revolver::new(
-            3,
-            store_all(3),
+            Custom::new(3, Capacity::UNLIMITED, store_all(3)),
             fwd as Fwd,
             rev as Rev,
             RamStore::new(3, &vec![0.0; 2]),
@@ -938,16 +999,21 @@ mod tests {
         assert_eq!(want.peak, [2, 1]);
         let mut u = vec![0.0, 0.0];
         let disk = RamStore::new(1, &u);
-        let mut rv = Revolver::new(10, plan, fwd as Fwd, rev as Rev, RamStore::new(2, &u))
-            .unwrap()
-            .with_disk(disk);
+        let mut rv = Revolver::new(
+            Custom::new(10, Capacity::UNLIMITED, plan),
+            fwd as Fwd,
+            rev as Rev,
+            RamStore::new(2, &u),
+        )
+        .unwrap()
+        .with_disk(disk);
         rv.apply_forward(&mut u).unwrap();
         let mut log = Vec::new();
         rv.apply_reverse(&mut log).unwrap();
         assert_eq!(log, (0..10).rev().collect::<Vec<_>>());
         assert_eq!(rv.stats().schedule, want);
-        assert_eq!(rv.store(Level::Disk).unwrap().len(), 0);
-        assert_eq!(rv.store(Level::Ram).unwrap().len(), 0);
+        assert_eq!(rv.store(Level::Disk).len(), 0);
+        assert_eq!(rv.store(Level::Ram).len(), 0);
     }
 
     #[test]
@@ -982,9 +1048,14 @@ mod tests {
         let disk = Spy(RamStore::new(3, &u), seen.clone());
         // The same trace at the disk level, with no RAM slot.
         let plan = parse(&CPP_10_3.replace("ram", "disk"));
-        let mut rv = Revolver::new(10, plan, fwd as Fwd, rev as Rev, RamStore::new(0, &u))
-            .unwrap()
-            .with_disk(disk);
+        let mut rv = Revolver::new(
+            Custom::new(10, Capacity::UNLIMITED, plan),
+            fwd as Fwd,
+            rev as Rev,
+            RamStore::new(0, &u),
+        )
+        .unwrap()
+        .with_disk(disk);
         rv.apply_forward(&mut u).unwrap();
         rv.apply_reverse(&mut Vec::new()).unwrap();
         // Restores in order: 7 7 4 5 4 0 2 1 0; a hint for the first after the forward sweep and
@@ -993,6 +1064,6 @@ mod tests {
         assert_eq!(rv.stats().prefetches, 9);
         assert_eq!(rv.stats().views, 0);
         assert_eq!(rv.stats().schedule.restores, [0, 9]);
-        assert_eq!(rv.store(Level::Disk).unwrap().len(), 0);
+        assert_eq!(rv.store(Level::Disk).len(), 0);
     }
 }

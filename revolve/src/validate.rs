@@ -245,35 +245,37 @@ impl Machine {
     }
 
     /// The live checkpoint of `step`: `Ok(index)` into `held`, or `Err(insertion index)`.
+    /// Schedules mostly touch the newest checkpoints, so the last few are looked at first.
+    #[inline]
     fn find(&self, step: u64) -> Result<usize, usize> {
-        self.held.binary_search_by_key(&step, |&(s, _)| s)
-    }
-
-    /// Level of the live checkpoint of `step`.
-    fn level_of(&self, step: u64) -> Option<Level> {
-        self.find(step).ok().map(|i| self.held[i].1)
+        let h = &self.held;
+        let len = h.len();
+        let mut i = len;
+        while i > 0 && len - i < 4 {
+            let s = h[i - 1].0;
+            if s == step {
+                return Ok(i - 1);
+            }
+            if s < step {
+                return Err(i);
+            }
+            i -= 1;
+        }
+        h[..i].binary_search_by_key(&step, |&(s, _)| s)
     }
 
     /// Execute one action.
+    #[inline]
     pub fn execute(&mut self, action: Action) -> Result<(), Rule> {
-        if self.steps == 0 {
-            return Err(Rule::NoSteps);
-        }
-        let next = match (self.next, action) {
-            (None, Action::Free { .. }) => 0,
-            (None, _) => return Err(Rule::AfterEnd),
-            (Some(k), _) => k,
-        };
-        let at = |current: Option<u64>, step: u64| -> Result<(), Rule> {
-            match current {
-                None => Err(Rule::NoCurrentState),
-                Some(c) if c != step => Err(Rule::WrongStep { step, current: c }),
-                Some(_) => Ok(()),
-            }
+        let next = match self.next {
+            Some(k) => k,
+            None => return self.after_end(action),
         };
         match action {
             Action::Advance { from, to } => {
-                at(self.current, from)?;
+                if self.current != Some(from) {
+                    return Err(self.not_at(from));
+                }
                 if to <= from {
                     return Err(Rule::EmptyAdvance { from, to });
                 }
@@ -285,22 +287,26 @@ impl Machine {
                 self.stats.forward += to - from;
             }
             Action::Store { step, level } => {
-                at(self.current, step)?;
-                let slot = match self.find(step) {
-                    Ok(i) => {
-                        return Err(Rule::DuplicateCheckpoint {
-                            step,
-                            existing: self.held[i].1,
-                        });
-                    }
-                    Err(slot) => slot,
+                if self.current != Some(step) {
+                    return Err(self.not_at(step));
+                }
+                // Stores are mostly of steps past every live checkpoint: append.
+                let slot = match self.held.last() {
+                    Some(&(top, _)) if top >= step => match self.find(step) {
+                        Ok(i) => {
+                            return Err(Rule::DuplicateCheckpoint {
+                                step,
+                                existing: self.held[i].1,
+                            });
+                        }
+                        Err(slot) => slot,
+                    },
+                    _ => self.held.len(),
                 };
                 let i = level.index();
-                if self.live[i] >= self.capacity.at(level) {
-                    return Err(Rule::LevelFull {
-                        level,
-                        capacity: self.capacity.at(level),
-                    });
+                let capacity = self.capacity.at(level);
+                if self.live[i] >= capacity {
+                    return Err(Rule::LevelFull { level, capacity });
                 }
                 self.held.insert(slot, (step, level));
                 self.live[i] += 1;
@@ -308,8 +314,9 @@ impl Machine {
                 self.stats.peak[i] = self.stats.peak[i].max(self.live[i]);
             }
             Action::Restore { step, level } => {
-                if self.level_of(step) != Some(level) {
-                    return Err(Rule::MissingCheckpoint { step, level });
+                match self.find(step) {
+                    Ok(i) if self.held[i].1 == level => {}
+                    _ => return Err(Rule::MissingCheckpoint { step, level }),
                 }
                 if step > next {
                     return Err(Rule::PastReversal {
@@ -320,15 +327,7 @@ impl Machine {
                 self.current = Some(step);
                 self.stats.restores[level.index()] += 1;
             }
-            Action::Free { step, level } => {
-                let i = match self.find(step) {
-                    Ok(i) if self.held[i].1 == level => i,
-                    _ => return Err(Rule::MissingCheckpoint { step, level }),
-                };
-                self.held.remove(i);
-                self.live[level.index()] -= 1;
-                self.stats.frees[level.index()] += 1;
-            }
+            Action::Free { step, level } => self.free(step, level)?,
             Action::Reverse { step } => {
                 if step != next {
                     return Err(Rule::ReverseOrder {
@@ -336,7 +335,9 @@ impl Machine {
                         expected: next,
                     });
                 }
-                at(self.current, step)?;
+                if self.current != Some(step) {
+                    return Err(self.not_at(step));
+                }
                 self.current = None;
                 self.next = step.checked_sub(1);
                 self.stats.reverse += 1;
@@ -345,6 +346,43 @@ impl Machine {
         }
         self.stats.actions += 1;
         Ok(())
+    }
+
+    /// An action once every step is reversed (or with no step at all): only `free`.
+    #[cold]
+    fn after_end(&mut self, action: Action) -> Result<(), Rule> {
+        if self.steps == 0 {
+            return Err(Rule::NoSteps);
+        }
+        match action {
+            Action::Free { step, level } => {
+                self.free(step, level)?;
+                self.stats.actions += 1;
+                Ok(())
+            }
+            _ => Err(Rule::AfterEnd),
+        }
+    }
+
+    #[inline]
+    fn free(&mut self, step: u64, level: Level) -> Result<(), Rule> {
+        let i = match self.find(step) {
+            Ok(i) if self.held[i].1 == level => i,
+            _ => return Err(Rule::MissingCheckpoint { step, level }),
+        };
+        self.held.remove(i);
+        self.live[level.index()] -= 1;
+        self.stats.frees[level.index()] += 1;
+        Ok(())
+    }
+
+    /// The rule broken by an action that needs the current state at `step`.
+    #[cold]
+    fn not_at(&self, step: u64) -> Rule {
+        match self.current {
+            None => Rule::NoCurrentState,
+            Some(current) => Rule::WrongStep { step, current },
+        }
     }
 
     /// Check the end-of-sequence rules and return the counts.
@@ -386,15 +424,17 @@ where
     I: IntoIterator<Item = Action>,
 {
     let mut m = Machine::new(steps, capacity);
-    let mut index = 0u64;
     for action in actions {
-        m.execute(action).map_err(|rule| Violation {
-            index,
-            action: Some(action),
-            rule,
-        })?;
-        index += 1;
+        if let Err(rule) = m.execute(action) {
+            // Actions executed so far = the index of this one.
+            return Err(Violation {
+                index: m.stats.actions,
+                action: Some(action),
+                rule,
+            });
+        }
     }
+    let index = m.stats.actions;
     m.finish().map_err(|rule| Violation {
         index,
         action: None,

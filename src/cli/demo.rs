@@ -82,7 +82,7 @@ pub(crate) fn adjoint_section(args: &Args, out: &mut impl Write) -> CliResult {
     for &s in &args.snaps {
         let schedule = Binomial::new(n, s).map_err(CliError::usage)?;
         let t = Instant::now();
-        let g = checkpointed_gradient(&model, &u0, n, schedule, slots(s.min(n))?, None)
+        let g = checkpointed_gradient(&model, &u0, schedule, slots(s.min(n))?, None)
             .map_err(CliError::failed)?;
         let secs = t.elapsed().as_secs_f64();
         let st = g.stats;

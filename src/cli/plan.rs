@@ -2,6 +2,7 @@
 //! `--svg FILE` also draws the recompute-factor / memory trade-off.
 
 use super::{CliError, CliResult};
+use retrace::plan_view;
 use revolve::planner::{self, PlanError, Problem};
 use revolve::units::{parse_rate as parse_bandwidth, parse_size};
 use std::io::Write;
@@ -61,11 +62,11 @@ pub(crate) fn run(a: Args) -> CliResult {
         _ => CliError::usage(e),
     })?;
     if let Some(path) = &a.svg {
-        std::fs::write(path, retrace::plan_svg::plan_svg(&plan))
+        std::fs::write(path, plan_view::svg(&plan))
             .map_err(|e| CliError::failed(format_args!("cannot write {}: {e}", path.display())))?;
     }
     let mut out = super::stdout();
-    write!(out, "{plan}")?;
+    write!(out, "{}", plan_view::table(&plan))?;
     super::flush(out)
 }
 

@@ -3,7 +3,7 @@
 
 use super::{CliError, CliResult};
 use revolve::schedule::online;
-use revolve::{Action, Binomial, Capacity, Machine, Multistage};
+use revolve::{Action, Binomial, Capacity, Machine, Multistage, Rule};
 use std::io::Write;
 
 /// Arguments of `retrace schedule`.
@@ -123,13 +123,25 @@ fn print(
 ) -> CliResult {
     let mut machine = Machine::new(steps, capacity);
     let mut out = super::stdout();
-    for (index, action) in actions.enumerate() {
-        machine.execute(action).map_err(|rule| {
-            CliError::failed(format_args!(
-                "internal: schedule broke a rule at action {index} (`{action}`): {rule}"
-            ))
-        })?;
-        if !summary_only {
+    let broke = |machine: &Machine, action: Action, rule: Rule| {
+        // Actions executed so far = the index of the offending one.
+        let index = machine.stats().actions;
+        CliError::failed(format_args!(
+            "internal: schedule broke a rule at action {index} (`{action}`): {rule}"
+        ))
+    };
+    // Two loops, so the summary-only one stays tight (no enumerate, no output branch).
+    if summary_only {
+        for action in actions {
+            if let Err(rule) = machine.execute(action) {
+                return Err(broke(&machine, action, rule));
+            }
+        }
+    } else {
+        for action in actions {
+            if let Err(rule) = machine.execute(action) {
+                return Err(broke(&machine, action, rule));
+            }
             writeln!(out, "{action}")?;
         }
     }

@@ -41,7 +41,7 @@
 //! (`2n - 1` forward steps, peak `n - 1`).
 
 use crate::cost;
-use crate::{Action, Error, Level};
+use crate::{Action, Capacity, Error, Level};
 
 /// A segment still to reverse: steps `a .. a + l` with `s` slots, repetition number `r`, and
 /// `p = β(s, r - 1)` (only meaningful for `s >= 2`, `r >= 2`).
@@ -320,6 +320,16 @@ impl Iterator for Binomial {
 }
 
 impl std::iter::FusedIterator for Binomial {}
+
+impl super::Schedule for Binomial {
+    fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    fn capacity(&self) -> Capacity {
+        Capacity::ram(self.snaps)
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -15,7 +15,7 @@
 //! so every budget holds by construction (a level with no free slot is never chosen; the
 //! validator checks it in the tests). With `uf = ub = 1` and free checkpoints it gives `T(n, R + D)`.
 //! On every case with `n <= 7`, `R + D <= 4` and five cost sets it equals the least makespan
-//! over all valid action sequences found by exhaustive search (tests/cost_aware_schedule.rs).
+//! over all valid action sequences found by exhaustive search (tests/it/cost_aware_schedule.rs).
 //!
 //! Limits: the dynamic programme takes `O(n^2 (R' + 1)(D' + 1))` time and `O(n (R' + 1)(D' + 1))`
 //! memory (`R' = min(R, n - 1)`, likewise `D'`), so [`CostAware::new`] refuses (with
@@ -23,9 +23,12 @@
 //! more than [`MAX_WORK`] inner-loop steps. The iterator itself holds only the stack of live
 //! checkpoints besides the tables.
 
+use super::Schedule;
+use super::multistage::Multistage;
 use super::split_run::{SplitPolicy, SplitRun, Top};
+use super::two_level::TwoLevel;
 use crate::pricing::Costs;
-use crate::{Action, Error, Level};
+use crate::{Action, Capacity, Error, Level};
 
 /// Most steps [`CostAware::new`] plans for.
 pub const MAX_STEPS: u64 = 10_000;
@@ -34,6 +37,61 @@ pub const MAX_STEPS: u64 = 10_000;
 pub const MAX_ENTRIES: u64 = 1 << 23;
 /// Most inner-loop steps `n^2 (R' + 1)(D' + 1)` of its dynamic programme (a few seconds).
 pub const MAX_WORK: u64 = 4_000_000_000;
+/// Most work `n^2 (R' + 1)(D' + 1)` for which [`CostAware::best`] builds the exhaustive table
+/// (under a second in a release build); above it, the two-level search.
+pub const BEST_WORK: u64 = 300_000_000;
+
+/// What [`CostAware::best`] chose; an `Iterator<Item = Action>` and a [`Schedule`].
+#[derive(Clone, Debug)]
+pub enum Best {
+    /// The exhaustive table.
+    Exact(CostAware),
+    /// The two-level search.
+    TwoLevel(TwoLevel),
+    /// The multistage schedule, with its priced makespan.
+    Multistage(Multistage, f64),
+}
+
+impl Best {
+    /// The modelled makespan.
+    pub fn makespan(&self) -> f64 {
+        match self {
+            Best::Exact(c) => c.makespan(),
+            Best::TwoLevel(t) => t.makespan(),
+            Best::Multistage(_, v) => *v,
+        }
+    }
+}
+
+impl Iterator for Best {
+    type Item = Action;
+
+    fn next(&mut self) -> Option<Action> {
+        match self {
+            Best::Exact(c) => c.next(),
+            Best::TwoLevel(t) => t.next(),
+            Best::Multistage(m, _) => m.next(),
+        }
+    }
+}
+
+impl Schedule for Best {
+    fn steps(&self) -> u64 {
+        match self {
+            Best::Exact(c) => Schedule::steps(c),
+            Best::TwoLevel(t) => Schedule::steps(t),
+            Best::Multistage(m, _) => Schedule::steps(m),
+        }
+    }
+
+    fn capacity(&self) -> Capacity {
+        match self {
+            Best::Exact(c) => c.capacity(),
+            Best::TwoLevel(t) => t.capacity(),
+            Best::Multistage(m, _) => m.capacity(),
+        }
+    }
+}
 
 /// The makespan-optimal schedule for given costs and budgets; an `Iterator<Item = Action>`.
 ///
@@ -189,6 +247,81 @@ impl Tables {
 }
 
 impl CostAware {
+    /// The exhaustive table ([`CostAware::new`]) when its work `n^2 (R' + 1)(D' + 1)` is at
+    /// most [`BEST_WORK`]; else the cheaper of the best [`TwoLevel`] schedule (optimal within
+    /// the two-level family) and [`Multistage::new`], priced by running it. The latter is not
+    /// always optimal over all schedules, but never worse than RAM-only binomial, store-all
+    /// or multistage (on the grid `n <= 200`, `R + D <= 10` of `tests/it/cost_aware_search.rs`
+    /// it equals the table on 19,025 of 33,195 cases and is at worst 1.89 times the optimum).
+    /// All stay within the budgets.
+    ///
+    /// ```
+    /// use revolve::pricing::Costs;
+    /// use revolve::schedule::cost_aware::Best;
+    /// use revolve::CostAware;
+    /// let costs = Costs::new(1.0, 2.0, 8.0, 8.0).unwrap();
+    /// assert!(matches!(CostAware::best(100, 4, 4, costs).unwrap(), Best::Exact(_)));
+    /// assert!(matches!(CostAware::best(100_000, 20, 300, costs).unwrap(), Best::TwoLevel(_)));
+    /// ```
+    pub fn best(steps: u64, ram: u64, disk: u64, costs: Costs) -> Result<Best, Error> {
+        if steps == 0 {
+            return Err(Error::ZeroSteps);
+        }
+        if CostAware::table_feasible(steps, ram, disk) {
+            return CostAware::new(steps, ram, disk, costs).map(Best::Exact);
+        }
+        let two = TwoLevel::new(steps, ram, disk, costs);
+        // Multistage (forward-optimal T(n, R + D)) wins when recomputing costs more than disk
+        // traffic; price it by running it.
+        let multi = Multistage::new(steps, ram, disk).ok().and_then(|m| {
+            let cap = Capacity { ram, disk };
+            let p = crate::pricing::price(m.clone(), steps, cap, &costs).ok()?;
+            Some((m, p.makespan))
+        });
+        match (two, multi) {
+            (Ok(t), Some((m, v))) if v < t.makespan() => Ok(Best::Multistage(m, v)),
+            (Ok(t), _) => Ok(Best::TwoLevel(t)),
+            (Err(_), Some((m, v))) => Ok(Best::Multistage(m, v)),
+            (Err(e), None) => Err(e),
+        }
+    }
+
+    /// Whether [`CostAware::best`] uses the exhaustive table: its work
+    /// `n^2 (R' + 1)(D' + 1)` is at most [`BEST_WORK`].
+    pub fn table_feasible(steps: u64, ram: u64, disk: u64) -> bool {
+        let m = steps.saturating_sub(1);
+        let combos = u128::from(ram.min(m) + 1) * u128::from(disk.min(m) + 1);
+        (u128::from(steps) * u128::from(steps))
+            .checked_mul(combos)
+            .is_some_and(|w| w <= u128::from(BEST_WORK))
+    }
+
+    /// The optimal makespan of [`CostAware::new`]`(m, ram, disk, costs)` for every `m` in
+    /// `1..=steps` (index `m - 1`), from one table: the tables for `steps` hold every shorter
+    /// reversal. Limits and errors as [`CostAware::new`].
+    pub fn makespans(steps: u64, ram: u64, disk: u64, costs: Costs) -> Result<Vec<f64>, Error> {
+        let full = CostAware::new(steps, ram, disk, costs)?;
+        let t = &full.tables;
+        Ok((1..=steps)
+            .map(|m| {
+                if m == 1 {
+                    return costs.reverse();
+                }
+                let (rc, dc) = (ram.min(m - 1) as usize, disk.min(m - 1) as usize);
+                let mut best = f64::INFINITY;
+                for level in Level::ALL {
+                    let (r, d) = match level {
+                        Level::Ram if rc > 0 => (rc - 1, dc),
+                        Level::Disk if dc > 0 => (rc, dc - 1),
+                        _ => continue,
+                    };
+                    best = best.min(costs.write(level) + t.opt[t.idx(level, r, d, m as usize)]);
+                }
+                best
+            })
+            .collect())
+    }
+
     /// The makespan-optimal schedule of `steps` steps with `ram` RAM and `disk` disk slots
     /// (the slot of the initial state counts) under `costs`.
     ///
@@ -310,5 +443,18 @@ impl Iterator for CostAware {
 
     fn next(&mut self) -> Option<Action> {
         self.run.next_action(&self.tables)
+    }
+}
+
+impl Schedule for CostAware {
+    fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    fn capacity(&self) -> Capacity {
+        Capacity {
+            ram: self.ram,
+            disk: self.disk,
+        }
     }
 }

@@ -20,7 +20,7 @@
 //!   are counted in the constructor, O(actions) time, O(R + D) memory).
 //!
 //! Measured against an exhaustive optimum over all binomial schedules and store-time level
-//! choices (tests/multistage_schedule.rs, `n <= 30`, `R + D <= 7`, 539 cases): disk writes are
+//! choices (tests/it/multistage_schedule.rs, `n <= 30`, `R + D <= 7`, 539 cases): disk writes are
 //! minimal in all but 2 cases (one write more, `R = 1, D = 3, n = 29, 30`); reads are above
 //! that optimum in 76 more cases, by at most 50 %. Against the optimum over every valid action
 //! sequence (moves included) for `n <= 7`, `R + D <= 4`: writes always minimal, reads in 25 of 28.
@@ -33,7 +33,7 @@
 
 use super::split_run::{SplitPolicy, SplitRun, Top};
 use crate::cost::{beta, optimal_forward, repetition_number};
-use crate::{Action, Error, Level};
+use crate::{Action, Capacity, Error, Level};
 use std::sync::Arc;
 
 /// Slots a sub-reversal of `len` steps with `slots` slots (its start's included) holds at its
@@ -293,6 +293,19 @@ impl Multistage {
     pub fn forward(&self) -> u64 {
         // Checked in `new`.
         optimal_forward(self.steps, self.rules.snaps).unwrap_or(u64::MAX)
+    }
+}
+
+impl super::Schedule for Multistage {
+    fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    fn capacity(&self) -> Capacity {
+        Capacity {
+            ram: self.ram,
+            disk: self.disk,
+        }
     }
 }
 

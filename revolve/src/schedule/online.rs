@@ -52,7 +52,8 @@
 //! assert_eq!(m.finish().unwrap().forward, 25); // = T(10, 3), the offline optimum
 //! ```
 
-use crate::{Action, Error, Level};
+use crate::schedule::Schedule;
+use crate::{Action, Capacity, Error, Level};
 use std::collections::VecDeque;
 
 const RAM: Level = Level::Ram;
@@ -428,6 +429,8 @@ enum Frame {
 /// (restores, advances, stores, reverses, frees), produced lazily.
 #[derive(Clone, Debug)]
 pub struct Reversal {
+    steps: u64,
+    snaps: u64,
     pending: VecDeque<Action>,
     stack: Vec<Frame>,
 }
@@ -458,7 +461,12 @@ impl Reversal {
                 at: false,
             });
         }
-        Reversal { pending, stack }
+        Reversal {
+            steps: last + 1,
+            snaps,
+            pending,
+            stack,
+        }
     }
 
     fn expand(&mut self, frame: Frame) {
@@ -576,6 +584,7 @@ pub fn simulate(steps: u64, snaps: u64) -> Result<Simulation, Error> {
     Ok(Simulation {
         planner: Some(Online::new(snaps)?),
         steps,
+        snaps,
         buffer: VecDeque::with_capacity(4),
         reversal: None,
     })
@@ -586,6 +595,7 @@ pub fn simulate(steps: u64, snaps: u64) -> Result<Simulation, Error> {
 pub struct Simulation {
     planner: Option<Online>,
     steps: u64,
+    snaps: u64,
     buffer: VecDeque<Action>,
     reversal: Option<Reversal>,
 }
@@ -623,6 +633,27 @@ impl Iterator for Simulation {
                 self.reversal = Some(p.finish());
             }
         }
+    }
+}
+
+impl Schedule for Reversal {
+    /// `n`: the reversal starts with `reverse n-1`.
+    fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    fn capacity(&self) -> Capacity {
+        Capacity::ram(self.snaps)
+    }
+}
+
+impl Schedule for Simulation {
+    fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    fn capacity(&self) -> Capacity {
+        Capacity::ram(self.snaps)
     }
 }
 

@@ -114,3 +114,70 @@ pub trait CheckpointStore<S: State> {
         Ok(())
     }
 }
+
+/// A boxed store is a store (so a `Box<dyn CheckpointStore<S>>` can be a Revolver's disk level).
+impl<S: State, T: CheckpointStore<S> + ?Sized> CheckpointStore<S> for Box<T> {
+    fn capacity(&self) -> u64 {
+        (**self).capacity()
+    }
+    fn len(&self) -> u64 {
+        (**self).len()
+    }
+    fn is_empty(&self) -> bool {
+        (**self).is_empty()
+    }
+    fn store(&mut self, step: u64, state: &S) -> Result<(), Error> {
+        (**self).store(step, state)
+    }
+    fn restore(&mut self, step: u64, state: &mut S) -> Result<(), Error> {
+        (**self).restore(step, state)
+    }
+    fn take(&mut self, step: u64, state: &mut S) -> Result<(), Error> {
+        (**self).take(step, state)
+    }
+    fn free(&mut self, step: u64) -> Result<(), Error> {
+        (**self).free(step)
+    }
+    fn view(&mut self, step: u64) -> Result<Option<&S>, Error> {
+        (**self).view(step)
+    }
+    fn prefetch(&mut self, step: u64) -> Result<(), Error> {
+        (**self).prefetch(step)
+    }
+    fn sync(&mut self) -> Result<(), Error> {
+        (**self).sync()
+    }
+}
+
+/// The disk level of a Revolver without one: no slot, so a schedule that stores on disk breaks
+/// the rule [`Rule::LevelFull`](crate::Rule::LevelFull) before this store is asked anything.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NoDisk;
+
+impl<S: State> CheckpointStore<S> for NoDisk {
+    fn capacity(&self) -> u64 {
+        0
+    }
+    fn len(&self) -> u64 {
+        0
+    }
+    fn store(&mut self, step: u64, _: &S) -> Result<(), Error> {
+        Err(Error::StoreFull {
+            level: crate::Level::Disk,
+            step,
+            capacity: 0,
+        })
+    }
+    fn restore(&mut self, step: u64, _: &mut S) -> Result<(), Error> {
+        Err(Error::NoCheckpoint {
+            level: crate::Level::Disk,
+            step,
+        })
+    }
+    fn free(&mut self, step: u64) -> Result<(), Error> {
+        Err(Error::NoCheckpoint {
+            level: crate::Level::Disk,
+            step,
+        })
+    }
+}

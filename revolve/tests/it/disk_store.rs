@@ -826,67 +826,7 @@ fn a_kept_store_reopens_with_its_checkpoints_and_refuses_damage() {
 
 // ---- no allocation per step ----------------------------------------------------------------
 
-mod counting {
-    use std::alloc::{GlobalAlloc, Layout, System};
-    use std::cell::Cell;
-    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-
-    /// Counts allocations while `ON` is set, in the test's thread and the store's I/O thread
-    /// (not in the test harness's threads).
-    pub(crate) struct Counting;
-    pub(crate) static ON: AtomicBool = AtomicBool::new(false);
-    pub(crate) static COUNT: AtomicU64 = AtomicU64::new(0);
-
-    thread_local! {
-        /// 0: not yet known, 1: counted, 2: not counted.
-        static KIND: Cell<u8> = const { Cell::new(0) };
-        static BUSY: Cell<bool> = const { Cell::new(false) };
-    }
-
-    /// Count this thread's allocations.
-    pub(crate) fn count_this_thread() {
-        KIND.with(|k| k.set(1));
-    }
-
-    fn counted() -> bool {
-        KIND.with(|k| match k.get() {
-            1 => true,
-            2 => false,
-            _ => {
-                if BUSY.with(|b| b.replace(true)) {
-                    return false;
-                }
-                let io = std::thread::current().name() == Some("revolve-disk-io");
-                BUSY.with(|b| b.set(false));
-                k.set(if io { 1 } else { 2 });
-                io
-            }
-        })
-    }
-
-    fn note() {
-        if ON.load(Ordering::Relaxed) && counted() {
-            COUNT.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
-    unsafe impl GlobalAlloc for Counting {
-        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-            note();
-            unsafe { System.alloc(layout) }
-        }
-        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-            unsafe { System.dealloc(ptr, layout) }
-        }
-        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new: usize) -> *mut u8 {
-            note();
-            unsafe { System.realloc(ptr, layout, new) }
-        }
-    }
-}
-
-#[global_allocator]
-static ALLOC: counting::Counting = counting::Counting;
+use crate::counting;
 
 const PROBE_ENV: &str = "REVOLVE_DISK_ALLOC_PROBE";
 
@@ -895,7 +835,7 @@ const PROBE_ENV: &str = "REVOLVE_DISK_ALLOC_PROBE";
 fn hot_paths_allocate_nothing() {
     let out = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
-            "alloc_probe",
+            "disk_store::alloc_probe",
             "--exact",
             "--ignored",
             "--test-threads=1",
@@ -958,40 +898,8 @@ fn alloc_probe() {
 
 mod end_to_end {
     use super::*;
-    use revolve::{Action, Binomial, RamStore, Revolver};
-    use std::cell::RefCell;
+    use revolve::{Action, Binomial, Capacity, Custom, RamStore, Revolver};
     use std::convert::Infallible;
-    use std::rc::Rc;
-
-    /// A disk store the test can still look at while the Revolver owns a handle to it.
-    struct Shared(Rc<RefCell<DiskStore<Vec<f64>>>>);
-
-    impl CheckpointStore<Vec<f64>> for Shared {
-        fn capacity(&self) -> u64 {
-            self.0.borrow().capacity()
-        }
-        fn len(&self) -> u64 {
-            self.0.borrow().len()
-        }
-        fn store(&mut self, step: u64, state: &Vec<f64>) -> Result<(), Error> {
-            self.0.borrow_mut().store(step, state)
-        }
-        fn restore(&mut self, step: u64, state: &mut Vec<f64>) -> Result<(), Error> {
-            self.0.borrow_mut().restore(step, state)
-        }
-        fn take(&mut self, step: u64, state: &mut Vec<f64>) -> Result<(), Error> {
-            self.0.borrow_mut().take(step, state)
-        }
-        fn free(&mut self, step: u64) -> Result<(), Error> {
-            self.0.borrow_mut().free(step)
-        }
-        fn prefetch(&mut self, step: u64) -> Result<(), Error> {
-            self.0.borrow_mut().prefetch(step)
-        }
-        fn sync(&mut self) -> Result<(), Error> {
-            self.0.borrow_mut().sync()
-        }
-    }
 
     #[allow(clippy::ptr_arg)] // the operator traits take `&mut S`
     fn forward(u: &mut Vec<f64>, from: u64, to: u64) -> Result<(), Infallible> {
@@ -1060,24 +968,28 @@ mod end_to_end {
                     .background(background)
                     .build(&u0)
                     .unwrap();
-                let disk = Rc::new(RefCell::new(disk));
                 let plan = Binomial::new(n, snaps)
                     .unwrap()
                     .map(move |a| on_disk(a, split));
+                let cap = Capacity {
+                    ram: snaps,
+                    disk: snaps,
+                };
                 let ram = RamStore::new(snaps as usize, &u0);
-                let mut rv = Revolver::new(n, plan, forward, reverse, ram)
+                let mut rv = Revolver::new(Custom::new(n, cap, plan), forward, reverse, ram)
                     .unwrap()
-                    .with_disk(Shared(disk.clone()));
+                    .with_disk(disk);
                 let mut u = u0.clone();
                 rv.apply_forward(&mut u).unwrap();
                 let mut lam = vec![1.0; len];
                 rv.apply_reverse(&mut lam).unwrap();
                 assert_eq!(bits(&want), bits(&lam), "{name}, background {background}");
-                let st = disk.borrow().stats();
+                // The Revolver hands the typed store back.
+                let st = rv.disk().stats();
                 let sched = rv.stats().schedule;
                 assert_eq!(st.stores, sched.stores[Level::Disk.index()], "{name}");
                 assert_eq!(st.restores, sched.restores[Level::Disk.index()], "{name}");
-                assert!(disk.borrow().is_empty());
+                assert!(rv.disk().is_empty());
                 if background {
                     // Every disk restore was hinted in time (some before the checkpoint existed).
                     assert!(st.prefetch_hits > 0, "{name}: {st:?}");

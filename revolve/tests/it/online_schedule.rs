@@ -102,7 +102,7 @@ fn dense_subset_is_valid() {
 }
 
 #[test]
-#[ignore = "full grid 1 <= n <= 2000, 2 <= s <= 40: cargo test --release -p revolve --test online_schedule -- --ignored"]
+#[ignore = "full grid 1 <= n <= 2000, 2 <= s <= 40: cargo test --release -p revolve --test it -- --ignored online_schedule"]
 fn full_grid_is_valid() {
     let ss: Vec<u64> = (2..=40).collect();
     let w = worst_ratio(&grid(|_| 2000, &ss));
@@ -110,7 +110,7 @@ fn full_grid_is_valid() {
 }
 
 fn cpp_rows() -> Vec<(u64, u64, u64, u64)> {
-    include_str!("data/online_revolve_cpp.csv")
+    include_str!("../data/online_revolve_cpp.csv")
         .lines()
         .skip(1)
         .map(|l| {

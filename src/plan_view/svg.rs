@@ -1,15 +1,9 @@
-//! The planner's trade-off plot as SVG: the binomial curve (recompute factor against checkpoint
-//! memory), the budgets, and each strategy's point. Used by `retrace plan --svg` and by the
-//! Python package's `retrace.plan(..., svg=True)`.
+//! The `retrace plan --svg` figure: two panels over the same memory axis, the recompute
+//! factor (top) and the modelled time (bottom) of each strategy, with the budgets marked.
 
-use revolve::planner::{self, CurvePoint, Plan};
+use super::table::{format_bytes, format_seconds};
+use revolve::planner::{CurvePoint, Plan, Strategy};
 use std::fmt::Write as _;
-
-/// The SVG of `plan`, with the binomial curve sampled at about 200 points.
-pub fn plan_svg(plan: &Plan) -> String {
-    let curve = planner::tradeoff_curve(plan.problem.steps, plan.problem.state_bytes, 200);
-    svg(plan, &curve)
-}
 
 const W: f64 = 720.0;
 const H: f64 = 440.0;
@@ -46,7 +40,7 @@ impl LogAxis {
 }
 
 /// The trade-off plot: the binomial curve, the budgets, and each strategy's point.
-fn svg(plan: &Plan, curve: &[CurvePoint]) -> String {
+pub(super) fn svg(plan: &Plan, curve: &[CurvePoint]) -> String {
     let p = &plan.problem;
     let points: Vec<(&str, f64, f64, bool)> = plan
         .rows
@@ -83,21 +77,28 @@ fn svg(plan: &Plan, curve: &[CurvePoint]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="12">"#
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{}" viewBox="0 0 {W} {}" font-family="sans-serif" font-size="12">"#,
+        2.0 * H,
+        2.0 * H
     );
-    let _ = writeln!(s, r#"<rect width="{W}" height="{H}" fill="white"/>"#);
+    let _ = writeln!(
+        s,
+        r#"<rect width="{W}" height="{}" fill="white"/>"#,
+        2.0 * H
+    );
     let _ = writeln!(
         s,
         r#"<defs><clipPath id="plot"><rect x="{LEFT}" y="{TOP}" width="{}" height="{}"/></clipPath></defs>"#,
         W - RIGHT - LEFT,
         H - BOTTOM - TOP
     );
+    s.push_str("<g id=\"factor-panel\">\n");
     let _ = writeln!(
         s,
         r#"<text x="{}" y="22" text-anchor="middle" font-size="14">Recompute factor against checkpoint memory, n = {}, state = {}</text>"#,
         W / 2.0,
         p.steps,
-        planner::format_bytes(p.state_bytes.into())
+        format_bytes(p.state_bytes.into())
     );
     // Axes.
     let (x0, x1, y0, y1) = (LEFT, W - RIGHT, H - BOTTOM, TOP);
@@ -221,8 +222,205 @@ fn svg(plan: &Plan, curve: &[CurvePoint]) -> String {
         lx + 24.0,
         TOP + 74.0
     );
-    s.push_str("</svg>\n");
+    s.push_str("</g>\n");
+    let _ = writeln!(s, r#"<g id="time-panel" transform="translate(0 {H})">"#);
+    time_panel(&mut s, plan, curve, &x);
+    s.push_str("</g>\n</svg>\n");
     s
+}
+
+/// A short label for a 1-2-5 tick in seconds (`500 ms`, `2 s`, `5000 s`).
+fn tick_seconds(v: f64) -> String {
+    if v >= 1.0 {
+        format!("{v:.0} s")
+    } else {
+        let ms = v * 1e3;
+        if ms >= 1.0 {
+            format!("{ms:.0} ms")
+        } else {
+            format!("{ms} ms")
+        }
+    }
+}
+
+/// Colour of a strategy's marker in the time panel.
+fn colour(strategy: Strategy) -> &'static str {
+    match strategy {
+        Strategy::StoreAll => "#8c564b",
+        Strategy::Periodic => "#9467bd",
+        Strategy::Binomial => "#2ca02c",
+        Strategy::Multistage => "#ff7f0e",
+        Strategy::CostAware => "#d62728",
+        Strategy::Online => "#17becf",
+    }
+}
+
+/// Ticks at 1, 2 and 5 times powers of ten within `[lo, hi]` (at most about 12).
+fn decade_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let mut v = Vec::new();
+    let (e0, e1) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
+    let mults: &[f64] = if e1 - e0 > 4 {
+        &[1.0]
+    } else {
+        &[1.0, 2.0, 5.0]
+    };
+    for e in e0..=e1 {
+        for &m in mults {
+            let t = m * 10f64.powi(e);
+            if t >= lo * 0.9999 && t <= hi * 1.0001 {
+                v.push(t);
+            }
+        }
+    }
+    v
+}
+
+/// The second panel: modelled time against checkpoint memory, the binomial (RAM-only) curve,
+/// one marker per strategy (hollow when it does not fit), the budgets, and a legend giving
+/// each strategy's time (labels only in the legend, so no text overlaps).
+fn time_panel(s: &mut String, plan: &Plan, curve: &[CurvePoint], x: &LogAxis) {
+    let p = &plan.problem;
+    let k = &p.costs;
+    let n = p.steps as f64;
+    let binomial_time = |factor: f64| factor * n * k.forward + n * k.reverse;
+    let points: Vec<(Strategy, f64, f64, bool)> = plan
+        .rows
+        .iter()
+        .filter_map(|r| {
+            let f = r.figures()?;
+            let bytes = (f.peak_ram_bytes + f.peak_disk_bytes) as f64;
+            (bytes > 0.0 && f.time > 0.0).then_some((r.strategy, bytes, f.time, f.fits))
+        })
+        .collect();
+    let ys = points
+        .iter()
+        .map(|q| q.2)
+        .chain(curve.iter().map(|c| binomial_time(c.factor)))
+        .filter(|&t| t > 0.0 && t.is_finite());
+    let (lo, hi) = ys.fold((f64::INFINITY, 0.0f64), |(l, h), t| (l.min(t), h.max(t)));
+    let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (1.0, 2.0) };
+    // The strategies decide the range (the curve's steep end is clipped at the top).
+    let top = points.iter().map(|q| q.2).fold(lo, f64::max) * 3.0;
+    let y = LogAxis::new(lo / 1.3, top.min(hi * 1.3).max(lo * 2.0), H - BOTTOM, TOP);
+    let (x0, x1, y0, y1) = (LEFT, W - RIGHT, H - BOTTOM, TOP);
+    let _ = writeln!(
+        s,
+        r#"<text x="{}" y="22" text-anchor="middle" font-size="14">Modelled time against checkpoint memory (forward {} s, reverse {} s per step)</text>"#,
+        W / 2.0,
+        k.forward,
+        k.reverse
+    );
+    let _ = writeln!(
+        s,
+        r#"<path d="M{x0} {y1} L{x0} {y0} L{x1} {y0}" fill="none" stroke="black"/>"#
+    );
+    for (v, label) in x_ticks(x.lo, x.hi) {
+        let px = x.at(v);
+        let _ = writeln!(
+            s,
+            r#"<line x1="{px:.1}" y1="{y0}" x2="{px:.1}" y2="{}" stroke="black"/><text x="{px:.1}" y="{}" text-anchor="middle">{label}</text>"#,
+            y0 + 5.0,
+            y0 + 18.0
+        );
+    }
+    for v in decade_ticks(y.lo, y.hi) {
+        let py = y.at(v);
+        let _ = writeln!(
+            s,
+            r##"<line x1="{x0}" y1="{py:.1}" x2="{x1}" y2="{py:.1}" stroke="#ddd"/><text x="{}" y="{:.1}" text-anchor="end">{}</text>"##,
+            x0 - 6.0,
+            py + 4.0,
+            tick_seconds(v)
+        );
+    }
+    let _ = writeln!(
+        s,
+        r#"<text x="{}" y="{}" text-anchor="middle">checkpoint memory (log scale)</text>"#,
+        (x0 + x1) / 2.0,
+        H - 12.0
+    );
+    let _ = writeln!(
+        s,
+        r#"<text x="14" y="{}" text-anchor="middle" transform="rotate(-90 14 {})">modelled time (log scale)</text>"#,
+        (y0 + y1) / 2.0,
+        (y0 + y1) / 2.0
+    );
+    // Budgets: one label row each, so they cannot overlap.
+    for (i, (bytes, label)) in [
+        (p.ram_bytes as f64, "RAM budget"),
+        ((p.ram_bytes + p.disk_bytes) as f64, "RAM+disk budget"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        if bytes > 0.0 && x.contains(bytes) && !(i == 1 && p.disk_bytes == 0) {
+            let px = x.at(bytes);
+            let (lx, anchor) = if px > W - RIGHT - 100.0 {
+                (px - 3.0, "end")
+            } else {
+                (px + 3.0, "start")
+            };
+            let _ = writeln!(
+                s,
+                r##"<line class="budget" x1="{px:.1}" y1="{y0}" x2="{px:.1}" y2="{y1}" stroke="#888" stroke-dasharray="4 3"/><text x="{lx:.1}" y="{}" text-anchor="{anchor}" fill="#555">{label}</text>"##,
+                y1 + 12.0 + 14.0 * i as f64
+            );
+        }
+    }
+    let pts: Vec<String> = curve
+        .iter()
+        .map(|c| {
+            format!(
+                "{:.1},{:.1}",
+                x.at(c.bytes as f64),
+                y.unclamped(binomial_time(c.factor))
+            )
+        })
+        .collect();
+    let _ = writeln!(
+        s,
+        r##"<polyline points="{}" fill="none" stroke="#1f77b4" stroke-width="2" clip-path="url(#plot)"/>"##,
+        pts.join(" ")
+    );
+    for &(strategy, bytes, time, fits) in &points {
+        let c = colour(strategy);
+        let fill = if fits { c } else { "white" };
+        let _ = writeln!(
+            s,
+            r#"<circle data-strategy="{strategy}" cx="{:.1}" cy="{:.1}" r="5" fill="{fill}" stroke="{c}" stroke-width="2"/>"#,
+            x.at(bytes),
+            y.at(time)
+        );
+    }
+    // Legend: the curve, then one row per strategy with its time.
+    let lx = W - RIGHT + 12.0;
+    let _ = writeln!(
+        s,
+        r##"<line x1="{lx}" y1="{}" x2="{}" y2="{}" stroke="#1f77b4" stroke-width="2"/><text x="{}" y="{}" font-size="11">binomial, any s</text>"##,
+        TOP + 20.0,
+        lx + 20.0,
+        TOP + 20.0,
+        lx + 24.0,
+        TOP + 24.0
+    );
+    for (i, &(strategy, _, time, fits)) in points.iter().enumerate() {
+        let cy = TOP + 40.0 + 18.0 * i as f64;
+        let c = colour(strategy);
+        let fill = if fits { c } else { "white" };
+        let _ = writeln!(
+            s,
+            r#"<circle cx="{}" cy="{cy}" r="5" fill="{fill}" stroke="{c}" stroke-width="2"/><text x="{}" y="{}" font-size="11">{strategy} {}</text>"#,
+            lx + 10.0,
+            lx + 24.0,
+            cy + 4.0,
+            format_seconds(time)
+        );
+    }
+    let _ = writeln!(
+        s,
+        r#"<text x="{lx}" y="{}" font-size="11">hollow: does not fit</text>"#,
+        TOP + 48.0 + 18.0 * points.len() as f64
+    );
 }
 
 /// Ticks at powers of 1024 (or of 2 when the range is narrow), labelled with binary units.
@@ -232,7 +430,7 @@ fn x_ticks(lo: f64, hi: f64) -> Vec<(f64, String)> {
             .step_by(step as usize)
             .map(|e| 2f64.powi(e as i32))
             .filter(|&v| v >= lo && v <= hi)
-            .map(|v| (v, planner::format_bytes(v as u128).replace(".00", "")))
+            .map(|v| (v, format_bytes(v as u128).replace(".00", "")))
             .collect()
     };
     let coarse = powers(10);

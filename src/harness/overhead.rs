@@ -1,33 +1,38 @@
-//! Shared by `benches/revolver_overhead.rs` and `examples/revolver_overhead.rs`: a memory-bound
-//! elementwise model whose forward step costs about one state copy.
+//! A memory-bound elementwise model whose forward step costs about one state copy, with
+//! operators that time themselves (used by `benches/revolver_overhead.rs`,
+//! `examples/revolver_overhead.rs` and `examples/disk_adjoint.rs`).
 //!
 //! Forward `u <- u (A + B u)`; reverse step `k`: `lam <- lam (A + 2 B u_k)` (the transposed
 //! Jacobian at `u_k`: one pass, like the forward step; the reverse operator gets `u_k` and needs
 //! no separate taped forward step, as in pyrevolve's benchmark).
 
-#![allow(dead_code)]
-
+use super::{time_per_call, timed};
 use revolve::{Binomial, ForwardOperator, RamStore, ReverseOperator, Revolver, RevolverStats};
 use std::convert::Infallible;
 use std::hint::black_box;
 use std::time::Instant;
 
-pub(crate) const A: f64 = 0.999;
-pub(crate) const B: f64 = 1e-4;
+/// The model's linear coefficient.
+pub const A: f64 = 0.999;
+/// The model's quadratic coefficient.
+pub const B: f64 = 1e-4;
 
-pub(crate) fn forward_kernel(src: &[f64], dst: &mut [f64]) {
+/// One forward step out of place: `dst = src (A + B src)`.
+pub fn forward_kernel(src: &[f64], dst: &mut [f64]) {
     for (d, &s) in dst.iter_mut().zip(src) {
         *d = s * (A + B * s);
     }
 }
 
-pub(crate) fn forward_in_place(u: &mut [f64]) {
+/// One forward step in place.
+pub fn forward_in_place(u: &mut [f64]) {
     for x in u {
         *x *= A + B * *x;
     }
 }
 
-pub(crate) fn adjoint_kernel(u: &[f64], lam: &mut [f64]) {
+/// One reverse step: `lam *= A + 2 B u`.
+pub fn adjoint_kernel(u: &[f64], lam: &mut [f64]) {
     for (l, &x) in lam.iter_mut().zip(u) {
         *l *= A + 2.0 * B * x;
     }
@@ -35,7 +40,7 @@ pub(crate) fn adjoint_kernel(u: &[f64], lam: &mut [f64]) {
 
 /// Seconds spent inside operator calls during a run (measured in place, per call).
 #[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct InSitu {
+pub struct InSitu {
     /// Forward steps and their seconds.
     pub forward: (u64, f64),
     /// Reverse steps and their seconds.
@@ -45,13 +50,16 @@ pub(crate) struct InSitu {
 }
 
 /// The forward operator; `out_of_place` says whether it offers `advance_from`.
-pub(crate) struct Fwd {
+pub struct Fwd {
+    /// Whether it offers `advance_from`.
     pub out_of_place: bool,
-    /// Steps and seconds, all forward steps.
+    /// Forward steps taken.
     pub steps: u64,
+    /// Seconds in them.
     pub secs: f64,
     /// Of which out of place (the first step of `advance_from`).
     pub oop_steps: u64,
+    /// Seconds in those.
     pub oop_secs: f64,
 }
 
@@ -89,8 +97,10 @@ impl ForwardOperator<Vec<f64>> for Fwd {
 
 /// The reverse operator.
 #[derive(Default)]
-pub(crate) struct Rev {
+pub struct Rev {
+    /// Reverse steps taken.
     pub steps: u64,
+    /// Seconds in them.
     pub secs: f64,
 }
 
@@ -105,53 +115,18 @@ impl ReverseOperator<Vec<f64>, Vec<f64>> for Rev {
     }
 }
 
-/// On-CPU seconds of this thread (Linux `/proc/thread-self/schedstat`, updated at scheduler
-/// ticks: meaningful for intervals of seconds), `None` elsewhere.
-pub(crate) fn cpu_secs() -> Option<f64> {
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let ns: u64 = text.split_whitespace().next()?.parse().ok()?;
-    Some(ns as f64 * 1e-9)
-}
-
-/// `f`'s result with its wall and on-CPU seconds (on-CPU falls back to wall).
-pub(crate) fn timed<T>(f: impl FnOnce() -> T) -> (T, f64, f64) {
-    let c0 = cpu_secs();
-    let t = Instant::now();
-    let out = f();
-    let wall = t.elapsed().as_secs_f64();
-    let cpu = match (c0, cpu_secs()) {
-        (Some(a), Some(b)) => b - a,
-        _ => wall,
-    };
-    (out, wall, cpu)
-}
-
-/// Wall seconds per call of `f`: the minimum over `rounds` rounds of calls lasting at least
-/// 50 ms each.
-pub(crate) fn time_per_call(rounds: usize, mut f: impl FnMut()) -> f64 {
-    let t = Instant::now();
-    f();
-    let first = t.elapsed().as_secs_f64();
-    let reps = ((0.05 / first.max(1e-9)).ceil() as usize).clamp(5, 1_000_000);
-    let mut best = f64::INFINITY;
-    for _ in 0..rounds {
-        let t = Instant::now();
-        for _ in 0..reps {
-            f();
-        }
-        best = best.min(t.elapsed().as_secs_f64() / reps as f64);
-    }
-    best
-}
-
 /// Seconds per call of one forward step, one reverse step and one state copy (hot caches).
-pub(crate) struct KernelTimes {
+pub struct KernelTimes {
+    /// One forward step in place.
     pub forward: f64,
+    /// One reverse step.
     pub reverse: f64,
+    /// One state copy.
     pub copy: f64,
 }
 
-pub(crate) fn kernel_times(len: usize) -> KernelTimes {
+/// [`KernelTimes`] for a state of `len` values.
+pub fn kernel_times(len: usize) -> KernelTimes {
     let mut u = vec![0.5; len];
     let src = vec![0.25; len];
     let mut lam = vec![1.0; len];
@@ -163,7 +138,7 @@ pub(crate) fn kernel_times(len: usize) -> KernelTimes {
 }
 
 /// A Revolver over `Binomial(n, s)` with its stores allocated, and the initial state.
-pub(crate) fn revolver(
+pub fn revolver(
     len: usize,
     n: u64,
     s: u64,
@@ -171,7 +146,6 @@ pub(crate) fn revolver(
 ) -> (Revolver<Vec<f64>, Fwd, Rev, Binomial>, Vec<f64>) {
     let u = vec![0.5; len];
     let rv = Revolver::new(
-        n,
         Binomial::new(n, s).expect("valid n, s"),
         Fwd {
             out_of_place,
@@ -189,7 +163,7 @@ pub(crate) fn revolver(
 
 /// One full reversal (`apply_forward` + `apply_reverse`): wall and on-CPU seconds, counts, and
 /// the wall seconds spent inside the operators. The stores are allocated before the clock starts.
-pub(crate) fn run_revolver(
+pub fn run_revolver(
     len: usize,
     n: u64,
     s: u64,

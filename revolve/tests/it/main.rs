@@ -1,0 +1,11 @@
+//! revolve's integration tests: one test binary, one module per subject.
+
+mod binomial_optimal;
+mod cost_aware_schedule;
+mod cost_aware_search;
+mod counting;
+mod disk_store;
+mod multistage_schedule;
+mod online_schedule;
+mod planner;
+mod revolver_no_alloc;
