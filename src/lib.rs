@@ -4,6 +4,9 @@
 #![deny(missing_docs)]
 
 pub mod burgers;
+#[cfg(feature = "mpi")]
+pub mod burgers_mpi;
+pub mod partition;
 
 pub use revolve;
 pub use sampler;
