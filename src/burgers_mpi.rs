@@ -25,7 +25,7 @@ use mpi::datatype::PartitionMut;
 use mpi::point_to_point::send_receive_into_with_tags;
 use mpi::topology::Rank;
 use mpi::traits::*;
-use revolve::revolver::{BoxError, ForwardOperator, ReverseOperator, RevolverStats};
+use revolve::revolver::{ForwardOperator, ReverseOperator, RevolverStats};
 use revolve::storage::disk::DiskStore;
 use revolve::{Action, Binomial, CheckpointStore, Multistage, RamStore, Revolver};
 use std::path::PathBuf;
@@ -67,8 +67,9 @@ pub enum DistributedError {
     /// The grid has fewer points than there are ranks.
     #[error(transparent)]
     Partition(#[from] PartitionError),
-    /// The initial block on rank `rank` has the wrong length.
-    #[error("rank {rank}: initial block has {found} points, the rank owns {expected}")]
+    /// The block that rank `rank` passed (initial state, or the field to [`gather`]) has the
+    /// wrong length.
+    #[error("rank {rank}: block has {found} points, the rank owns {expected}")]
     InitialSize {
         /// The lowest rank with a wrong block.
         rank: Rank,
@@ -88,6 +89,12 @@ pub enum DistributedError {
     /// A forward step failed; every rank returns the same one.
     #[error(transparent)]
     Step(StepFailure),
+    /// The grid is too large for MPI's 32-bit counts in [`gather`].
+    #[error("{points} grid points: too many to gather with 32-bit MPI counts")]
+    GatherCount {
+        /// Grid points.
+        points: usize,
+    },
     /// The schedule or the Revolver failed.
     #[error("rank {rank}: {source}")]
     Revolve {
@@ -539,14 +546,23 @@ pub fn gather<C: Communicator>(
     comm: &C,
     partition: &Partition,
     block: &[f64],
-) -> Result<Option<Vec<f64>>, BoxError> {
+) -> Result<Option<Vec<f64>>, DistributedError> {
     // MPI counts are 32-bit; every rank checks, so all return the error together.
-    let count = |b: Block| i32::try_from(b.hi).map(|_| b.len() as i32);
-    let counts = partition
-        .blocks()
-        .map(count)
-        .collect::<Result<Vec<_>, _>>()?;
+    let points = partition.points();
+    if i32::try_from(points).is_err() {
+        return Err(DistributedError::GatherCount { points });
+    }
+    let counts: Vec<i32> = partition.blocks().map(|b| b.len() as i32).collect();
     let displs: Vec<i32> = partition.blocks().map(|b| b.lo as i32).collect();
+    let (rank, expected) = (comm.rank(), partition.block(rank_index(comm)).len());
+    let wrong = (block.len() != expected).then_some((0, FailureKind::Size));
+    if let Err(f) = agree(comm, rank, wrong) {
+        return Err(DistributedError::InitialSize {
+            rank: f.rank,
+            expected,
+            found: block.len(),
+        });
+    }
     let root = comm.process_at_rank(0);
     if comm.rank() != 0 {
         root.gather_varcount_into(block);
