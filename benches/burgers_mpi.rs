@@ -9,7 +9,7 @@
 
 use mpi::traits::*;
 use retrace::burgers::Burgers;
-use retrace::burgers_mpi::{Checkpoints, gather, gradient};
+use retrace::burgers_mpi::{Checkpoints, abort_on_panic, gather, gradient};
 use retrace::partition::Partition;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
@@ -149,13 +149,14 @@ fn main() -> Result<(), BoxError> {
 /// One rank: `repeats` gradients; rank 0 prints the median and minimum seconds, the halo bytes
 /// this rank sent per run and per step, and a hash of the gathered gradient's bits.
 fn child(o: &Options) -> Result<(), BoxError> {
+    abort_on_panic();
     let universe = mpi::initialize().ok_or("MPI is already initialised")?;
     let world = universe.world();
     let size = usize::try_from(world.size())?;
     let model = Burgers::with_stable_dt(o.points, 2e-3, 2.0, 0.9)?;
     let part = Partition::new(o.points, size)?;
     let block = part.block(usize::try_from(world.rank())?);
-    let u0 = model.initial_condition()[block.lo..block.hi].to_vec();
+    let u0 = model.initial_block(block.lo, block.hi);
     let checkpoints = Checkpoints::Ram { snaps: o.snaps };
     let mut times = Vec::with_capacity(o.repeats);
     let mut last = None;

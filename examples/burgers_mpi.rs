@@ -16,7 +16,7 @@
 
 use mpi::traits::*;
 use retrace::burgers::{Burgers, gradient_store_all};
-use retrace::burgers_mpi::{Checkpoints, gather, gradient};
+use retrace::burgers_mpi::{Checkpoints, abort_on_panic, gather, gradient};
 use retrace::partition::Partition;
 use std::path::PathBuf;
 
@@ -64,6 +64,7 @@ fn args() -> Result<Args, String> {
 }
 
 fn main() {
+    abort_on_panic();
     let Some(universe) = mpi::initialize() else {
         eprintln!("burgers_mpi: MPI is already initialised");
         std::process::exit(2);
@@ -101,7 +102,7 @@ fn run<C: Communicator>(world: &C) -> Result<i32, (String, bool)> {
     let part = Partition::new(a.points, size).map_err(|e| collective(e.to_string()))?;
     let block = part.block(rank as usize);
     // Each rank needs only its own block of the initial state.
-    let u0 = model.initial_condition();
+    let u0 = model.initial_block(block.lo, block.hi);
     let checkpoints = match &a.disk {
         None => Checkpoints::Ram { snaps: a.snaps },
         Some((disk, dir)) => Checkpoints::RamAndDisk {
@@ -112,14 +113,8 @@ fn run<C: Communicator>(world: &C) -> Result<i32, (String, bool)> {
     };
     world.barrier();
     let t = mpi::time();
-    let mine = gradient(
-        world,
-        &model,
-        &u0[block.lo..block.hi],
-        a.steps,
-        &checkpoints,
-    )
-    .map_err(|e| (e.to_string(), e.is_collective()))?;
+    let mine = gradient(world, &model, &u0, a.steps, &checkpoints)
+        .map_err(|e| (e.to_string(), e.is_collective()))?;
     world.barrier();
     let secs = mpi::time() - t;
     let all = gather(world, &part, &mine.gradient).map_err(|e| collective(e.to_string()))?;
@@ -145,8 +140,8 @@ fn run<C: Communicator>(world: &C) -> Result<i32, (String, bool)> {
     if !a.check {
         return Ok(0);
     }
-    let (j, serial) =
-        gradient_store_all(&model, &u0, a.steps).map_err(|e| collective(e.to_string()))?;
+    let (j, serial) = gradient_store_all(&model, &model.initial_condition(), a.steps)
+        .map_err(|e| collective(e.to_string()))?;
     let same = j.to_bits() == mine.objective.to_bits()
         && serial.len() == all.len()
         && serial

@@ -174,7 +174,13 @@ impl Burgers {
 
     /// A smooth initial state: `sin x + 0.5 sin(2x + 1) + 0.25 cos(5x)`.
     pub fn initial_condition(&self) -> Vec<f64> {
-        (0..self.points)
+        self.initial_block(0, self.points)
+    }
+
+    /// Grid points `lo..hi` of [`Burgers::initial_condition`] (the same bits), for a rank that
+    /// owns only that block.
+    pub fn initial_block(&self, lo: usize, hi: usize) -> Vec<f64> {
+        (lo..hi.min(self.points))
             .map(|i| {
                 let x = i as f64 * self.dx;
                 x.sin() + 0.5 * (2.0 * x + 1.0).sin() + 0.25 * (5.0 * x).cos()

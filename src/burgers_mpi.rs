@@ -575,3 +575,15 @@ pub fn gather<C: Communicator>(
     }
     Ok(Some(all))
 }
+
+/// Makes a panic on this rank end the whole job: after the usual message the process aborts
+/// (SIGABRT), and `mpirun` / `srun` then stop the other ranks. Without it a panic unwinds
+/// through `mpi::environment::Universe`'s drop, which calls `MPI_Finalize` while the other ranks
+/// still wait for this rank's halo: the job hangs. Call it first thing in `main`.
+pub fn abort_on_panic() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        default(info);
+        std::process::abort();
+    }));
+}

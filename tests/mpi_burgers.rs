@@ -9,7 +9,8 @@
 use mpi::traits::*;
 use retrace::burgers::{Burgers, BurgersError, checkpointed_gradient, gradient_store_all};
 use retrace::burgers_mpi::{
-    Checkpoints, DistributedError, FailureKind, RankGradient, StepFailure, gather, gradient,
+    Checkpoints, DistributedError, FailureKind, RankGradient, StepFailure, abort_on_panic, gather,
+    gradient,
 };
 use retrace::partition::Partition;
 use revolve::Binomial;
@@ -43,6 +44,7 @@ fn main() {
 
 /// Runs every case on this rank; the exit code (0: all passed).
 fn child() -> i32 {
+    abort_on_panic();
     let Some(universe) = mpi::initialize() else {
         eprintln!("MPI is already initialised");
         return 1;
@@ -112,6 +114,9 @@ fn matches_serial<C: Communicator>(
     let part = Partition::new(points, world.size() as usize).map_err(|e| e.to_string())?;
     let block = part.block(world.rank() as usize);
     let u0 = model.initial_condition();
+    if bits(&model.initial_block(block.lo, block.hi)) != bits(&u0[block.lo..block.hi]) {
+        return Err("initial_block differs from initial_condition".into());
+    }
     let mine: RankGradient = gradient(world, &model, &u0[block.lo..block.hi], steps, checkpoints)
         .map_err(|e| e.to_string())?;
     if mine.block != block {
