@@ -9,7 +9,7 @@
 
 use mpi::traits::*;
 use retrace::burgers::Burgers;
-use retrace::burgers_mpi::{Checkpoints, abort_on_panic, gather, gradient};
+use retrace::burgers_mpi::{Checkpoints, abort_on_panic, gather, gradient, initialize};
 use retrace::partition::Partition;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
@@ -150,7 +150,7 @@ fn main() -> Result<(), BoxError> {
 /// this rank sent per run and per step, and a hash of the gathered gradient's bits.
 fn child(o: &Options) -> Result<(), BoxError> {
     abort_on_panic();
-    let universe = mpi::initialize().ok_or("MPI is already initialised")?;
+    let universe = initialize()?;
     let world = universe.world();
     let size = usize::try_from(world.size())?;
     let model = Burgers::with_stable_dt(o.points, 2e-3, 2.0, 0.9)?;

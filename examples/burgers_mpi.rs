@@ -16,7 +16,7 @@
 
 use mpi::traits::*;
 use retrace::burgers::{Burgers, gradient_store_all};
-use retrace::burgers_mpi::{Checkpoints, abort_on_panic, gather, gradient};
+use retrace::burgers_mpi::{Checkpoints, abort_on_panic, gather, gradient, initialize};
 use retrace::partition::Partition;
 use std::path::PathBuf;
 
@@ -65,9 +65,12 @@ fn args() -> Result<Args, String> {
 
 fn main() {
     abort_on_panic();
-    let Some(universe) = mpi::initialize() else {
-        eprintln!("burgers_mpi: MPI is already initialised");
-        std::process::exit(2);
+    let universe = match initialize() {
+        Ok(u) => u,
+        Err(e) => {
+            eprintln!("burgers_mpi: {e}");
+            std::process::exit(2);
+        }
     };
     let world = universe.world();
     let code = match run(&world) {

@@ -95,6 +95,9 @@ pub enum DistributedError {
         /// Grid points.
         points: usize,
     },
+    /// MPI was initialised already, or does not allow threads besides the one calling MPI.
+    #[error("cannot initialise MPI: {0}")]
+    Init(&'static str),
     /// The schedule or the Revolver failed.
     #[error("rank {rank}: {source}")]
     Revolve {
@@ -586,4 +589,18 @@ pub fn abort_on_panic() {
         default(info);
         std::process::abort();
     }));
+}
+
+/// Initialises MPI for a process whose other threads (a [`DiskStore`]'s I/O thread, a rayon
+/// pool) never call MPI: thread level `MPI_THREAD_FUNNELED`, which plain `mpi::initialize`
+/// (`MPI_THREAD_SINGLE`, one thread in the whole process) does not allow.
+pub fn initialize() -> Result<mpi::environment::Universe, DistributedError> {
+    let (universe, provided) = mpi::initialize_with_threading(mpi::Threading::Funneled)
+        .ok_or(DistributedError::Init("MPI is already initialised"))?;
+    if provided < mpi::Threading::Funneled {
+        return Err(DistributedError::Init(
+            "the MPI library provides only MPI_THREAD_SINGLE",
+        ));
+    }
+    Ok(universe)
 }

@@ -10,7 +10,7 @@ use mpi::traits::*;
 use retrace::burgers::{Burgers, BurgersError, checkpointed_gradient, gradient_store_all};
 use retrace::burgers_mpi::{
     Checkpoints, DistributedError, FailureKind, RankGradient, StepFailure, abort_on_panic, gather,
-    gradient,
+    gradient, initialize,
 };
 use retrace::partition::Partition;
 use revolve::Binomial;
@@ -45,9 +45,12 @@ fn main() {
 /// Runs every case on this rank; the exit code (0: all passed).
 fn child() -> i32 {
     abort_on_panic();
-    let Some(universe) = mpi::initialize() else {
-        eprintln!("MPI is already initialised");
-        return 1;
+    let universe = match initialize() {
+        Ok(u) => u,
+        Err(e) => {
+            eprintln!("{e}");
+            return 1;
+        }
     };
     let world = universe.world();
     let (rank, size) = (world.rank(), world.size() as usize);
