@@ -3,9 +3,10 @@
 //! gradients are bitwise equal across rank counts.
 //!
 //! `cargo bench --features mpi --bench burgers_mpi [-- --points N --steps N --snaps N
-//! --repeats N --ranks 1,2,4]`. It starts itself under `mpirun --oversubscribe -n P` for each P
-//! (OpenMPI's `mpirun` on the PATH); on a machine with fewer cores than ranks the ranks share
-//! cores.
+//! --repeats N --ranks 1,2,4 --busy-poll]`. It starts itself under `mpirun --oversubscribe -n P`
+//! for each P (OpenMPI's `mpirun` on the PATH); on a machine with fewer cores than ranks the
+//! ranks share cores. Waiting ranks yield their core (`--mca mpi_yield_when_idle 1`) unless
+//! `--busy-poll` is given.
 
 use mpi::traits::*;
 use retrace::burgers::Burgers;
@@ -26,6 +27,8 @@ struct Options {
     snaps: u64,
     repeats: usize,
     ranks: Vec<u32>,
+    /// Let waiting ranks yield the core (OpenMPI `mpi_yield_when_idle`).
+    yield_idle: bool,
 }
 
 fn options() -> Result<Options, BoxError> {
@@ -35,9 +38,14 @@ fn options() -> Result<Options, BoxError> {
         snaps: 20,
         repeats: 5,
         ranks: vec![1, 2, 4],
+        yield_idle: true,
     };
     let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
     while let Some(key) = args.next() {
+        if key == "--busy-poll" {
+            o.yield_idle = false;
+            continue;
+        }
         let value = args.next().ok_or_else(|| format!("{key} needs a value"))?;
         let count = || -> Result<u64, BoxError> {
             value
@@ -96,9 +104,18 @@ fn main() -> Result<(), BoxError> {
     );
     let mut base = None;
     let mut reference = None;
+    // OpenMPI busy-polls while a rank waits unless it knows the node is oversubscribed; on a
+    // machine shared with other work that spinning takes the core the partner rank needs.
+    let wait = if o.yield_idle {
+        ["--mca", "mpi_yield_when_idle", "1"]
+    } else {
+        ["--mca", "mpi_yield_when_idle", "0"]
+    };
+    println!("mpirun --oversubscribe {}", wait.join(" "));
     for &p in &o.ranks {
         let out = Command::new("mpirun")
             .args(["--oversubscribe", "-n", &p.to_string()])
+            .args(wait)
             .args(["-x", &format!("{CHILD}=1")])
             .arg(&exe)
             .args(["--points", &o.points.to_string()])
