@@ -174,7 +174,13 @@ impl Burgers {
 
     /// A smooth initial state: `sin x + 0.5 sin(2x + 1) + 0.25 cos(5x)`.
     pub fn initial_condition(&self) -> Vec<f64> {
-        (0..self.points)
+        self.initial_block(0, self.points)
+    }
+
+    /// Grid points `lo..hi` of [`Burgers::initial_condition`] (the same bits), for a rank that
+    /// owns only that block.
+    pub fn initial_block(&self, lo: usize, hi: usize) -> Vec<f64> {
+        (lo..hi.min(self.points))
             .map(|i| {
                 let x = i as f64 * self.dx;
                 x.sin() + 0.5 * (2.0 * x + 1.0).sin() + 0.25 * (5.0 * x).cos()
@@ -197,18 +203,33 @@ impl Burgers {
     pub fn step(&self, u: &[f64], out: &mut [f64], step: u64) -> Result<(), BurgersError> {
         self.check_len(u.len())?;
         self.check_len(out.len())?;
-        let (a, b) = (self.a, self.b);
-        let f = |l: f64, c: f64, r: f64| c - a * (r * r - l * l) + b * (r - 2.0 * c + l);
         let n = u.len();
-        for (o, w) in out[1..n - 1].iter_mut().zip(u.windows(3)) {
-            *o = f(w[0], w[1], w[2]);
-        }
-        out[0] = f(u[n - 1], u[0], u[1]);
-        out[n - 1] = f(u[n - 2], u[n - 1], u[0]);
-        if out.iter().fold(0.0, |s, &x| s + x * 0.0).is_nan() {
+        self.step_block(u[n - 1], u, u[0], out);
+        if !all_finite(out) {
             return Err(BurgersError::NonFinite { step });
         }
         Ok(())
+    }
+
+    /// One forward step on a contiguous block of the grid: `out[i]` is the new value at `u[i]`,
+    /// with `left` and `right` the old values just outside the block (its halo). Every point is
+    /// the same expression [`Burgers::step`] evaluates, so a grid split into blocks steps to the
+    /// same bits. `out` must be as long as `u`; no finiteness check.
+    pub fn step_block(&self, left: f64, u: &[f64], right: f64, out: &mut [f64]) {
+        let (a, b) = (self.a, self.b);
+        let f = |l: f64, c: f64, r: f64| c - a * (r * r - l * l) + b * (r - 2.0 * c + l);
+        let m = u.len().min(out.len());
+        match m {
+            0 => {}
+            1 => out[0] = f(left, u[0], right),
+            _ => {
+                for (o, w) in out[1..m - 1].iter_mut().zip(u.windows(3)) {
+                    *o = f(w[0], w[1], w[2]);
+                }
+                out[0] = f(left, u[0], u[1]);
+                out[m - 1] = f(u[m - 2], u[m - 1], right);
+            }
+        }
     }
 
     /// The adjoint of step `u -> u'`: `lam = J(u)^T lam_next`.
@@ -221,26 +242,59 @@ impl Burgers {
         self.check_len(u.len())?;
         self.check_len(lam_next.len())?;
         self.check_len(lam.len())?;
+        let n = u.len();
+        self.adjoint_block(u, lam_next[n - 1], lam_next, lam_next[0], lam);
+        Ok(())
+    }
+
+    /// The adjoint step on a contiguous block: `lam[j]` from the state `u[j]` and `lam_next` at
+    /// `j - 1, j, j + 1`, with `left` and `right` the values of `lam_next` just outside the block.
+    /// The same expression per point as [`Burgers::adjoint_step`]. `u`, `lam_next` and `lam`
+    /// must have the same length.
+    pub fn adjoint_block(
+        &self,
+        u: &[f64],
+        left: f64,
+        lam_next: &[f64],
+        right: f64,
+        lam: &mut [f64],
+    ) {
         let (a2, b) = (2.0 * self.a, self.b);
         let g =
             |uj: f64, l: f64, c: f64, r: f64| (1.0 - 2.0 * b) * c + b * (l + r) + a2 * uj * (r - l);
-        let n = u.len();
-        for ((o, w), &uj) in lam[1..n - 1]
-            .iter_mut()
-            .zip(lam_next.windows(3))
-            .zip(&u[1..n - 1])
-        {
-            *o = g(uj, w[0], w[1], w[2]);
+        let m = u.len().min(lam_next.len()).min(lam.len());
+        match m {
+            0 => {}
+            1 => lam[0] = g(u[0], left, lam_next[0], right),
+            _ => {
+                for ((o, w), &uj) in lam[1..m - 1]
+                    .iter_mut()
+                    .zip(lam_next.windows(3))
+                    .zip(&u[1..m - 1])
+                {
+                    *o = g(uj, w[0], w[1], w[2]);
+                }
+                lam[0] = g(u[0], left, lam_next[0], lam_next[1]);
+                lam[m - 1] = g(u[m - 1], lam_next[m - 2], lam_next[m - 1], right);
+            }
         }
-        lam[0] = g(u[0], lam_next[n - 1], lam_next[0], lam_next[1]);
-        lam[n - 1] = g(u[n - 1], lam_next[n - 2], lam_next[n - 1], lam_next[0]);
-        Ok(())
     }
 
     /// `J(u) = 1/2 sum u_i^2`; its gradient is `u` itself.
     pub fn objective(u: &[f64]) -> f64 {
-        0.5 * u.iter().map(|x| x * x).sum::<f64>()
+        0.5 * Self::sum_squares(0.0, u)
     }
+
+    /// `acc + u_0^2 + u_1^2 + ...`, added left to right: a grid split into blocks gives the
+    /// serial sum bit for bit when each block continues the previous block's total.
+    pub fn sum_squares(acc: f64, u: &[f64]) -> f64 {
+        u.iter().fold(acc, |s, &x| s + x * x)
+    }
+}
+
+/// `true` if no value is NaN or infinite.
+pub fn all_finite(values: &[f64]) -> bool {
+    !values.iter().fold(0.0, |s, &x| s + x * 0.0).is_nan()
 }
 
 fn slice<S: Field>(s: &S) -> Result<&[f64], BurgersError> {

@@ -4,7 +4,10 @@
 #![deny(missing_docs)]
 
 pub mod burgers;
+#[cfg(feature = "mpi")]
+pub mod burgers_mpi;
 pub mod harness;
+pub mod partition;
 pub mod plan_view;
 
 pub use revolve;
