@@ -7,7 +7,14 @@
 //!   memory-bounded [`CompactStore`]: checkpoints placed by a [`Placement`], shared between
 //!   parents and children, in RAM up to a budget and in checksummed spill files beyond).
 //! - [`strategy`]: [`Tams`] and [`MonteCarlo`] behind [`Strategy`].
-//! - [`Config`] (TOML) and [`runner`] (thread pool, repeats, summary).
+//! - [`Run`] ([`pipeline`]): the one run pipeline for every model, built-in or the user's: store
+//!   policy with a memory budget and spill, run database ([`db`]) and restart, walltime, progress,
+//!   repeats, the JSON [`Report`]. [`Model::describe`] identifies the model in a database.
+//! - [`Config`] (TOML) and [`runner`]: a config file's built-in model handed to [`Run`].
+//!
+//! Layers, each using only those listed before it: noise, model, trajectory store, strategy
+//! (calling a [`Journal`]), database (implementing the journal), pipeline (running a strategy
+//! with or without a database), then config and runner.
 //!
 //! ```
 //! use sampler::models::Brownian;

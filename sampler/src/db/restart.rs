@@ -314,7 +314,16 @@ where
     }
     store
         .record_from_held(&initial, states, t.scores.len() as u64 - 1)
-        .map(|r| r.map_err(|e| corrupt(format!("saved states do not rebuild its record: {e}"))))
+        .map(|r| {
+            r.map_err(|e| {
+                DbError::Rebuild {
+                    path: path.to_path_buf(),
+                    trajectory: t.id,
+                    source: Box::new(e),
+                }
+                .into()
+            })
+        })
 }
 
 /// The [`Resume`] of the run in `db`, or `None` if its initial ensemble was never committed.

@@ -105,6 +105,20 @@ pub enum DbError {
         /// Value given now.
         given: String,
     },
+    /// A trajectory's saved states do not rebuild its record.
+    #[error(
+        "run database {} is damaged: trajectory {trajectory}: saved states do not rebuild its record: {source}",
+        path.display()
+    )]
+    Rebuild {
+        /// The database file.
+        path: PathBuf,
+        /// The trajectory.
+        trajectory: u64,
+        /// Why the store refused them.
+        #[source]
+        source: Box<crate::Error>,
+    },
     /// Recorded data fails a check (checksum, length, replay).
     #[error("run database {} is damaged: {message}", path.display())]
     Corrupt {

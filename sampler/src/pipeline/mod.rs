@@ -102,7 +102,6 @@ struct Database {
     dir: PathBuf,
     /// Continue the run recorded in `dir` (else create it).
     restart: bool,
-    save_states: Option<bool>,
 }
 
 /// One run of a strategy on a model: builder, then [`Run::run`] (see the [module
@@ -112,6 +111,7 @@ pub struct Run<'a, M> {
     settings: Settings,
     repeats: u64,
     database: Option<Database>,
+    save_states: Option<bool>,
     progress: Option<Box<dyn Fn(u64, u64) + Sync + 'a>>,
 }
 
@@ -121,6 +121,7 @@ impl<M> std::fmt::Debug for Run<'_, M> {
             .field("settings", &self.settings)
             .field("repeats", &self.repeats)
             .field("database", &self.database)
+            .field("save_states", &self.save_states)
             .finish_non_exhaustive()
     }
 }
@@ -143,6 +144,7 @@ where
             },
             repeats: 1,
             database: None,
+            save_states: None,
             progress: None,
         }
     }
@@ -160,11 +162,8 @@ where
             model,
             settings,
             repeats: 1,
-            database: Some(Database {
-                dir,
-                restart: true,
-                save_states: None,
-            }),
+            database: Some(Database { dir, restart: true }),
+            save_states: None,
             progress: None,
         })
     }
@@ -219,11 +218,9 @@ where
 
     /// Record the run in a new crash-safe run database in directory `dir` (TAMS only).
     pub fn database(mut self, dir: impl Into<PathBuf>) -> Self {
-        let save_states = self.database.as_ref().and_then(|d| d.save_states);
         self.database = Some(Database {
             dir: dir.into(),
             restart: false,
-            save_states,
         });
         self
     }
@@ -232,11 +229,9 @@ where
     /// if a setting other than `nsplititer`, `walltime` or the threads differs, or the model
     /// describes itself differently).
     pub fn resume(mut self, dir: impl Into<PathBuf>) -> Self {
-        let save_states = self.database.as_ref().and_then(|d| d.save_states);
         self.database = Some(Database {
             dir: dir.into(),
             restart: true,
-            save_states,
         });
         self
     }
@@ -245,9 +240,7 @@ where
     /// (default: as recorded, else for states of at least [`AUTO_SAVE_STATE_BYTES`] bytes).
     /// Ignored without a database.
     pub fn save_states(mut self, save: bool) -> Self {
-        if let Some(d) = &mut self.database {
-            d.save_states = Some(save);
-        }
+        self.save_states = Some(save);
         self
     }
 
@@ -306,7 +299,7 @@ where
                 } else {
                     RunDb::create(&d.dir, &description)?
                 };
-                let save = db.save_states(d.save_states)?;
+                let save = db.save_states(self.save_states)?;
                 Some((db, save))
             }
         };
