@@ -43,6 +43,7 @@ pub mod model;
 pub mod models;
 pub mod noise;
 mod outcome;
+mod parallel;
 pub mod pipeline;
 pub mod runner;
 pub mod simulate;

@@ -6,6 +6,7 @@ use super::state_rows::{StateRef, rows_of};
 use super::states::{read_file, remove_unreferenced};
 use super::writer::RunDb;
 use crate::journal::{LoopState, Resume};
+use crate::parallel::collect_ordered;
 use crate::simulate::{Horizon, replay_with};
 use crate::store::{StateBytes, TrajectoryStore};
 use crate::trajectory::{Ensemble, Segment, Trajectory};
@@ -358,28 +359,24 @@ where
         }
         rows.push(r);
     }
-    let trajectories = alive
-        .into_par_iter()
-        .zip(rows)
-        .map(|(t, r)| {
-            let saved = if r.is_empty() {
-                None
-            } else {
-                from_states(model, store, h, &t, &r, &files, path)
-            };
-            match saved {
-                Some(record) => Ok(Trajectory {
-                    id: t.id,
-                    lineage: t.lineage,
-                    scores: t.scores,
-                    max_score: t.max_score,
-                    reached: t.reached,
-                    record: record?,
-                }),
-                None => rebuild(model, store, h, key, t, path),
-            }
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let trajectories = collect_ordered(alive.into_par_iter().zip(rows).map(|(t, r)| {
+        let saved = if r.is_empty() {
+            None
+        } else {
+            from_states(model, store, h, &t, &r, &files, path)
+        };
+        match saved {
+            Some(record) => Ok(Trajectory {
+                id: t.id,
+                lineage: t.lineage,
+                scores: t.scores,
+                max_score: t.max_score,
+                reached: t.reached,
+                record: record?,
+            }),
+            None => rebuild(model, store, h, key, t, path),
+        }
+    }))?;
     drop(files);
     // States held by the rebuilt records (equal to the recorded count for `StoreAll`; a
     // compact store may place a rebuilt trajectory's checkpoints differently from one built

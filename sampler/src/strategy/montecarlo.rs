@@ -1,6 +1,7 @@
 //! Plain Monte Carlo: N independent trajectories, the brute-force baseline.
 
 use super::{Progress, RunOutcome, RunParams, StopReason, Strategy, montecarlo_std_error};
+use crate::parallel::collect_ordered;
 use crate::simulate::run_plain;
 use crate::{Model, NoiseKey, Result};
 use rayon::prelude::*;
@@ -30,22 +31,17 @@ impl<M: Model> Strategy<M> for MonteCarlo {
         let mut lo = 0;
         while lo < n {
             let hi = (lo + CHUNK).min(n);
-            let (r, s) = (lo..hi)
-                .into_par_iter()
-                .map_init(
-                    || (init.clone(), model.noise_buffer()),
-                    |(state, noise), id| {
-                        state.clone_from(&init);
-                        run_plain(model, h, key, id, state, noise)
-                    },
-                )
-                .try_fold(
-                    || (0u64, 0u64),
-                    |(r, s), x| x.map(|(hit, st)| (r + u64::from(hit), s + st)),
-                )
-                .try_reduce(|| (0, 0), |a, b| Ok((a.0 + b.0, a.1 + b.1)))?;
-            reached += r;
-            steps += s;
+            let chunk = collect_ordered((lo..hi).into_par_iter().map_init(
+                || (init.clone(), model.noise_buffer()),
+                |(state, noise), id| {
+                    state.clone_from(&init);
+                    run_plain(model, h, key, id, state, noise)
+                },
+            ))?;
+            for (hit, s) in chunk {
+                reached += u64::from(hit);
+                steps += s;
+            }
             lo = hi;
             progress(lo, n);
         }

@@ -3,6 +3,7 @@
 
 use super::{Progress, RunOutcome, RunParams, StopReason, Strategy, ideal_std_error};
 use crate::journal::{IterationRecord, Journal, LoopState, NoJournal, Resume};
+use crate::parallel::collect_ordered;
 use crate::simulate::{Work, branch, fresh};
 use crate::store::{StoreAll, TrajectoryStore};
 use crate::trajectory::{Ensemble, Trajectory};
@@ -89,10 +90,11 @@ impl<St> Tams<St> {
                 (r.ensemble, r.state, r.kills)
             }
             None => {
-                let first: Vec<(Trajectory<St::Record>, Work)> = (0..n)
-                    .into_par_iter()
-                    .map(|id| fresh(model, store, h, key, id))
-                    .collect::<Result<_>>()?;
+                let first: Vec<(Trajectory<St::Record>, Work)> = collect_ordered(
+                    (0..n)
+                        .into_par_iter()
+                        .map(|id| fresh(model, store, h, key, id)),
+                )?;
                 let mut steps = 0u64;
                 let mut trajectories = Vec::with_capacity(first.len());
                 for (t, w) in first {
@@ -178,7 +180,7 @@ impl<St> Tams<St> {
             let children: Vec<_> = if tasks.len() == 1 {
                 vec![make(&tasks[0])?]
             } else {
-                tasks.par_iter().map(make).collect::<Result<_>>()?
+                collect_ordered(tasks.par_iter().map(make))?
             };
             // All children exist before the killed trajectories are dropped.
             held += children

@@ -190,22 +190,32 @@ impl Model for NanAfter {
 
 #[test]
 fn nan_score_is_an_error() {
-    let e = run(
-        &NanAfter(3),
-        &params(4, 10, Horizon::new(10.0, 1.0, 100.0)),
-        0,
-    )
-    .unwrap_err();
-    assert!(
-        matches!(
-            e,
-            Error::Model(ModelError::NanScore {
-                trajectory: 0,
-                step: 3
-            })
-        ),
-        "{e:?}"
-    );
+    // Every trajectory fails at step 3: the error reported is the lowest id's, for any thread
+    // count and any scheduling (repeated to give other schedules a chance to show up).
+    for threads in [1, 2, 4] {
+        let pool = sampler::pipeline::pool(Some(threads)).unwrap();
+        for _ in 0..20 {
+            let e = pool
+                .install(|| {
+                    run(
+                        &NanAfter(3),
+                        &params(64, 10, Horizon::new(10.0, 1.0, 100.0)),
+                        0,
+                    )
+                })
+                .unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    Error::Model(ModelError::NanScore {
+                        trajectory: 0,
+                        step: 3
+                    })
+                ),
+                "{threads} threads: {e:?}"
+            );
+        }
+    }
 }
 
 /// A model that draws more noise than it declares.
