@@ -27,6 +27,7 @@
 //! Child processes run with `MALLOC_MMAP_THRESHOLD_=262144` so glibc returns freed states to
 //! the system instead of keeping them in its heap (the budget governs what is live).
 
+use revolve::State as _;
 use sampler::config::ByteSize;
 use sampler::models::{AllenCahn, PointNoise};
 use sampler::store::{CompactRecord, CompactStore, Placement, StateBytes, TrajectoryStore};

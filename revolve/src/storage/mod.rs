@@ -16,8 +16,8 @@ compile_error!(
 /// A state the `Revolver` can checkpoint: copied in place without allocating, and viewed as raw
 /// little-endian bytes for disk storage.
 ///
-/// Implemented for `Vec<T>` and `ndarray::Array<T, D>` of plain-old-data elements (`f64`, `f32`,
-/// integers, ...).
+/// Implemented for `Vec<T>`, `[T; N]` and `ndarray::Array<T, D>` of plain-old-data elements
+/// (`f64`, `f32`, integers, ...) and for those numbers themselves.
 pub trait State: Clone + Send + 'static {
     /// Copy `src` into `self`, reusing `self`'s allocation when the sizes agree.
     fn copy_from(&mut self, src: &Self) {
@@ -40,6 +40,35 @@ impl<T: bytemuck::Pod + Send> State for Vec<T> {
     }
     fn read_bytes(&mut self, src: &[u8]) {
         bytemuck::cast_slice_mut::<T, u8>(self).copy_from_slice(src);
+    }
+}
+
+macro_rules! scalar_state {
+    ($($t:ty),*) => {$(
+        impl State for $t {
+            fn byte_len(&self) -> usize {
+                std::mem::size_of::<$t>()
+            }
+            fn write_bytes(&self, out: &mut [u8]) {
+                out.copy_from_slice(&self.to_le_bytes());
+            }
+            fn read_bytes(&mut self, src: &[u8]) {
+                *self = <$t>::from_le_bytes(bytemuck::pod_read_unaligned(src));
+            }
+        }
+    )*};
+}
+scalar_state!(f64, f32, i64, u64, i32, u32);
+
+impl<T: bytemuck::Pod + Send, const N: usize> State for [T; N] {
+    fn byte_len(&self) -> usize {
+        std::mem::size_of::<[T; N]>()
+    }
+    fn write_bytes(&self, out: &mut [u8]) {
+        out.copy_from_slice(bytemuck::cast_slice(self.as_slice()));
+    }
+    fn read_bytes(&mut self, src: &[u8]) {
+        bytemuck::cast_slice_mut::<T, u8>(self.as_mut_slice()).copy_from_slice(src);
     }
 }
 
@@ -179,5 +208,29 @@ impl<S: State> CheckpointStore<S> for NoDisk {
             level: crate::Level::Disk,
             step,
         })
+    }
+}
+
+#[cfg(test)]
+mod state_bytes_tests {
+    use super::State;
+
+    fn round_trip<S: State + PartialEq + std::fmt::Debug>(x: S, mut y: S, bytes: &[u8]) {
+        let mut out = vec![0u8; x.byte_len()];
+        x.write_bytes(&mut out);
+        assert_eq!(out, bytes);
+        y.read_bytes(&out);
+        assert_eq!(x, y);
+    }
+
+    #[test]
+    fn scalars_and_arrays_are_little_endian_bytes() {
+        round_trip(1.5f64, 0.0, &1.5f64.to_le_bytes());
+        round_trip(-3i64, 0, &(-3i64).to_le_bytes());
+        round_trip(7u32, 0, &7u32.to_le_bytes());
+        let mut both = 0.25f64.to_le_bytes().to_vec();
+        both.extend(2.0f64.to_le_bytes());
+        round_trip([0.25f64, 2.0], [0.0; 2], &both);
+        round_trip(vec![0.25f64, 2.0], vec![0.0; 2], &both);
     }
 }

@@ -12,6 +12,7 @@ use crate::store::{StateBytes, TrajectoryStore};
 use crate::trajectory::{Ensemble, Segment, Trajectory};
 use crate::{DbError, Error, Model, NoiseKey, Result};
 use rayon::prelude::*;
+use revolve::State as _;
 use std::collections::HashMap;
 use std::path::Path;
 

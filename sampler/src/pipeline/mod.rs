@@ -51,6 +51,7 @@ use crate::store::{StateBytes, StoreAll, TrajectoryStore};
 use crate::strategy::{MonteCarlo, Progress, RunParams, Strategy, Tams};
 use crate::{Error, Model, Result};
 use describe::Settings;
+use revolve::State as _;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 

@@ -6,105 +6,13 @@ use revolve::storage::disk::checkpoint_file::{read_checkpoint, write_checkpoint_
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-/// A state seen as raw little-endian bytes (for spill files and memory accounting).
-///
-/// Implemented for the built-in models' states (`f64`, `i64`, `[f64; N]`) and for `Vec<f64>`,
-/// `Vec<f32>` and `ndarray::Array<f64, D>`.
-pub trait StateBytes: Clone + Send + Sync + 'static {
-    /// Size of the raw representation in bytes.
-    fn byte_len(&self) -> usize;
-    /// Write the raw bytes into `out` (exactly `byte_len` bytes).
-    fn write_bytes(&self, out: &mut [u8]);
-    /// Read the raw bytes of `src` (exactly `byte_len` bytes) into `self`.
-    fn read_bytes(&mut self, src: &[u8]);
-}
+/// A state seen as raw little-endian bytes (for spill files, saved states and memory accounting):
+/// revolve's checkpoint [`State`](revolve::State), shared between threads. Implemented for the
+/// built-in models' states (`f64`, `i64`, `[f64; N]`), `Vec<T>` and `ndarray::Array<T, D>` of
+/// plain numbers.
+pub trait StateBytes: revolve::State + Sync {}
 
-macro_rules! scalar_bytes {
-    ($($t:ty),*) => {$(
-        impl StateBytes for $t {
-            fn byte_len(&self) -> usize {
-                size_of::<$t>()
-            }
-            fn write_bytes(&self, out: &mut [u8]) {
-                out.copy_from_slice(&self.to_le_bytes());
-            }
-            fn read_bytes(&mut self, src: &[u8]) {
-                let mut b = [0u8; size_of::<$t>()];
-                b.copy_from_slice(src);
-                *self = <$t>::from_le_bytes(b);
-            }
-        }
-    )*};
-}
-scalar_bytes!(f64, f32, i64, u64, i32, u32);
-
-fn write_slice<T: StateBytes>(xs: &[T], out: &mut [u8]) {
-    let Some(w) = xs.first().map(StateBytes::byte_len) else {
-        return;
-    };
-    for (x, chunk) in xs.iter().zip(out.chunks_exact_mut(w)) {
-        x.write_bytes(chunk);
-    }
-}
-
-fn read_slice<T: StateBytes>(xs: &mut [T], src: &[u8]) {
-    let Some(w) = xs.first().map(StateBytes::byte_len) else {
-        return;
-    };
-    for (x, chunk) in xs.iter_mut().zip(src.chunks_exact(w)) {
-        x.read_bytes(chunk);
-    }
-}
-
-impl<T: StateBytes + Copy, const N: usize> StateBytes for [T; N] {
-    fn byte_len(&self) -> usize {
-        self.iter().map(StateBytes::byte_len).sum()
-    }
-    fn write_bytes(&self, out: &mut [u8]) {
-        write_slice(self, out);
-    }
-    fn read_bytes(&mut self, src: &[u8]) {
-        read_slice(self, src);
-    }
-}
-
-impl<T: StateBytes + Copy> StateBytes for Vec<T> {
-    fn byte_len(&self) -> usize {
-        self.first().map_or(0, |x| x.byte_len() * self.len())
-    }
-    fn write_bytes(&self, out: &mut [u8]) {
-        write_slice(self, out);
-    }
-    fn read_bytes(&mut self, src: &[u8]) {
-        read_slice(self, src);
-    }
-}
-
-impl<T, D> StateBytes for ndarray::Array<T, D>
-where
-    T: StateBytes + Copy,
-    D: ndarray::Dimension + 'static,
-{
-    fn byte_len(&self) -> usize {
-        self.iter().next().map_or(0, |x| x.byte_len() * self.len())
-    }
-    fn write_bytes(&self, out: &mut [u8]) {
-        let Some(w) = self.iter().next().map(StateBytes::byte_len) else {
-            return;
-        };
-        for (x, chunk) in self.iter().zip(out.chunks_exact_mut(w)) {
-            x.write_bytes(chunk);
-        }
-    }
-    fn read_bytes(&mut self, src: &[u8]) {
-        let Some(w) = self.iter().next().map(StateBytes::byte_len) else {
-            return;
-        };
-        for (x, chunk) in self.iter_mut().zip(src.chunks_exact(w)) {
-            x.read_bytes(chunk);
-        }
-    }
-}
+impl<T: revolve::State + Sync> StateBytes for T {}
 
 /// A run-specific directory of spill files under the configured `checkpoint_dir`, removed with
 /// everything in it when the last checkpoint and the store referring to it are dropped.

@@ -1,8 +1,9 @@
 //! Memory-bounded TAMS: compact stores give bit-identical results to store-all, keep RAM
 //! checkpoints within the budget, detect corrupted spill files and remove them at the end.
 
+use revolve::State as _;
 use sampler::models::{AllenCahn, Brownian};
-use sampler::store::{CompactStore, Placement, StateBytes, TrajectoryStore};
+use sampler::store::{CompactStore, Placement, TrajectoryStore};
 use sampler::{Ensemble, Horizon, Model, NoiseKey, NoiseRng, RunParams, StopReason, Tams};
 use std::path::Path;
 
