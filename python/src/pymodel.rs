@@ -46,7 +46,12 @@ pub(crate) struct PyModel {
 /// `obj` as a contiguous float64 array (a copy only if it is not one already).
 fn as_f64_array<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
     let np = obj.py().import("numpy")?;
-    let arr = np.call_method1("ascontiguousarray", (obj, "float64"))?;
+    let arr = {
+        let kw = pyo3::types::PyDict::new(obj.py());
+        kw.set_item("dtype", "float64")?;
+        kw.set_item("order", "C")?;
+        np.call_method("asarray", (obj,), Some(&kw))?
+    };
     Ok(arr.cast_into::<PyArrayDyn<f64>>()?)
 }
 

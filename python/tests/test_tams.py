@@ -206,3 +206,26 @@ def test_config_errors_name_the_key(tmp_path):
         retrace.tams(DoubleWell1d(), config(), db=tmp_path / "a", restart=tmp_path / "b")
     with pytest.raises(TypeError, match="noise_size"):
         retrace.tams(object(), config())
+
+
+def test_ctrl_c_stops_the_run():
+    import os
+    import signal
+
+    class Interrupting(DoubleWell1d):
+        """Sends itself SIGINT (as Ctrl-C does) at its 1000th step, then counts steps."""
+
+        calls = 0
+
+        def step(self, x, t, dt, noise):
+            Interrupting.calls += 1
+            if Interrupting.calls == 1000:
+                os.kill(os.getpid(), signal.SIGINT)
+            super().step(x, t, dt, noise)
+
+    cfg = config(nsplititer=10**9, ntrajectories=1000)
+    cfg["trajectory"].update(end_time=1e5, targetscore=2.0)  # never reached: runs for hours
+    with pytest.raises(KeyboardInterrupt):
+        retrace.tams(Interrupting(), cfg, threads=2)
+    # Stopped early: the ensemble alone would take 1e10 steps.
+    assert Interrupting.calls < 10**8
