@@ -5,21 +5,83 @@
 //! the step it happened at and the step's score comes back as NaN: the sampler then stops the
 //! run with `ModelError::NanScore { step, .. }`, and [`PyModel::take_error`] gives back the
 //! exception recorded at that step.
+//!
+//! Cost per step: one attach to the interpreter, one numpy array for the state and one for the
+//! noise. `step` also calls the Python `score` on the new state (the sampler asks for it next)
+//! and keeps it with a copy of the state; `score` returns it when asked about that same state and
+//! time, and calls Python otherwise. Worker threads keep a Python thread state for their whole
+//! life instead of making one per call ([`prime_thread`]).
 
 use crate::convert::to_toml;
 use numpy::{PyArray1, PyArrayDyn, PyArrayMethods, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use sampler::{Model, ModelInfo, NoiseRng, normal_words};
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+/// The outcome of the score `step` computed for the state it left, on this worker.
+struct Scored {
+    /// The model (its address) that computed it.
+    model: usize,
+    time: f64,
+    state: Vec<f64>,
+    /// The score, or `None` if the step or the score raised (recorded as a failure).
+    score: Option<f64>,
+    /// Whether it is still to be used.
+    valid: bool,
+}
+
 thread_local! {
-    /// On this worker: the step the last `step` call ended at, and whether it failed (so
-    /// the score that follows it reports NaN).
-    static LAST: Cell<(u64, bool)> = const { Cell::new((0, false)) };
+    static SCORED: RefCell<Scored> = const {
+        RefCell::new(Scored { model: 0, time: 0.0, state: Vec::new(), score: None, valid: false })
+    };
+    static PRIMED: RefCell<Option<Primed>> = const { RefCell::new(None) };
+}
+
+/// A Python thread state this (non-Python) thread keeps while it lives, so that attaching for
+/// each callback only takes the GIL instead of creating and destroying a thread state.
+struct Primed {
+    gstate: ffi::PyGILState_STATE,
+    tstate: *mut ffi::PyThreadState,
+}
+
+impl Drop for Primed {
+    fn drop(&mut self) {
+        // SAFETY: `tstate` is this thread's own state, saved by `prime_thread`; restoring it
+        // and releasing the matching `PyGILState_Ensure` deletes it.
+        unsafe {
+            if ffi::Py_IsInitialized() != 0 {
+                ffi::PyEval_RestoreThread(self.tstate);
+                ffi::PyGILState_Release(self.gstate);
+            }
+        }
+    }
+}
+
+/// Give this thread a lasting Python thread state if it has none (call while not attached).
+fn prime_thread() {
+    PRIMED.with(|p| {
+        let Ok(mut p) = p.try_borrow_mut() else {
+            return;
+        };
+        if p.is_some() {
+            return;
+        }
+        // SAFETY: the interpreter is running (a model exists only inside `retrace.tams`) and
+        // this thread is not attached: PyO3 calls the model's methods only from the workers,
+        // outside any `Python::attach`. A thread with a thread state already is left alone.
+        unsafe {
+            if ffi::PyGILState_GetThisThreadState().is_null() {
+                let gstate = ffi::PyGILState_Ensure();
+                let tstate = ffi::PyEval_SaveThread();
+                *p = Some(Primed { gstate, tstate });
+            }
+        }
+    });
 }
 
 /// A callback's exception and the step whose score it spoiled.
@@ -102,14 +164,16 @@ impl PyModel {
 
     /// The exception recorded at `step` (the failing step the sampler reports). When several
     /// trajectories failed at that step, the one whose text sorts first, so the choice does not
-    /// depend on which worker got there first.
+    /// depend on which worker got there first; with none there, the first by (step, text).
     pub(crate) fn take_error(&self, step: u64) -> Option<PyErr> {
         let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         let best = failures
             .iter()
             .enumerate()
-            .filter(|(_, f)| f.step == step)
-            .min_by(|a, b| a.1.text.cmp(&b.1.text))
+            .min_by(|a, b| {
+                let key = |f: &Failure| (f.step != step, f.step, f.text.clone());
+                key(a.1).cmp(&key(b.1))
+            })
             .map(|(i, _)| i)?;
         Some(failures.swap_remove(best).err)
     }
@@ -123,23 +187,27 @@ impl PyModel {
     /// The state as a fresh numpy array of the model's shape.
     fn array<'py>(&self, py: Python<'py>, data: &[f64]) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
         let flat = PyArray1::from_slice(py, data);
+        if self.shape.len() == 1 {
+            return Ok(flat.to_dyn().clone());
+        }
         flat.reshape(self.shape.as_slice())
     }
 
-    fn call_step(
+    /// The Python step on `state`, then the Python score of the new state at `next`.
+    fn step_and_score(
         &self,
         py: Python<'_>,
         state: &mut [f64],
         time: f64,
         dt: f64,
         noise: &[f64],
-    ) -> PyResult<()> {
+        next: f64,
+    ) -> PyResult<f64> {
         let arr = self.array(py, state)?;
         let nz = PyArray1::from_slice(py, noise);
         self.step_fn.call1(py, (&arr, time, dt, nz))?;
-        let out = arr.readonly();
-        state.copy_from_slice(out.as_slice()?);
-        Ok(())
+        state.copy_from_slice(arr.readonly().as_slice()?);
+        self.score_fn.call1(py, (arr, next))?.extract::<f64>(py)
     }
 }
 
@@ -204,45 +272,55 @@ impl Model for PyModel {
 
     fn step(&self, state: &mut Vec<f64>, time: f64, dt: f64, noise: &Vec<f64>) {
         let end = (time / dt).round() as u64 + 1;
-        if self.interrupted.load(Ordering::Relaxed) {
-            LAST.set((end, true));
-            return;
-        }
-        let failed = Python::attach(|py| match self.call_step(py, state, time, dt, noise) {
-            Ok(()) => false,
-            Err(e) => {
-                self.fail(py, end, e);
-                true
-            }
+        let next = end as f64 * dt;
+        let score = if self.interrupted.load(Ordering::Relaxed) {
+            None
+        } else {
+            prime_thread();
+            Python::attach(|py| match self.step_and_score(py, state, time, dt, noise, next) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    self.fail(py, end, e);
+                    None
+                }
+            })
+        };
+        SCORED.with_borrow_mut(|c| {
+            c.model = self as *const Self as usize;
+            c.time = next;
+            c.state.clear();
+            c.state.extend_from_slice(state);
+            c.score = score;
+            c.valid = true;
         });
-        LAST.set((end, failed));
     }
 
     fn score(&self, state: &Vec<f64>, time: f64) -> f64 {
-        let step = if time == 0.0 {
-            LAST.set((0, false));
-            0
-        } else {
-            let (step, failed) = LAST.get();
-            if failed {
-                LAST.set((step, false));
-                return f64::NAN;
+        let cached = SCORED.with_borrow_mut(|c| {
+            let hit = c.valid
+                && c.model == self as *const Self as usize
+                && c.time.to_bits() == time.to_bits()
+                && c.state == *state;
+            c.valid = false;
+            hit.then_some(c.score)
+        });
+        match cached {
+            Some(Some(s)) => s,
+            Some(None) => f64::NAN,
+            None => {
+                prime_thread();
+                Python::attach(|py| {
+                    let r = self
+                        .array(py, state)
+                        .and_then(|a| self.score_fn.call1(py, (a, time)))
+                        .and_then(|s| s.extract::<f64>(py));
+                    r.unwrap_or_else(|e| {
+                        self.fail(py, if time == 0.0 { 0 } else { u64::MAX }, e);
+                        f64::NAN
+                    })
+                })
             }
-            step
-        };
-        Python::attach(|py| {
-            let r = self
-                .array(py, state)
-                .and_then(|a| self.score_fn.call1(py, (a, time)))
-                .and_then(|s| s.extract::<f64>(py));
-            match r {
-                Ok(s) => s,
-                Err(e) => {
-                    self.fail(py, step, e);
-                    f64::NAN
-                }
-            }
-        })
+        }
     }
 
     fn describe(&self) -> ModelInfo {
