@@ -22,7 +22,10 @@ fn _retrace(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ScheduleError", py.get_type::<errors::ScheduleError>())?;
     m.add("CheckpointError", py.get_type::<errors::CheckpointError>())?;
     m.add("ConfigError", py.get_type::<errors::ConfigError>())?;
-    m.add("RunDatabaseError", py.get_type::<errors::RunDatabaseError>())?;
+    m.add(
+        "RunDatabaseError",
+        py.get_type::<errors::RunDatabaseError>(),
+    )?;
     m.add_class::<schedule::Schedule>()?;
     m.add_class::<schedule::Online>()?;
     m.add_class::<revolver::PyRevolver>()?;

@@ -239,10 +239,10 @@ fn describe(obj: &Bound<'_, PyAny>) -> PyResult<ModelInfo> {
                 || v.is_instance_of::<pyo3::types::PyInt>()
                 || v.is_instance_of::<pyo3::types::PyFloat>()
                 || v.is_instance_of::<pyo3::types::PyString>();
-            if explicit || scalar {
-                if let Some(value) = to_toml(&v, &format!("model.{key}"))? {
-                    params.insert(key, value);
-                }
+            if (explicit || scalar)
+                && let Some(value) = to_toml(&v, &format!("model.{key}"))?
+            {
+                params.insert(key, value);
             }
         }
     }
@@ -277,13 +277,15 @@ impl Model for PyModel {
             None
         } else {
             prime_thread();
-            Python::attach(|py| match self.step_and_score(py, state, time, dt, noise, next) {
-                Ok(s) => Some(s),
-                Err(e) => {
-                    self.fail(py, end, e);
-                    None
-                }
-            })
+            Python::attach(
+                |py| match self.step_and_score(py, state, time, dt, noise, next) {
+                    Ok(s) => Some(s),
+                    Err(e) => {
+                        self.fail(py, end, e);
+                        None
+                    }
+                },
+            )
         };
         SCORED.with_borrow_mut(|c| {
             c.model = self as *const Self as usize;

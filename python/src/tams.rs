@@ -35,9 +35,8 @@ fn load_config(config: &Bound<'_, PyAny>, builtin: bool) -> PyResult<Config> {
         let path: PathBuf = config.extract().map_err(|_| {
             pyo3::exceptions::PyTypeError::new_err("config: a TOML file path or a dict")
         })?;
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            ConfigError::new_err(format!("{}: cannot read: {e}", path.display()))
-        })?;
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| ConfigError::new_err(format!("{}: cannot read: {e}", path.display())))?;
         match text.parse::<toml::Table>() {
             Ok(t) => (t, Some(path)),
             Err(_) => return Err(config_error(Config::from_toml(&text).err(), &path)),
@@ -258,19 +257,15 @@ pub(crate) fn tams<'py>(
     let (result, interrupted) = match &model {
         Some(obj) => {
             let m = PyModel::new(obj)?;
-            let (r, i) = run_in_background(
-                py,
-                || python_run(&m, config.as_ref(), db, threads),
-                &|| m.interrupt(),
-            )?;
+            let (r, i) =
+                run_in_background(py, || python_run(&m, config.as_ref(), db, threads), &|| {
+                    m.interrupt()
+                })?;
             (r.map_err(|e| to_py(py, e, Some(&m))), i)
         }
         None => {
-            let (r, i) = run_in_background(
-                py,
-                || builtin_run(config.as_ref(), db, threads),
-                &|| {},
-            )?;
+            let (r, i) =
+                run_in_background(py, || builtin_run(config.as_ref(), db, threads), &|| {})?;
             (r.map_err(|e| to_py(py, e, None)), i)
         }
     };
