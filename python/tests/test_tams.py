@@ -229,3 +229,14 @@ def test_ctrl_c_stops_the_run():
         retrace.tams(Interrupting(), cfg, threads=2)
     # Stopped early: the ensemble alone would take 1e10 steps.
     assert Interrupting.calls < 10**8
+
+
+def test_monte_carlo_strategy_on_a_python_model():
+    cfg = config()
+    cfg["sampler"] = {"strategy": "montecarlo"}
+    one = retrace.tams(DoubleWell1d(), cfg, threads=1)
+    two = retrace.tams(DoubleWell1d(), cfg, threads=2)
+    builtin = retrace.tams(None, dict(cfg, model={"name": "doublewell1d", "epsilon": 0.1}))
+    assert one["strategy"] == "montecarlo"
+    assert one["estimate"] == two["estimate"] == builtin["estimate"]
+    assert one["model_steps"] == builtin["model_steps"]
