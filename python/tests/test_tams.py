@@ -240,3 +240,47 @@ def test_monte_carlo_strategy_on_a_python_model():
     assert one["strategy"] == "montecarlo"
     assert one["estimate"] == two["estimate"] == builtin["estimate"]
     assert one["model_steps"] == builtin["model_steps"]
+
+
+class Interrupts(DoubleWell1d):
+    """Sends itself SIGINT at its `at`-th step and waits until the handler ran (`at`, `seen`:
+    class attributes, not part of the model's identity)."""
+
+    at = None
+    calls = 0
+    seen = None
+
+    def step(self, x, t, dt, noise):
+        import os
+        import signal
+
+        Interrupts.calls += 1
+        if Interrupts.calls == Interrupts.at:
+            os.kill(os.getpid(), signal.SIGINT)
+            Interrupts.seen.wait()
+        super().step(x, t, dt, noise)
+
+
+def test_a_run_stopped_by_ctrl_c_restarts_bit_identical(tmp_path):
+    import signal
+    import threading
+
+    full = retrace.tams(DoubleWell1d(), config(), threads=2)
+    run = tmp_path / "run"
+    Interrupts.at, Interrupts.calls, Interrupts.seen = 20_000, 0, threading.Event()
+
+    def handler(signum, frame):
+        Interrupts.seen.set()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            retrace.tams(Interrupts(), config(), db=run, threads=2)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    done = retrace.db.open(str(run)).iterations["iteration"][-1]
+    assert 0 < done < full["iterations"]
+    Interrupts.at = None
+    rest = retrace.tams(Interrupts(), restart=run, threads=1)
+    assert rest["estimate"] == full["estimate"]
