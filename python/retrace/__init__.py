@@ -6,16 +6,29 @@ Revolver driving numpy forward/reverse callbacks with checkpoints in RAM or on d
     u_n = rv.apply_forward()
     rv.apply_reverse(lam)          # lam: dJ/du_n in, dJ/du_0 out
 
-`retrace.schedule` builds schedules, `retrace.compat.pyrevolve` runs pyrevolve code.
+TAMS on a Python model (noise from retrace's counter-based standard-normal streams; the
+report is the dict of `retrace tams --json`):
+
+    report = retrace.tams(model, "input.toml", db="runs/a", threads=2)
+    report = retrace.tams(model, restart="runs/a")     # continue it, bit-identical
+
+`retrace.schedule` builds schedules, `retrace.db` reads run databases,
+`retrace.compat.pyrevolve` runs pyrevolve code, `retrace.compat.pytams` pyTAMS model classes.
 """
 
 from ._retrace import (
     CheckpointError,
+    ConfigError,
     Revolver,
+    RunDatabaseError,
     ScheduleError,
     plan,
+    tams,
     validate,
 )
 from . import db, schedule
 
-__all__ = ["CheckpointError", "Revolver", "ScheduleError", "db", "plan", "schedule", "validate"]
+__all__ = [
+    "CheckpointError", "ConfigError", "Revolver", "RunDatabaseError", "ScheduleError", "db",
+    "plan", "schedule", "tams", "validate",
+]

@@ -18,6 +18,20 @@ pyo3::create_exception!(
     "A checkpoint file could not be read or written, or is corrupt (attribute `path`)."
 );
 
+pyo3::create_exception!(
+    retrace,
+    ConfigError,
+    PyValueError,
+    "A run configuration is invalid, or a restart was refused (the message names the key; a \
+     refused restart sets `key`, `stored` and `given`)."
+);
+pyo3::create_exception!(
+    retrace,
+    RunDatabaseError,
+    PyOSError,
+    "A run database could not be read or written, or is damaged (the message names the path)."
+);
+
 /// A Python exception raised by a user callback, carried through the Revolver unchanged.
 #[derive(Debug)]
 pub(crate) struct CallbackError(pub PyErr);

@@ -1,14 +1,17 @@
 //! The `retrace` Python package's native module (`retrace._retrace`): schedules, validation,
-//! planning and the Revolver on numpy arrays. The Python side (`python/retrace/`) arranges these
+//! planning, the Revolver on numpy arrays, and TAMS on Python models. The Python side (`python/retrace/`) arranges these
 //! into the public modules.
 #![deny(missing_docs)]
 
+mod convert;
 mod errors;
 mod planning;
+mod pymodel;
 mod revolver;
 mod schedule;
 mod state;
 mod store;
+mod tams;
 
 use pyo3::prelude::*;
 
@@ -18,6 +21,11 @@ fn _retrace(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("ScheduleError", py.get_type::<errors::ScheduleError>())?;
     m.add("CheckpointError", py.get_type::<errors::CheckpointError>())?;
+    m.add("ConfigError", py.get_type::<errors::ConfigError>())?;
+    m.add(
+        "RunDatabaseError",
+        py.get_type::<errors::RunDatabaseError>(),
+    )?;
     m.add_class::<schedule::Schedule>()?;
     m.add_class::<schedule::Online>()?;
     m.add_class::<revolver::PyRevolver>()?;
@@ -26,5 +34,7 @@ fn _retrace(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(schedule::multistage, m)?)?;
     m.add_function(wrap_pyfunction!(planning::validate, m)?)?;
     m.add_function(wrap_pyfunction!(planning::plan, m)?)?;
+    m.add_function(wrap_pyfunction!(tams::tams, m)?)?;
+    m.add_function(wrap_pyfunction!(tams::load_toml, m)?)?;
     Ok(())
 }

@@ -1,0 +1,287 @@
+//! `retrace.tams`: TAMS (or Monte Carlo) on a Python model, or on a built-in one, through the
+//! sampler's run pipeline (`sampler::Run`): store policies, memory budgets, the run database
+//! and restarts work as they do from the CLI. The run goes on a background thread while this
+//! thread waits without the GIL, checking for Ctrl-C.
+
+use crate::convert::{table, to_python};
+use crate::errors::{ConfigError, RunDatabaseError};
+use crate::pymodel::PyModel;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString};
+use sampler::runner::{DbOptions, RunOptions, run_config, run_with_database};
+use sampler::{Config, DbError, Error, ModelError, Report, Run};
+use std::path::{Path, PathBuf};
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
+
+/// The `[model]` a Python model's config is validated with: the sampler's config schema names a
+/// built-in model, and no key of the other tables depends on which.
+const PLACEHOLDER_MODEL: &str = "brownian";
+
+/// Where a run is recorded.
+struct Db {
+    db: Option<PathBuf>,
+    restart: Option<PathBuf>,
+}
+
+/// The config `config` (a TOML path or a dict) parsed and validated by the sampler; `builtin`:
+/// its `[model]` names a built-in model, else it must have none (the model is the Python
+/// object).
+fn load_config(config: &Bound<'_, PyAny>, builtin: bool) -> PyResult<Config> {
+    let (mut tbl, path) = if let Ok(d) = config.cast::<PyDict>() {
+        (table(d, "")?, None)
+    } else {
+        let path: PathBuf = config.extract().map_err(|_| {
+            pyo3::exceptions::PyTypeError::new_err("config: a TOML file path or a dict")
+        })?;
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| ConfigError::new_err(format!("{}: cannot read: {e}", path.display())))?;
+        match text.parse::<toml::Table>() {
+            Ok(t) => (t, Some(path)),
+            Err(_) => return Err(config_error(Config::from_toml(&text).err(), &path)),
+        }
+    };
+    if !builtin {
+        if tbl.contains_key("model") {
+            let msg = "model: a Python model is the object given to retrace.tams, so the config \
+                       has no [model] table (its parameters are the object's)";
+            return Err(ConfigError::new_err(with_path(msg, path.as_deref())));
+        }
+        let mut m = toml::Table::new();
+        m.insert("name".into(), PLACEHOLDER_MODEL.into());
+        tbl.insert("model".into(), toml::Value::Table(m));
+    }
+    let text = toml::to_string(&tbl).map_err(|e| ConfigError::new_err(e.to_string()))?;
+    Config::from_toml(&text)
+        .map_err(|e| ConfigError::new_err(with_path(&e.to_string(), path.as_deref())))
+}
+
+fn with_path(msg: &str, path: Option<&Path>) -> String {
+    match path {
+        Some(p) => format!("{}: {msg}", p.display()),
+        None => msg.to_owned(),
+    }
+}
+
+fn config_error(e: Option<Error>, path: &Path) -> PyErr {
+    let msg = e.map_or_else(|| "invalid TOML".to_owned(), |e| e.to_string());
+    ConfigError::new_err(with_path(&msg, Some(path)))
+}
+
+/// The run of `model` (a Python model) as the config and `db` ask.
+fn python_run(
+    model: &PyModel,
+    config: Option<&Config>,
+    db: Db,
+    threads: Option<usize>,
+) -> sampler::Result<Report> {
+    let mut run = match config {
+        None => match db.restart {
+            Some(dir) => Run::restart(dir, model)?,
+            None => {
+                return Err(Error::config(
+                    "config",
+                    "missing (only a restart may leave it out)",
+                ));
+            }
+        },
+        Some(c) => {
+            let mut run = Run::new(model, c.params())
+                .seed(c.tams.seed)
+                .strategy(c.strategy())
+                .store(c.store_policy());
+            if let Some(n) = c.runner.nworkers {
+                run = run.threads(n as usize);
+            }
+            let recorded = c.database.as_ref();
+            run = match (db.restart, db.db, recorded) {
+                (Some(dir), _, _) => run.resume(dir),
+                (None, Some(dir), _) => run.database(dir),
+                (None, None, Some(d)) if d.restart => run.resume(&d.path),
+                (None, None, Some(d)) => run.database(&d.path),
+                (None, None, None) => run,
+            };
+            if let Some(save) = recorded.and_then(|d| d.save_states) {
+                run = run.save_states(save);
+            }
+            run
+        }
+    };
+    if let Some(t) = threads {
+        run = run.threads(t);
+    }
+    run.run()
+}
+
+/// The run of the built-in model the config names.
+fn builtin_run(config: Option<&Config>, db: Db, threads: Option<usize>) -> sampler::Result<Report> {
+    let file_db = config.and_then(|c| c.database.as_ref());
+    let target = match (db.restart, db.db, file_db) {
+        (Some(dir), _, _) => Some((dir, true)),
+        (None, Some(dir), _) => Some((dir, false)),
+        (None, None, Some(d)) => Some((d.path.clone(), d.restart)),
+        (None, None, None) => None,
+    };
+    match target {
+        Some((dir, restart)) => {
+            let mut opts = DbOptions::new(dir, restart);
+            opts.threads = threads;
+            run_with_database(config, &opts, &|_, _| {}).map(|(r, _)| r)
+        }
+        None => {
+            let c = config.ok_or_else(|| {
+                Error::config("config", "missing (only a restart may leave it out)")
+            })?;
+            let opts = RunOptions {
+                threads,
+                ..RunOptions::default()
+            };
+            run_config(c, &opts, &|_, _| {})
+        }
+    }
+}
+
+/// Run `job` on a background thread; wait for it without the GIL, checking for Ctrl-C every
+/// 50 ms and calling `interrupt` once when it comes (the job must then end soon). Returns the
+/// job's result and the `KeyboardInterrupt`, if any.
+fn run_in_background<T: Send>(
+    py: Python<'_>,
+    job: impl FnOnce() -> T + Send,
+    interrupt: &(dyn Fn() + Sync),
+) -> PyResult<(T, Option<PyErr>)> {
+    let slot: (Mutex<Option<T>>, Condvar) = (Mutex::new(None), Condvar::new());
+    std::thread::scope(|s| {
+        let handle = s.spawn(|| {
+            let r = job();
+            let mut g = slot.0.lock().unwrap_or_else(|p| p.into_inner());
+            *g = Some(r);
+            slot.1.notify_all();
+        });
+        let mut interrupted: Option<PyErr> = None;
+        loop {
+            let done = py.detach(|| {
+                let g = slot.0.lock().unwrap_or_else(|p| p.into_inner());
+                let (mut g, _) = slot
+                    .1
+                    .wait_timeout_while(g, Duration::from_millis(50), |r| r.is_none())
+                    .unwrap_or_else(|p| p.into_inner());
+                g.take()
+            });
+            if let Some(r) = done {
+                let _ = handle.join();
+                return Ok((r, interrupted));
+            }
+            if handle.is_finished() && slot.0.lock().map_or(true, |g| g.is_none()) {
+                // Finished without a result: it panicked (PyO3 raises it as a PanicException).
+                if let Err(p) = handle.join() {
+                    std::panic::resume_unwind(p);
+                }
+                return Err(PyRuntimeError::new_err("the run ended without a result"));
+            }
+            if interrupted.is_none()
+                && let Err(e) = py.check_signals()
+            {
+                interrupt();
+                interrupted = Some(e);
+            }
+        }
+    })
+}
+
+/// The Python exception for a sampler error; a failing model step gives back the model's own
+/// exception.
+fn to_py(py: Python<'_>, e: Error, model: Option<&PyModel>) -> PyErr {
+    match e {
+        Error::Model(ModelError::NanScore { step, .. }) => {
+            match model.and_then(|m| m.take_error(step)) {
+                Some(err) => err,
+                None => PyValueError::new_err(e.to_string()),
+            }
+        }
+        Error::Config(_) => ConfigError::new_err(e.to_string()),
+        Error::Database(DbError::Incompatible {
+            ref key,
+            ref stored,
+            ref given,
+            ..
+        }) => {
+            let err = ConfigError::new_err(e.to_string());
+            let v = err.value(py);
+            let _ = v.setattr("key", key.clone());
+            let _ = v.setattr("stored", stored.clone());
+            let _ = v.setattr("given", given.clone());
+            err
+        }
+        Error::Database(_) => RunDatabaseError::new_err(e.to_string()),
+        e => PyRuntimeError::new_err(e.to_string()),
+    }
+}
+
+/// Run TAMS (or Monte Carlo, per `[sampler] strategy`) and return the report as a dict (the
+/// fields of `retrace tams --json`).
+///
+/// `model`: an object with `initial_state()`, `step(state, t, dt, noise)` (in place),
+/// `score(state, t)` and `noise_size`; `None` runs the built-in model the config's `[model]`
+/// names. `config`: a TOML path or a dict with the CLI's keys (no `[model]` for a Python model).
+/// `db`: record the run in this new run directory; `restart`: continue the run recorded there
+/// (`config` may then be left out); `threads`: workers (the result does not depend on it).
+#[pyfunction]
+#[pyo3(signature = (model, config=None, db=None, restart=None, threads=None))]
+pub(crate) fn tams<'py>(
+    py: Python<'py>,
+    model: Option<Bound<'py, PyAny>>,
+    config: Option<Bound<'py, PyAny>>,
+    db: Option<PathBuf>,
+    restart: Option<PathBuf>,
+    threads: Option<usize>,
+) -> PyResult<Bound<'py, PyAny>> {
+    if db.is_some() && restart.is_some() {
+        return Err(ConfigError::new_err(
+            "db, restart: give one (a new run directory, or the one to continue)",
+        ));
+    }
+    if threads == Some(0) {
+        return Err(ConfigError::new_err("threads: must be >= 1, got 0"));
+    }
+    if let Some(m) = &model
+        && m.is_instance_of::<PyString>()
+    {
+        return Err(pyo3::exceptions::PyTypeError::new_err(
+            "model: a model object (None: the built-in model the config names)",
+        ));
+    }
+    let builtin = model.is_none();
+    let config = config.map(|c| load_config(&c, builtin)).transpose()?;
+    let db = Db { db, restart };
+    let (result, interrupted) = match &model {
+        Some(obj) => {
+            let m = PyModel::new(obj)?;
+            let (r, i) =
+                run_in_background(py, || python_run(&m, config.as_ref(), db, threads), &|| {
+                    m.interrupt()
+                })?;
+            (r.map_err(|e| to_py(py, e, Some(&m))), i)
+        }
+        None => {
+            let (r, i) =
+                run_in_background(py, || builtin_run(config.as_ref(), db, threads), &|| {})?;
+            (r.map_err(|e| to_py(py, e, None)), i)
+        }
+    };
+    if let Some(e) = interrupted {
+        return Err(e);
+    }
+    to_python(py, &result?)
+}
+
+/// The TOML file `path` as a dict (for `retrace.compat.pytams`, on any Python version).
+#[pyfunction]
+pub(crate) fn load_toml<'py>(py: Python<'py>, path: PathBuf) -> PyResult<Bound<'py, PyAny>> {
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| ConfigError::new_err(format!("{}: cannot read: {e}", path.display())))?;
+    let t = text
+        .parse::<toml::Table>()
+        .map_err(|_| config_error(Config::from_toml(&text).err(), &path))?;
+    to_python(py, &t)
+}
