@@ -156,7 +156,7 @@ fn matches_serial<C: Communicator>(
         Checkpoints::RamAndDisk { ram, disk, .. } => ram + disk,
     };
     let plan = Binomial::new(steps, snaps).map_err(|e| e.to_string())?;
-    let serial = checkpointed_gradient(&model, &u0, steps, plan, snaps as usize, None)
+    let serial = checkpointed_gradient(&model, &u0, plan, snaps as usize, None)
         .map_err(|e| e.to_string())?;
     if bits(&serial.gradient) != bits(&all) {
         return Err("gradient differs from the serial checkpointed one".into());
