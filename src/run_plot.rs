@@ -418,11 +418,22 @@ fn estimate_panel(s: &mut String, data: &RunData, x: &LinAxis) {
         TOP + 42.0
     );
     legend(s, 2, "#888", r#" stroke-dasharray="4 3""#, "weight");
-    let _ = writeln!(
-        s,
-        r##"<text x="{lx}" y="{}" font-size="10" fill="#555">sigma/p = sqrt(p^(-1/N) - 1)</text>"##,
-        TOP + 92.0
-    );
+    for (i, line) in [
+        "band: p (1 +- sigma/p),",
+        "sigma/p =",
+        "  sqrt(p^(-1/N) - 1)",
+        "ideal: k = 1,",
+        "score = committor",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let _ = writeln!(
+            s,
+            r##"<text x="{lx}" y="{}" font-size="10" fill="#555">{line}</text>"##,
+            TOP + 92.0 + 14.0 * i as f64
+        );
+    }
 }
 
 fn traces_panel(s: &mut String, data: &RunData) {
