@@ -205,8 +205,9 @@ fn thin(points: impl Iterator<Item = (f64, f64)>, bucket: f64) -> Vec<Vec<(f64, 
     let mut runs: Vec<Vec<(f64, f64)>> = Vec::new();
     let mut run: Vec<(f64, f64)> = Vec::new();
     // The open column: its index, and its min and max points.
-    let mut col: Option<(i64, (f64, f64), (f64, f64))> = None;
-    let flush = |run: &mut Vec<(f64, f64)>, col: Option<(i64, (f64, f64), (f64, f64))>| {
+    type Column = (i64, (f64, f64), (f64, f64));
+    let mut col: Option<Column> = None;
+    let flush = |run: &mut Vec<(f64, f64)>, col: Option<Column>| {
         if let Some((_, lo, hi)) = col {
             let (a, b) = if lo.0 <= hi.0 { (lo, hi) } else { (hi, lo) };
             run.push(a);

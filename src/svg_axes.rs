@@ -71,7 +71,7 @@ pub(crate) fn decade_ticks(lo: f64, hi: f64) -> Vec<f64> {
 
 /// At most about `max` evenly spaced ticks at 1, 2 or 5 times a power of ten within `[lo, hi]`.
 pub(crate) fn linear_ticks(lo: f64, hi: f64, max: usize) -> Vec<f64> {
-    if !(hi > lo) || max == 0 {
+    if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) || max == 0 {
         return vec![lo];
     }
     let raw = (hi - lo) / max as f64;
