@@ -9,6 +9,8 @@ pub mod burgers_mpi;
 pub mod harness;
 pub mod partition;
 pub mod plan_view;
+pub mod run_plot;
+mod svg_axes;
 
 pub use revolve;
 pub use sampler;

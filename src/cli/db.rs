@@ -37,6 +37,15 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Table::Trajectories)]
         table: Table,
     },
+    /// Draw the run as an SVG figure: levels, running estimate, ensemble score traces, and
+    /// killed/branched counts per iteration.
+    Plot {
+        /// The run directory.
+        dir: PathBuf,
+        /// Write the SVG to FILE (written atomically: a temporary file, then renamed).
+        #[arg(long, value_name = "FILE")]
+        svg: PathBuf,
+    },
 }
 
 /// Tables of `retrace db export --csv`.
@@ -93,7 +102,57 @@ pub(crate) fn run(args: Args) -> CliResult {
             }
             Ok(())
         }
+        Command::Plot { dir, svg } => plot(&dir, &svg),
     }
+}
+
+/// `retrace db plot`: read the run (read-only), then write the figure atomically.
+fn plot(dir: &Path, file: &Path) -> CliResult {
+    let parent = match file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !parent.is_dir() {
+        return Err(CliError::Usage(format!(
+            "cannot write {}: directory {} does not exist",
+            file.display(),
+            parent.display()
+        )));
+    }
+    if file.is_dir() {
+        return Err(CliError::Usage(format!(
+            "cannot write {}: it is a directory",
+            file.display()
+        )));
+    }
+    if !dir.is_dir() {
+        return Err(CliError::Usage(format!(
+            "{} is not a run directory (no such directory)",
+            dir.display()
+        )));
+    }
+    let db = RunReader::open(dir).map_err(CliError::usage)?;
+    let data = retrace::run_plot::read(&db).map_err(CliError::failed)?;
+    let text = retrace::run_plot::svg(&data, &status(&data.summary));
+    let cannot =
+        |e: std::io::Error| CliError::Failed(format!("cannot write {}: {e}", file.display()));
+    // The temporary file lives next to FILE, so the rename is atomic; on any error it is removed.
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".retrace-plot-")
+        .suffix(".svg.tmp")
+        .tempfile_in(parent)
+        .map_err(|e| CliError::Usage(format!("cannot write {}: {e}", file.display())))?;
+    #[cfg(unix)]
+    {
+        // tempfile creates 0600; a figure is as readable as any other written file.
+        use std::os::unix::fs::PermissionsExt;
+        let perms = std::fs::Permissions::from_mode(0o644);
+        tmp.as_file().set_permissions(perms).map_err(cannot)?;
+    }
+    tmp.write_all(text.as_bytes()).map_err(cannot)?;
+    tmp.as_file().sync_all().map_err(cannot)?;
+    tmp.persist(file).map_err(|e| cannot(e.error))?;
+    Ok(())
 }
 
 fn write_to(path: &Path, bytes: &[u8]) -> CliResult {

@@ -2,6 +2,7 @@
 //! factor (top) and the modelled time (bottom) of each strategy, with the budgets marked.
 
 use super::table::{format_bytes, format_seconds};
+use crate::svg_axes::{LogAxis, decade_ticks};
 use revolve::planner::{CurvePoint, Plan, Strategy};
 use std::fmt::Write as _;
 
@@ -11,33 +12,6 @@ const LEFT: f64 = 70.0;
 const RIGHT: f64 = 150.0;
 const TOP: f64 = 40.0;
 const BOTTOM: f64 = 50.0;
-
-/// A log-scaled axis mapping `[lo, hi]` onto `[a, b]` pixels.
-struct LogAxis {
-    lo: f64,
-    hi: f64,
-    a: f64,
-    b: f64,
-}
-
-impl LogAxis {
-    fn new(lo: f64, hi: f64, a: f64, b: f64) -> Self {
-        let (lo, hi) = (lo.max(f64::MIN_POSITIVE), hi.max(lo * 1.0001));
-        LogAxis { lo, hi, a, b }
-    }
-    fn at(&self, v: f64) -> f64 {
-        let t = (v.clamp(self.lo, self.hi).ln() - self.lo.ln()) / (self.hi.ln() - self.lo.ln());
-        self.a + t * (self.b - self.a)
-    }
-    /// Like [`LogAxis::at`] but past the ends too (for clipped lines).
-    fn unclamped(&self, v: f64) -> f64 {
-        let t = (v.max(f64::MIN_POSITIVE).ln() - self.lo.ln()) / (self.hi.ln() - self.lo.ln());
-        self.a + t * (self.b - self.a)
-    }
-    fn contains(&self, v: f64) -> bool {
-        v >= self.lo * 0.9999 && v <= self.hi * 1.0001
-    }
-}
 
 /// The trade-off plot: the binomial curve, the budgets, and each strategy's point.
 pub(super) fn svg(plan: &Plan, curve: &[CurvePoint]) -> String {
@@ -253,26 +227,6 @@ fn colour(strategy: Strategy) -> &'static str {
         Strategy::CostAware => "#d62728",
         Strategy::Online => "#17becf",
     }
-}
-
-/// Ticks at 1, 2 and 5 times powers of ten within `[lo, hi]` (at most about 12).
-fn decade_ticks(lo: f64, hi: f64) -> Vec<f64> {
-    let mut v = Vec::new();
-    let (e0, e1) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
-    let mults: &[f64] = if e1 - e0 > 4 {
-        &[1.0]
-    } else {
-        &[1.0, 2.0, 5.0]
-    };
-    for e in e0..=e1 {
-        for &m in mults {
-            let t = m * 10f64.powi(e);
-            if t >= lo * 0.9999 && t <= hi * 1.0001 {
-                v.push(t);
-            }
-        }
-    }
-    v
 }
 
 /// The second panel: modelled time against checkpoint memory, the binomial (RAM-only) curve,

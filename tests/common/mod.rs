@@ -1,6 +1,8 @@
 //! Helpers shared by the CLI test files: run the built `retrace` binary, check a usage error.
 #![allow(dead_code)] // each test file uses what it needs
 
+pub(crate) mod xml;
+
 use std::process::{Command, Output};
 
 /// Run the built `retrace` binary with `args`.

@@ -154,16 +154,7 @@ impl RunReader {
 
     /// Whether a writer holds the lock of the run directory.
     pub fn active(&self) -> bool {
-        let Ok(f) = std::fs::File::open(self.dir.join("lock")) else {
-            return false;
-        };
-        match f.try_lock_shared() {
-            Ok(()) => {
-                let _ = f.unlock();
-                false
-            }
-            Err(_) => true,
-        }
+        schema::writer_active(&self.dir)
     }
 
     /// Overview of the run.
@@ -285,14 +276,24 @@ impl RunReader {
 
     /// Every trajectory with its scores (checked against their CRC-32), by id.
     pub fn trajectories(&self) -> Result<Vec<TrajectoryRow>> {
+        self.select_trajectories("")
+    }
+
+    /// The current ensemble (the trajectories alive after the last committed iteration) with
+    /// their scores (checked against their CRC-32), by id. Reads only those rows.
+    pub fn ensemble(&self) -> Result<Vec<TrajectoryRow>> {
+        self.select_trajectories("WHERE died IS NULL")
+    }
+
+    fn select_trajectories(&self, filter: &str) -> Result<Vec<TrajectoryRow>> {
         let err = self.err();
         let path = db_path(&self.dir);
         let mut stmt = self
             .conn
-            .prepare(
+            .prepare(&format!(
                 "SELECT id, slot, parent, branch_step, born, died, max_score, reached, lineage, \
-                 scores, scores_crc FROM trajectories ORDER BY id",
-            )
+                 scores, scores_crc FROM trajectories {filter} ORDER BY id"
+            ))
             .map_err(&err)?;
         let mut rows = stmt.query([]).map_err(&err)?;
         let mut out = Vec::new();

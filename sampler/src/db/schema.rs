@@ -131,12 +131,24 @@ pub(crate) fn open(dir: &Path, write: bool) -> Result<Connection> {
         }
         .into());
     }
-    let flags = if write {
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    let conn = if write {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        Connection::open_with_flags(&path, flags)
+    } else if settled(dir) {
+        // No writer and nothing in a WAL: every committed row is in the main file. Opened
+        // immutable, SQLite creates no `-wal`/`-shm` file and writes nothing in the directory.
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        Connection::open_with_flags(file_uri(&path, "immutable=1"), flags)
     } else {
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
-    };
-    let conn = Connection::open_with_flags(&path, flags).map_err(sql_error(&path))?;
+        // A running run, or a killed one whose last commits are in the WAL: read through the
+        // WAL. SQLite may (re)build its shared-memory index `-shm`; the database and the WAL
+        // are never written nor deleted by a read-only connection.
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        Connection::open_with_flags(&path, flags)
+    }
+    .map_err(sql_error(&path))?;
     conn.busy_timeout(std::time::Duration::from_secs(10))
         .map_err(sql_error(&path))?;
     if write {
@@ -144,6 +156,45 @@ pub(crate) fn open(dir: &Path, write: bool) -> Result<Connection> {
     }
     check_version(&conn, &path)?;
     Ok(conn)
+}
+
+/// Whether a writer holds the lock file of the run directory `dir`.
+pub(crate) fn writer_active(dir: &Path) -> bool {
+    let Ok(f) = std::fs::File::open(dir.join("lock")) else {
+        return false;
+    };
+    match f.try_lock_shared() {
+        Ok(()) => {
+            let _ = f.unlock();
+            false
+        }
+        Err(_) => true,
+    }
+}
+
+/// No writer holds the run and its WAL is absent or empty (a finished or stopped run). A
+/// writer that starts between this check and the end of a read can make that read fail or
+/// see a half-written checkpoint; reads are short and retried by running the command again.
+fn settled(dir: &Path) -> bool {
+    let wal = db_path(dir).with_extension("sqlite-wal");
+    !writer_active(dir) && std::fs::metadata(wal).map_or(true, |m| m.len() == 0)
+}
+
+/// `file:` URI of `path` with the query `query` (path bytes outside `[A-Za-z0-9/._~-]`
+/// percent-encoded).
+fn file_uri(path: &Path, query: &str) -> String {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut uri = String::from("file:");
+    for &b in abs.as_os_str().as_encoded_bytes() {
+        if b.is_ascii_alphanumeric() || b"/._~-".contains(&b) {
+            uri.push(b as char);
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri.push('?');
+    uri.push_str(query);
+    uri
 }
 
 /// WAL journal, commits durable against process crashes.
