@@ -1,35 +1,13 @@
 //! `retrace db show` and `retrace db export` on a finished run and on a run killed mid-way.
 
+mod common;
+use common::{field, ok, retrace};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const CONFIG: &str = "[tams]\nntrajectories = 1000\nnsplititer = 100000\nl = 1\nseed = 11\n\
 [trajectory]\nend_time = 1.0\nstep_size = 0.01\ntargetscore = 4.5\n[model]\nname = \"brownian\"\n";
-
-fn retrace(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_retrace"))
-        .args(args)
-        .output()
-        .expect("run retrace")
-}
-
-fn ok(args: &[&str]) -> String {
-    let o = retrace(args);
-    assert!(
-        o.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
-}
-
-fn field<'a>(text: &'a str, name: &str) -> &'a str {
-    text.lines()
-        .find_map(|l| l.strip_prefix(name))
-        .unwrap_or_else(|| panic!("no {name} in {text}"))
-        .trim()
-}
 
 /// Check show and both exports agree with each other; returns the committed iteration count.
 fn inspect(dir: &str, tmp: &Path, status: &str) -> u64 {

@@ -3,30 +3,13 @@
 
 mod common;
 use common::xml::well_formed;
-use common::{assert_usage_error, retrace};
+use common::{assert_usage_error, field, ok, retrace};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 const CONFIG: &str = "[tams]\nntrajectories = 40\nnsplititer = 100000\nl = 1\nseed = 5\n\
 [trajectory]\nend_time = 1.0\nstep_size = 0.01\ntargetscore = 3.5\n[model]\nname = \"brownian\"\n";
-
-fn ok(args: &[&str]) -> String {
-    let o = retrace(args);
-    assert!(
-        o.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
-}
-
-fn field<'a>(text: &'a str, name: &str) -> &'a str {
-    text.lines()
-        .find_map(|l| l.strip_prefix(name))
-        .unwrap_or_else(|| panic!("no {name} in {text}"))
-        .trim()
-}
 
 /// The files whose bytes differ between two snapshots (or exist in one only).
 fn changed(a: &BTreeMap<PathBuf, Vec<u8>>, b: &BTreeMap<PathBuf, Vec<u8>>) -> Vec<PathBuf> {

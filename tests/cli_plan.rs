@@ -82,7 +82,7 @@ fn table_with_units_and_fits() {
 }
 
 /// Seconds from the table's time cell (`5.559 s`, `3.20 min`, ...).
-fn seconds(cell: &str) -> f64 {
+fn modelled_secs(cell: &str) -> f64 {
     let (v, unit) = cell.split_once(' ').unwrap();
     let v: f64 = v.parse().unwrap();
     v * match unit {
@@ -115,15 +115,18 @@ fn readme_example_has_the_fastest_fitting_cost_aware_row() {
     ]);
     let c = row(&t, "cost-aware");
     assert_eq!((c[1], c[10]), ("R=20 D=256 search", "yes"), "{t}");
-    let best = seconds(c[9]);
+    let best = modelled_secs(c[9]);
     for s in ["store-all", "periodic", "binomial", "multistage", "online"] {
         let r = row(&t, s);
         if r.len() > 10 && r[10] == "yes" {
-            assert!(best <= seconds(r[9]), "{s} is faster than cost-aware:\n{t}");
+            assert!(
+                best <= modelled_secs(r[9]),
+                "{s} is faster than cost-aware:\n{t}"
+            );
         }
     }
     // It beats RAM-only binomial here.
-    assert!(best < seconds(row(&t, "binomial")[9]), "{t}");
+    assert!(best < modelled_secs(row(&t, "binomial")[9]), "{t}");
 }
 
 #[test]

@@ -22,3 +22,22 @@ pub(crate) fn assert_usage_error(out: &Output, context: &str) {
     assert!(err.starts_with("error: "), "{context}: {err}");
     assert!(!err.contains("panicked"), "{context}: {err}");
 }
+
+/// Run `retrace` with `args`, assert it succeeded, and return its stdout.
+pub(crate) fn ok(args: &[&str]) -> String {
+    let o = retrace(args);
+    assert!(
+        o.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+/// The value after the line prefix `name` in `text` (trimmed); panics naming it if absent.
+pub(crate) fn field<'a>(text: &'a str, name: &str) -> &'a str {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name))
+        .unwrap_or_else(|| panic!("no {name} in {text}"))
+        .trim()
+}
