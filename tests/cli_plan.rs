@@ -317,8 +317,7 @@ fn bad_arguments_exit_2_with_one_line() {
         let args = [&["plan"][..], &args].concat();
         assert_usage_error(&retrace(&args), &format!("{args:?}"));
     }
-    // An unwritable SVG path is a run failure (exit 1), one line.
+    // An unwritable SVG path is refused before planning (usage error, one line).
     let out = retrace(&[&["plan"][..], &ok, &["--svg", "/nonexistent-dir/x.svg"]].concat());
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(String::from_utf8(out.stderr).unwrap().lines().count(), 1);
+    assert_usage_error(&out, "--svg in a missing directory");
 }

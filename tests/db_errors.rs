@@ -157,9 +157,10 @@ fn truncated_or_foreign_files_are_refused() {
     fails_with(&["db", "show", &dir], 1, "not a database");
     let empty = tmp.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
+    // A directory holding no run is a usage error (exit 2).
     fails_with(
         &["tams", "--restart", empty.to_str().unwrap()],
-        1,
+        2,
         "no run database here",
     );
 }

@@ -1,6 +1,7 @@
 //! `retrace db`: inspect a run database (works on a finished, a stopped, a killed and a running
 //! run; read-only).
 
+use super::output::Target;
 use super::{CliError, CliResult};
 use sampler::db::{IterationRow, RunReader, RunSummary, TrajectoryRow};
 use std::io::Write;
@@ -27,10 +28,11 @@ enum Command {
     Export {
         /// The run directory.
         dir: PathBuf,
-        /// Write CSV of `--table` to FILE (`-`: stdout).
+        /// Write CSV of `--table` to FILE (`-`: stdout; written atomically).
         #[arg(long, value_name = "FILE", required_unless_present = "json")]
         csv: Option<PathBuf>,
-        /// Write everything (summary, iterations, trajectories with scores) as JSON to FILE (`-`: stdout).
+        /// Write everything (summary, iterations, trajectories with scores) as JSON to FILE
+        /// (`-`: stdout; written atomically).
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
         /// Which table `--csv` writes.
@@ -42,7 +44,8 @@ enum Command {
     Plot {
         /// The run directory.
         dir: PathBuf,
-        /// Write the SVG to FILE (written atomically: a temporary file, then renamed).
+        /// Write the SVG to FILE (`-`: stdout; written atomically: a temporary file, then
+        /// renamed).
         #[arg(long, value_name = "FILE")]
         svg: PathBuf,
     },
@@ -57,8 +60,20 @@ enum Table {
     Iterations,
 }
 
+/// Open the run in `dir`; a directory holding no run is a usage error (exit 2).
 fn open(dir: &Path) -> Result<RunReader, CliError> {
-    RunReader::open(dir).map_err(CliError::failed)
+    RunReader::open(dir).map_err(db_error)
+}
+
+/// A database error: usage (exit 2) when the directory holds no run (or, for a new run, holds
+/// one already), else a failure (exit 1; a damaged or foreign `run.sqlite` included).
+pub(crate) fn db_error(e: sampler::Error) -> CliError {
+    match e {
+        sampler::Error::Database(
+            sampler::DbError::Missing { .. } | sampler::DbError::Exists { .. },
+        ) => CliError::usage(e),
+        e => CliError::failed(e),
+    }
 }
 
 /// Run `retrace db`.
@@ -78,8 +93,17 @@ pub(crate) fn run(args: Args) -> CliResult {
             json,
             table,
         } => {
+            // Both outputs are checked before the run is read.
+            let csv = match &csv {
+                Some(p) => Some(Target::check("--csv", p)?),
+                None => None,
+            };
+            let json = match &json {
+                Some(p) => Some(Target::check("--json", p)?),
+                None => None,
+            };
             let db = open(&dir)?;
-            if let Some(path) = csv {
+            if let Some(target) = csv {
                 let mut text = Vec::new();
                 match table {
                     Table::Iterations => {
@@ -89,16 +113,16 @@ pub(crate) fn run(args: Args) -> CliResult {
                         trajectories_csv(&mut text, &db.trajectories().map_err(CliError::failed)?)?
                     }
                 }
-                write_to(&path, &text)?;
+                target.write(&text)?;
             }
-            if let Some(path) = json {
+            if let Some(target) = json {
                 let value = serde_json::json!({
                     "summary": db.summary().map_err(CliError::failed)?,
                     "iterations": db.iterations().map_err(CliError::failed)?,
                     "trajectories": db.trajectories().map_err(CliError::failed)?,
                 });
                 let text = serde_json::to_string_pretty(&value).map_err(CliError::failed)? + "\n";
-                write_to(&path, text.as_bytes())?;
+                target.write(text.as_bytes())?;
             }
             Ok(())
         }
@@ -106,25 +130,9 @@ pub(crate) fn run(args: Args) -> CliResult {
     }
 }
 
-/// `retrace db plot`: read the run (read-only), then write the figure atomically.
+/// `retrace db plot`: check FILE, read the run (read-only), then write the figure atomically.
 fn plot(dir: &Path, file: &Path) -> CliResult {
-    let parent = match file.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    if !parent.is_dir() {
-        return Err(CliError::Usage(format!(
-            "cannot write {}: directory {} does not exist",
-            file.display(),
-            parent.display()
-        )));
-    }
-    if file.is_dir() {
-        return Err(CliError::Usage(format!(
-            "cannot write {}: it is a directory",
-            file.display()
-        )));
-    }
+    let target = Target::check("--svg", file)?;
     if !dir.is_dir() {
         return Err(CliError::Usage(format!(
             "{} is not a run directory (no such directory)",
@@ -134,35 +142,7 @@ fn plot(dir: &Path, file: &Path) -> CliResult {
     let db = RunReader::open(dir).map_err(CliError::usage)?;
     let data = retrace::run_plot::read(&db).map_err(CliError::failed)?;
     let text = retrace::run_plot::svg(&data, &status(&data.summary));
-    let cannot =
-        |e: std::io::Error| CliError::Failed(format!("cannot write {}: {e}", file.display()));
-    // The temporary file lives next to FILE, so the rename is atomic; on any error it is removed.
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".retrace-plot-")
-        .suffix(".svg.tmp")
-        .tempfile_in(parent)
-        .map_err(|e| CliError::Usage(format!("cannot write {}: {e}", file.display())))?;
-    #[cfg(unix)]
-    {
-        // tempfile creates 0600; a figure is as readable as any other written file.
-        use std::os::unix::fs::PermissionsExt;
-        let perms = std::fs::Permissions::from_mode(0o644);
-        tmp.as_file().set_permissions(perms).map_err(cannot)?;
-    }
-    tmp.write_all(text.as_bytes()).map_err(cannot)?;
-    tmp.as_file().sync_all().map_err(cannot)?;
-    tmp.persist(file).map_err(|e| cannot(e.error))?;
-    Ok(())
-}
-
-fn write_to(path: &Path, bytes: &[u8]) -> CliResult {
-    if path.as_os_str() == "-" {
-        let mut out = super::stdout();
-        out.write_all(bytes)?;
-        return super::flush(out);
-    }
-    std::fs::write(path, bytes)
-        .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", path.display())))
+    target.write(text.as_bytes())
 }
 
 fn status(s: &RunSummary) -> String {

@@ -2,6 +2,7 @@
 
 pub(crate) mod db;
 pub(crate) mod demo;
+pub(crate) mod output;
 pub(crate) mod plan;
 pub(crate) mod schedule;
 pub(crate) mod tams;

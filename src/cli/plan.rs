@@ -1,6 +1,7 @@
 //! `retrace plan`: compare checkpointing strategies for a RAM/disk budget and print a table;
 //! `--svg FILE` also draws the recompute-factor / memory trade-off.
 
+use super::output::Target;
 use super::{CliError, CliResult};
 use retrace::plan_view;
 use revolve::planner::{self, PlanError, Problem};
@@ -43,13 +44,25 @@ pub(crate) struct Args {
     /// Above this many steps, counts come from closed forms instead of running the schedules.
     #[arg(long, default_value_t = Problem::DEFAULT_RUN_LIMIT)]
     run_limit: u64,
-    /// Also write the trade-off curve (recompute factor against memory) as an SVG file.
+    /// Also write the trade-off curve (recompute factor against memory) as an SVG file
+    /// (checked before planning, written atomically after the table).
     #[arg(long, value_name = "FILE")]
     svg: Option<std::path::PathBuf>,
 }
 
 /// Run `retrace plan`.
 pub(crate) fn run(a: Args) -> CliResult {
+    let svg = match &a.svg {
+        Some(path) => match Target::check("--svg", path)? {
+            Target::Stdout => {
+                return Err(CliError::usage(
+                    "--svg -: stdout receives the table; give a file name",
+                ));
+            }
+            file => Some(file),
+        },
+        None => None,
+    };
     let mut problem = Problem::new(a.steps, a.state_bytes, a.ram, a.disk);
     problem.costs.forward = a.forward_cost;
     problem.costs.reverse = a.reverse_cost;
@@ -61,13 +74,14 @@ pub(crate) fn run(a: Args) -> CliResult {
         PlanError::InvalidSchedule { .. } => CliError::failed(e),
         _ => CliError::usage(e),
     })?;
-    if let Some(path) = &a.svg {
-        std::fs::write(path, plan_view::svg(&plan))
-            .map_err(|e| CliError::failed(format_args!("cannot write {}: {e}", path.display())))?;
-    }
+    // The table first: it is printed even if the figure cannot be written.
     let mut out = super::stdout();
     write!(out, "{}", plan_view::table(&plan))?;
-    super::flush(out)
+    super::flush(out)?;
+    match svg {
+        Some(target) => target.write(plan_view::svg(&plan).as_bytes()),
+        None => Ok(()),
+    }
 }
 
 /// A non-negative finite number, or an error naming `what`.

@@ -3,6 +3,7 @@
 //! The JSON written by `--json` is bit-identical for the same config and seed, whatever the thread
 //! count, except for the key `seconds` (the only timing-dependent key; skip it when comparing).
 
+use super::output::Target;
 use super::{CliError, CliResult};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sampler::Config;
@@ -23,7 +24,9 @@ pub(crate) struct Args {
     /// Number of independent repeats (mean, standard error and IQR over them).
     #[arg(long, value_name = "K", default_value_t = 1)]
     repeats: u64,
-    /// Write the full report as JSON to FILE (same seed: bit-identical except the key `seconds`).
+    /// Write the full report as JSON to FILE (`-`: stdout, the summary then goes to stderr);
+    /// same seed: bit-identical except the key `seconds`. FILE is checked before the run and
+    /// written atomically after the summary is printed.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
     /// Worker threads (replaces `runner.nworkers`; default: all cores).
@@ -43,7 +46,8 @@ fn run_error(e: sampler::Error) -> CliError {
         | sampler::Error::Database(
             sampler::DbError::Incompatible { .. } | sampler::DbError::Locked { .. },
         ) => CliError::usage(e),
-        e => CliError::failed(e),
+        // Not a run directory (or a new run where one exists): usage, as for `db`.
+        e => super::db::db_error(e),
     }
 }
 
@@ -72,6 +76,10 @@ pub(crate) fn run(args: Args) -> CliResult {
     if args.threads == Some(0) {
         return Err(CliError::Usage("--threads: must be >= 1, got 0".into()));
     }
+    let json = match &args.json {
+        Some(path) => Some(Target::check("--json", path)?),
+        None => None,
+    };
     let opts = RunOptions {
         seed: args.seed,
         repeats: Some(args.repeats),
@@ -113,22 +121,30 @@ pub(crate) fn run(args: Args) -> CliResult {
     };
     bar.finish_and_clear();
 
-    if let Some(path) = &args.json {
-        let mut value = serde_json::to_value(&report).map_err(CliError::failed)?;
-        if let Some(obj) = value.as_object_mut() {
-            let mut echoed = config.clone();
-            echoed.tams.seed = report.seed;
-            echoed.database = None;
-            let cfg = serde_json::to_value(&echoed).map_err(CliError::failed)?;
-            obj.insert("config".into(), cfg);
-        }
-        let text = serde_json::to_string_pretty(&value).map_err(CliError::failed)?;
-        std::fs::write(path, text + "\n")
-            .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", path.display())))?;
+    // The summary first: a result is printed even if the JSON file cannot be written.
+    let Some(json) = json else {
+        let mut out = super::stdout();
+        summary(&mut out, &config, &report)?;
+        return super::flush(out);
+    };
+    if json.is_stdout() {
+        let mut err = std::io::stderr().lock();
+        summary(&mut err, &config, &report)?;
+    } else {
+        let mut out = super::stdout();
+        summary(&mut out, &config, &report)?;
+        super::flush(out)?;
     }
-    let mut out = super::stdout();
-    summary(&mut out, &config, &report)?;
-    super::flush(out)
+    let mut value = serde_json::to_value(&report).map_err(CliError::failed)?;
+    if let Some(obj) = value.as_object_mut() {
+        let mut echoed = config.clone();
+        echoed.tams.seed = report.seed;
+        echoed.database = None;
+        let cfg = serde_json::to_value(&echoed).map_err(CliError::failed)?;
+        obj.insert("config".into(), cfg);
+    }
+    let text = serde_json::to_string_pretty(&value).map_err(CliError::failed)?;
+    json.write((text + "\n").as_bytes())
 }
 
 fn summary(out: &mut impl Write, config: &Config, r: &Report) -> CliResult {
