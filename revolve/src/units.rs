@@ -112,6 +112,24 @@ pub fn parse_rate(text: &str) -> Result<f64, UnitError> {
     }
 }
 
+/// A byte count for messages: `512 B`, `1.50 KiB`, `16.00 GiB` (binary units, 2 decimals).
+pub fn format_size(bytes: u64) -> String {
+    const NAMES: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    let mut unit = 0;
+    while unit + 1 < NAMES.len() && bytes >= 1u64 << (10 * (unit + 1)) {
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!(
+            "{:.2} {}",
+            bytes as f64 / (1u64 << (10 * unit)) as f64,
+            NAMES[unit]
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,6 +171,10 @@ mod tests {
                 .to_string()
                 .starts_with("bad unit in `2 parsecs`")
         );
+        assert_eq!(format_size(512), "512 B");
+        assert_eq!(format_size(1536), "1.50 KiB");
+        assert_eq!(format_size(16 << 30), "16.00 GiB");
+        assert_eq!(format_size(u64::MAX), "16.00 EiB");
         assert_eq!(parse_rate("1GB/s"), Ok(1e9));
         assert_eq!(parse_rate("1MiB/s"), Ok(1048576.0));
         assert!(parse_rate("0GB/s").is_err());

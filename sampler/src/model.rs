@@ -57,6 +57,13 @@ pub trait Model: Send + Sync {
         false
     }
 
+    /// Bytes of one state, if known without building one (`None`, the default: a run builds
+    /// the initial state to measure it). A model with large states overrides it, so a run that
+    /// cannot fit in memory is refused before the first state is allocated.
+    fn state_bytes_hint(&self) -> Option<u64> {
+        None
+    }
+
     /// What the model is: its name and parameters. A run database records it, and a restart
     /// with a model whose description differs (another name, a changed parameter) is refused,
     /// naming the key (`model.NAME`) and both values. The default is the type name without

@@ -76,6 +76,9 @@ pub(crate) fn run(args: Args) -> CliResult {
     if args.threads == Some(0) {
         return Err(CliError::Usage("--threads: must be >= 1, got 0".into()));
     }
+    if let Some(t) = args.threads {
+        sampler::pipeline::check_threads("--threads", t as u64).map_err(CliError::usage)?;
+    }
     let json = match &args.json {
         Some(path) => Some(Target::check("--json", path)?),
         None => None,

@@ -96,6 +96,9 @@ impl Config {
         if self.runner.nworkers == Some(0) {
             return Err(Error::config("runner.nworkers", "must be >= 1, got 0"));
         }
+        if let Some(n) = self.runner.nworkers {
+            crate::pipeline::check_threads("runner.nworkers", n)?;
+        }
         self.model.validate()
     }
 }

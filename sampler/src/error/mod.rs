@@ -70,9 +70,32 @@ pub enum ConfigError {
         #[source]
         source: Box<Error>,
     },
+    /// The run cannot fit in memory (refused before it starts).
+    #[error(
+        "the run needs at least {} of RAM (states {}, scores {}, worker buffers {}), more than the {} {limit}",
+        size(*needed), size(*states), size(*scores), size(*workers), size(*available)
+    )]
+    TooLarge {
+        /// Bytes needed in all.
+        needed: u64,
+        /// Of which states the store keeps in RAM.
+        states: u64,
+        /// Of which scores.
+        scores: u64,
+        /// Of which per-worker buffers.
+        workers: u64,
+        /// Bytes available.
+        available: u64,
+        /// What `available` is (e.g. `available (MemAvailable in /proc/meminfo)`).
+        limit: &'static str,
+    },
     /// A run description cannot be written as TOML (e.g. a seed or count beyond 2^63).
     #[error("cannot write the run description as TOML: {0}")]
     Describe(#[source] toml::ser::Error),
+}
+
+fn size(bytes: u64) -> String {
+    revolve::units::format_size(bytes)
 }
 
 /// A model error.

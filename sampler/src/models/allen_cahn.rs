@@ -148,6 +148,9 @@ impl Model for AllenCahn {
     fn describe(&self) -> crate::model::ModelInfo {
         crate::model::ModelInfo::of("allen_cahn", self)
     }
+    fn state_bytes_hint(&self) -> Option<u64> {
+        Some(self.state_bytes())
+    }
     type State = Vec<f64>;
     type Noise = Vec<f64>;
     fn initial_state(&self) -> Vec<f64> {

@@ -38,9 +38,11 @@
 //! ```
 
 mod describe;
+mod limits;
 mod policy;
 mod report;
 
+pub use limits::{MemoryNeed, available_memory, check_threads, max_threads};
 pub use policy::{StorePolicy, StrategyKind};
 pub use report::{ErrorSource, Report};
 
@@ -270,6 +272,17 @@ where
             return Err(Error::config("threads", "must be >= 1, got 0"));
         }
         check(&s.params)?;
+        let state_bytes = match self.model.state_bytes_hint() {
+            Some(b) => b,
+            None => self.model.initial_state().byte_len() as u64,
+        };
+        limits::check_fits(
+            &s.params,
+            state_bytes,
+            s.threads,
+            s.strategy == StrategyKind::Tams,
+            &s.store,
+        )?;
         let mut db = match &self.database {
             None => None,
             Some(d) => {

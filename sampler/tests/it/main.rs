@@ -4,6 +4,7 @@ mod db_compact_store;
 mod db_journal_resume;
 mod db_states;
 mod kill_restart;
+mod limits;
 mod tams_bounded;
 mod tams_determinism;
 mod tams_edge_cases;
