@@ -25,10 +25,14 @@ const UNITS: [(&str, u64); 13] = [
 #[non_exhaustive]
 pub enum UnitError {
     /// The text ends in letters that are not a unit.
-    #[error("bad unit in `{text}`: use B, kB, MB, GB, TB, PB, EB, KiB, MiB, GiB, TiB, PiB or EiB")]
+    #[error(
+        "bad unit `{unit}` in `{text}`: use B, kB, MB, GB, TB, PB, EB, KiB, MiB, GiB, TiB, PiB or EiB"
+    )]
     Unit {
         /// The text.
         text: String,
+        /// The letters that are not a unit.
+        unit: String,
     },
     /// The number part is not a finite number >= 0.
     #[error("bad {what} `{text}`: expected a number >= 0")]
@@ -39,7 +43,7 @@ pub enum UnitError {
         text: String,
     },
     /// The size is 2^64 bytes or more.
-    #[error("size `{text}` does not fit in 64 bits")]
+    #[error("size `{text}` is out of range: at most 2^64 - 1 bytes (just under 16 EiB)")]
     TooBig {
         /// The text.
         text: String,
@@ -52,18 +56,28 @@ pub enum UnitError {
     },
 }
 
-/// Split `text` into its number and the multiplier of its unit (1 without a unit).
+/// Split `text` into its number and the multiplier of its unit (1 without a unit). Trailing
+/// letters that are not a unit are blamed (`8XiB`: unit `XiB`) when what precedes them is a
+/// number; otherwise the number is (`nan`, `GiB`).
 pub fn split_unit(text: &str) -> Result<(&str, u64), UnitError> {
     let t = text.trim();
-    let lower = t.to_ascii_lowercase();
-    for (unit, mult) in UNITS {
-        if lower.ends_with(unit) {
-            return Ok((t[..t.len() - unit.len()].trim_end(), mult));
-        }
+    let num = t.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = &t[num.len()..];
+    let num = num.trim_end();
+    if unit.is_empty() {
+        return Ok((t, 1));
     }
-    if t.ends_with(|c: char| c.is_ascii_alphabetic()) {
-        return Err(UnitError::Unit { text: t.into() });
+    let lower = unit.to_ascii_lowercase();
+    if let Some(&(_, mult)) = UNITS.iter().find(|(u, _)| *u == lower) {
+        return Ok((num, mult));
     }
+    if num.parse::<f64>().is_ok() {
+        return Err(UnitError::Unit {
+            text: t.into(),
+            unit: unit.into(),
+        });
+    }
+    // Not a number followed by a unit: let the number parser name the text.
     Ok((t, 1))
 }
 
@@ -169,8 +183,26 @@ mod tests {
             parse_size("2 parsecs")
                 .unwrap_err()
                 .to_string()
-                .starts_with("bad unit in `2 parsecs`")
+                .starts_with("bad unit `parsecs` in `2 parsecs`")
         );
+        // The unit is blamed when the number is fine; the range names 64 bits.
+        assert_eq!(
+            parse_size("8XiB"),
+            Err(UnitError::Unit {
+                text: "8XiB".into(),
+                unit: "XiB".into()
+            })
+        );
+        assert!(matches!(parse_size("nan"), Err(UnitError::Number { .. })));
+        assert!(matches!(parse_size("1e"), Err(UnitError::Unit { .. })));
+        assert_eq!(parse_size("1e3"), Ok(1000));
+        assert!(
+            parse_size("16EiB")
+                .unwrap_err()
+                .to_string()
+                .contains("out of range: at most 2^64 - 1 bytes")
+        );
+        assert_eq!(parse_size("15EiB"), Ok(15 << 60));
         assert_eq!(format_size(512), "512 B");
         assert_eq!(format_size(1536), "1.50 KiB");
         assert_eq!(format_size(16 << 30), "16.00 GiB");

@@ -111,14 +111,25 @@ pub(crate) fn parse_steps(text: &str) -> Result<u64, String> {
     }
 }
 
-/// Seconds: `0.25`, `250ms`, `3us`, `2s`.
+/// Seconds: `0.25`, `250ms`, `3us`, `2s`. Letters after a number that are not one of these
+/// units are blamed as the unit (`1fortnight`), not as the number.
 pub(crate) fn parse_seconds(text: &str) -> Result<f64, String> {
     let t = text.trim();
-    let (num, mult) = [("ms", 1e-3), ("us", 1e-6), ("ns", 1e-9), ("s", 1.0)]
-        .into_iter()
-        .find_map(|(u, m)| t.strip_suffix(u).map(|n| (n.trim_end(), m)))
-        .unwrap_or((t, 1.0));
-    Ok(number(num, t, "duration")? * mult)
+    let num = t.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = &t[num.len()..];
+    let mult = match unit {
+        "" | "s" => 1.0,
+        "ms" => 1e-3,
+        "us" => 1e-6,
+        "ns" => 1e-9,
+        _ if num.trim_end().parse::<f64>().is_ok() => {
+            return Err(format!(
+                "bad unit `{unit}` in `{t}`: use s, ms, us or ns (or a number of seconds)"
+            ));
+        }
+        _ => return Err(format!("bad duration `{t}`: expected a number >= 0")),
+    };
+    Ok(number(num.trim_end(), t, "duration")? * mult)
 }
 
 #[cfg(test)]
@@ -147,5 +158,16 @@ mod tests {
             assert!(parse_steps(bad).is_err(), "{bad}");
         }
         assert!(parse_seconds("-1").is_err());
+        assert!(
+            parse_seconds("1fortnight")
+                .unwrap_err()
+                .starts_with("bad unit `fortnight`")
+        );
+        assert!(
+            parse_seconds("nan")
+                .unwrap_err()
+                .starts_with("bad duration")
+        );
+        assert_eq!(parse_seconds("3 us"), Ok(3e-6));
     }
 }

@@ -77,14 +77,11 @@ struct MultistageArgs {
 pub(crate) fn run(args: Args) -> CliResult {
     match args.kind {
         Kind::Binomial(a) => {
-            let schedule = Binomial::new(a.steps, a.snaps).map_err(CliError::usage)?;
-            print(
-                a.steps,
-                Capacity::ram(a.snaps),
-                a.snaps,
-                schedule,
-                a.summary,
-            )
+            // More slots than steps change nothing (every step can be kept): cap them, so
+            // counts like T(n, s) stay within 64 bits for any --snaps.
+            let snaps = a.snaps.min(a.steps);
+            let schedule = Binomial::new(a.steps, snaps).map_err(CliError::usage)?;
+            print(a.steps, Capacity::ram(snaps), a.snaps, schedule, a.summary)
         }
         Kind::Online(a) => {
             let schedule = online::simulate(a.steps, a.snaps).map_err(CliError::usage)?;
@@ -97,18 +94,24 @@ pub(crate) fn run(args: Args) -> CliResult {
             )
         }
         Kind::Multistage(a) => {
+            // Slots beyond the step count change nothing: RAM first, then disk, capped at
+            // `steps` in all (so R + D fits in 64 bits for any arguments).
+            let ram = a.ram.min(a.steps);
+            let disk = a.disk.min(a.steps - ram);
             let schedule = if a.exact {
-                Multistage::exact(a.steps, a.ram, a.disk)
+                Multistage::exact(a.steps, ram, disk)
             } else {
-                Multistage::new(a.steps, a.ram, a.disk)
+                Multistage::new(a.steps, ram, disk)
             }
             .map_err(CliError::usage)?;
-            let capacity = Capacity {
-                ram: a.ram,
-                disk: a.disk,
-            };
-            // R + D cannot overflow: `Multistage` checked it.
-            print(a.steps, capacity, a.ram + a.disk, schedule, a.summary)
+            let capacity = Capacity { ram, disk };
+            print(
+                a.steps,
+                capacity,
+                a.ram.saturating_add(a.disk),
+                schedule,
+                a.summary,
+            )
         }
     }
 }

@@ -40,7 +40,7 @@ use crate::pipeline::{StorePolicy, StrategyKind};
 use crate::simulate::Horizon;
 use crate::strategy::RunParams;
 use crate::{ConfigError, Error, Result};
-use diagnostics::{describe, line_of};
+use diagnostics::describe;
 use std::time::Duration;
 
 impl std::str::FromStr for Config {
@@ -53,9 +53,27 @@ impl std::str::FromStr for Config {
 impl Config {
     /// Parse and validate a TOML configuration.
     pub fn from_toml(text: &str) -> Result<Config> {
-        if let Err(e) = text.parse::<toml::Table>() {
-            let line = line_of(&e, text);
-            return Err(ConfigError::Toml { line, source: e }.into());
+        let table = text
+            .parse::<toml::Table>()
+            .map_err(|e| diagnostics::syntax(e, text))?;
+        // Sections without defaults, named as sections (serde would report `tams.trajectory`);
+        // an unknown section (a misspelt one) is reported first, by serde.
+        const SECTIONS: [&str; 6] = [
+            "tams",
+            "trajectory",
+            "runner",
+            "sampler",
+            "model",
+            "database",
+        ];
+        let known = table.keys().all(|k| SECTIONS.contains(&k.as_str()));
+        for section in ["tams", "trajectory", "model"] {
+            if known && !table.contains_key(section) {
+                return Err(Error::config(
+                    section,
+                    format!("missing section [{section}]"),
+                ));
+            }
         }
         let config: Config = toml::from_str(text).map_err(|e| describe(e, text))?;
         config.validate()?;
@@ -214,7 +232,7 @@ mod tests {
                     "targetscore = 3.0",
                     "targetscore = 3.0\nmemory_budget = \"2 parsecs\"",
                 ),
-                "trajectory.memory_budget: bad unit in `2 parsecs`",
+                "trajectory.memory_budget: bad unit `parsecs` in `2 parsecs`",
             ),
             (
                 BASE.replace("targetscore = 3.0", "targetscore = 3.0\npolicy = \"lru\""),
