@@ -32,6 +32,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return cli::clap_exit(e),
     };
+    cli::signals::install();
     let result = match cli.command {
         Command::Schedule(args) => cli::schedule::run(args),
         Command::Demo(args) => cli::demo::run(args),

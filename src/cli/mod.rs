@@ -5,6 +5,7 @@ pub(crate) mod demo;
 pub(crate) mod output;
 pub(crate) mod plan;
 pub(crate) mod schedule;
+pub(crate) mod signals;
 pub(crate) mod tams;
 
 use std::io::{self, Write};

@@ -16,7 +16,7 @@ pub use all::StoreAll;
 pub use budget::{Budget, BudgetStats};
 pub use compact::{CompactRecord, CompactStore, Placement};
 pub use initial::InitialOnly;
-pub use spill::StateBytes;
+pub use spill::{StateBytes, remove_spill_dirs, remove_stale_spill_dirs};
 
 /// Storage of the states of trajectories; one `Record` per trajectory.
 pub trait TrajectoryStore<S>: Sync {

@@ -4,6 +4,7 @@
 use crate::{Result, StoreError};
 use revolve::storage::disk::checkpoint_file::{read_checkpoint, write_checkpoint_with};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 /// A state seen as raw little-endian bytes (for spill files, saved states and memory accounting):
@@ -15,31 +16,129 @@ pub trait StateBytes: revolve::State + Sync {}
 impl<T: revolve::State + Sync> StateBytes for T {}
 
 /// A run-specific directory of spill files under the configured `checkpoint_dir`, removed with
-/// everything in it when the last checkpoint and the store referring to it are dropped.
+/// everything in it when the last checkpoint and the store referring to it are dropped, by
+/// [`remove_spill_dirs`] (the CLI calls it on SIGINT/SIGTERM), or, after the process died
+/// without either, by the next [`SpillDir::create`] in the same parent directory.
 #[derive(Debug)]
 pub(crate) struct SpillDir {
     path: PathBuf,
     next: AtomicU64,
+    /// The directory itself, opened and exclusively locked (`flock`) while in use: the lock
+    /// dies with the process, so it is held exactly as long as the owner lives, in any PID
+    /// namespace. `None` where a directory cannot be opened as a file (Windows).
+    _lock: Option<std::fs::File>,
 }
 
 static DIRS: AtomicU64 = AtomicU64::new(0);
 
+/// The spill directories of this process now, and whether [`remove_spill_dirs`] ran (then no
+/// new one is created).
+static LIVE: Mutex<(Vec<PathBuf>, bool)> = Mutex::new((Vec::new(), false));
+
+/// The prefix of spill directory names: `retrace-spill-<pid>-<n>`.
+const PREFIX: &str = "retrace-spill-";
+
+fn live() -> std::sync::MutexGuard<'static, (Vec<PathBuf>, bool)> {
+    LIVE.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Remove every spill directory of this process now, and refuse new ones: for a process about
+/// to end on a signal (the directories would otherwise outlive it). Returns how many were
+/// removed. Checkpoints still referring to them fail to read, so call it only on the way out.
+pub fn remove_spill_dirs() -> usize {
+    let mut live = live();
+    live.1 = true;
+    let dirs = std::mem::take(&mut live.0);
+    for d in &dirs {
+        let _ = std::fs::remove_dir_all(d);
+    }
+    dirs.len()
+}
+
+/// Remove the spill directories in `parent` left by processes that died without removing them:
+/// named `retrace-spill-<pid>-<n>`, `pid` not alive (checked in `/proc` on Linux; elsewhere
+/// nothing is removed) and not locked by a live owner. Returns how many were removed.
+pub fn remove_stale_spill_dirs(parent: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name.to_str().and_then(spill_pid) else {
+            continue;
+        };
+        let path = e.path();
+        if pid == std::process::id() || !path.is_dir() || process_alive(pid) || lock_held(&path) {
+            continue;
+        }
+        if std::fs::remove_dir_all(&path).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+/// The PID in a spill directory name `retrace-spill-<pid>-<n>`.
+fn spill_pid(name: &str) -> Option<u32> {
+    let (pid, n) = name.strip_prefix(PREFIX)?.split_once('-')?;
+    n.parse::<u64>().ok()?;
+    pid.parse().ok()
+}
+
+/// Whether process `pid` is alive (`/proc/<pid>` exists). Where that cannot be checked (not
+/// Linux), every process counts as alive, so nothing is removed.
+fn process_alive(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        Path::new("/proc").join(pid.to_string()).exists()
+    } else {
+        true
+    }
+}
+
+/// Whether spill directory `dir` is locked by a live process (possibly in another PID
+/// namespace sharing the directory).
+fn lock_held(dir: &Path) -> bool {
+    match std::fs::File::open(dir) {
+        Ok(f) => matches!(f.try_lock(), Err(std::fs::TryLockError::WouldBlock)),
+        Err(_) => false,
+    }
+}
+
 impl SpillDir {
-    /// Create a fresh directory `retrace-spill-<pid>-<n>` inside `parent` (created if missing).
+    /// Create a fresh directory `retrace-spill-<pid>-<n>` inside `parent` (created if missing),
+    /// after removing stale ones there ([`remove_stale_spill_dirs`]).
     pub(crate) fn create(parent: &Path) -> Result<SpillDir> {
         let io = |p: &Path, e: std::io::Error| StoreError::SpillDir {
             path: p.to_path_buf(),
             source: e,
         };
         std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+        remove_stale_spill_dirs(parent);
+        // Held while creating, so remove_spill_dirs cannot miss a directory being made.
+        let mut live = live();
+        if live.1 {
+            let e = std::io::Error::other("the process is ending (spill directories removed)");
+            return Err(io(parent, e).into());
+        }
         loop {
             let n = DIRS.fetch_add(1, Relaxed);
-            let path = parent.join(format!("retrace-spill-{}-{n}", std::process::id()));
+            let path = parent.join(format!("{PREFIX}{}-{n}", std::process::id()));
             match std::fs::create_dir(&path) {
                 Ok(()) => {
+                    let lock = std::fs::File::open(&path).ok();
+                    if let Some(f) = &lock
+                        && let Err(e) = f.try_lock()
+                    {
+                        let _ = std::fs::remove_dir_all(&path);
+                        return Err(io(&path, std::io::Error::from(e)).into());
+                    }
+                    live.0.push(path.clone());
                     return Ok(SpillDir {
                         path,
                         next: AtomicU64::new(0),
+                        _lock: lock,
                     });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
@@ -62,6 +161,7 @@ impl SpillDir {
 
 impl Drop for SpillDir {
     fn drop(&mut self) {
+        live().0.retain(|p| *p != self.path);
         let _ = std::fs::remove_dir_all(&self.path);
     }
 }
@@ -98,4 +198,40 @@ pub(crate) fn read_state<S: StateBytes>(path: &Path, step: u64, state: &mut S) -
     }
     state.read_bytes(&bytes);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spill_names_give_their_pid() {
+        assert_eq!(spill_pid("retrace-spill-1234-0"), Some(1234));
+        assert_eq!(spill_pid("retrace-spill-1234-17"), Some(1234));
+        for other in [
+            "retrace-spill-x-0",
+            "retrace-spill-12",
+            "retrace-spill-12-a",
+            "run",
+            "",
+        ] {
+            assert_eq!(spill_pid(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn own_directory_is_locked_kept_and_removed_on_drop() {
+        // (remove_spill_dirs is tested through the CLI: it ends the process's spilling.)
+        let parent = tempfile::tempdir().unwrap();
+        let d = SpillDir::create(parent.path()).unwrap();
+        assert!(d.path().is_dir());
+        assert!(lock_held(d.path()), "held while in use");
+        assert_eq!(
+            remove_stale_spill_dirs(parent.path()),
+            0,
+            "own directory kept"
+        );
+        drop(d);
+        assert_eq!(std::fs::read_dir(parent.path()).unwrap().count(), 0);
+    }
 }

@@ -1,0 +1,27 @@
+//! SIGINT and SIGTERM: remove this process's spill directories, then end as the signal would
+//! (terminated by it, as without a handler). A run database needs nothing: every committed
+//! iteration is durable and a restart continues from it.
+
+/// Install the handler (a thread waiting for the signals; unix only).
+#[cfg(unix)]
+pub(crate) fn install() {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+        return; // Without the handler a signal ends the process as before.
+    };
+    let spawned = std::thread::Builder::new()
+        .name("retrace-signals".into())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                sampler::store::remove_spill_dirs();
+                // Restores the default action and raises the signal again.
+                let _ = signal_hook::low_level::emulate_default_handler(signal);
+                std::process::exit(128 + signal);
+            }
+        });
+    drop(spawned);
+}
+
+/// Install the handler (nothing to do without unix signals).
+#[cfg(not(unix))]
+pub(crate) fn install() {}
