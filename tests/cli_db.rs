@@ -4,7 +4,6 @@ mod common;
 use common::{field, ok, retrace};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 const CONFIG: &str = "[tams]\nntrajectories = 1000\nnsplititer = 100000\nl = 1\nseed = 11\n\
 [trajectory]\nend_time = 1.0\nstep_size = 0.01\ntargetscore = 4.5\n[model]\nname = \"brownian\"\n";
@@ -130,26 +129,43 @@ fn show_and_export_a_finished_run() {
     );
 }
 
+/// A child process killed (SIGKILL) when dropped, so a failing test leaves no endless run.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn show_and_export_a_killed_run() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = tmp.path().join("c.toml");
-    std::fs::write(&cfg, CONFIG).unwrap();
+    // An unreachable target and no practical iteration budget: the run ends only when killed,
+    // so it is certainly running when the event (20 committed iterations) is seen.
+    let endless = CONFIG
+        .replace("nsplititer = 100000", "nsplititer = 1000000000000")
+        .replace("targetscore = 4.5", "targetscore = 1e9");
+    std::fs::write(&cfg, endless).unwrap();
     let dir = tmp.path().join("run");
     let d = dir.to_str().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_retrace"))
-        .args(["tams", "--config", cfg.to_str().unwrap(), "--db", d])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let t = Instant::now();
+    let mut child = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_retrace"))
+            .args(["tams", "--config", cfg.to_str().unwrap(), "--db", d])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let child = &mut child.0;
+    // Wait for the event (20 iterations committed) while the run lives; no time bound.
     loop {
         assert!(
-            t.elapsed() < Duration::from_secs(30),
-            "no iterations committed"
+            child.try_wait().unwrap().is_none(),
+            "the run ended before 20 iterations were committed"
         );
-        std::thread::sleep(Duration::from_millis(20));
         if dir.join("run.sqlite").exists() {
             let o = retrace(&["db", "show", d, "--last", "1"]);
             let text = String::from_utf8_lossy(&o.stdout);

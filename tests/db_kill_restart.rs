@@ -1,10 +1,10 @@
-//! Kill a TAMS run with SIGKILL at random instants (10+ times), restart it until it finishes,
-//! and compare with an uninterrupted run bit for bit: the report (minus `seconds`) and the whole
-//! database content (iterations, trajectories, scores).
+//! Kill a TAMS run with SIGKILL at seeded random points (10+ times), restart it until it
+//! finishes, and compare with an uninterrupted run bit for bit: the report (minus `seconds`) and
+//! the whole database content (iterations, trajectories, scores). The kill points are events,
+//! not instants: "k more commits reached the WAL" (k seeded random), read from the WAL file.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 const CONFIG: &str = "[tams]\nntrajectories = 1000\nnsplititer = 100000\nl = 1\nseed = 7\n\
 [trajectory]\nend_time = 1.0\nstep_size = 0.01\ntargetscore = 4.5\n[model]\nname = \"brownian\"\n";
@@ -67,6 +67,24 @@ fn wal_frames(wal: &[u8]) -> Option<(usize, Vec<(usize, bool)>)> {
     Some((page, frames))
 }
 
+/// The WAL's generation (its salts) and its number of commit frames (`None`: no WAL yet).
+fn wal_commits(dir: &Path) -> Option<([u8; 8], usize)> {
+    let wal = std::fs::read(dir.join("run.sqlite-wal")).ok()?;
+    let (_, frames) = wal_frames(&wal)?;
+    let salt: [u8; 8] = wal[16..24].try_into().unwrap();
+    Some((salt, frames.iter().filter(|f| f.1).count()))
+}
+
+/// Commits since `base` was read: new commit frames in the same WAL generation; in a new
+/// generation (the WAL restarted after a checkpoint, which a write causes), at least 1.
+fn commits_since(base: Option<([u8; 8], usize)>, dir: &Path) -> usize {
+    match (base, wal_commits(dir)) {
+        (_, None) => 0,
+        (Some((salt, c0)), Some((now, c))) if salt == now => c.saturating_sub(c0),
+        (_, Some((_, c))) => c.max(1),
+    }
+}
+
 /// Frames after the last commit frame (a transaction being committed when the process died).
 fn uncommitted_wal_frames(dir: &Path) -> usize {
     let Ok(wal) = std::fs::read(dir.join("run.sqlite-wal")) else {
@@ -113,7 +131,7 @@ fn tear_last_commit(dir: &Path) -> bool {
     true
 }
 
-/// splitmix64: the test's own seeded delays.
+/// splitmix64: the test's own seeded kill points.
 fn next(state: &mut u64) -> u64 {
     *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
     let mut z = *state;
@@ -150,7 +168,6 @@ fn kill_and_restart(database: &str) {
         .status()
         .unwrap();
     assert!(plain.success());
-    let t0 = Instant::now();
     let full = retrace(&[
         "tams",
         "--config",
@@ -162,7 +179,6 @@ fn kill_and_restart(database: &str) {
     ])
     .status()
     .unwrap();
-    let uninterrupted = t0.elapsed();
     assert!(full.success());
     let reference = without(json(&tmp.path().join("plain.json")), &["seconds"]);
     assert_eq!(
@@ -176,13 +192,12 @@ fn kill_and_restart(database: &str) {
         "state files exactly when asked for"
     );
 
-    // Killed run: random delays between 1/60 and 1/15 of the uninterrupted time.
+    // Killed run: each session is killed after 1 to 24 more commits (seeded), an event read
+    // from the WAL, so the kill lands at a varying point (between commits, or inside one).
     let run = path("killed");
     let killed_json = path("killed.json");
     let mut rng = 0x5eed_u64;
     let (mut kills, mut attempts, mut mid_commit, mut torn) = (0u32, 0u32, 0u32, 0u32);
-    let lo = uninterrupted.as_secs_f64() / 60.0;
-    let hi = uninterrupted.as_secs_f64() / 15.0;
     loop {
         attempts += 1;
         assert!(attempts < 200, "no progress after {attempts} attempts");
@@ -192,12 +207,20 @@ fn kill_and_restart(database: &str) {
         if !restart {
             args.extend(["--config", cfg]);
         }
+        let base = wal_commits(Path::new(&run));
         let mut child = retrace(&args).spawn().unwrap();
         // At least 12 kills, and more (up to 40) until 3 commits could be torn.
         if kills < 12 || (torn < 3 && kills < 40) {
-            let u = (next(&mut rng) >> 11) as f64 / (1u64 << 53) as f64;
-            std::thread::sleep(Duration::from_secs_f64(lo + u * (hi - lo)));
-            if child.try_wait().unwrap().is_none() {
+            let point = 1 + (next(&mut rng) % 24) as usize;
+            let mut running = true;
+            while commits_since(base, Path::new(&run)) < point {
+                if child.try_wait().unwrap().is_some() {
+                    running = false; // finished first: checked below
+                    break;
+                }
+                std::thread::yield_now();
+            }
+            if running {
                 child.kill().unwrap(); // SIGKILL
                 child.wait().unwrap();
                 kills += 1;
@@ -220,10 +243,10 @@ fn kill_and_restart(database: &str) {
     }
     eprintln!(
         "{kills} kills ({mid_commit} during a commit: WAL frames after the last commit; \
-         {torn} last commits torn on purpose), {attempts} attempts, uninterrupted {uninterrupted:?}"
+         {torn} last commits torn on purpose), {attempts} attempts"
     );
-    // How many kills land, and how many last commits could be torn, depends on timing: the
-    // bit-identical report below is the assertion; the counts are printed above.
+    // Where exactly a kill lands after its commit event, and so how many last commits could
+    // be torn, depends on scheduling: the bit-identical report below is the assertion.
     assert!(kills >= 1, "no kill landed before the run finished");
     let got = without(json(&tmp.path().join("killed.json")), &["seconds"]);
     assert_eq!(got, reference, "after {kills} kills");
