@@ -48,6 +48,7 @@ pub(crate) type CliResult = Result<(), CliError>;
 
 /// Turn a subcommand's result into an exit code, printing the error on one line.
 pub(crate) fn finish(result: CliResult) -> ExitCode {
+    signals::wait_if_ending();
     match result {
         Ok(()) | Err(CliError::BrokenPipe) => ExitCode::SUCCESS,
         Err(CliError::Usage(m)) => {

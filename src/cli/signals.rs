@@ -2,6 +2,19 @@
 //! (terminated by it, as without a handler). A run database needs nothing: every committed
 //! iteration is durable and a restart continues from it.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set once a signal is being handled: the process is about to end by it.
+static ENDING: AtomicBool = AtomicBool::new(false);
+
+/// If a signal is being handled, wait for it to end the process (a run failing because its
+/// spill directory was just removed must not exit first, with its own code and message).
+pub(crate) fn wait_if_ending() {
+    while ENDING.load(Ordering::SeqCst) {
+        std::thread::park();
+    }
+}
+
 /// Install the handler (a thread waiting for the signals; unix only).
 #[cfg(unix)]
 pub(crate) fn install() {
@@ -13,6 +26,7 @@ pub(crate) fn install() {
         .name("retrace-signals".into())
         .spawn(move || {
             if let Some(signal) = signals.forever().next() {
+                ENDING.store(true, Ordering::SeqCst);
                 sampler::store::remove_spill_dirs();
                 // Restores the default action and raises the signal again.
                 let _ = signal_hook::low_level::emulate_default_handler(signal);

@@ -51,13 +51,29 @@ pub fn remove_spill_dirs() -> usize {
     live.1 = true;
     let dirs = std::mem::take(&mut live.0);
     for d in &dirs {
-        let _ = std::fs::remove_dir_all(d);
+        remove_while_written(d);
     }
     dirs.len()
 }
 
+/// Remove spill directory `dir` while workers may still be writing files into it: rename it
+/// first (a file created by path afterwards fails instead of appearing in it), then remove it.
+fn remove_while_written(dir: &Path) {
+    let mut doomed = dir.as_os_str().to_owned();
+    doomed.push(REMOVING);
+    let doomed = PathBuf::from(doomed);
+    let target = match std::fs::rename(dir, &doomed) {
+        Ok(()) => doomed.as_path(),
+        Err(_) => dir,
+    };
+    let _ = std::fs::remove_dir_all(target);
+}
+
+/// The suffix of a spill directory being removed.
+const REMOVING: &str = ".removing";
+
 /// Remove the spill directories in `parent` left by processes that died without removing them:
-/// named `retrace-spill-<pid>-<n>`, `pid` not alive (checked in `/proc` on Linux; elsewhere
+/// named `retrace-spill-<pid>-<n>` (or that with `.removing`: interrupted removals), `pid` not alive (checked in `/proc` on Linux; elsewhere
 /// nothing is removed) and not locked by a live owner. Returns how many were removed.
 pub fn remove_stale_spill_dirs(parent: &Path) -> usize {
     let Ok(entries) = std::fs::read_dir(parent) else {
@@ -83,7 +99,7 @@ pub fn remove_stale_spill_dirs(parent: &Path) -> usize {
 /// The PID in a spill directory name `retrace-spill-<pid>-<n>`.
 fn spill_pid(name: &str) -> Option<u32> {
     let (pid, n) = name.strip_prefix(PREFIX)?.split_once('-')?;
-    n.parse::<u64>().ok()?;
+    n.strip_suffix(REMOVING).unwrap_or(n).parse::<u64>().ok()?;
     pid.parse().ok()
 }
 
@@ -208,6 +224,7 @@ mod tests {
     fn spill_names_give_their_pid() {
         assert_eq!(spill_pid("retrace-spill-1234-0"), Some(1234));
         assert_eq!(spill_pid("retrace-spill-1234-17"), Some(1234));
+        assert_eq!(spill_pid("retrace-spill-1234-17.removing"), Some(1234));
         for other in [
             "retrace-spill-x-0",
             "retrace-spill-12",
