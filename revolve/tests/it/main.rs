@@ -9,3 +9,4 @@ mod multistage_schedule;
 mod online_schedule;
 mod planner;
 mod revolver_no_alloc;
+mod units;
