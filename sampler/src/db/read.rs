@@ -26,6 +26,8 @@ pub struct Session {
     pub start_iteration: Option<u64>,
     /// Why it stopped (None: killed, crashed or still running).
     pub stop: Option<String>,
+    /// What the session warned about (e.g. missing state files replaced by replay).
+    pub warnings: Option<String>,
 }
 
 /// Overview of a run.
@@ -194,7 +196,7 @@ impl RunReader {
             .map_err(&err)?;
         let sessions = self
             .conn
-            .prepare("SELECT kind, started_at, start_iteration, stop FROM sessions ORDER BY id")
+            .prepare("SELECT kind, started_at, start_iteration, stop, warnings FROM sessions ORDER BY id")
             .map_err(&err)?
             .query_map([], |r| {
                 Ok(Session {
@@ -202,6 +204,7 @@ impl RunReader {
                     started_at: r.get(1)?,
                     start_iteration: r.get::<_, Option<i64>>(2)?.map(|v| v as u64),
                     stop: r.get(3)?,
+                    warnings: r.get(4)?,
                 })
             })
             .map_err(&err)?

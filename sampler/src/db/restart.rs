@@ -2,7 +2,7 @@
 
 use super::codec::{decode_lineage, decode_scores, uint};
 use super::schema::{db_path, sql_error};
-use super::state_rows::{StateRef, rows_of};
+use super::state_rows::{StateRef, rows_of, states_dir};
 use super::states::{read_file, remove_unreferenced};
 use super::writer::RunDb;
 use crate::journal::{LoopState, Resume};
@@ -351,14 +351,32 @@ where
     let path = dbpath.as_path();
     let mut rows = Vec::with_capacity(alive.len());
     let mut files: HashMap<String, Vec<u8>> = HashMap::new();
+    let mut missing: Vec<String> = Vec::new();
     for t in &alive {
         let r = rows_of(&db.conn, t.id, &dbpath)?;
         for (_, x) in &r {
-            if !files.contains_key(&x.file) {
+            if files.contains_key(&x.file) || missing.contains(&x.file) {
+                continue;
+            }
+            if states_dir(&db.dir).join(&x.file).exists() {
                 files.insert(x.file.clone(), read_file(db, &x.file)?);
+            } else {
+                missing.push(x.file.clone());
             }
         }
         rows.push(r);
+    }
+    // A state file gone (its removal outlived the commits that released it, e.g. a power
+    // loss dropped them): its trajectories are replayed from step 0 instead.
+    let mut replayed = Vec::new();
+    for (t, r) in alive.iter().zip(rows.iter_mut()) {
+        if r.iter().any(|(_, x)| missing.contains(&x.file)) {
+            r.clear();
+            replayed.push(t.id);
+        }
+    }
+    if !replayed.is_empty() {
+        forget_states(db, &replayed, &missing)?;
     }
     let trajectories = collect_ordered(alive.into_par_iter().zip(rows).map(|(t, r)| {
         let saved = if r.is_empty() {
@@ -391,4 +409,41 @@ where
         state: LoopState { held, ..state },
         kills,
     }))
+}
+
+/// Drop the saved-state rows of the trajectories `ids` (replayed because state files
+/// `missing` are gone) and of the missing files, and record a warning (stderr and the
+/// session's `warnings`), so that later restarts and children do not refer to them.
+fn forget_states(db: &RunDb, ids: &[u64], missing: &[String]) -> Result<()> {
+    let path = db_path(&db.dir);
+    let err = sql_error(&path);
+    let list = |v: Vec<String>| v.join(", ");
+    let warning = format!(
+        "run database {}: state file(s) {} missing (their removal outlived the commits that \
+         released them, e.g. after a power loss); trajectories {} are replayed from step 0",
+        path.display(),
+        list(missing.iter().map(|f| format!("states/{f}")).collect()),
+        list(ids.iter().map(u64::to_string).collect()),
+    );
+    eprintln!("warning: {warning}");
+    let tx = db.conn.unchecked_transaction().map_err(&err)?;
+    for &id in ids {
+        tx.execute("DELETE FROM states WHERE trajectory = ?1", [id as i64])
+            .map_err(&err)?;
+    }
+    for f in missing {
+        tx.execute("DELETE FROM states WHERE file = ?1", [f])
+            .map_err(&err)?;
+    }
+    tx.execute(
+        "DELETE FROM state_files WHERE file NOT IN (SELECT file FROM states)",
+        [],
+    )
+    .map_err(&err)?;
+    tx.execute(
+        "UPDATE sessions SET warnings = ?1 WHERE id = ?2",
+        rusqlite::params![warning, db.session],
+    )
+    .map_err(&err)?;
+    tx.commit().map_err(&err)
 }

@@ -4,9 +4,9 @@ use crate::{DbError, Error, Missing, Result};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::path::Path;
 
-/// Format version written to `meta.schema_version`; other versions (including 1, which had no
-/// state files) are refused.
-pub const SCHEMA_VERSION: u32 = 2;
+/// Format version written to `meta.schema_version`; other versions are refused (1 had no
+/// state files, 2 no checksums of iteration and config rows).
+pub const SCHEMA_VERSION: u32 = 3;
 /// Value of `meta.format`.
 pub const FORMAT: &str = "retrace-tams-run";
 
@@ -31,7 +31,8 @@ CREATE TABLE sessions (
     stopped_at REAL,
     stop TEXT,
     iterations INTEGER,
-    retrace_version TEXT NOT NULL
+    retrace_version TEXT NOT NULL,
+    warnings TEXT
 );
 CREATE TABLE config_changes (
     id INTEGER PRIMARY KEY,

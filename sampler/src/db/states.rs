@@ -6,8 +6,9 @@
 //! states the iteration's new trajectories hold that no parent row already references (a
 //! child refers to its parent's rows for the shared prefix). Files are written and fsync'ed
 //! before the transaction that references them commits; a file that no live trajectory
-//! refers to is removed after the iteration that killed its last user commits, and files no
-//! committed row names (written before a crash) are removed when the run is opened again.
+//! refers to is removed once the iteration that killed its last user is durable (after a WAL
+//! checkpoint, see `RunDb::settle`), and files no committed row names (written before a crash)
+//! are removed when the run is opened again.
 
 use super::schema::sql_error;
 use super::state_rows::{StateBatch, StateRef, rows_of, states_dir};

@@ -17,10 +17,11 @@ use std::path::{Path, PathBuf};
 pub struct RunDb {
     pub(crate) conn: Connection,
     pub(crate) dir: PathBuf,
-    session: i64,
-    /// State files released by the last commit: removed after the next one (so that losing
-    /// the last commit to a crash never leaves rows naming removed files).
-    released: Vec<String>,
+    pub(super) session: i64,
+    /// State files released by commits that may not be durable yet (`synchronous = NORMAL`:
+    /// a power loss may drop the commits since the last checkpoint): removed only after a
+    /// checkpoint made those commits durable (see [`RunDb::settle`]).
+    pending: Vec<String>,
     _lock: File,
 }
 
@@ -50,6 +51,21 @@ fn lock(dir: &Path) -> Result<File> {
         }
         .into()),
     }
+}
+
+/// Released state files kept until a checkpoint makes their release durable: at most this
+/// many (then a checkpoint), besides the checkpoint at every stop.
+const PENDING_FILES: usize = 8;
+
+/// `PRAGMA wal_checkpoint(TRUNCATE)`: all WAL frames copied into the database file and both
+/// synced, the WAL emptied. `false` if a reader kept it from completing.
+fn checkpoint(conn: &Connection, path: &Path) -> Result<bool> {
+    let (busy, _, _): (i64, i64, i64) = conn
+        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .map_err(sql_error(path))?;
+    Ok(busy == 0)
 }
 
 /// The run description as stored (TOML text).
@@ -112,7 +128,7 @@ impl RunDb {
             conn,
             dir: dir.to_path_buf(),
             session: 0,
-            released: Vec::new(),
+            pending: Vec::new(),
             _lock: lock,
         };
         db.start_session("new")?;
@@ -132,6 +148,9 @@ impl RunDb {
         let lock = lock(dir)?;
         let conn = schema::open(dir, true)?;
         let path = db_path(dir);
+        // Make what the last writer committed durable before anything is derived from it (the
+        // restart removes state files no committed row names).
+        checkpoint(&conn, &path)?;
         let text: String = conn
             .query_row("SELECT toml FROM config WHERE id = 1", [], |r| r.get(0))
             .map_err(sql_error(&path))?;
@@ -140,7 +159,7 @@ impl RunDb {
             conn,
             dir: dir.to_path_buf(),
             session: 0,
-            released: Vec::new(),
+            pending: Vec::new(),
             _lock: lock,
         };
         Ok((db, config))
@@ -426,9 +445,23 @@ impl RunDb {
         insert_batch(&tx, batch, &path)?;
         let unused = release(&tx, rec.killed_ids, &path)?;
         tx.commit().map_err(sql_error(&path))?;
+        self.pending.extend(unused);
+        if self.pending.len() >= PENDING_FILES {
+            self.settle()?;
+        }
+        Ok(())
+    }
+
+    /// Make every commit so far durable (a full WAL checkpoint, which syncs the WAL and the
+    /// database file) and then remove the state files those commits released. A checkpoint
+    /// that a reader keeps from completing removes nothing (tried again later; files left
+    /// behind are removed when the run is reopened).
+    pub(crate) fn settle(&mut self) -> Result<()> {
+        if !checkpoint(&self.conn, &self.path())? {
+            return Ok(());
+        }
         let dir = states_dir(&self.dir);
-        for f in std::mem::replace(&mut self.released, unused) {
-            // A file left behind (crash before this) is removed when the run is reopened.
+        for f in std::mem::take(&mut self.pending) {
             let _ = std::fs::remove_file(dir.join(f));
         }
         Ok(())
@@ -446,11 +479,7 @@ impl RunDb {
                 params![now(), stop, int(outcome.iterations)?, self.session],
             )
             .map_err(sql_error(&path))?;
-        // The stop committed after the last iteration: its released files can go.
-        let dir = states_dir(&self.dir);
-        for f in std::mem::take(&mut self.released) {
-            let _ = std::fs::remove_file(dir.join(f));
-        }
-        Ok(())
+        // Durable now: the released files can go.
+        self.settle()
     }
 }
