@@ -419,13 +419,12 @@ fn forget_states(db: &RunDb, ids: &[u64], missing: &[String]) -> Result<()> {
     let err = sql_error(&path);
     let list = |v: Vec<String>| v.join(", ");
     let warning = format!(
-        "run database {}: state file(s) {} missing (their removal outlived the commits that \
-         released them, e.g. after a power loss); trajectories {} are replayed from step 0",
+        "run database {}: state file(s) {} missing (removed before a power loss?); \
+         trajectories {} are replayed from step 0",
         path.display(),
         list(missing.iter().map(|f| format!("states/{f}")).collect()),
         list(ids.iter().map(u64::to_string).collect()),
     );
-    eprintln!("warning: {warning}");
     let tx = db.conn.unchecked_transaction().map_err(&err)?;
     for &id in ids {
         tx.execute("DELETE FROM states WHERE trajectory = ?1", [id as i64])
@@ -440,10 +439,7 @@ fn forget_states(db: &RunDb, ids: &[u64], missing: &[String]) -> Result<()> {
         [],
     )
     .map_err(&err)?;
-    tx.execute(
-        "UPDATE sessions SET warnings = ?1 WHERE id = ?2",
-        rusqlite::params![warning, db.session],
-    )
-    .map_err(&err)?;
-    tx.commit().map_err(&err)
+    tx.commit().map_err(&err)?;
+    db.warn(warning);
+    Ok(())
 }

@@ -159,9 +159,9 @@ pub(crate) fn open(dir: &Path, write: bool) -> Result<Connection> {
     Ok(conn)
 }
 
-/// Whether a writer holds the lock file of the run directory `dir`.
+/// Whether a writer holds the lock of the run directory `dir` (an `flock` on the directory).
 pub(crate) fn writer_active(dir: &Path) -> bool {
-    let Ok(f) = std::fs::File::open(dir.join("lock")) else {
+    let Ok(f) = std::fs::File::open(dir) else {
         return false;
     };
     match f.try_lock_shared() {

@@ -12,12 +12,17 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-/// A run directory opened for writing: holds the lock file until dropped.
+/// A run directory opened for writing: holds the directory's lock until dropped.
 #[derive(Debug)]
 pub struct RunDb {
     pub(crate) conn: Connection,
     pub(crate) dir: PathBuf,
-    pub(super) session: i64,
+    /// Id of this session's `sessions` row (0 until written, see [`RunDb::start_session`]).
+    session: i64,
+    /// The session started and not yet written.
+    opening: Option<Opening>,
+    /// Warnings of this session (written into its `sessions` row).
+    warnings: std::sync::Mutex<Vec<String>>,
     /// State files released by commits that may not be durable yet (`synchronous = NORMAL`:
     /// a power loss may drop the commits since the last checkpoint): removed only after a
     /// checkpoint made those commits durable (see [`RunDb::settle`]).
@@ -25,33 +30,54 @@ pub struct RunDb {
     _lock: File,
 }
 
-/// Take the exclusive lock of `dir` (creating `dir/lock`), or report who holds it.
-fn lock(dir: &Path) -> Result<File> {
-    let path = dir.join("lock");
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|source| DbError::Io {
-            path: path.clone(),
-            action: "open the lock file",
-            source,
-        })?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(DbError::Locked {
-            dir: dir.to_path_buf(),
-        }
-        .into()),
-        Err(std::fs::TryLockError::Error(source)) => Err(DbError::Io {
-            path,
-            action: "lock",
-            source,
-        }
-        .into()),
-    }
+/// A session started and not yet written (see [`RunDb::start_session`]).
+#[derive(Debug)]
+struct Opening {
+    kind: String,
+    started_at: f64,
+    start_iteration: Option<i64>,
+    /// The new description and its accepted changes.
+    changes: Option<(toml::Table, Vec<(String, String, String)>)>,
+    /// An explicit `save_states` to record in `meta`.
+    save_states: Option<bool>,
 }
+
+/// Take the exclusive lock of the run directory `dir`: an `flock` on the directory itself,
+/// which (unlike a lock file) cannot be removed or replaced while held, so a second writer is
+/// refused in every case. Readers take the shared lock for an instant (see
+/// `schema::writer_active`); a writer meeting one tries again a few times before refusing.
+fn lock(dir: &Path) -> Result<File> {
+    let file = File::open(dir).map_err(|source| DbError::Io {
+        path: dir.to_path_buf(),
+        action: "open the run directory to lock it",
+        source,
+    })?;
+    for attempt in 0.. {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) if attempt < LOCK_ATTEMPTS => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => break,
+            Err(std::fs::TryLockError::Error(source)) => {
+                return Err(DbError::Io {
+                    path: dir.to_path_buf(),
+                    action: "lock the run directory",
+                    source,
+                }
+                .into());
+            }
+        }
+    }
+    Err(DbError::Locked {
+        dir: dir.to_path_buf(),
+    }
+    .into())
+}
+
+/// Tries of [`lock`] 10 ms apart (a reader holds the shared lock for microseconds; a writer
+/// for its whole run).
+const LOCK_ATTEMPTS: u32 = 50;
 
 /// Released state files kept until a checkpoint makes their release durable: at most this
 /// many (then a checkpoint), besides the checkpoint at every stop.
@@ -128,6 +154,8 @@ impl RunDb {
             conn,
             dir: dir.to_path_buf(),
             session: 0,
+            opening: None,
+            warnings: Default::default(),
             pending: Vec::new(),
             _lock: lock,
         };
@@ -159,24 +187,29 @@ impl RunDb {
             conn,
             dir: dir.to_path_buf(),
             session: 0,
+            opening: None,
+            warnings: Default::default(),
             pending: Vec::new(),
             _lock: lock,
         };
         Ok((db, config))
     }
 
-    /// Whether this session saves states: `given` (then recorded in `meta.save_states`), or
-    /// what `meta.save_states` says (`None`: neither, decide by the state size).
+    /// Whether this session saves states: `given` (then recorded in `meta.save_states` with
+    /// the session), or what `meta.save_states` says (`None`: neither, decide by the state
+    /// size).
     pub(crate) fn save_states(&mut self, given: Option<bool>) -> Result<Option<bool>> {
         let path = self.path();
         match given {
             Some(save) => {
-                self.conn
-                    .execute(
-                        "INSERT OR REPLACE INTO meta (key, value) VALUES ('save_states', ?1)",
-                        [save.to_string()],
-                    )
-                    .map_err(sql_error(&path))?;
+                match &mut self.opening {
+                    Some(o) => o.save_states = Some(save),
+                    None => {
+                        let tx = self.conn.transaction().map_err(sql_error(&path))?;
+                        write_save_states(&tx, save, &path)?;
+                        tx.commit().map_err(sql_error(&path))?;
+                    }
+                }
                 Ok(Some(save))
             }
             None => {
@@ -202,43 +235,81 @@ impl RunDb {
         db_path(&self.dir)
     }
 
-    /// Record the start of a session (`new`, `restart`) in the `sessions` table.
+    /// Start a session (`new`, `restart`). Its `sessions` row (with the changes of
+    /// [`RunDb::record_changes`] and the choice of `save_states`) is written with the session's
+    /// first commit, so a session refused before it (damaged rows, a failed rebuild) leaves
+    /// nothing behind.
     pub fn start_session(&mut self, kind: &str) -> Result<()> {
         let path = self.path();
         let last: Option<i64> = self
             .conn
             .query_row("SELECT max(iteration) FROM iterations", [], |r| r.get(0))
             .map_err(sql_error(&path))?;
-        self.conn
-            .execute(
-                "INSERT INTO sessions (kind, started_at, start_iteration, retrace_version) \
-                 VALUES (?1, ?2, ?3, ?4)",
-                params![kind, now(), last, env!("CARGO_PKG_VERSION")],
-            )
-            .map_err(sql_error(&path))?;
-        self.session = self.conn.last_insert_rowid();
+        self.opening = Some(Opening {
+            kind: kind.to_owned(),
+            started_at: now(),
+            start_iteration: last,
+            changes: None,
+            save_states: None,
+        });
         Ok(())
     }
 
-    /// Record accepted changes `(key, old, new)` and store `config` as the current description.
+    /// Record accepted changes `(key, old, new)` and store `config` as the current description
+    /// (written with the session's row, see [`RunDb::start_session`]).
     pub fn record_changes(
         &mut self,
         config: &toml::Table,
         changes: &[(String, String, String)],
     ) -> Result<()> {
+        if let Some(o) = &mut self.opening {
+            o.changes = Some((config.clone(), changes.to_vec()));
+            return Ok(());
+        }
         let path = self.path();
         let tx = self.conn.transaction().map_err(sql_error(&path))?;
-        for (k, old, new) in changes {
-            tx.execute(
-                "INSERT INTO config_changes (session, key, old, new) VALUES (?1, ?2, ?3, ?4)",
-                params![self.session, k, old, new],
-            )
-            .map_err(sql_error(&path))?;
-        }
-        tx.execute("DELETE FROM config", [])
-            .map_err(sql_error(&path))?;
-        write_config(&tx, config, &path)?;
+        write_changes(&tx, self.session, config, changes, &path)?;
         tx.commit().map_err(sql_error(&path))
+    }
+
+    /// Write the row of the session started by [`RunDb::start_session`] (once).
+    fn write_session(&mut self) -> Result<()> {
+        let Some(o) = self.opening.take() else {
+            return Ok(());
+        };
+        let path = self.path();
+        let warnings = self.warnings.lock().map(|w| w.join("; ")).unwrap_or_default();
+        let tx = self.conn.transaction().map_err(sql_error(&path))?;
+        tx.execute(
+            "INSERT INTO sessions (kind, started_at, start_iteration, retrace_version, warnings) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                o.kind,
+                o.started_at,
+                o.start_iteration,
+                env!("CARGO_PKG_VERSION"),
+                (!warnings.is_empty()).then_some(warnings),
+            ],
+        )
+        .map_err(sql_error(&path))?;
+        let session = tx.last_insert_rowid();
+        if let Some((config, changes)) = &o.changes {
+            write_changes(&tx, session, config, changes, &path)?;
+        }
+        if let Some(save) = o.save_states {
+            write_save_states(&tx, save, &path)?;
+        }
+        tx.commit().map_err(sql_error(&path))?;
+        self.session = session;
+        Ok(())
+    }
+
+    /// Record a warning of this session (stderr now, its `sessions` row with its first commit).
+    pub(super) fn warn(&self, warning: String) {
+        eprintln!("warning: {warning}");
+        if let Ok(mut w) = self.warnings.lock() {
+            w.push(warning);
+        }
     }
 
     fn begin(&mut self) -> Result<Transaction<'_>> {
@@ -247,6 +318,35 @@ impl RunDb {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sql_error(&path))
     }
+}
+
+/// Record accepted `changes` of `session` and store `config` as the current description.
+fn write_changes(
+    tx: &Transaction<'_>,
+    session: i64,
+    config: &toml::Table,
+    changes: &[(String, String, String)],
+    path: &Path,
+) -> Result<()> {
+    for (k, old, new) in changes {
+        tx.execute(
+            "INSERT INTO config_changes (session, key, old, new) VALUES (?1, ?2, ?3, ?4)",
+            params![session, k, old, new],
+        )
+        .map_err(sql_error(path))?;
+    }
+    tx.execute("DELETE FROM config", [])
+        .map_err(sql_error(path))?;
+    write_config(tx, config, path)
+}
+
+fn write_save_states(tx: &Transaction<'_>, save: bool, path: &Path) -> Result<()> {
+    tx.execute(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES ('save_states', ?1)",
+        [save.to_string()],
+    )
+    .map_err(sql_error(path))?;
+    Ok(())
 }
 
 fn write_config(tx: &Transaction<'_>, config: &toml::Table, path: &Path) -> Result<()> {
@@ -372,6 +472,7 @@ impl RunDb {
         st: &LoopState,
         batch: &StateBatch,
     ) -> Result<()> {
+        self.write_session()?;
         let path = self.path();
         let tx = self.begin()?;
         insert_batch(&tx, batch, &path)?;
@@ -401,6 +502,7 @@ impl RunDb {
         rec: &IterationRecord<'_, R>,
         batch: &StateBatch,
     ) -> Result<()> {
+        self.write_session()?;
         let path = self.path();
         let ens = rec.ensemble;
         let q = rec.state.iterations;
@@ -468,6 +570,7 @@ impl RunDb {
     }
 
     fn record_stop(&mut self, outcome: &RunOutcome) -> Result<()> {
+        self.write_session()?;
         let path = self.path();
         let stop = serde_json::to_value(outcome.stop)
             .ok()

@@ -2,6 +2,7 @@
 
 mod db_compact_store;
 mod db_journal_resume;
+mod db_lock;
 mod db_power_loss;
 mod db_states;
 mod kill_restart;
