@@ -8,7 +8,7 @@
     run.ensemble_scores()            # {id: scores} of the live ensemble
 
 The file is read with Python's sqlite3 in read-only mode, following the schema documented in the
-README ("Run database", format version 2); any other version is refused. Readers may open a run
+README ("Run database", format version 3); any other version is refused. Readers may open a run
 while it is being written.
 """
 
@@ -22,7 +22,7 @@ import numpy as np
 
 __all__ = ["DatabaseError", "Run", "open"]
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 FORMAT = "retrace-tams-run"
 
 _ITERATION_COLUMNS = [

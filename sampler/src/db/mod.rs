@@ -19,6 +19,7 @@
 mod codec;
 mod read;
 mod restart;
+mod rows;
 mod schema;
 mod state_rows;
 mod states;

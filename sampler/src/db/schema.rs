@@ -21,7 +21,8 @@ CREATE TABLE config (
     l INTEGER NOT NULL,
     seed INTEGER NOT NULL,
     nsplititer INTEGER NOT NULL,
-    walltime REAL
+    walltime REAL,
+    checksum INTEGER NOT NULL
 );
 CREATE TABLE sessions (
     id INTEGER PRIMARY KEY,
@@ -58,7 +59,8 @@ CREATE TABLE iterations (
     held INTEGER NOT NULL,
     peak_held INTEGER NOT NULL,
     select_word_pos TEXT NOT NULL,
-    committed_at REAL NOT NULL
+    committed_at REAL NOT NULL,
+    checksum INTEGER NOT NULL
 );
 CREATE TABLE trajectories (
     id INTEGER PRIMARY KEY,
@@ -72,7 +74,8 @@ CREATE TABLE trajectories (
     reached INTEGER NOT NULL,
     lineage BLOB NOT NULL,
     scores BLOB NOT NULL,
-    scores_crc INTEGER NOT NULL
+    scores_crc INTEGER NOT NULL,
+    checksum INTEGER NOT NULL
 );
 CREATE INDEX trajectories_alive ON trajectories (died, slot);
 CREATE TABLE state_files (

@@ -2,6 +2,7 @@
 //! iteration.
 
 use super::codec::{encode_lineage, encode_scores, id_list, int, now};
+use super::rows::{ConfigValues, IterationValues, TrajectoryValues};
 use super::schema::{self, FORMAT, SCHEMA, SCHEMA_VERSION, db_path, sql_error};
 use super::state_rows::{StateBatch, insert_batch, release, states_dir};
 use crate::journal::{IterationRecord, Journal, LoopState};
@@ -30,6 +31,9 @@ pub struct RunDb {
     _lock: File,
 }
 
+/// An accepted config change `(key, old, new)`.
+type Change = (String, String, String);
+
 /// A session started and not yet written (see [`RunDb::start_session`]).
 #[derive(Debug)]
 struct Opening {
@@ -37,7 +41,7 @@ struct Opening {
     started_at: f64,
     start_iteration: Option<i64>,
     /// The new description and its accepted changes.
-    changes: Option<(toml::Table, Vec<(String, String, String)>)>,
+    changes: Option<(toml::Table, Vec<Change>)>,
     /// An explicit `save_states` to record in `meta`.
     save_states: Option<bool>,
 }
@@ -179,10 +183,7 @@ impl RunDb {
         // Make what the last writer committed durable before anything is derived from it (the
         // restart removes state files no committed row names).
         checkpoint(&conn, &path)?;
-        let text: String = conn
-            .query_row("SELECT toml FROM config WHERE id = 1", [], |r| r.get(0))
-            .map_err(sql_error(&path))?;
-        let config = schema::parse_description(&text, &path)?;
+        let config = schema::parse_description(&ConfigValues::read(&conn, &path)?.toml, &path)?;
         let db = RunDb {
             conn,
             dir: dir.to_path_buf(),
@@ -278,7 +279,11 @@ impl RunDb {
             return Ok(());
         };
         let path = self.path();
-        let warnings = self.warnings.lock().map(|w| w.join("; ")).unwrap_or_default();
+        let warnings = self
+            .warnings
+            .lock()
+            .map(|w| w.join("; "))
+            .unwrap_or_default();
         let tx = self.conn.transaction().map_err(sql_error(&path))?;
         tx.execute(
             "INSERT INTO sessions (kind, started_at, start_iteration, retrace_version, warnings) \
@@ -352,18 +357,32 @@ fn write_save_states(tx: &Transaction<'_>, save: bool, path: &Path) -> Result<()
 fn write_config(tx: &Transaction<'_>, config: &toml::Table, path: &Path) -> Result<()> {
     let get = |table: &str, key: &str| config.get(table).and_then(|t| t.get(key));
     let int_of = |table: &str, key: &str| get(table, key).and_then(toml::Value::as_integer);
-    let model = get("model", "name").and_then(toml::Value::as_str);
+    let v = ConfigValues {
+        toml: description_toml(config)?,
+        model: get("model", "name")
+            .and_then(toml::Value::as_str)
+            .unwrap_or("")
+            .to_owned(),
+        ntrajectories: int_of("tams", "ntrajectories").unwrap_or(0),
+        l: int_of("tams", "l").unwrap_or(1),
+        seed: int_of("tams", "seed").unwrap_or(0),
+        nsplititer: int_of("tams", "nsplititer").unwrap_or(0),
+        walltime: get("tams", "walltime").and_then(toml::Value::as_float),
+    };
     tx.execute(
-        "INSERT INTO config (id, toml, model, ntrajectories, l, seed, nsplititer, walltime) \
-         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        &format!(
+            "INSERT INTO config (id, {}) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            ConfigValues::COLUMNS
+        ),
         params![
-            description_toml(config)?,
-            model.unwrap_or(""),
-            int_of("tams", "ntrajectories").unwrap_or(0),
-            int_of("tams", "l").unwrap_or(1),
-            int_of("tams", "seed").unwrap_or(0),
-            int_of("tams", "nsplititer").unwrap_or(0),
-            get("tams", "walltime").and_then(toml::Value::as_float),
+            v.toml,
+            v.model,
+            v.ntrajectories,
+            v.l,
+            v.seed,
+            v.nsplititer,
+            v.walltime,
+            v.checksum(),
         ],
     )
     .map_err(sql_error(path))?;
@@ -380,27 +399,39 @@ fn insert_trajectory<R>(
     path: &Path,
 ) -> Result<()> {
     let scores = encode_scores(&t.scores);
-    let crc = crc32fast::hash(&scores);
+    let lineage = encode_lineage(&t.lineage);
     let branch_step = parent.and_then(|_| t.lineage.last().map(|s| s.start_step));
+    let v = TrajectoryValues {
+        id: int(t.id)?,
+        slot: int(slot as u64)?,
+        parent: parent.map(int).transpose()?,
+        branch_step: branch_step.map(int).transpose()?,
+        born: int(born)?,
+        last_step: int(t.last_step())?,
+        max_score: t.max_score,
+        reached: t.reached,
+        lineage: &lineage,
+    };
     let mut stmt = tx
         .prepare_cached(
             "INSERT INTO trajectories (id, slot, parent, branch_step, born, died, last_step, \
-             max_score, reached, lineage, scores, scores_crc) \
-             VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6, ?7, ?8, ?9, ?10, ?11)",
+             max_score, reached, lineage, scores, scores_crc, checksum) \
+             VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         )
         .map_err(sql_error(path))?;
     stmt.execute(params![
-        int(t.id)?,
-        int(slot as u64)?,
-        parent.map(int).transpose()?,
-        branch_step.map(int).transpose()?,
-        int(born)?,
-        int(t.last_step())?,
-        t.max_score,
-        t.reached,
-        encode_lineage(&t.lineage),
+        v.id,
+        v.slot,
+        v.parent,
+        v.branch_step,
+        v.born,
+        v.last_step,
+        v.max_score,
+        v.reached,
+        v.lineage,
         scores,
-        i64::from(crc),
+        i64::from(crc32fast::hash(&scores)),
+        v.checksum(),
     ])
     .map_err(sql_error(path))?;
     Ok(())
@@ -419,32 +450,51 @@ fn insert_iteration(
     next_id: u64,
     path: &Path,
 ) -> Result<()> {
+    let v = IterationValues {
+        iteration: int(st.iterations)?,
+        level,
+        k: int(k)?,
+        killed: killed.to_owned(),
+        parents: parents.to_owned(),
+        children: children.to_owned(),
+        weight: st.weight,
+        weight_bits: st.weight.to_bits() as i64,
+        reached: int(reached)?,
+        next_id: int(next_id)?,
+        branches: int(st.branches)?,
+        model_steps: int(st.model_steps)?,
+        replay_steps: int(st.replay_steps)?,
+        held: int(st.held)?,
+        peak_held: int(st.peak_held)?,
+        select_word_pos: st.select_word_pos.to_string(),
+        committed_at: now(),
+    };
     let mut stmt = tx
-        .prepare_cached(
-            "INSERT INTO iterations (iteration, level, k, killed, parents, children, weight, \
-             weight_bits, reached, next_id, branches, model_steps, replay_steps, held, peak_held, \
-             select_word_pos, committed_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-        )
+        .prepare_cached(&format!(
+            "INSERT INTO iterations ({}) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+            IterationValues::COLUMNS
+        ))
         .map_err(sql_error(path))?;
     stmt.execute(params![
-        int(st.iterations)?,
-        level,
-        int(k)?,
-        killed,
-        parents,
-        children,
-        st.weight,
-        st.weight.to_bits() as i64,
-        int(reached)?,
-        int(next_id)?,
-        int(st.branches)?,
-        int(st.model_steps)?,
-        int(st.replay_steps)?,
-        int(st.held)?,
-        int(st.peak_held)?,
-        st.select_word_pos.to_string(),
-        now(),
+        v.iteration,
+        v.level,
+        v.k,
+        v.killed,
+        v.parents,
+        v.children,
+        v.weight,
+        v.weight_bits,
+        v.reached,
+        v.next_id,
+        v.branches,
+        v.model_steps,
+        v.replay_steps,
+        v.held,
+        v.peak_held,
+        v.select_word_pos,
+        v.committed_at,
+        v.checksum(),
     ])
     .map_err(sql_error(path))?;
     Ok(())

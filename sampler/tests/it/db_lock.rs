@@ -25,12 +25,17 @@ fn bits(v: &[f64]) -> Vec<u64> {
 }
 
 fn sessions(dir: &Path) -> usize {
-    RunReader::open(dir).unwrap().summary().unwrap().sessions.len()
+    RunReader::open(dir)
+        .unwrap()
+        .summary()
+        .unwrap()
+        .sessions
+        .len()
 }
 
 /// The error of a writer refused on `dir`, as one line.
 fn refused(result: sampler::Result<(sampler::runner::Report, Config)>, dir: &Path) -> String {
-    let err = result.err().expect("the second writer was let in");
+    let err = result.expect_err("the second writer was let in");
     let text = err.to_string();
     assert!(
         matches!(&err, Error::Database(DbError::Locked { dir: d }) if d == dir),
@@ -68,13 +73,19 @@ fn a_second_writer_is_refused_even_without_the_lock_file() {
         let held = held_rx.recv().is_ok();
         let _ = std::fs::remove_file(dir.join("lock"));
         let second = run_with_database(None, &DbOptions::new(dir.clone(), true), &|_, _| {});
-        let new_run =
-            run_with_database(Some(&config()), &DbOptions::new(dir.clone(), false), &|_, _| {});
+        let new_run = run_with_database(
+            Some(&config()),
+            &DbOptions::new(dir.clone(), false),
+            &|_, _| {},
+        );
         let during = held.then(|| sessions(&dir));
         go_tx.send(()).unwrap();
         (first.join().unwrap(), second, new_run, during)
     });
-    let want = format!("run directory {} is in use by another process", dir.display());
+    let want = format!(
+        "run directory {} is in use by another process",
+        dir.display()
+    );
     assert!(refused(second, &dir).contains(&want));
     assert!(refused(new_run, &dir).contains(&want));
     assert_eq!(during, Some(1), "a refused writer left a session row");
@@ -88,12 +99,20 @@ fn a_second_writer_is_refused_even_without_the_lock_file() {
 fn a_refused_restart_leaves_no_session_row() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("run");
-    run_with_database(Some(&config()), &DbOptions::new(dir.clone(), false), &|_, _| {}).unwrap();
+    run_with_database(
+        Some(&config()),
+        &DbOptions::new(dir.clone(), false),
+        &|_, _| {},
+    )
+    .unwrap();
     let mut other = config();
     other.tams.seed = 12;
     let err = run_with_database(Some(&other), &DbOptions::new(dir.clone(), true), &|_, _| {})
         .unwrap_err();
-    assert!(matches!(err, Error::Database(DbError::Incompatible { .. })), "{err}");
+    assert!(
+        matches!(err, Error::Database(DbError::Incompatible { .. })),
+        "{err}"
+    );
     assert_eq!(sessions(&dir), 1);
     // Refused while rebuilding the ensemble (a damaged scores blob): no session row either.
     let conn = rusqlite::Connection::open(dir.join("run.sqlite")).unwrap();
@@ -104,8 +123,12 @@ fn a_refused_restart_leaves_no_session_row() {
     )
     .unwrap();
     drop(conn);
-    let err = run_with_database(Some(&config()), &DbOptions::new(dir.clone(), true), &|_, _| {})
-        .unwrap_err();
+    let err = run_with_database(
+        Some(&config()),
+        &DbOptions::new(dir.clone(), true),
+        &|_, _| {},
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("CRC-32"), "{err}");
     assert_eq!(sessions(&dir), 1);
 }

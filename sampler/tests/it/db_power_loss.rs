@@ -96,8 +96,8 @@ fn recorded() -> Recorded {
     let dir = tmp.path().join("run");
     let snaps = tmp.path().join("snaps");
     let hook = |q: u64, _: u64| snapshot(&dir, &snaps.join(q.to_string()));
-    let (r, _) = run_with_database(Some(&config()), &DbOptions::new(dir.clone(), false), &hook)
-        .unwrap();
+    let (r, _) =
+        run_with_database(Some(&config()), &DbOptions::new(dir.clone(), false), &hook).unwrap();
     assert!(r.iterations > 6, "the run must split a few times");
     Recorded {
         runs: bits(&r.runs),
@@ -107,8 +107,12 @@ fn recorded() -> Recorded {
 }
 
 fn restart(dir: &Path) -> (Vec<u64>, u64) {
-    let (r, _) =
-        run_with_database(Some(&config()), &DbOptions::new(dir.into(), true), &|_, _| {}).unwrap();
+    let (r, _) = run_with_database(
+        Some(&config()),
+        &DbOptions::new(dir.into(), true),
+        &|_, _| {},
+    )
+    .unwrap();
     (bits(&r.runs), r.iterations)
 }
 
@@ -127,11 +131,18 @@ fn released_state_files_outlive_commits_a_power_loss_may_drop() {
         }
     }
     let (q, r) = best.expect("a commit after a checkpoint");
-    assert!(r - q >= 3, "only {q}..{r}: the test needs 3 droppable commits");
+    assert!(
+        r - q >= 3,
+        "only {q}..{r}: the test needs 3 droppable commits"
+    );
     let dir = rec.tmp.path().join("lost");
     power_loss(&snaps.join(q.to_string()), &snaps.join(r.to_string()), &dir);
     let (runs, iterations) = restart(&dir);
-    assert_eq!(last_warning(&dir), None, "lost {q}..{r}: a state file was gone");
+    assert_eq!(
+        last_warning(&dir),
+        None,
+        "lost {q}..{r}: a state file was gone"
+    );
     assert_eq!((&runs, iterations), (&rec.runs, rec.iterations));
 }
 
