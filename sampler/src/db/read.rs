@@ -15,6 +15,8 @@ use std::path::Path;
 pub struct RunReader {
     conn: Connection,
     dir: std::path::PathBuf,
+    /// The private copy `conn` reads (a killed run's database and WAL), if any.
+    _copy: Option<tempfile::TempDir>,
 }
 
 /// One start or restart of a run.
@@ -133,11 +135,14 @@ pub fn recorded_description(dir: &Path) -> Result<toml::Table> {
 }
 
 impl RunReader {
-    /// Open `dir` read-only (checks the format version).
+    /// Open `dir` read-only (checks the format version); nothing in `dir` is created, written
+    /// or deleted (see the README's Inspection section).
     pub fn open(dir: &Path) -> Result<RunReader> {
+        let (conn, copy) = schema::open_read(dir)?;
         Ok(RunReader {
-            conn: schema::open(dir, false)?,
+            conn,
             dir: dir.to_path_buf(),
+            _copy: copy,
         })
     }
 

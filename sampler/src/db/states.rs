@@ -118,8 +118,18 @@ where
     Ok(batch)
 }
 
+/// Whether `name` is one the writer gives files in `states/`: `it{q}.bin`, or
+/// `it{q}.bin.partial` while it is written.
+fn is_state_file_name(name: &str) -> bool {
+    let stem = name.strip_suffix(".partial").unwrap_or(name);
+    stem.strip_prefix("it")
+        .and_then(|s| s.strip_suffix(".bin"))
+        .is_some_and(|q| !q.is_empty() && q.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// Remove state files of `dir` that no committed `state_files` row names (written before a
-/// crash, or left when removing them after their last user died was interrupted).
+/// crash, or left when removing them after their last user died was interrupted). Only names
+/// the writer gives its files are touched; anything else in `states/` is left alone.
 pub(crate) fn remove_unreferenced(db: &RunDb) -> Result<u64> {
     let dir = states_dir(&db.dir);
     let Ok(entries) = std::fs::read_dir(&dir) else {
@@ -137,7 +147,7 @@ pub(crate) fn remove_unreferenced(db: &RunDb) -> Result<u64> {
     let mut removed = 0;
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        if !known.contains(&name) {
+        if is_state_file_name(&name) && !known.contains(&name) {
             std::fs::remove_file(e.path())
                 .map_err(|err| io_err(&e.path(), "remove the state file", err))?;
             removed += 1;
@@ -237,5 +247,25 @@ where
 
     fn on_stop(&mut self, outcome: &RunOutcome) -> Result<()> {
         Journal::<St::Record>::on_stop(self.db, outcome)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_the_writers_names_are_state_files() {
+        for ours in ["it0.bin", "it17.bin", "it3.bin.partial"] {
+            assert!(super::is_state_file_name(ours), "{ours}");
+        }
+        for theirs in [
+            "notes.txt",
+            "it.bin",
+            "itx.bin",
+            "it3.bin.bak",
+            "run.sqlite",
+            "it-1.bin",
+        ] {
+            assert!(!super::is_state_file_name(theirs), "{theirs}");
+        }
     }
 }

@@ -153,7 +153,7 @@ impl RunDb {
             action: "rename the new database",
             source,
         })?;
-        let conn = schema::open(dir, true)?;
+        let conn = schema::open(dir)?;
         let mut db = RunDb {
             conn,
             dir: dir.to_path_buf(),
@@ -178,7 +178,7 @@ impl RunDb {
             .into());
         }
         let lock = lock(dir)?;
-        let conn = schema::open(dir, true)?;
+        let conn = schema::open(dir)?;
         let path = db_path(dir);
         // Make what the last writer committed durable before anything is derived from it (the
         // restart removes state files no committed row names).

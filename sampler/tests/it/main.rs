@@ -1,6 +1,7 @@
 //! The sampler's integration tests: one binary, one module per subject.
 
 mod db_compact_store;
+mod db_foreign_files;
 mod db_journal_resume;
 mod db_lock;
 mod db_power_loss;
