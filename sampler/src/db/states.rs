@@ -135,6 +135,11 @@ pub(crate) fn remove_unreferenced(db: &RunDb) -> Result<u64> {
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return Ok(0);
     };
+    if !db.durable {
+        // A reader kept the opening checkpoint from completing: what the rows say may not be
+        // durable yet, so the files stay (removed by a later restart).
+        return Ok(0);
+    }
     let path = super::schema::db_path(&db.dir);
     let known: std::collections::HashSet<String> = db
         .conn

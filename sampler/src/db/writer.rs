@@ -22,6 +22,9 @@ pub struct RunDb {
     session: i64,
     /// The session started and not yet written.
     opening: Option<Opening>,
+    /// Every commit seen when the run was opened is durable (the opening checkpoint
+    /// completed), so state files they do not name may be removed.
+    pub(super) durable: bool,
     /// Warnings of this session (written into its `sessions` row).
     warnings: std::sync::Mutex<Vec<String>>,
     /// State files released by commits that may not be durable yet (`synchronous = NORMAL`:
@@ -159,6 +162,7 @@ impl RunDb {
             dir: dir.to_path_buf(),
             session: 0,
             opening: None,
+            durable: true,
             warnings: Default::default(),
             pending: Vec::new(),
             _lock: lock,
@@ -181,14 +185,15 @@ impl RunDb {
         let conn = schema::open(dir)?;
         let path = db_path(dir);
         // Make what the last writer committed durable before anything is derived from it (the
-        // restart removes state files no committed row names).
-        checkpoint(&conn, &path)?;
+        // restart removes state files no committed row names, only if this succeeded).
+        let durable = checkpoint(&conn, &path)?;
         let config = schema::parse_description(&ConfigValues::read(&conn, &path)?.toml, &path)?;
         let db = RunDb {
             conn,
             dir: dir.to_path_buf(),
             session: 0,
             opening: None,
+            durable,
             warnings: Default::default(),
             pending: Vec::new(),
             _lock: lock,
