@@ -172,7 +172,7 @@ fn other_format_versions_are_refused() {
         &dir,
         "UPDATE meta SET value = '99' WHERE key = 'schema_version';",
     );
-    let want = "has format version 99; this retrace reads version 2 only";
+    let want = "has format version 99; this retrace reads version 3 only";
     fails_with(&["tams", "--restart", &dir], 1, want);
     fails_with(&["db", "show", &dir], 1, want);
     sql(

@@ -8,8 +8,9 @@
     run.ensemble_scores()            # {id: scores} of the live ensemble
 
 The file is read with Python's sqlite3 in read-only mode, following the schema documented in the
-README ("Run database", format version 2); any other version is refused. Readers may open a run
-while it is being written.
+README ("Run database", format version 3); any other version is refused. Every config, iteration
+and trajectory row read is checked against its checksum (a mismatch raises DatabaseError naming the
+file and the row). Readers may open a run while it is being written.
 """
 
 import json
@@ -20,9 +21,11 @@ import zlib
 
 import numpy as np
 
+from . import _checksum
+
 __all__ = ["DatabaseError", "Run", "open"]
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 FORMAT = "retrace-tams-run"
 
 _ITERATION_COLUMNS = [
@@ -84,12 +87,23 @@ class Run:
         except sqlite3.DatabaseError as e:
             raise DatabaseError(f"{self.path}: {e}") from e
 
+    def _verify(self, what, sql, columns, checksum, name):
+        """Rows of `SELECT columns FROM what sql`, each checked against its `checksum` column;
+        `name(row)` names a row in the error."""
+        rows = self._rows(f"SELECT {columns}, checksum FROM {what} {sql}")
+        for r in rows:
+            if checksum(r[:-1]) != r[-1]:
+                raise DatabaseError(
+                    f"{self.path} is damaged: table {what}{name(r)} fails its checksum "
+                    "(a recorded value was changed)"
+                )
+        return [r[:-1] for r in rows]
+
     @property
     def summary(self):
         """Config, sessions, the last iteration and the estimate so far."""
-        (cfg,) = self._rows(
-            "SELECT toml, model, ntrajectories, l, seed, nsplititer, walltime "
-            "FROM config WHERE id = 1"
+        (cfg,) = self._verify(
+            "config", "WHERE id = 1", _checksum.CONFIG_COLUMNS, _checksum.config, lambda r: ""
         ) or [None]
         if cfg is None:
             raise DatabaseError(f"{self.path}: no config row")
@@ -103,10 +117,13 @@ class Run:
                 "retrace_version FROM sessions ORDER BY id"
             )
         ]
-        last = self._rows(
-            "SELECT iteration, weight_bits, reached FROM iterations "
-            "ORDER BY iteration DESC LIMIT 1"
-        )
+        last = [
+            (r[0], r[7], r[8])
+            for r in self._verify(
+                "iterations", "ORDER BY iteration DESC LIMIT 1", _checksum.ITERATION_COLUMNS,
+                _checksum.iteration, lambda r: f", iteration {r[0]}",
+            )
+        ]
         out = {"meta": dict(self.meta), "config": config, "sessions": sessions,
                "iterations": 0, "weight": None, "reached": None, "estimate": None,
                "status": sessions[-1]["stop"] if sessions else None}
@@ -123,6 +140,8 @@ class Run:
         for iteration 0), and `killed`, `parents`, `children` as lists of int64 arrays."""
         names = [c for c, _ in _ITERATION_COLUMNS]
         cols = ", ".join("weight_bits" if c == "weight" else c for c in names)
+        self._verify("iterations", "", _checksum.ITERATION_COLUMNS, _checksum.iteration,
+                     lambda r: f", iteration {r[0]}")
         rows = self._rows(
             f"SELECT {cols}, killed, parents, children FROM iterations ORDER BY iteration"
         )
@@ -144,6 +163,8 @@ class Run:
         """One numpy array per column of `trajectories`, ordered by id; -1 for NULL (`parent`,
         `branch_step` of initial trajectories, `died` of live ones)."""
         names = [c for c, _ in _TRAJECTORY_COLUMNS]
+        self._verify("trajectories", "", _checksum.TRAJECTORY_COLUMNS, _checksum.trajectory,
+                     lambda r: f", trajectory {r[0]}")
         rows = self._rows(f"SELECT {', '.join(names)} FROM trajectories ORDER BY id")
         return {
             name: np.array([-1 if r[i] is None else r[i] for r in rows], dtype=dtype)

@@ -124,3 +124,28 @@ def test_damage_and_missing(run_dir, tmp_path):
     db.close()
     with pytest.raises(retrace.db.DatabaseError, match="schema version 99"):
         retrace.db.open(copy)
+
+
+@pytest.mark.parametrize("table, column, name", [
+    ("iterations", "model_steps", "iteration"),
+    ("iterations", "next_id", "iteration"),
+    ("config", "seed", None),
+    ("trajectories", "born", "trajectory"),
+])
+def test_changed_values_fail_their_row_checksum(run_dir, tmp_path, table, column, name):
+    path = run_dir[0]
+    copy = tmp_path / "copy"
+    shutil.copytree(path, copy)
+    key = {"iterations": "iteration", "config": "id", "trajectories": "id"}[table]
+    db = sqlite3.connect(copy / "run.sqlite")
+    (k,), = db.execute(f"SELECT max({key}) FROM {table}")
+    db.execute(f"UPDATE {table} SET {column} = {column} + 1 WHERE {key} = ?", (k,))
+    db.commit()
+    db.close()
+    run = retrace.db.open(copy)
+    row = f"table {table}, {name} {k} " if name else f"table {table} "
+    with pytest.raises(retrace.db.DatabaseError, match=f"run.sqlite is damaged: {row}fails"):
+        _ = run.summary if table != "trajectories" else run.trajectories
+    if table == "iterations":
+        with pytest.raises(retrace.db.DatabaseError, match="fails its checksum"):
+            _ = run.iterations

@@ -76,6 +76,15 @@ pub(super) fn id_list(ids: impl Iterator<Item = u64>) -> String {
     s
 }
 
+/// Inverse of [`id_list`]; `None` if malformed.
+pub(super) fn parse_id_list(text: &str) -> Option<Vec<u64>> {
+    let inner = text.strip_prefix('[')?.strip_suffix(']')?;
+    if inner.is_empty() {
+        return Some(Vec::new());
+    }
+    inner.split(',').map(|s| s.parse().ok()).collect()
+}
+
 /// Seconds since the Unix epoch.
 pub(super) fn now() -> f64 {
     std::time::SystemTime::now()
@@ -106,5 +115,8 @@ mod tests {
         assert!(decode_scores(&[0; 7]).is_none());
         assert!(decode_lineage(&[]).is_none());
         assert_eq!(id_list([1u64, 20, 3].into_iter()), "[1,20,3]");
+        assert_eq!(parse_id_list("[1,20,3]"), Some(vec![1, 20, 3]));
+        assert_eq!(parse_id_list("[]"), Some(vec![]));
+        assert_eq!(parse_id_list("[1,,3]"), None);
     }
 }

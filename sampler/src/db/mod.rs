@@ -9,7 +9,7 @@
 //! lineage) it replays every trajectory from step 0. Either way every score is checked bit for
 //! bit against the recorded one.
 //!
-//! - [`RunDb`]: the exclusive writer (lock file `DIR/lock`); implements [`crate::Journal`]
+//! - [`RunDb`]: the exclusive writer (an `flock` on `DIR` itself); implements [`crate::Journal`]
 //!   (used directly it saves no states; the journal of [`crate::Run`] does).
 //! - [`resume`]: rebuild the ensemble of a recorded run to continue it.
 //! - [`RunReader`]: read-only inspection (summary, iteration table, trajectories).
@@ -19,6 +19,7 @@
 mod codec;
 mod read;
 mod restart;
+mod rows;
 mod schema;
 mod state_rows;
 mod states;

@@ -1,6 +1,8 @@
 //! Reading a run database (read-only; works while a run is active and on a killed run).
 
 use super::codec::{decode_lineage, decode_scores, uint};
+use super::restart::read_iterations;
+use super::rows::{ConfigValues, IterationValues, TrajectoryValues};
 use super::schema::{self, db_path, sql_error};
 use crate::trajectory::Segment;
 use crate::{DbError, Error, Result};
@@ -13,6 +15,8 @@ use std::path::Path;
 pub struct RunReader {
     conn: Connection,
     dir: std::path::PathBuf,
+    /// The private copy `conn` reads (a killed run's database and WAL), if any.
+    _copy: Option<tempfile::TempDir>,
 }
 
 /// One start or restart of a run.
@@ -26,6 +30,8 @@ pub struct Session {
     pub start_iteration: Option<u64>,
     /// Why it stopped (None: killed, crashed or still running).
     pub stop: Option<String>,
+    /// What the session warned about (e.g. missing state files replaced by replay).
+    pub warnings: Option<String>,
 }
 
 /// Overview of a run.
@@ -129,11 +135,14 @@ pub fn recorded_description(dir: &Path) -> Result<toml::Table> {
 }
 
 impl RunReader {
-    /// Open `dir` read-only (checks the format version).
+    /// Open `dir` read-only (checks the format version); nothing in `dir` is created, written
+    /// or deleted (see the README's Inspection section).
     pub fn open(dir: &Path) -> Result<RunReader> {
+        let (conn, copy) = schema::open_read(dir)?;
         Ok(RunReader {
-            conn: schema::open(dir, false)?,
+            conn,
             dir: dir.to_path_buf(),
+            _copy: copy,
         })
     }
 
@@ -145,11 +154,7 @@ impl RunReader {
     /// The run's description as recorded (`[tams]`, `[trajectory]`, `[sampler]`, `[model]`, ...).
     pub fn description(&self) -> Result<toml::Table> {
         let path = db_path(&self.dir);
-        let text: String = self
-            .conn
-            .query_row("SELECT toml FROM config WHERE id = 1", [], |r| r.get(0))
-            .map_err(self.err())?;
-        schema::parse_description(&text, &path)
+        schema::parse_description(&ConfigValues::read(&self.conn, &path)?.toml, &path)
     }
 
     /// Whether a writer holds the lock of the run directory.
@@ -161,40 +166,35 @@ impl RunReader {
     pub fn summary(&self) -> Result<RunSummary> {
         let err = self.err();
         let path = db_path(&self.dir);
-        let (config, model, n, l, seed, nsplititer): (String, String, i64, i64, i64, i64) = self
+        let c = ConfigValues::read(&self.conn, &path)?;
+        let (config, model, n, l, seed, nsplititer) =
+            (c.toml, c.model, c.ntrajectories, c.l, c.seed, c.nsplititer);
+        let last = self
             .conn
             .query_row(
-                "SELECT toml, model, ntrajectories, l, seed, nsplititer FROM config WHERE id = 1",
+                &format!(
+                    "SELECT {} FROM iterations ORDER BY iteration DESC LIMIT 1",
+                    IterationValues::COLUMNS
+                ),
                 [],
-                |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                    ))
-                },
-            )
-            .map_err(&err)?;
-        let last: Option<(i64, i64, i64, i64)> = self
-            .conn
-            .query_row(
-                "SELECT iteration, weight_bits, reached, model_steps FROM iterations \
-                 ORDER BY iteration DESC LIMIT 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                IterationValues::from_row,
             )
             .optional()
             .map_err(&err)?;
+        let last = match last {
+            Some((v, stored)) => {
+                v.verify(stored, &path)?;
+                Some((v.iteration, v.weight_bits, v.reached, v.model_steps))
+            }
+            None => None,
+        };
         let trajectories: i64 = self
             .conn
             .query_row("SELECT count(*) FROM trajectories", [], |r| r.get(0))
             .map_err(&err)?;
         let sessions = self
             .conn
-            .prepare("SELECT kind, started_at, start_iteration, stop FROM sessions ORDER BY id")
+            .prepare("SELECT kind, started_at, start_iteration, stop, warnings FROM sessions ORDER BY id")
             .map_err(&err)?
             .query_map([], |r| {
                 Ok(Session {
@@ -202,6 +202,7 @@ impl RunReader {
                     started_at: r.get(1)?,
                     start_iteration: r.get::<_, Option<i64>>(2)?.map(|v| v as u64),
                     stop: r.get(3)?,
+                    warnings: r.get(4)?,
                 })
             })
             .map_err(&err)?
@@ -245,33 +246,27 @@ impl RunReader {
         })
     }
 
-    /// The iteration table, oldest first.
+    /// The iteration table, oldest first (every row checked against its checksum).
     pub fn iterations(&self) -> Result<Vec<IterationRow>> {
-        let err = self.err();
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT iteration, level, k, killed, parents, children, weight_bits, reached, \
-                 model_steps, committed_at FROM iterations ORDER BY iteration",
-            )
-            .map_err(&err)?;
-        let rows = stmt
-            .query_map([], |r| {
+        let path = db_path(&self.dir);
+        let u = |v: i64, what: &str| uint(v, what, &path);
+        read_iterations(&self.conn, &path)?
+            .into_iter()
+            .map(|r| {
                 Ok(IterationRow {
-                    iteration: r.get::<_, i64>(0)? as u64,
-                    level: r.get(1)?,
-                    k: r.get::<_, i64>(2)? as u64,
-                    killed: ids(&r.get::<_, String>(3)?),
-                    parents: ids(&r.get::<_, String>(4)?),
-                    children: ids(&r.get::<_, String>(5)?),
-                    weight: f64::from_bits(r.get::<_, i64>(6)? as u64),
-                    reached: r.get::<_, i64>(7)? as u64,
-                    model_steps: r.get::<_, i64>(8)? as u64,
-                    committed_at: r.get(9)?,
+                    iteration: u(r.iteration, "iteration")?,
+                    level: r.level,
+                    k: u(r.k, "k")?,
+                    killed: ids(&r.killed),
+                    parents: ids(&r.parents),
+                    children: ids(&r.children),
+                    weight: f64::from_bits(r.weight_bits as u64),
+                    reached: u(r.reached, "reached")?,
+                    model_steps: u(r.model_steps, "model_steps")?,
+                    committed_at: r.committed_at,
                 })
             })
-            .map_err(&err)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(&err)
+            .collect()
     }
 
     /// Every trajectory with its scores (checked against their CRC-32), by id.
@@ -292,7 +287,7 @@ impl RunReader {
             .conn
             .prepare(&format!(
                 "SELECT id, slot, parent, branch_step, born, died, max_score, reached, lineage, \
-                 scores, scores_crc FROM trajectories {filter} ORDER BY id"
+                 scores, scores_crc, last_step, checksum FROM trajectories {filter} ORDER BY id"
             ))
             .map_err(&err)?;
         let mut rows = stmt.query([]).map_err(&err)?;
@@ -303,10 +298,23 @@ impl RunReader {
             let corrupt =
                 |m: &str| Error::from(DbError::corrupt(&path, format!("trajectory {id}: {m}")));
             let bytes: Vec<u8> = r.get(9).map_err(&err)?;
-            if i64::from(crc32fast::hash(&bytes)) != r.get::<_, i64>(10).map_err(&err)? {
+            let crc: i64 = r.get(10).map_err(&err)?;
+            if i64::from(crc32fast::hash(&bytes)) != crc {
                 return Err(corrupt("scores fail their CRC-32 check"));
             }
             let lineage: Vec<u8> = r.get(8).map_err(&err)?;
+            TrajectoryValues {
+                id: id as i64,
+                slot: r.get(1).map_err(&err)?,
+                parent: r.get(2).map_err(&err)?,
+                branch_step: r.get(3).map_err(&err)?,
+                born: r.get(4).map_err(&err)?,
+                last_step: r.get(11).map_err(&err)?,
+                max_score: r.get(6).map_err(&err)?,
+                reached: r.get(7).map_err(&err)?,
+                lineage: &lineage,
+            }
+            .verify(r.get(12).map_err(&err)?, &path)?;
             out.push(TrajectoryRow {
                 id,
                 slot: r.get::<_, i64>(1).map_err(&err)? as u64,

@@ -1,8 +1,9 @@
 //! Continuing a run: config compatibility and rebuilding the ensemble by exact replay.
 
 use super::codec::{decode_lineage, decode_scores, uint};
+use super::rows::{IterationValues, TrajectoryValues};
 use super::schema::{db_path, sql_error};
-use super::state_rows::{StateRef, rows_of};
+use super::state_rows::{StateRef, rows_of, states_dir};
 use super::states::{read_file, remove_unreferenced};
 use super::writer::RunDb;
 use crate::journal::{LoopState, Resume};
@@ -96,52 +97,34 @@ fn load(db: &RunDb, n: u64) -> Result<Option<Loaded>> {
     let path = db_path(&db.dir);
     let err = sql_error(&path);
     let corrupt = |m: String| Error::from(DbError::corrupt(&path, m));
-    let mut stmt = db
-        .conn
-        .prepare(
-            "SELECT iteration, weight_bits, branches, model_steps, replay_steps, held, peak_held, \
-             select_word_pos, next_id FROM iterations ORDER BY iteration DESC LIMIT 1",
-        )
-        .map_err(&err)?;
-    let mut rows = stmt.query([]).map_err(&err)?;
-    let Some(row) = rows.next().map_err(&err)? else {
+    let rows = read_iterations(&db.conn, &path)?;
+    let Some(last) = rows.last() else {
         return Ok(None);
     };
-    let g = |i: usize, what: &str| -> Result<u64> { uint(row.get(i).map_err(&err)?, what, &path) };
-    let pos: String = row.get(7).map_err(&err)?;
+    let (kills, expected_alive) = replay_ids(&rows, n, &path)?;
+    let g = |v: i64, what: &str| uint(v, what, &path);
+    let pos = &last.select_word_pos;
     let state = LoopState {
-        iterations: g(0, "iteration")?,
-        weight: f64::from_bits(row.get::<_, i64>(1).map_err(&err)? as u64),
-        branches: g(2, "branches")?,
-        model_steps: g(3, "model_steps")?,
-        replay_steps: g(4, "replay_steps")?,
-        held: g(5, "held")?,
-        peak_held: g(6, "peak_held")?,
-        select_word_pos: pos
-            .parse()
-            .map_err(|_| corrupt(format!("bad select_word_pos {pos:?}")))?,
+        iterations: g(last.iteration, "iteration")?,
+        weight: f64::from_bits(last.weight_bits as u64),
+        branches: g(last.branches, "branches")?,
+        model_steps: g(last.model_steps, "model_steps")?,
+        replay_steps: g(last.replay_steps, "replay_steps")?,
+        held: g(last.held, "held")?,
+        peak_held: g(last.peak_held, "peak_held")?,
+        select_word_pos: pos.parse().map_err(|_| {
+            corrupt(format!(
+                "table iterations, iteration {}: bad select_word_pos {pos:?}",
+                last.iteration
+            ))
+        })?,
     };
-    let next_id = g(8, "next_id")?;
-    drop(rows);
-    let kills = db
-        .conn
-        .prepare("SELECT k FROM iterations WHERE iteration > 0 ORDER BY iteration")
-        .map_err(&err)?
-        .query_map([], |r| r.get::<_, i64>(0))
-        .map_err(&err)?
-        .map(|k| uint(k.map_err(&err)?, "k", &path))
-        .collect::<Result<Vec<u64>>>()?;
-    if kills.len() as u64 != state.iterations {
-        return Err(corrupt(format!(
-            "{} iteration rows for {} iterations",
-            kills.len(),
-            state.iterations
-        )));
-    }
+    let next_id = g(last.next_id, "next_id")?;
     let mut stmt = db
         .conn
         .prepare(
-            "SELECT id, slot, lineage, scores, scores_crc, max_score, reached, last_step \
+            "SELECT id, slot, lineage, scores, scores_crc, max_score, reached, last_step, \
+             parent, branch_step, born, checksum \
              FROM trajectories WHERE died IS NULL ORDER BY slot",
         )
         .map_err(&err)?;
@@ -152,6 +135,18 @@ fn load(db: &RunDb, n: u64) -> Result<Option<Loaded>> {
         let lineage: Vec<u8> = r.get(2).map_err(&err)?;
         let bytes: Vec<u8> = r.get(3).map_err(&err)?;
         let crc: i64 = r.get(4).map_err(&err)?;
+        TrajectoryValues {
+            id: id as i64,
+            slot: r.get(1).map_err(&err)?,
+            parent: r.get(8).map_err(&err)?,
+            branch_step: r.get(9).map_err(&err)?,
+            born: r.get(10).map_err(&err)?,
+            last_step: r.get(7).map_err(&err)?,
+            max_score: r.get(5).map_err(&err)?,
+            reached: r.get(6).map_err(&err)?,
+            lineage: &lineage,
+        }
+        .verify(r.get(11).map_err(&err)?, &path)?;
         if i64::from(crc32fast::hash(&bytes)) != crc {
             return Err(corrupt(format!(
                 "trajectory {id}: scores fail their CRC-32 check"
@@ -180,6 +175,18 @@ fn load(db: &RunDb, n: u64) -> Result<Option<Loaded>> {
             reached: r.get(6).map_err(&err)?,
         });
     }
+    let mut ids: Vec<u64> = alive.iter().map(|t| t.id).collect();
+    ids.sort_unstable();
+    if let Some(id) = first_difference(&ids, &expected_alive) {
+        let (is, said) = if ids.binary_search(&id).is_ok() {
+            ("is", "killed or never created")
+        } else {
+            ("is not", "alive")
+        };
+        return Err(corrupt(format!(
+            "table trajectories, trajectory {id}: {is} alive, the iteration rows say {said}"
+        )));
+    }
     let slots_ok =
         alive.len() as u64 == n && alive.iter().enumerate().all(|(i, t)| t.slot == i as u64);
     if !slots_ok {
@@ -189,6 +196,97 @@ fn load(db: &RunDb, n: u64) -> Result<Option<Loaded>> {
         )));
     }
     Ok(Some((state, next_id, kills, alive)))
+}
+
+/// Every `iterations` row, oldest first, each checked against its checksum.
+pub(super) fn read_iterations(
+    conn: &rusqlite::Connection,
+    path: &Path,
+) -> Result<Vec<IterationValues>> {
+    let err = sql_error(path);
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT {} FROM iterations ORDER BY iteration",
+            IterationValues::COLUMNS
+        ))
+        .map_err(&err)?;
+    let mut rows = stmt.query([]).map_err(&err)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(&err)? {
+        let (v, stored) = IterationValues::from_row(r).map_err(&err)?;
+        v.verify(stored, path)?;
+        out.push(v);
+    }
+    Ok(out)
+}
+
+/// Cross-check the iteration rows `rows` of a run of `n` trajectories: iterations 0, 1, ...
+/// in order, `k` equal to the lengths of the killed/parents/children lists, children numbered
+/// from `next_id` on, `next_id` equal to `n` plus the children created, every killed
+/// trajectory alive. Returns K_q per iteration q >= 1 and the ids alive after the last row,
+/// sorted.
+fn replay_ids(rows: &[IterationValues], n: u64, path: &Path) -> Result<(Vec<u64>, Vec<u64>)> {
+    let mut alive: std::collections::BTreeSet<u64> = (0..n).collect();
+    let mut next = n;
+    let mut kills = Vec::with_capacity(rows.len());
+    for (q, r) in rows.iter().enumerate() {
+        let bad = |m: String| {
+            Error::from(DbError::corrupt(
+                path,
+                format!("table iterations, iteration {}: {m}", r.iteration),
+            ))
+        };
+        if r.iteration != q as i64 {
+            return Err(bad(format!("expected iteration {q} here")));
+        }
+        let list = |text: &str, what: &str| {
+            super::codec::parse_id_list(text).ok_or_else(|| bad(format!("malformed {what} list")))
+        };
+        let (killed, parents, children) = (
+            list(&r.killed, "killed")?,
+            list(&r.parents, "parents")?,
+            list(&r.children, "children")?,
+        );
+        let k = uint(r.k, "k", path)?;
+        if [killed.len(), parents.len(), children.len()] != [k as usize; 3] {
+            return Err(bad(format!("k = {k} does not match its id lists")));
+        }
+        for &id in &killed {
+            if !alive.remove(&id) {
+                return Err(bad(format!("killed trajectory {id} was not alive")));
+            }
+        }
+        for &id in &children {
+            if id != next {
+                return Err(bad(format!("child {id} where id {next} was next")));
+            }
+            alive.insert(id);
+            next += 1;
+        }
+        if r.next_id != next as i64 {
+            return Err(bad(format!(
+                "next_id {} differs from {next} (N plus the children created so far)",
+                r.next_id
+            )));
+        }
+        if q > 0 {
+            kills.push(k);
+        }
+    }
+    Ok((kills, alive.into_iter().collect()))
+}
+
+/// The smallest id in one of the sorted lists `a`, `b` but not the other.
+fn first_difference(a: &[u64], b: &[u64]) -> Option<u64> {
+    let (mut i, mut j) = (0, 0);
+    loop {
+        match (a.get(i), b.get(j)) {
+            (Some(x), Some(y)) if x == y => (i, j) = (i + 1, j + 1),
+            (Some(x), Some(y)) => return Some(*x.min(y)),
+            (Some(x), None) | (None, Some(x)) => return Some(*x),
+            (None, None) => return None,
+        }
+    }
 }
 
 /// Rebuild one trajectory's states by replaying its lineage from the initial state, checking
@@ -351,14 +449,32 @@ where
     let path = dbpath.as_path();
     let mut rows = Vec::with_capacity(alive.len());
     let mut files: HashMap<String, Vec<u8>> = HashMap::new();
+    let mut missing: Vec<String> = Vec::new();
     for t in &alive {
         let r = rows_of(&db.conn, t.id, &dbpath)?;
         for (_, x) in &r {
-            if !files.contains_key(&x.file) {
+            if files.contains_key(&x.file) || missing.contains(&x.file) {
+                continue;
+            }
+            if states_dir(&db.dir).join(&x.file).exists() {
                 files.insert(x.file.clone(), read_file(db, &x.file)?);
+            } else {
+                missing.push(x.file.clone());
             }
         }
         rows.push(r);
+    }
+    // A state file gone (its removal outlived the commits that released it, e.g. a power
+    // loss dropped them): its trajectories are replayed from step 0 instead.
+    let mut replayed = Vec::new();
+    for (t, r) in alive.iter().zip(rows.iter_mut()) {
+        if r.iter().any(|(_, x)| missing.contains(&x.file)) {
+            r.clear();
+            replayed.push(t.id);
+        }
+    }
+    if !replayed.is_empty() {
+        forget_states(db, &replayed, &missing)?;
     }
     let trajectories = collect_ordered(alive.into_par_iter().zip(rows).map(|(t, r)| {
         let saved = if r.is_empty() {
@@ -391,4 +507,98 @@ where
         state: LoopState { held, ..state },
         kills,
     }))
+}
+
+/// Drop the saved-state rows of the trajectories `ids` (replayed because state files
+/// `missing` are gone) and of the missing files, and record a warning (stderr and the
+/// session's `warnings`), so that later restarts and children do not refer to them.
+fn forget_states(db: &RunDb, ids: &[u64], missing: &[String]) -> Result<()> {
+    let path = db_path(&db.dir);
+    let err = sql_error(&path);
+    let list = |v: Vec<String>| v.join(", ");
+    let warning = format!(
+        "run database {}: state file(s) {} missing (removed before a power loss?); \
+         trajectories {} are replayed from step 0",
+        path.display(),
+        list(missing.iter().map(|f| format!("states/{f}")).collect()),
+        list(ids.iter().map(u64::to_string).collect()),
+    );
+    let tx = db.conn.unchecked_transaction().map_err(&err)?;
+    for &id in ids {
+        tx.execute("DELETE FROM states WHERE trajectory = ?1", [id as i64])
+            .map_err(&err)?;
+    }
+    for f in missing {
+        tx.execute("DELETE FROM states WHERE file = ?1", [f])
+            .map_err(&err)?;
+    }
+    tx.execute(
+        "DELETE FROM state_files WHERE file NOT IN (SELECT file FROM states)",
+        [],
+    )
+    .map_err(&err)?;
+    tx.commit().map_err(&err)?;
+    db.warn(warning);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A row with `parents` empty (set it to match `children`).
+    fn row(q: i64, killed: &str, children: &str, next_id: i64) -> IterationValues {
+        let k = super::super::codec::parse_id_list(killed).map_or(0, |v| v.len() as i64);
+        IterationValues {
+            iteration: q,
+            level: None,
+            k,
+            killed: killed.into(),
+            parents: "[]".into(),
+            children: children.into(),
+            weight: 1.0,
+            weight_bits: 0,
+            reached: 0,
+            next_id,
+            branches: 0,
+            model_steps: 0,
+            replay_steps: 0,
+            held: 0,
+            peak_held: 0,
+            select_word_pos: "0".into(),
+            committed_at: 0.0,
+        }
+    }
+
+    fn err(rows: &[IterationValues]) -> String {
+        replay_ids(rows, 3, Path::new("r.sqlite"))
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn iteration_rows_are_cross_checked() {
+        let mut rows = vec![row(0, "[]", "[]", 3), row(1, "[1]", "[3]", 4)];
+        rows[1].parents = "[0]".into();
+        let (kills, alive) = replay_ids(&rows, 3, Path::new("r.sqlite")).unwrap();
+        assert_eq!((kills, alive), (vec![1], vec![0, 2, 3]));
+        let mut bad = rows.clone();
+        bad[1].next_id = 3;
+        assert!(err(&bad).contains("iteration 1: next_id 3 differs from 4"));
+        let mut bad = rows.clone();
+        bad[1].killed = "[7]".into();
+        assert!(err(&bad).contains("killed trajectory 7 was not alive"));
+        let mut bad = rows.clone();
+        bad[1].k = 2;
+        assert!(err(&bad).contains("k = 2 does not match"));
+        let mut bad = rows.clone();
+        bad[1].children = "[5]".into();
+        assert!(err(&bad).contains("child 5 where id 3 was next"));
+        let mut bad = rows;
+        bad[1].iteration = 2;
+        assert!(err(&bad).contains("expected iteration 1"));
+        assert_eq!(first_difference(&[1, 2, 4], &[1, 2, 3]), Some(3));
+        assert_eq!(first_difference(&[1, 2], &[1, 2]), None);
+        assert_eq!(first_difference(&[1, 2], &[1]), Some(2));
+    }
 }

@@ -4,9 +4,9 @@ use crate::{DbError, Error, Missing, Result};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::path::Path;
 
-/// Format version written to `meta.schema_version`; other versions (including 1, which had no
-/// state files) are refused.
-pub const SCHEMA_VERSION: u32 = 2;
+/// Format version written to `meta.schema_version`; other versions are refused (1 had no
+/// state files, 2 no checksums of iteration and config rows).
+pub const SCHEMA_VERSION: u32 = 3;
 /// Value of `meta.format`.
 pub const FORMAT: &str = "retrace-tams-run";
 
@@ -21,7 +21,8 @@ CREATE TABLE config (
     l INTEGER NOT NULL,
     seed INTEGER NOT NULL,
     nsplititer INTEGER NOT NULL,
-    walltime REAL
+    walltime REAL,
+    checksum INTEGER NOT NULL
 );
 CREATE TABLE sessions (
     id INTEGER PRIMARY KEY,
@@ -31,7 +32,8 @@ CREATE TABLE sessions (
     stopped_at REAL,
     stop TEXT,
     iterations INTEGER,
-    retrace_version TEXT NOT NULL
+    retrace_version TEXT NOT NULL,
+    warnings TEXT
 );
 CREATE TABLE config_changes (
     id INTEGER PRIMARY KEY,
@@ -57,7 +59,8 @@ CREATE TABLE iterations (
     held INTEGER NOT NULL,
     peak_held INTEGER NOT NULL,
     select_word_pos TEXT NOT NULL,
-    committed_at REAL NOT NULL
+    committed_at REAL NOT NULL,
+    checksum INTEGER NOT NULL
 );
 CREATE TABLE trajectories (
     id INTEGER PRIMARY KEY,
@@ -71,7 +74,8 @@ CREATE TABLE trajectories (
     reached INTEGER NOT NULL,
     lineage BLOB NOT NULL,
     scores BLOB NOT NULL,
-    scores_crc INTEGER NOT NULL
+    scores_crc INTEGER NOT NULL,
+    checksum INTEGER NOT NULL
 );
 CREATE INDEX trajectories_alive ON trajectories (died, slot);
 CREATE TABLE state_files (
@@ -116,8 +120,7 @@ pub(crate) fn parse_description(text: &str, path: &Path) -> Result<toml::Table> 
     })
 }
 
-/// Open the database of `dir` (must exist) read-write or read-only, and check its format version.
-pub(crate) fn open(dir: &Path, write: bool) -> Result<Connection> {
+fn check_exists(dir: &Path) -> Result<std::path::PathBuf> {
     let path = db_path(dir);
     if !path.is_file() {
         let what = if dir.join("run.sqlite.new").exists() {
@@ -131,36 +134,84 @@ pub(crate) fn open(dir: &Path, write: bool) -> Result<Connection> {
         }
         .into());
     }
-    let conn = if write {
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        Connection::open_with_flags(&path, flags)
-    } else if settled(dir) {
-        // No writer and nothing in a WAL: every committed row is in the main file. Opened
-        // immutable, SQLite creates no `-wal`/`-shm` file and writes nothing in the directory.
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
-            | OpenFlags::SQLITE_OPEN_URI
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        Connection::open_with_flags(file_uri(&path, "immutable=1"), flags)
-    } else {
-        // A running run, or a killed one whose last commits are in the WAL: read through the
-        // WAL. SQLite may (re)build its shared-memory index `-shm`; the database and the WAL
-        // are never written nor deleted by a read-only connection.
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        Connection::open_with_flags(&path, flags)
-    }
-    .map_err(sql_error(&path))?;
+    Ok(path)
+}
+
+/// Open the database of `dir` (must exist) for writing: its format version is checked before
+/// anything is changed (a foreign database is left as it is), then WAL mode is set.
+pub(crate) fn open(dir: &Path) -> Result<Connection> {
+    let path = check_exists(dir)?;
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(&path, flags).map_err(sql_error(&path))?;
     conn.busy_timeout(std::time::Duration::from_secs(10))
         .map_err(sql_error(&path))?;
-    if write {
-        configure(&conn, &path)?;
-    }
     check_version(&conn, &path)?;
+    configure(&conn, &path)?;
     Ok(conn)
 }
 
-/// Whether a writer holds the lock file of the run directory `dir`.
+/// A read-only connection to the database of `dir` (must exist), format version checked, and
+/// the private copy it reads if any (keep it as long as the connection). Nothing in `dir` is
+/// created, written or deleted unless a writer is active:
+/// - no writer, WAL absent or empty (a finished or stopped run): the file is opened
+///   `immutable`, SQLite creates no `-wal`/`-shm` file;
+/// - no writer, WAL not empty (a killed run): the database and its WAL are copied (under the
+///   directory's shared lock, so no writer starts meanwhile) into a private temporary
+///   directory and read there, so SQLite neither rebuilds `-shm` nor checkpoints or deletes
+///   the WAL in `dir`;
+/// - a writer active: read through its WAL and shared-memory index (SQLite records its read
+///   marks in the writer's `-shm`; the database and the WAL are never written).
+///
+/// Errors name `dir`'s database file, also when reading a copy.
+pub(crate) fn open_read(dir: &Path) -> Result<(Connection, Option<tempfile::TempDir>)> {
+    let path = check_exists(dir)?;
+    let ro = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let wal = path.with_extension("sqlite-wal");
+    let io = |action: &'static str, p: &Path| {
+        let p = p.to_path_buf();
+        move |source| -> Error {
+            DbError::Io {
+                path: p,
+                action,
+                source,
+            }
+            .into()
+        }
+    };
+    let guard = std::fs::File::open(dir).map_err(io("open the run directory", dir))?;
+    let (conn, copy) = match guard.try_lock_shared() {
+        Err(_) => (Connection::open_with_flags(&path, ro), None),
+        Ok(()) if std::fs::metadata(&wal).map_or(true, |m| m.len() == 0) => {
+            let _ = guard.unlock();
+            let uri = file_uri(&path, "immutable=1");
+            (
+                Connection::open_with_flags(uri, ro | OpenFlags::SQLITE_OPEN_URI),
+                None,
+            )
+        }
+        Ok(()) => {
+            let tmp = tempfile::Builder::new()
+                .prefix("retrace-read-")
+                .tempdir()
+                .map_err(io("create a temporary directory to read", dir))?;
+            let copy = tmp.path().join("run.sqlite");
+            std::fs::copy(&path, &copy).map_err(io("copy the database to read it", &path))?;
+            std::fs::copy(&wal, tmp.path().join("run.sqlite-wal"))
+                .map_err(io("copy the WAL to read it", &wal))?;
+            let _ = guard.unlock();
+            (Connection::open_with_flags(&copy, ro), Some(tmp))
+        }
+    };
+    let conn = conn.map_err(sql_error(&path))?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(sql_error(&path))?;
+    check_version(&conn, &path)?;
+    Ok((conn, copy))
+}
+
+/// Whether a writer holds the lock of the run directory `dir` (an `flock` on the directory).
 pub(crate) fn writer_active(dir: &Path) -> bool {
-    let Ok(f) = std::fs::File::open(dir.join("lock")) else {
+    let Ok(f) = std::fs::File::open(dir) else {
         return false;
     };
     match f.try_lock_shared() {
@@ -170,14 +221,6 @@ pub(crate) fn writer_active(dir: &Path) -> bool {
         }
         Err(_) => true,
     }
-}
-
-/// No writer holds the run and its WAL is absent or empty (a finished or stopped run). A
-/// writer that starts between this check and the end of a read can make that read fail or
-/// see a half-written checkpoint; reads are short and retried by running the command again.
-fn settled(dir: &Path) -> bool {
-    let wal = db_path(dir).with_extension("sqlite-wal");
-    !writer_active(dir) && std::fs::metadata(wal).map_or(true, |m| m.len() == 0)
 }
 
 /// `file:` URI of `path` with the query `query` (path bytes outside `[A-Za-z0-9/._~-]`

@@ -6,8 +6,9 @@
 //! states the iteration's new trajectories hold that no parent row already references (a
 //! child refers to its parent's rows for the shared prefix). Files are written and fsync'ed
 //! before the transaction that references them commits; a file that no live trajectory
-//! refers to is removed after the iteration that killed its last user commits, and files no
-//! committed row names (written before a crash) are removed when the run is opened again.
+//! refers to is removed once the iteration that killed its last user is durable (after a WAL
+//! checkpoint, see `RunDb::settle`), and files no committed row names (written before a crash)
+//! are removed when the run is opened again.
 
 use super::schema::sql_error;
 use super::state_rows::{StateBatch, StateRef, rows_of, states_dir};
@@ -117,13 +118,28 @@ where
     Ok(batch)
 }
 
+/// Whether `name` is one the writer gives files in `states/`: `it{q}.bin`, or
+/// `it{q}.bin.partial` while it is written.
+fn is_state_file_name(name: &str) -> bool {
+    let stem = name.strip_suffix(".partial").unwrap_or(name);
+    stem.strip_prefix("it")
+        .and_then(|s| s.strip_suffix(".bin"))
+        .is_some_and(|q| !q.is_empty() && q.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// Remove state files of `dir` that no committed `state_files` row names (written before a
-/// crash, or left when removing them after their last user died was interrupted).
+/// crash, or left when removing them after their last user died was interrupted). Only names
+/// the writer gives its files are touched; anything else in `states/` is left alone.
 pub(crate) fn remove_unreferenced(db: &RunDb) -> Result<u64> {
     let dir = states_dir(&db.dir);
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return Ok(0);
     };
+    if !db.durable {
+        // A reader kept the opening checkpoint from completing: what the rows say may not be
+        // durable yet, so the files stay (removed by a later restart).
+        return Ok(0);
+    }
     let path = super::schema::db_path(&db.dir);
     let known: std::collections::HashSet<String> = db
         .conn
@@ -136,7 +152,7 @@ pub(crate) fn remove_unreferenced(db: &RunDb) -> Result<u64> {
     let mut removed = 0;
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        if !known.contains(&name) {
+        if is_state_file_name(&name) && !known.contains(&name) {
             std::fs::remove_file(e.path())
                 .map_err(|err| io_err(&e.path(), "remove the state file", err))?;
             removed += 1;
@@ -236,5 +252,25 @@ where
 
     fn on_stop(&mut self, outcome: &RunOutcome) -> Result<()> {
         Journal::<St::Record>::on_stop(self.db, outcome)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_the_writers_names_are_state_files() {
+        for ours in ["it0.bin", "it17.bin", "it3.bin.partial"] {
+            assert!(super::is_state_file_name(ours), "{ours}");
+        }
+        for theirs in [
+            "notes.txt",
+            "it.bin",
+            "itx.bin",
+            "it3.bin.bak",
+            "run.sqlite",
+            "it-1.bin",
+        ] {
+            assert!(!super::is_state_file_name(theirs), "{theirs}");
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! iteration.
 
 use super::codec::{encode_lineage, encode_scores, id_list, int, now};
+use super::rows::{ConfigValues, IterationValues, TrajectoryValues};
 use super::schema::{self, FORMAT, SCHEMA, SCHEMA_VERSION, db_path, sql_error};
 use super::state_rows::{StateBatch, insert_batch, release, states_dir};
 use crate::journal::{IterationRecord, Journal, LoopState};
@@ -12,44 +13,92 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-/// A run directory opened for writing: holds the lock file until dropped.
+/// A run directory opened for writing: holds the directory's lock until dropped.
 #[derive(Debug)]
 pub struct RunDb {
     pub(crate) conn: Connection,
     pub(crate) dir: PathBuf,
+    /// Id of this session's `sessions` row (0 until written, see [`RunDb::start_session`]).
     session: i64,
-    /// State files released by the last commit: removed after the next one (so that losing
-    /// the last commit to a crash never leaves rows naming removed files).
-    released: Vec<String>,
+    /// The session started and not yet written.
+    opening: Option<Opening>,
+    /// Every commit seen when the run was opened is durable (the opening checkpoint
+    /// completed), so state files they do not name may be removed.
+    pub(super) durable: bool,
+    /// Warnings of this session (written into its `sessions` row).
+    warnings: std::sync::Mutex<Vec<String>>,
+    /// State files released by commits that may not be durable yet (`synchronous = NORMAL`:
+    /// a power loss may drop the commits since the last checkpoint): removed only after a
+    /// checkpoint made those commits durable (see [`RunDb::settle`]).
+    pending: Vec<String>,
     _lock: File,
 }
 
-/// Take the exclusive lock of `dir` (creating `dir/lock`), or report who holds it.
+/// An accepted config change `(key, old, new)`.
+type Change = (String, String, String);
+
+/// A session started and not yet written (see [`RunDb::start_session`]).
+#[derive(Debug)]
+struct Opening {
+    kind: String,
+    started_at: f64,
+    start_iteration: Option<i64>,
+    /// The new description and its accepted changes.
+    changes: Option<(toml::Table, Vec<Change>)>,
+    /// An explicit `save_states` to record in `meta`.
+    save_states: Option<bool>,
+}
+
+/// Take the exclusive lock of the run directory `dir`: an `flock` on the directory itself,
+/// which (unlike a lock file) cannot be removed or replaced while held, so a second writer is
+/// refused in every case. Readers take the shared lock for an instant (see
+/// `schema::writer_active`); a writer meeting one tries again a few times before refusing.
 fn lock(dir: &Path) -> Result<File> {
-    let path = dir.join("lock");
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|source| DbError::Io {
-            path: path.clone(),
-            action: "open the lock file",
-            source,
-        })?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(DbError::Locked {
-            dir: dir.to_path_buf(),
+    let file = File::open(dir).map_err(|source| DbError::Io {
+        path: dir.to_path_buf(),
+        action: "open the run directory to lock it",
+        source,
+    })?;
+    for attempt in 0.. {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) if attempt < LOCK_ATTEMPTS => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => break,
+            Err(std::fs::TryLockError::Error(source)) => {
+                return Err(DbError::Io {
+                    path: dir.to_path_buf(),
+                    action: "lock the run directory",
+                    source,
+                }
+                .into());
+            }
         }
-        .into()),
-        Err(std::fs::TryLockError::Error(source)) => Err(DbError::Io {
-            path,
-            action: "lock",
-            source,
-        }
-        .into()),
     }
+    Err(DbError::Locked {
+        dir: dir.to_path_buf(),
+    }
+    .into())
+}
+
+/// Tries of [`lock`] 10 ms apart (a reader holds the shared lock for microseconds; a writer
+/// for its whole run).
+const LOCK_ATTEMPTS: u32 = 50;
+
+/// Released state files kept until a checkpoint makes their release durable: at most this
+/// many (then a checkpoint), besides the checkpoint at every stop.
+const PENDING_FILES: usize = 8;
+
+/// `PRAGMA wal_checkpoint(TRUNCATE)`: all WAL frames copied into the database file and both
+/// synced, the WAL emptied. `false` if a reader kept it from completing.
+fn checkpoint(conn: &Connection, path: &Path) -> Result<bool> {
+    let (busy, _, _): (i64, i64, i64) = conn
+        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .map_err(sql_error(path))?;
+    Ok(busy == 0)
 }
 
 /// The run description as stored (TOML text).
@@ -107,12 +156,15 @@ impl RunDb {
             action: "rename the new database",
             source,
         })?;
-        let conn = schema::open(dir, true)?;
+        let conn = schema::open(dir)?;
         let mut db = RunDb {
             conn,
             dir: dir.to_path_buf(),
             session: 0,
-            released: Vec::new(),
+            opening: None,
+            durable: true,
+            warnings: Default::default(),
+            pending: Vec::new(),
             _lock: lock,
         };
         db.start_session("new")?;
@@ -130,34 +182,40 @@ impl RunDb {
             .into());
         }
         let lock = lock(dir)?;
-        let conn = schema::open(dir, true)?;
+        let conn = schema::open(dir)?;
         let path = db_path(dir);
-        let text: String = conn
-            .query_row("SELECT toml FROM config WHERE id = 1", [], |r| r.get(0))
-            .map_err(sql_error(&path))?;
-        let config = schema::parse_description(&text, &path)?;
+        // Make what the last writer committed durable before anything is derived from it (the
+        // restart removes state files no committed row names, only if this succeeded).
+        let durable = checkpoint(&conn, &path)?;
+        let config = schema::parse_description(&ConfigValues::read(&conn, &path)?.toml, &path)?;
         let db = RunDb {
             conn,
             dir: dir.to_path_buf(),
             session: 0,
-            released: Vec::new(),
+            opening: None,
+            durable,
+            warnings: Default::default(),
+            pending: Vec::new(),
             _lock: lock,
         };
         Ok((db, config))
     }
 
-    /// Whether this session saves states: `given` (then recorded in `meta.save_states`), or
-    /// what `meta.save_states` says (`None`: neither, decide by the state size).
+    /// Whether this session saves states: `given` (then recorded in `meta.save_states` with
+    /// the session), or what `meta.save_states` says (`None`: neither, decide by the state
+    /// size).
     pub(crate) fn save_states(&mut self, given: Option<bool>) -> Result<Option<bool>> {
         let path = self.path();
         match given {
             Some(save) => {
-                self.conn
-                    .execute(
-                        "INSERT OR REPLACE INTO meta (key, value) VALUES ('save_states', ?1)",
-                        [save.to_string()],
-                    )
-                    .map_err(sql_error(&path))?;
+                match &mut self.opening {
+                    Some(o) => o.save_states = Some(save),
+                    None => {
+                        let tx = self.conn.transaction().map_err(sql_error(&path))?;
+                        write_save_states(&tx, save, &path)?;
+                        tx.commit().map_err(sql_error(&path))?;
+                    }
+                }
                 Ok(Some(save))
             }
             None => {
@@ -183,43 +241,85 @@ impl RunDb {
         db_path(&self.dir)
     }
 
-    /// Record the start of a session (`new`, `restart`) in the `sessions` table.
+    /// Start a session (`new`, `restart`). Its `sessions` row (with the changes of
+    /// [`RunDb::record_changes`] and the choice of `save_states`) is written with the session's
+    /// first commit, so a session refused before it (damaged rows, a failed rebuild) leaves
+    /// nothing behind.
     pub fn start_session(&mut self, kind: &str) -> Result<()> {
         let path = self.path();
         let last: Option<i64> = self
             .conn
             .query_row("SELECT max(iteration) FROM iterations", [], |r| r.get(0))
             .map_err(sql_error(&path))?;
-        self.conn
-            .execute(
-                "INSERT INTO sessions (kind, started_at, start_iteration, retrace_version) \
-                 VALUES (?1, ?2, ?3, ?4)",
-                params![kind, now(), last, env!("CARGO_PKG_VERSION")],
-            )
-            .map_err(sql_error(&path))?;
-        self.session = self.conn.last_insert_rowid();
+        self.opening = Some(Opening {
+            kind: kind.to_owned(),
+            started_at: now(),
+            start_iteration: last,
+            changes: None,
+            save_states: None,
+        });
         Ok(())
     }
 
-    /// Record accepted changes `(key, old, new)` and store `config` as the current description.
+    /// Record accepted changes `(key, old, new)` and store `config` as the current description
+    /// (written with the session's row, see [`RunDb::start_session`]).
     pub fn record_changes(
         &mut self,
         config: &toml::Table,
         changes: &[(String, String, String)],
     ) -> Result<()> {
+        if let Some(o) = &mut self.opening {
+            o.changes = Some((config.clone(), changes.to_vec()));
+            return Ok(());
+        }
         let path = self.path();
         let tx = self.conn.transaction().map_err(sql_error(&path))?;
-        for (k, old, new) in changes {
-            tx.execute(
-                "INSERT INTO config_changes (session, key, old, new) VALUES (?1, ?2, ?3, ?4)",
-                params![self.session, k, old, new],
-            )
-            .map_err(sql_error(&path))?;
-        }
-        tx.execute("DELETE FROM config", [])
-            .map_err(sql_error(&path))?;
-        write_config(&tx, config, &path)?;
+        write_changes(&tx, self.session, config, changes, &path)?;
         tx.commit().map_err(sql_error(&path))
+    }
+
+    /// Write the row of the session started by [`RunDb::start_session`] (once).
+    fn write_session(&mut self) -> Result<()> {
+        let Some(o) = self.opening.take() else {
+            return Ok(());
+        };
+        let path = self.path();
+        let warnings = self
+            .warnings
+            .lock()
+            .map(|w| w.join("; "))
+            .unwrap_or_default();
+        let tx = self.conn.transaction().map_err(sql_error(&path))?;
+        tx.execute(
+            "INSERT INTO sessions (kind, started_at, start_iteration, retrace_version, warnings) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                o.kind,
+                o.started_at,
+                o.start_iteration,
+                env!("CARGO_PKG_VERSION"),
+                (!warnings.is_empty()).then_some(warnings),
+            ],
+        )
+        .map_err(sql_error(&path))?;
+        let session = tx.last_insert_rowid();
+        if let Some((config, changes)) = &o.changes {
+            write_changes(&tx, session, config, changes, &path)?;
+        }
+        if let Some(save) = o.save_states {
+            write_save_states(&tx, save, &path)?;
+        }
+        tx.commit().map_err(sql_error(&path))?;
+        self.session = session;
+        Ok(())
+    }
+
+    /// Record a warning of this session (stderr now, its `sessions` row with its first commit).
+    pub(super) fn warn(&self, warning: String) {
+        eprintln!("warning: {warning}");
+        if let Ok(mut w) = self.warnings.lock() {
+            w.push(warning);
+        }
     }
 
     fn begin(&mut self) -> Result<Transaction<'_>> {
@@ -230,21 +330,64 @@ impl RunDb {
     }
 }
 
+/// Record accepted `changes` of `session` and store `config` as the current description.
+fn write_changes(
+    tx: &Transaction<'_>,
+    session: i64,
+    config: &toml::Table,
+    changes: &[(String, String, String)],
+    path: &Path,
+) -> Result<()> {
+    for (k, old, new) in changes {
+        tx.execute(
+            "INSERT INTO config_changes (session, key, old, new) VALUES (?1, ?2, ?3, ?4)",
+            params![session, k, old, new],
+        )
+        .map_err(sql_error(path))?;
+    }
+    tx.execute("DELETE FROM config", [])
+        .map_err(sql_error(path))?;
+    write_config(tx, config, path)
+}
+
+fn write_save_states(tx: &Transaction<'_>, save: bool, path: &Path) -> Result<()> {
+    tx.execute(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES ('save_states', ?1)",
+        [save.to_string()],
+    )
+    .map_err(sql_error(path))?;
+    Ok(())
+}
+
 fn write_config(tx: &Transaction<'_>, config: &toml::Table, path: &Path) -> Result<()> {
     let get = |table: &str, key: &str| config.get(table).and_then(|t| t.get(key));
     let int_of = |table: &str, key: &str| get(table, key).and_then(toml::Value::as_integer);
-    let model = get("model", "name").and_then(toml::Value::as_str);
+    let v = ConfigValues {
+        toml: description_toml(config)?,
+        model: get("model", "name")
+            .and_then(toml::Value::as_str)
+            .unwrap_or("")
+            .to_owned(),
+        ntrajectories: int_of("tams", "ntrajectories").unwrap_or(0),
+        l: int_of("tams", "l").unwrap_or(1),
+        seed: int_of("tams", "seed").unwrap_or(0),
+        nsplititer: int_of("tams", "nsplititer").unwrap_or(0),
+        walltime: get("tams", "walltime").and_then(toml::Value::as_float),
+    };
     tx.execute(
-        "INSERT INTO config (id, toml, model, ntrajectories, l, seed, nsplititer, walltime) \
-         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        &format!(
+            "INSERT INTO config (id, {}) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            ConfigValues::COLUMNS
+        ),
         params![
-            description_toml(config)?,
-            model.unwrap_or(""),
-            int_of("tams", "ntrajectories").unwrap_or(0),
-            int_of("tams", "l").unwrap_or(1),
-            int_of("tams", "seed").unwrap_or(0),
-            int_of("tams", "nsplititer").unwrap_or(0),
-            get("tams", "walltime").and_then(toml::Value::as_float),
+            v.toml,
+            v.model,
+            v.ntrajectories,
+            v.l,
+            v.seed,
+            v.nsplititer,
+            v.walltime,
+            v.checksum(),
         ],
     )
     .map_err(sql_error(path))?;
@@ -261,27 +404,39 @@ fn insert_trajectory<R>(
     path: &Path,
 ) -> Result<()> {
     let scores = encode_scores(&t.scores);
-    let crc = crc32fast::hash(&scores);
+    let lineage = encode_lineage(&t.lineage);
     let branch_step = parent.and_then(|_| t.lineage.last().map(|s| s.start_step));
+    let v = TrajectoryValues {
+        id: int(t.id)?,
+        slot: int(slot as u64)?,
+        parent: parent.map(int).transpose()?,
+        branch_step: branch_step.map(int).transpose()?,
+        born: int(born)?,
+        last_step: int(t.last_step())?,
+        max_score: t.max_score,
+        reached: t.reached,
+        lineage: &lineage,
+    };
     let mut stmt = tx
         .prepare_cached(
             "INSERT INTO trajectories (id, slot, parent, branch_step, born, died, last_step, \
-             max_score, reached, lineage, scores, scores_crc) \
-             VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6, ?7, ?8, ?9, ?10, ?11)",
+             max_score, reached, lineage, scores, scores_crc, checksum) \
+             VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         )
         .map_err(sql_error(path))?;
     stmt.execute(params![
-        int(t.id)?,
-        int(slot as u64)?,
-        parent.map(int).transpose()?,
-        branch_step.map(int).transpose()?,
-        int(born)?,
-        int(t.last_step())?,
-        t.max_score,
-        t.reached,
-        encode_lineage(&t.lineage),
+        v.id,
+        v.slot,
+        v.parent,
+        v.branch_step,
+        v.born,
+        v.last_step,
+        v.max_score,
+        v.reached,
+        v.lineage,
         scores,
-        i64::from(crc),
+        i64::from(crc32fast::hash(&scores)),
+        v.checksum(),
     ])
     .map_err(sql_error(path))?;
     Ok(())
@@ -300,32 +455,51 @@ fn insert_iteration(
     next_id: u64,
     path: &Path,
 ) -> Result<()> {
+    let v = IterationValues {
+        iteration: int(st.iterations)?,
+        level,
+        k: int(k)?,
+        killed: killed.to_owned(),
+        parents: parents.to_owned(),
+        children: children.to_owned(),
+        weight: st.weight,
+        weight_bits: st.weight.to_bits() as i64,
+        reached: int(reached)?,
+        next_id: int(next_id)?,
+        branches: int(st.branches)?,
+        model_steps: int(st.model_steps)?,
+        replay_steps: int(st.replay_steps)?,
+        held: int(st.held)?,
+        peak_held: int(st.peak_held)?,
+        select_word_pos: st.select_word_pos.to_string(),
+        committed_at: now(),
+    };
     let mut stmt = tx
-        .prepare_cached(
-            "INSERT INTO iterations (iteration, level, k, killed, parents, children, weight, \
-             weight_bits, reached, next_id, branches, model_steps, replay_steps, held, peak_held, \
-             select_word_pos, committed_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-        )
+        .prepare_cached(&format!(
+            "INSERT INTO iterations ({}) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+            IterationValues::COLUMNS
+        ))
         .map_err(sql_error(path))?;
     stmt.execute(params![
-        int(st.iterations)?,
-        level,
-        int(k)?,
-        killed,
-        parents,
-        children,
-        st.weight,
-        st.weight.to_bits() as i64,
-        int(reached)?,
-        int(next_id)?,
-        int(st.branches)?,
-        int(st.model_steps)?,
-        int(st.replay_steps)?,
-        int(st.held)?,
-        int(st.peak_held)?,
-        st.select_word_pos.to_string(),
-        now(),
+        v.iteration,
+        v.level,
+        v.k,
+        v.killed,
+        v.parents,
+        v.children,
+        v.weight,
+        v.weight_bits,
+        v.reached,
+        v.next_id,
+        v.branches,
+        v.model_steps,
+        v.replay_steps,
+        v.held,
+        v.peak_held,
+        v.select_word_pos,
+        v.committed_at,
+        v.checksum(),
     ])
     .map_err(sql_error(path))?;
     Ok(())
@@ -353,6 +527,7 @@ impl RunDb {
         st: &LoopState,
         batch: &StateBatch,
     ) -> Result<()> {
+        self.write_session()?;
         let path = self.path();
         let tx = self.begin()?;
         insert_batch(&tx, batch, &path)?;
@@ -382,6 +557,7 @@ impl RunDb {
         rec: &IterationRecord<'_, R>,
         batch: &StateBatch,
     ) -> Result<()> {
+        self.write_session()?;
         let path = self.path();
         let ens = rec.ensemble;
         let q = rec.state.iterations;
@@ -426,15 +602,30 @@ impl RunDb {
         insert_batch(&tx, batch, &path)?;
         let unused = release(&tx, rec.killed_ids, &path)?;
         tx.commit().map_err(sql_error(&path))?;
+        self.pending.extend(unused);
+        if self.pending.len() >= PENDING_FILES {
+            self.settle()?;
+        }
+        Ok(())
+    }
+
+    /// Make every commit so far durable (a full WAL checkpoint, which syncs the WAL and the
+    /// database file) and then remove the state files those commits released. A checkpoint
+    /// that a reader keeps from completing removes nothing (tried again later; files left
+    /// behind are removed when the run is reopened).
+    pub(crate) fn settle(&mut self) -> Result<()> {
+        if !checkpoint(&self.conn, &self.path())? {
+            return Ok(());
+        }
         let dir = states_dir(&self.dir);
-        for f in std::mem::replace(&mut self.released, unused) {
-            // A file left behind (crash before this) is removed when the run is reopened.
+        for f in std::mem::take(&mut self.pending) {
             let _ = std::fs::remove_file(dir.join(f));
         }
         Ok(())
     }
 
     fn record_stop(&mut self, outcome: &RunOutcome) -> Result<()> {
+        self.write_session()?;
         let path = self.path();
         let stop = serde_json::to_value(outcome.stop)
             .ok()
@@ -446,11 +637,7 @@ impl RunDb {
                 params![now(), stop, int(outcome.iterations)?, self.session],
             )
             .map_err(sql_error(&path))?;
-        // The stop committed after the last iteration: its released files can go.
-        let dir = states_dir(&self.dir);
-        for f in std::mem::take(&mut self.released) {
-            let _ = std::fs::remove_file(dir.join(f));
-        }
-        Ok(())
+        // Durable now: the released files can go.
+        self.settle()
     }
 }

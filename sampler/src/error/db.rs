@@ -54,7 +54,7 @@ pub enum DbError {
     },
     /// Another process holds the run directory for writing.
     #[error(
-        "run directory {dir} is in use by another process (lock file {dir}/lock is held); refusing to write to it",
+        "run directory {dir} is in use by another process (a writer holds its lock); refusing to write to it",
         dir = dir.display()
     )]
     Locked {

@@ -1,7 +1,10 @@
 //! The sampler's integration tests: one binary, one module per subject.
 
 mod db_compact_store;
+mod db_foreign_files;
 mod db_journal_resume;
+mod db_lock;
+mod db_power_loss;
 mod db_states;
 mod kill_restart;
 mod limits;
