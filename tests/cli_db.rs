@@ -1,7 +1,7 @@
 //! `retrace db show` and `retrace db export` on a finished run and on a run killed mid-way.
 
 mod common;
-use common::{field, ok, retrace};
+use common::{KillOnDrop, field, freeze_when, ok, retrace};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -129,16 +129,6 @@ fn show_and_export_a_finished_run() {
     );
 }
 
-/// A child process killed (SIGKILL) when dropped, so a failing test leaves no endless run.
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn show_and_export_a_killed_run() {
     let tmp = tempfile::tempdir().unwrap();
@@ -160,30 +150,22 @@ fn show_and_export_a_killed_run() {
             .unwrap(),
     );
     let child = &mut child.0;
-    // Wait for the event (20 iterations committed) while the run lives; no time bound.
-    loop {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the run ended before 20 iterations were committed"
-        );
-        if dir.join("run.sqlite").exists() {
-            let o = retrace(&["db", "show", d, "--last", "1"]);
-            let text = String::from_utf8_lossy(&o.stdout);
-            if o.status.success() && text.contains("status       running") {
-                let q: Option<u64> = field(&text, "iterations")
-                    .split(' ')
-                    .next()
-                    .and_then(|s| s.parse().ok());
-                if q.is_some_and(|q| q >= 20) {
-                    break;
-                }
-            }
+    // Frozen (SIGSTOP) once it has 20 committed iterations and still holds the directory, the
+    // run is killed before it can end: no race with its end, no timing.
+    freeze_when(child, || {
+        if !dir.join("run.sqlite").exists() {
+            return false;
         }
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "run finished before it was killed"
-        );
-    }
+        let o = retrace(&["db", "show", d, "--last", "1"]);
+        let text = String::from_utf8_lossy(&o.stdout);
+        o.status.success()
+            && text.contains("status       running")
+            && field(&text, "iterations")
+                .split(' ')
+                .next()
+                .and_then(|s| s.parse::<u64>().ok())
+                .is_some_and(|q| q >= 20)
+    });
     child.kill().unwrap();
     child.wait().unwrap();
     let q = inspect(

@@ -1,6 +1,8 @@
 //! Run database failures give one clear line and damage nothing: damaged data, an incompatible
 //! format version, a second writer, config changes (refused or accepted and recorded), walltime.
 
+mod common;
+use common::{KillOnDrop, freeze_when};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -278,37 +280,50 @@ fn config_changes_refused_or_recorded() {
     assert_eq!(json(&a), json(&b));
 }
 
+/// The `--json` report at `p` without its timing.
+fn report(p: &Path) -> serde_json::Value {
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+    v.as_object_mut().unwrap().remove("seconds");
+    v
+}
+
+/// The committed iteration count of the run in `dir` (from `db show`), if it has one.
+fn committed(dir: &str) -> Option<u64> {
+    let o = retrace(&["db", "show", dir, "--last", "1"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    let line = text.lines().find(|l| l.starts_with("iterations"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 #[test]
 fn second_writer_is_refused_and_nothing_is_damaged() {
     let tmp = tempfile::tempdir().unwrap();
-    let long = SMALL
+    // An unreachable target and no practical iteration budget: the first run goes on for
+    // thousands of iterations (until extinction), and is frozen below while others try.
+    let endless = SMALL
         .replace("ntrajectories = 50", "ntrajectories = 1000")
-        .replace("targetscore = 3.0", "targetscore = 4.5");
-    let cfg = tmp.path().join("long.toml");
-    std::fs::write(&cfg, &long).unwrap();
+        .replace("nsplititer = 100000", "nsplititer = 1000000000000")
+        .replace("targetscore = 3.0", "targetscore = 1e9");
+    let cfg = tmp.path().join("endless.toml");
+    std::fs::write(&cfg, &endless).unwrap();
     let cfg = cfg.to_str().unwrap();
     let dir = tmp.path().join("run");
     let d = dir.to_str().unwrap();
-    let first_json = tmp.path().join("first.json");
-    let mut first = Command::new(env!("CARGO_BIN_EXE_retrace"))
-        .args([
-            "tams",
-            "--config",
-            cfg,
-            "--db",
-            d,
-            "--json",
-            first_json.to_str().unwrap(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Wait for the event (the database exists) while the run lives; no time bound.
-    while !dir.join("run.sqlite").exists() {
-        assert!(first.try_wait().unwrap().is_none(), "the run ended first");
-        std::thread::yield_now();
-    }
+    let mut first = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_retrace"))
+            .args(["tams", "--config", cfg, "--db", d])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    // Frozen with 3 committed iterations and the directory held, the run certainly holds it
+    // while the second writers try (no race with its end, no timing).
+    freeze_when(&mut first.0, || {
+        let show = String::from_utf8(retrace(&["db", "show", d]).stdout).unwrap();
+        show.contains("status       running") && committed(d).is_some_and(|q| q >= 3)
+    });
     let want = format!("run directory {d} is in use by another process");
     fails_with(&["tams", "--restart", d], 2, &want);
     fails_with(&["tams", "--config", cfg, "--db", d], 2, &want);
@@ -316,35 +331,42 @@ fn second_writer_is_refused_and_nothing_is_damaged() {
     let show = retrace(&["db", "show", d]);
     assert!(show.status.success(), "{}", stderr(&show));
     let text = String::from_utf8(show.stdout).unwrap();
-    assert!(
-        text.contains("status       running") || text.contains("finished"),
-        "{text}"
+    assert!(text.contains("status       running"), "{text}");
+    first.0.kill().unwrap();
+    first.0.wait().unwrap();
+    // Nothing was damaged: continued to a fixed iteration budget, the run equals the one that
+    // was never interrupted (nor disturbed by refused writers).
+    let q = committed(d).expect("a committed run");
+    let budget = endless.replace(
+        "nsplititer = 1000000000000",
+        &format!("nsplititer = {}", q + 5),
     );
-    let out = first.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let reference = tmp.path().join("ref.json");
-    assert!(
-        retrace(&[
-            "tams",
-            "--config",
-            cfg,
-            "--json",
-            reference.to_str().unwrap()
-        ])
-        .status
-        .success()
-    );
-    let json = |p: &Path| {
-        let mut v: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
-        v.as_object_mut().unwrap().remove("seconds");
-        v
-    };
-    assert_eq!(json(&first_json), json(&reference));
+    let bcfg = tmp.path().join("budget.toml");
+    std::fs::write(&bcfg, &budget).unwrap();
+    let (a, b) = (tmp.path().join("a.json"), tmp.path().join("b.json"));
+    let o = retrace(&[
+        "tams",
+        "--restart",
+        d,
+        "--config",
+        bcfg.to_str().unwrap(),
+        "--json",
+        a.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = retrace(&[
+        "tams",
+        "--config",
+        bcfg.to_str().unwrap(),
+        "--json",
+        b.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (mut got, mut want) = (report(&a), report(&b));
+    assert_eq!(got["details"][0]["iterations"], q + 5);
+    got.as_object_mut().unwrap().remove("config");
+    want.as_object_mut().unwrap().remove("config");
+    assert_eq!(got, want);
 }
 
 #[test]
@@ -353,54 +375,64 @@ fn walltime_stops_before_the_limit_and_restarts_finish_exactly() {
     let long = SMALL
         .replace("ntrajectories = 50", "ntrajectories = 1000")
         .replace("targetscore = 3.0", "targetscore = 4.5");
-    let walltime = 0.15;
-    // Saving states costs ~1 ms per iteration of this tiny model (a file and its fsync):
-    // replay instead, so that each short session still makes progress.
-    let timed = long.replace("seed = 3", &format!("seed = 3\nwalltime = {walltime}"))
-        + "[database]\npath = \"unused\"\nsave_states = false\n";
-    let (dir, _) = finished(tmp.path(), "run", &timed);
-    let a = tmp.path().join("a.json");
-    let json = |p: &Path| -> serde_json::Value {
-        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    // A walltime of 1 ns stops every session before its first iteration, whatever the
+    // machine's speed: the stops are certain, not raced. An iteration budget in between makes
+    // progress; the last session has neither and converges.
+    let with = |extra: &str| {
+        long.replace("seed = 3", &format!("seed = 3\n{extra}"))
+            + "[database]\npath = \"unused\"\nsave_states = false\n"
     };
-    // Each session gets the walltime again; restart until the run completes.
-    let mut stops = 1;
-    loop {
-        let show = String::from_utf8(retrace(&["db", "show", &dir]).stdout).unwrap();
-        assert!(show.contains("stopped by walltime (restartable)"), "{show}");
-        let o = retrace(&["tams", "--restart", &dir, "--json", a.to_str().unwrap()]);
-        assert!(o.status.success(), "{}", stderr(&o));
-        let v = json(&a);
-        if v["details"][0]["stop"] != "walltime" {
-            break;
-        }
-        stops += 1;
-        assert!(stops < 100);
-    }
-    assert!(stops >= 2, "the walltime never stopped the run");
-    let strip = |mut v: serde_json::Value| {
-        v.as_object_mut().unwrap().remove("seconds");
-        v
+    let write = |name: &str, text: String| {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_owned()
     };
-    // Compare with the run that never stopped (walltime removed), config echo aside.
-    let plain = tmp.path().join("plain.toml");
-    std::fs::write(&plain, &long).unwrap();
-    let c = tmp.path().join("c.json");
-    assert!(
-        retrace(&[
-            "tams",
-            "--config",
-            plain.to_str().unwrap(),
-            "--json",
-            c.to_str().unwrap()
-        ])
-        .status
-        .success()
+    let stop_now = write(
+        "stop.toml",
+        long.replace("seed = 3", "seed = 3\nwalltime = 1e-9"),
     );
-    let (mut got, mut want) = (strip(json(&a)), strip(json(&c)));
+    let (dir, _) = finished(tmp.path(), "run", &with("walltime = 1e-9"));
+    let a = tmp.path().join("a.json");
+    let a_s = a.to_str().unwrap();
+    let show = |want: &str, q: u64| {
+        let text = String::from_utf8(retrace(&["db", "show", &dir]).stdout).unwrap();
+        assert!(text.contains(want), "{text}");
+        assert_eq!(committed(&dir), Some(q), "{text}");
+    };
+    show("stopped by walltime (restartable)", 0);
+    for (session, budget) in [(1u64, 4u64), (2, 9)] {
+        let step = write(
+            &format!("step{session}.toml"),
+            long.replace("nsplititer = 100000", &format!("nsplititer = {budget}")),
+        );
+        let o = retrace(&["tams", "--restart", &dir, "--config", &step, "--json", a_s]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(report(&a)["details"][0]["stop"], "iteration_budget");
+        show("stopped at nsplititer", budget);
+        let o = retrace(&[
+            "tams",
+            "--restart",
+            &dir,
+            "--config",
+            &stop_now,
+            "--json",
+            a_s,
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(report(&a)["details"][0]["stop"], "walltime");
+        show("stopped by walltime (restartable)", budget);
+    }
+    let plain = write("plain.toml", long.clone());
+    let o = retrace(&["tams", "--restart", &dir, "--config", &plain, "--json", a_s]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Compare with the run that never stopped.
+    let c = tmp.path().join("c.json");
+    let o = retrace(&["tams", "--config", &plain, "--json", c.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (mut got, mut want) = (report(&a), report(&c));
     got.as_object_mut().unwrap().remove("config");
     want.as_object_mut().unwrap().remove("config");
     // Same estimate, weight and counters: no extra (1 - K/N) factor for any stop.
     assert_eq!(got, want);
-    assert_eq!(json(&a)["details"][0]["stop"], "converged");
+    assert_eq!(report(&a)["details"][0]["stop"], "converged");
 }

@@ -41,3 +41,49 @@ pub(crate) fn field<'a>(text: &'a str, name: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no {name} in {text}"))
         .trim()
 }
+
+/// A child process killed (SIGKILL) when dropped, so a failing test leaves no endless run.
+pub(crate) struct KillOnDrop(pub(crate) std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Freeze `child` (SIGSTOP) at a moment when `seen()` holds while it is frozen, and return:
+/// it is stopped, then looked at, and let go on (SIGCONT) until the look succeeds. What `seen`
+/// observes cannot change until the caller continues or kills the child: no race with its
+/// progress and no timing. Panics if the child ends first.
+pub(crate) fn freeze_when(child: &mut std::process::Child, mut seen: impl FnMut() -> bool) {
+    let pid = child.id().to_string();
+    let signal = |sig: &str| {
+        let s = Command::new("kill").args([sig, &pid]).status().unwrap();
+        assert!(s.success(), "kill {sig} {pid}");
+    };
+    let stopped = || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|s| {
+                s.rsplit(')')
+                    .next()
+                    .unwrap_or("")
+                    .trim_start()
+                    .starts_with('T')
+            })
+            .unwrap_or(false)
+    };
+    loop {
+        assert!(child.try_wait().unwrap().is_none(), "the run ended first");
+        signal("-STOP");
+        // Delivered before the process runs again; wait until its state shows it.
+        while !stopped() {
+            assert!(child.try_wait().unwrap().is_none(), "the run ended first");
+            std::thread::yield_now();
+        }
+        if seen() {
+            return;
+        }
+        signal("-CONT");
+    }
+}
