@@ -41,6 +41,8 @@ mod error;
 pub mod journal;
 pub mod model;
 pub mod models;
+#[cfg(feature = "mpi")]
+pub mod mpi;
 pub mod noise;
 mod outcome;
 mod parallel;
