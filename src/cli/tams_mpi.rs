@@ -26,8 +26,8 @@ fn exit_code(r: &CliResult) -> u8 {
     }
 }
 
-/// Run `retrace tams` as one rank of the job. Rank 0 returns its result (printed by `main`);
-/// the other ranks exit quietly with rank 0's exit code.
+/// Run `retrace tams` as one rank of the job: rank 0 prints its error, if any; every rank then
+/// exits with rank 0's exit code.
 pub(crate) fn run(args: &Args) -> CliResult {
     abort_on_panic();
     let universe = initialize().map_err(CliError::failed)?;
@@ -35,13 +35,13 @@ pub(crate) fn run(args: &Args) -> CliResult {
     let rank = world.rank();
     let result = distributed(args, &world);
     let mut code = exit_code(&result);
+    if rank == 0 {
+        // Printed before the others may exit (the launcher may then end this rank too).
+        super::super::finish(result);
+    }
     world.process_at_rank(0).broadcast_into(&mut code);
     drop(universe);
-    if rank == 0 {
-        result
-    } else {
-        std::process::exit(code.into())
-    }
+    std::process::exit(code.into())
 }
 
 /// The effective config: the file's (every rank parsed it), or for a restart without
