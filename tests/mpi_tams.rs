@@ -78,9 +78,15 @@ fn main() {
         }
     }
     let mc_report = report(&dir.join("montecarlo-4.json"));
-    assert!(mc_report["details"][0]["reached"].as_u64().unwrap() > 0, "{mc_report}");
+    assert!(
+        mc_report["details"][0]["reached"].as_u64().unwrap() > 0,
+        "{mc_report}"
+    );
     let bounded_report = report(&dir.join("memory-bounded-4.json"));
-    assert!(bounded_report["replay_steps"].as_u64().unwrap() > 0, "the budget forces replays");
+    assert!(
+        bounded_report["replay_steps"].as_u64().unwrap() > 0,
+        "the budget forces replays"
+    );
     assert!(
         std::fs::read_dir(&spill).map_or(0, |d| d.count()) == 0,
         "spill directories are removed at the end"
@@ -165,7 +171,11 @@ fn config_error_is_reported_once(dir: &Path) {
     let out = mpirun(2, &[], &tams(&bad, &[]));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(out.stdout.is_empty(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
     assert_eq!(errors.len(), 1, "{err}");
     assert!(errors[0].contains("tams.l"), "{err}");
@@ -217,7 +227,7 @@ fn rank_pid(tag: &str, rank: u32) -> i32 {
             continue;
         };
         let vars: Vec<&[u8]> = env.split(|&b| b == 0).collect();
-        let has = |s: &str| vars.iter().any(|v| *v == s.as_bytes());
+        let has = |s: &str| vars.contains(&s.as_bytes());
         if has(&want_tag) && has(&want_rank) {
             return pid;
         }
@@ -258,7 +268,11 @@ fn killed_rank_then_restart(dir: &Path, cfg: &Path) {
     let db = run_dir.join("run");
     assert_eq!(iterations_in(&db), Q, "every committed iteration is kept");
     let json = dir.join("restarted.json");
-    let out = mpirun(2, &[], &tams(cfg, &["--restart", path(&db), "--json", path(&json)]));
+    let out = mpirun(
+        2,
+        &[],
+        &tams(cfg, &["--restart", path(&db), "--json", path(&json)]),
+    );
     assert_ok(&out, "restart on 2 ranks");
     assert_eq!(report(&json), reference, "restart after a killed rank");
     println!("mpirun -n 3, rank 1 killed after iteration {Q}; restart on -n 2: same report");

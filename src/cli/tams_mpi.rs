@@ -2,9 +2,7 @@
 //! config; rank 0 coordinates, opens the database and prints, every rank computes. Argument
 //! and config errors are printed once, by rank 0, and every rank exits with rank 0's code.
 
-use super::{
-    Args, CliError, CliResult, Prepared, output, prepare, progress_bar, run_error,
-};
+use super::{Args, CliError, CliResult, Prepared, output, prepare, progress_bar, run_error};
 use mpi::collective::SystemOperation;
 use mpi::traits::*;
 use retrace::burgers_mpi::{abort_on_panic, initialize};
@@ -119,15 +117,9 @@ fn distributed<C: Communicator>(args: &Args, world: &C) -> CliResult {
         bar.set_length(total);
         bar.set_position(done);
     };
-    let report = sampler::mpi::run_config(
-        &config,
-        &opts,
-        database.as_ref(),
-        world,
-        timeout,
-        &progress,
-    )
-    .map_err(run_error)?;
+    let report =
+        sampler::mpi::run_config(&config, &opts, database.as_ref(), world, timeout, &progress)
+            .map_err(run_error)?;
     bar.finish_and_clear();
     match report {
         Some(report) => output(args, &config, &report),

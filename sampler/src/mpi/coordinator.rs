@@ -194,7 +194,10 @@ impl<M: Model, St: TrajectoryStore<M::State>, C: Communicator> Compute
                     scores: c.tail,
                     max_score: c.max_score,
                     reached: c.reached,
-                    record: Placed::There { rank: r, held: c.held },
+                    record: Placed::There {
+                        rank: r,
+                        held: c.held,
+                    },
                 };
                 let w = Work {
                     steps: c.steps,
@@ -310,7 +313,10 @@ impl<M: Model, St: TrajectoryStore<M::State>, C: Communicator> Compute
                     scores,
                     max_score: c.max_score,
                     reached: c.reached,
-                    record: Placed::There { rank: r, held: c.held },
+                    record: Placed::There {
+                        rank: r,
+                        held: c.held,
+                    },
                 };
                 let w = Work {
                     steps: c.steps,

@@ -94,7 +94,7 @@ impl<C: Communicator> Link<'_, C> {
                 }
                 None => {
                     idle = idle.saturating_add(1);
-                    if idle % 64 == 0 && mpi::time() - since > self.timeout {
+                    if idle.is_multiple_of(64) && mpi::time() - since > self.timeout {
                         let r = ranks
                             .iter()
                             .zip(&got)

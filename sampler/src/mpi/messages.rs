@@ -184,7 +184,13 @@ mod tests {
             panic!("wrong variant")
         };
         assert_eq!(c[0].tail[1].to_bits(), (-0.0f64).to_bits());
-        let e = WireError::of(&ModelError::NanScore { trajectory: 4, step: 2 }.into());
+        let e = WireError::of(
+            &ModelError::NanScore {
+                trajectory: 4,
+                step: 2,
+            }
+            .into(),
+        );
         assert_eq!(
             e.into_error(3).to_string(),
             "model returned a NaN score (trajectory 4, step 2)"

@@ -130,8 +130,7 @@ impl<'a, M: Model, St: TrajectoryStore<M::State>> Worker<'a, M, St> {
                 let all: Vec<_> = if tasks.len() == 1 {
                     vec![make(&tasks[0])]
                 } else {
-                    self.pool
-                        .install(|| tasks.par_iter().map(make).collect())
+                    self.pool.install(|| tasks.par_iter().map(make).collect())
                 };
                 let answer = first_failure(all).map(|made| {
                     made.into_iter()
