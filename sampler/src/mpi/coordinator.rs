@@ -225,6 +225,12 @@ impl<M: Model, St: TrajectoryStore<M::State>, C: Communicator> Compute
                 drops[rank as usize].push(parents[slot].id);
             }
         }
+        let t = &mut self.link.traffic;
+        t.tasks.resize(size, 0);
+        for (r, mine) in per.iter().enumerate() {
+            t.tasks[r] += mine.len() as u64;
+        }
+        t.critical += per.iter().map(|m| m.len() as u64).max().unwrap_or(0);
         let since = mpi::time();
         let mut ranks = Vec::new();
         for r in 1..size {

@@ -22,9 +22,10 @@ fn backoff(idle: u32) {
     }
 }
 
-/// Message counters of rank 0 (the coordination cost).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Traffic {
+/// What coordinating a run cost rank 0: messages, bytes, waiting, and how the branch tasks
+/// were spread over ranks (see [`crate::Run::on_traffic`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Traffic {
     /// Messages sent to other ranks.
     pub sent: u64,
     /// Bytes sent to other ranks.
@@ -33,6 +34,14 @@ pub(crate) struct Traffic {
     pub received: u64,
     /// Bytes received from other ranks.
     pub received_bytes: u64,
+    /// Seconds rank 0 waited for answers after computing its own share.
+    pub wait_seconds: f64,
+    /// Branch tasks computed by each rank (index: rank).
+    pub tasks: Vec<u64>,
+    /// Sum over iterations of the most branch tasks one rank computed in it (the iterations'
+    /// critical path in tasks: `sum(tasks) / (ranks * critical)` bounds the efficiency that
+    /// the placement allows).
+    pub critical: u64,
 }
 
 /// Rank 0's end: sends requests, gathers answers under a deadline.
@@ -66,6 +75,7 @@ impl<C: Communicator> Link<'_, C> {
         since: f64,
         doing: &dyn Fn(i32) -> String,
     ) -> Result<Vec<FromWorker>> {
+        let began = mpi::time();
         let mut got: Vec<Option<FromWorker>> = vec![None; ranks.len()];
         let mut left = ranks.len();
         let mut idle = 0u32;
@@ -111,6 +121,7 @@ impl<C: Communicator> Link<'_, C> {
                 }
             }
         }
+        self.traffic.wait_seconds += mpi::time() - began;
         Ok(got.into_iter().flatten().collect())
     }
 }

@@ -32,3 +32,4 @@ pub(crate) mod messages;
 pub(crate) mod worker;
 
 pub use config_run::run_config;
+pub use link::Traffic;

@@ -35,6 +35,13 @@ where
         self
     }
 
+    /// Call `f` on rank 0 with the coordination counters (messages, bytes, waiting, branch
+    /// tasks per rank) when an MPI run ends.
+    pub fn on_traffic(mut self, f: impl Fn(&crate::mpi::Traffic) + Sync + 'a) -> Self {
+        self.on_traffic = Some(Box::new(f));
+        self
+    }
+
     /// Run over the ranks of `comm` (every rank calls this with the same settings; MPI
     /// initialised with at least `MPI_THREAD_FUNNELED`, called from the main thread): the
     /// report on rank 0, `None` on the others. The report is bit-identical to [`Run::run`]'s
@@ -101,20 +108,24 @@ where
             ));
         }
         let mut db = self.open_database()?;
-        let link = Link {
+        let mut link = Link {
             comm,
             timeout: self.rank_timeout.as_secs_f64(),
             traffic: Default::default(),
         };
         let bytes = self.model.initial_state().byte_len() as u64;
         let db = db.as_mut().map(|(db, _)| db);
-        match s.strategy {
-            StrategyKind::MonteCarlo => self.montecarlo(link, pool),
+        let out = match s.strategy {
+            StrategyKind::MonteCarlo => self.montecarlo(&mut link, pool),
             StrategyKind::Tams => match s.store.compact(bytes, &s.params) {
-                Some(store) => self.tams(link, pool, &store, db),
-                None => self.tams(link, pool, &StoreAll, db),
+                Some(store) => self.tams(&mut link, pool, &store, db),
+                None => self.tams(&mut link, pool, &StoreAll, db),
             },
+        };
+        if let Some(f) = &self.on_traffic {
+            f(&link.traffic);
         }
+        out
     }
 
     fn progress_of(&self, r: u64) -> impl Fn(u64, u64) + Sync + '_ {
@@ -131,7 +142,7 @@ where
 
     fn tams<C: Communicator, St: TrajectoryStore<M::State>>(
         &self,
-        mut link: Link<'_, C>,
+        link: &mut Link<'_, C>,
         pool: &rayon::ThreadPool,
         store: &St,
         db: Option<&mut RunDb>,
@@ -153,7 +164,7 @@ where
                 horizon: &params.horizon,
                 key,
                 pool,
-                link: &mut link,
+                link: &mut *link,
             };
             let progress = self.progress_of(r);
             let outcome = match db.as_deref_mut() {
@@ -182,7 +193,7 @@ where
 
     fn montecarlo<C: Communicator>(
         &self,
-        mut link: Link<'_, C>,
+        link: &mut Link<'_, C>,
         pool: &rayon::ThreadPool,
     ) -> Result<Vec<RunOutcome>> {
         let s = &self.settings;

@@ -119,6 +119,9 @@ pub struct Run<'a, M> {
     /// Seconds rank 0 waits for another rank's answer (MPI runs).
     #[cfg(feature = "mpi")]
     rank_timeout: Duration,
+    /// Called on rank 0 with the coordination counters at the end of an MPI run.
+    #[cfg(feature = "mpi")]
+    on_traffic: Option<Box<dyn Fn(&crate::mpi::Traffic) + Sync + 'a>>,
 }
 
 impl<M> std::fmt::Debug for Run<'_, M> {
@@ -154,6 +157,8 @@ where
             progress: None,
             #[cfg(feature = "mpi")]
             rank_timeout: distributed::DEFAULT_RANK_TIMEOUT,
+            #[cfg(feature = "mpi")]
+            on_traffic: None,
         }
     }
 
@@ -175,6 +180,8 @@ where
             progress: None,
             #[cfg(feature = "mpi")]
             rank_timeout: distributed::DEFAULT_RANK_TIMEOUT,
+            #[cfg(feature = "mpi")]
+            on_traffic: None,
         })
     }
 
