@@ -223,8 +223,12 @@ fn main() -> Result<(), BoxError> {
             }
             let row = best.ok_or("no run")?;
             let b = base.get_or_insert_with(|| row.clone());
-            let same = (row.estimate_bits, row.model_steps, row.replay_steps, row.peak)
-                == (b.estimate_bits, b.model_steps, b.replay_steps, b.peak);
+            let same = (
+                row.estimate_bits,
+                row.model_steps,
+                row.replay_steps,
+                row.peak,
+            ) == (b.estimate_bits, b.model_steps, b.replay_steps, b.peak);
             if !same {
                 return Err(format!("{case} {ranks}x{threads}: report differs from 1x1").into());
             }
