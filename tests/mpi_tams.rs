@@ -13,8 +13,8 @@
 
 use mpi::traits::*;
 use retrace::burgers_mpi::{abort_on_panic, initialize};
-use sampler::Config;
 use sampler::runner::{DbOptions, RunOptions};
+use sampler::{Config, Horizon, Model, NoiseRng, Run, RunParams, StrategyKind, normal_words};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output};
 use std::time::Duration;
@@ -92,6 +92,17 @@ fn main() {
         "spill directories are removed at the end"
     );
     config_error_is_reported_once(dir);
+    for ranks in [1, 2, 4] {
+        let out = mpirun_command(ranks, &[(CHILD, "nan".into())])
+            .arg(std::env::current_exe().unwrap())
+            .output()
+            .unwrap();
+        assert_ok(&out, &format!("NaN errors, mpirun -n {ranks}"));
+        print!(
+            "mpirun -n {ranks}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
     killed_rank_then_restart(dir, &store_all);
     stopped_rank_ends_the_job(dir, &store_all);
 }
@@ -303,6 +314,87 @@ fn stopped_rank_ends_the_job(dir: &Path, cfg: &Path) {
     println!("mpirun -n 2, rank 1 stopped: {}", lines[0]);
 }
 
+/// A random walk `x += sqrt(dt) xi / 2` whose score turns NaN above 1.5 (the target is 3): the
+/// fresh trajectories stay below, branches pushed up by the levels fail, several in one
+/// iteration, on several ranks.
+struct NanAbove;
+
+impl Model for NanAbove {
+    type State = f64;
+    type Noise = [f64; 1];
+    fn initial_state(&self) -> f64 {
+        0.0
+    }
+    fn noise_buffer(&self) -> [f64; 1] {
+        [0.0]
+    }
+    fn noise_words(&self) -> u64 {
+        normal_words(1)
+    }
+    fn sample_noise(&self, rng: &mut NoiseRng, noise: &mut [f64; 1]) {
+        rng.fill_standard_normal(noise)
+    }
+    fn step(&self, x: &mut f64, _t: f64, dt: f64, noise: &[f64; 1]) {
+        *x += 0.5 * dt.sqrt() * noise[0]
+    }
+    fn score(&self, x: &f64, _t: f64) -> f64 {
+        if *x > 1.5 { f64::NAN } else { *x }
+    }
+}
+
+/// Rank 0 of the "nan" child: the MPI run's error equals the single-process run's (TAMS with
+/// l = 6 of 20, failing in a branch; Monte Carlo on 4000), printed as one line.
+fn nan_errors_agree<C: Communicator>(world: &C) -> Result<(), String> {
+    let params = RunParams {
+        ntrajectories: 20,
+        nsplititer: 1000,
+        k: 6,
+        walltime: None,
+        horizon: Horizon::new(1.0, 0.01, 3.0),
+    };
+    for strategy in [StrategyKind::Tams, StrategyKind::MonteCarlo] {
+        let mut p = params.clone();
+        if strategy == StrategyKind::MonteCarlo {
+            p.ntrajectories = 4000; // about 11 failures, spread over the ranks' blocks
+        }
+        let run = || Run::new(&NanAbove, p.clone()).seed(5).strategy(strategy);
+        let single = match world.rank() {
+            0 => Some(
+                run()
+                    .threads(2)
+                    .run()
+                    .map(|_| ())
+                    .map_err(|e| e.to_string()),
+            ),
+            _ => None,
+        };
+        let mpi = run()
+            .threads(1)
+            .run_mpi(world)
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        if let Some(single) = single {
+            let Err(e) = &single else {
+                return Err(format!("{strategy:?}: the single-process run did not fail"));
+            };
+            if single != mpi {
+                return Err(format!("{strategy:?}: single {single:?}, MPI {mpi:?}"));
+            }
+            let id: u64 = e
+                .split("trajectory ")
+                .nth(1)
+                .and_then(|t| t.split(',').next())
+                .and_then(|t| t.parse().ok())
+                .ok_or_else(|| format!("no trajectory in {e:?}"))?;
+            if strategy == StrategyKind::Tams && id < params.ntrajectories {
+                return Err(format!("the TAMS run failed before branching: {e}"));
+            }
+            println!("{strategy:?} error on every rank count: {e}");
+        }
+    }
+    Ok(())
+}
+
 /// One rank of a child run: TAMS with a database in `$DIR/run`; rank 0 writes `$DIR/committed`
 /// after committing iteration Q and waits for `$DIR/go`.
 fn child(mode: &str) -> i32 {
@@ -315,6 +407,14 @@ fn child(mode: &str) -> i32 {
         }
     };
     let world = universe.world();
+    if mode == "nan" {
+        let r = nan_errors_agree(&world);
+        if let Err(e) = &r {
+            eprintln!("{e}");
+        }
+        drop(universe);
+        return i32::from(r.is_err());
+    }
     let dir = PathBuf::from(std::env::var_os(DIR).expect("RETRACE_MPI_DIR"));
     let cfg = PathBuf::from(std::env::var_os("RETRACE_MPI_CONFIG").expect("config"));
     let config = Config::from_file(&cfg).expect("config");

@@ -20,6 +20,9 @@ use mpi::topology::Communicator;
 use revolve::State as _;
 use std::time::{Duration, Instant};
 
+/// A callback of [`Run::on_traffic`].
+pub(super) type OnTraffic<'a> = Box<dyn Fn(&crate::mpi::Traffic) + Sync + 'a>;
+
 /// Default of [`Run::rank_timeout`]: ten minutes.
 pub(super) const DEFAULT_RANK_TIMEOUT: Duration = Duration::from_secs(600);
 

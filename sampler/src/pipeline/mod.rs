@@ -121,7 +121,7 @@ pub struct Run<'a, M> {
     rank_timeout: Duration,
     /// Called on rank 0 with the coordination counters at the end of an MPI run.
     #[cfg(feature = "mpi")]
-    on_traffic: Option<Box<dyn Fn(&crate::mpi::Traffic) + Sync + 'a>>,
+    on_traffic: Option<distributed::OnTraffic<'a>>,
 }
 
 impl<M> std::fmt::Debug for Run<'_, M> {
