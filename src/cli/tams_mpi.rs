@@ -105,10 +105,10 @@ fn distributed<C: Communicator>(args: &Args, world: &C) -> CliResult {
     let config = agreed_config(world, config, args)?;
     let timeout = match args.rank_timeout {
         None => Duration::from_secs(600),
-        Some(s) if s.is_finite() && s > 0.0 => Duration::from_secs_f64(s),
+        Some(s) if s > 0.0 && Duration::try_from_secs_f64(s).is_ok() => Duration::from_secs_f64(s),
         Some(s) => {
             return Err(CliError::Usage(format!(
-                "--rank-timeout: must be a positive number of seconds, got {s}"
+                "--rank-timeout: must be a positive number of seconds, got {s:?}"
             )));
         }
     };
