@@ -11,6 +11,8 @@
 //!   policy with a memory budget and spill, run database ([`db`]) and restart, walltime, progress,
 //!   repeats, the JSON [`Report`]. [`Model::describe`] identifies the model in a database.
 //! - [`Config`] (TOML) and [`runner`]: a config file's built-in model handed to [`Run`].
+//! - `mpi` (feature `mpi`): the same runs over MPI ranks (`Run::run_mpi`), bit-identical to
+//!   one process.
 //!
 //! Layers, each using only those listed before it: noise, model, trajectory store, strategy
 //! (calling a [`Journal`]), database (implementing the journal), pipeline (running a strategy
@@ -41,6 +43,8 @@ mod error;
 pub mod journal;
 pub mod model;
 pub mod models;
+#[cfg(feature = "mpi")]
+pub mod mpi;
 pub mod noise;
 mod outcome;
 mod parallel;

@@ -62,29 +62,52 @@ impl ModelVisitor for Visit<'_> {
     where
         M::State: StateBytes + PartialEq,
     {
-        let c = self.config;
-        let progress = self.progress;
-        let mut run = Run::new(model, c.params())
-            .seed(c.tams.seed)
-            .strategy(c.strategy())
-            .store(c.store_policy())
-            .repeats(self.repeats)
-            .on_progress(progress);
-        if let Some(t) = self.threads.or(c.runner.nworkers.map(|n| n as usize)) {
-            run = run.threads(t);
-        }
-        if let Some((dir, restart)) = self.db {
-            run = if restart {
-                run.resume(dir)
-            } else {
-                run.database(dir)
-            };
-            if let Some(save) = c.database.as_ref().and_then(|d| d.save_states) {
-                run = run.save_states(save);
-            }
-        }
-        run.run()
+        configured(
+            model,
+            self.config,
+            self.repeats,
+            self.threads,
+            self.db,
+            self.progress,
+        )
+        .run()
     }
+}
+
+/// The [`Run`] of `model` that config `c` asks for: its seed, strategy, store policy and
+/// threads (`threads` replaces `runner.nworkers`), `repeats`, `progress`, and the database
+/// `db` (`(dir, restart)`) if any.
+pub(crate) fn configured<'a, M: Model>(
+    model: &'a M,
+    c: &Config,
+    repeats: u64,
+    threads: Option<usize>,
+    db: Option<(&std::path::Path, bool)>,
+    progress: Progress<'a>,
+) -> Run<'a, M>
+where
+    M::State: StateBytes + PartialEq,
+{
+    let mut run = Run::new(model, c.params())
+        .seed(c.tams.seed)
+        .strategy(c.strategy())
+        .store(c.store_policy())
+        .repeats(repeats)
+        .on_progress(progress);
+    if let Some(t) = threads.or(c.runner.nworkers.map(|n| n as usize)) {
+        run = run.threads(t);
+    }
+    if let Some((dir, restart)) = db {
+        run = if restart {
+            run.resume(dir)
+        } else {
+            run.database(dir)
+        };
+        if let Some(save) = c.database.as_ref().and_then(|d| d.save_states) {
+            run = run.save_states(save);
+        }
+    }
+    run
 }
 
 /// Run a validated configuration: `repeats` independent runs on a pool of

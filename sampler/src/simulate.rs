@@ -197,40 +197,82 @@ pub(crate) fn branch<M: Model, St: TrajectoryStore<M::State>>(
     level: f64,
     id: u64,
 ) -> Result<(Trajectory<St::Record>, Work)> {
-    let j = parent.first_above(level).ok_or(StoreError::MissingState {
-        step: parent.last_step(),
-    })?;
+    let p = Parent {
+        lineage: &parent.lineage,
+        scores: &parent.scores,
+        record: &parent.record,
+    };
+    branch_from(model, store, h, key, p, level, id)
+}
+
+/// What branching reads of a parent trajectory (its record may be held apart from the rest).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Parent<'a, R> {
+    pub lineage: &'a [Segment],
+    pub scores: &'a [f64],
+    pub record: &'a R,
+}
+
+/// The branch step of a child of `parent` at `level`: the first step scoring above it.
+pub(crate) fn branch_step(scores: &[f64], level: f64) -> Result<u64> {
+    scores
+        .iter()
+        .position(|&s| s > level)
+        .map(|i| i as u64)
+        .ok_or(
+            StoreError::MissingState {
+                step: scores.len() as u64 - 1,
+            }
+            .into(),
+        )
+}
+
+/// The noise lineage of a child `id` branched at step `j` from a parent with `lineage`.
+pub(crate) fn child_lineage(lineage: &[Segment], j: u64, id: u64) -> Vec<Segment> {
+    let mut out: Vec<Segment> = lineage
+        .iter()
+        .copied()
+        .filter(|s| s.start_step < j)
+        .collect();
+    out.push(Segment {
+        start_step: j,
+        stream: id,
+    });
+    out
+}
+
+/// [`branch`] from a parent given by parts.
+pub(crate) fn branch_from<M: Model, St: TrajectoryStore<M::State>>(
+    model: &M,
+    store: &St,
+    h: &Horizon,
+    key: NoiseKey,
+    parent: Parent<'_, St::Record>,
+    level: f64,
+    id: u64,
+) -> Result<(Trajectory<St::Record>, Work)> {
+    let j = branch_step(parent.scores, level)?;
     let mut state = model.initial_state();
-    let kept = store.restore(&parent.record, j, &mut state)?;
+    let kept = store.restore(parent.record, j, &mut state)?;
     let mut noise = model.noise_buffer();
     replay(
         model,
         h,
         key,
-        &parent.lineage,
+        parent.lineage,
         &mut state,
         &mut noise,
         kept,
         j,
     )?;
-    let mut lineage: Vec<Segment> = parent
-        .lineage
-        .iter()
-        .copied()
-        .filter(|s| s.start_step < j)
-        .collect();
-    lineage.push(Segment {
-        start_step: j,
-        stream: id,
-    });
     let ju = j as usize;
     let mut traj = Trajectory {
         id,
-        lineage,
+        lineage: child_lineage(parent.lineage, j, id),
         scores: parent.scores[..=ju].to_vec(),
         max_score: parent.scores[ju],
         reached: false,
-        record: store.prefix_at(&parent.record, j, &state),
+        record: store.prefix_at(parent.record, j, &state),
     };
     let mut work = Work {
         steps: 0,

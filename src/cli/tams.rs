@@ -11,13 +11,17 @@ use sampler::runner::{DbOptions, ErrorSource, Report, RunOptions, run_config, ru
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
+#[cfg(feature = "mpi")]
+#[path = "tams_mpi.rs"]
+mod tams_mpi;
+
 /// Arguments of `retrace tams`.
 #[derive(clap::Args)]
 pub(crate) struct Args {
     /// TOML configuration ([tams], [trajectory], [runner], [sampler], [model], [database]);
     /// optional with --restart (the run's recorded config is used).
     #[arg(long, value_name = "FILE", required_unless_present = "restart")]
-    config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     /// Seed (replaces `tams.seed`); repeat r uses streams keyed by (seed, r).
     #[arg(long, value_name = "S")]
     seed: Option<u64>,
@@ -28,7 +32,7 @@ pub(crate) struct Args {
     /// same seed: bit-identical except the key `seconds`. FILE is checked before the run and
     /// written atomically after the summary is printed.
     #[arg(long, value_name = "FILE")]
-    json: Option<PathBuf>,
+    pub(crate) json: Option<PathBuf>,
     /// Worker threads (replaces `runner.nworkers`; default: all cores).
     #[arg(long, value_name = "T")]
     threads: Option<usize>,
@@ -37,10 +41,14 @@ pub(crate) struct Args {
     db: Option<PathBuf>,
     /// Continue the run recorded in DIR (killed, stopped by walltime, or out of iterations).
     #[arg(long, value_name = "DIR")]
-    restart: Option<PathBuf>,
+    pub(crate) restart: Option<PathBuf>,
+    /// Under mpirun/srun: seconds rank 0 waits for another rank's answer to one request before
+    /// it ends the job naming that rank (default 600).
+    #[arg(long, value_name = "SECS")]
+    pub(crate) rank_timeout: Option<f64>,
 }
 
-fn run_error(e: sampler::Error) -> CliError {
+pub(crate) fn run_error(e: sampler::Error) -> CliError {
     match e {
         sampler::Error::Config(_)
         | sampler::Error::Database(
@@ -51,13 +59,23 @@ fn run_error(e: sampler::Error) -> CliError {
     }
 }
 
-/// Run `retrace tams`.
-pub(crate) fn run(args: Args) -> CliResult {
+/// What the arguments ask for: the config (`None`: the recorded one of a restart), the
+/// database and the run options.
+pub(crate) struct Prepared {
+    pub(crate) config: Option<Config>,
+    pub(crate) database: Option<DbOptions>,
+    pub(crate) opts: RunOptions,
+    /// Where `--json` goes (checked before the run).
+    pub(crate) json: Option<Target>,
+}
+
+/// Read the config and check the arguments.
+pub(crate) fn prepare(args: &Args) -> Result<Prepared, CliError> {
     let config = match &args.config {
         Some(path) => Some(Config::from_file(path).map_err(CliError::usage)?),
         None => None,
     };
-    let database = match (&args.db, &args.restart) {
+    let mut database = match (&args.db, &args.restart) {
         (Some(dir), _) => Some(DbOptions::new(dir.clone(), false)),
         (None, Some(dir)) => Some(DbOptions::new(dir.clone(), true)),
         (None, None) => config
@@ -83,12 +101,26 @@ pub(crate) fn run(args: Args) -> CliResult {
         Some(path) => Some(Target::check("--json", path)?),
         None => None,
     };
+    if let Some(db) = &mut database {
+        db.seed = args.seed;
+        db.threads = args.threads;
+    }
     let opts = RunOptions {
         seed: args.seed,
         repeats: Some(args.repeats),
         threads: args.threads,
     };
-    let target = if std::io::stderr().is_terminal() {
+    Ok(Prepared {
+        config,
+        database,
+        opts,
+        json,
+    })
+}
+
+/// A progress bar on stderr when it is a terminal (hidden otherwise or when `hidden`).
+pub(crate) fn progress_bar(config: Option<&Config>, hidden: bool) -> ProgressBar {
+    let target = if std::io::stderr().is_terminal() && !hidden {
         ProgressDrawTarget::stderr()
     } else {
         ProgressDrawTarget::hidden()
@@ -99,21 +131,35 @@ pub(crate) fn run(args: Args) -> CliResult {
     {
         bar.set_style(style.progress_chars("=> "));
     }
-    bar.set_message(
-        config
-            .as_ref()
-            .map_or("tams", |c| c.sampler.strategy.as_str()),
-    );
+    bar.set_message(config.map_or("tams", |c| c.sampler.strategy.as_str()));
+    bar
+}
+
+/// Run `retrace tams` (over MPI ranks when built with `mpi` and started by an MPI launcher).
+pub(crate) fn run(args: Args) -> CliResult {
+    #[cfg(feature = "mpi")]
+    if tams_mpi::launched() {
+        return tams_mpi::run(&args);
+    }
+    if args.rank_timeout.is_some() {
+        return Err(CliError::Usage(
+            "--rank-timeout: only for runs started by mpirun or srun (with the `mpi` feature)"
+                .into(),
+        ));
+    }
+    let Prepared {
+        config,
+        database,
+        opts,
+        json,
+    } = prepare(&args)?;
+    let bar = progress_bar(config.as_ref(), false);
     let progress = |done: u64, total: u64| {
         bar.set_length(total);
         bar.set_position(done);
     };
     let (report, config) = match database {
-        Some(mut db) => {
-            db.seed = args.seed;
-            db.threads = args.threads;
-            run_with_database(config.as_ref(), &db, &progress).map_err(run_error)?
-        }
+        Some(db) => run_with_database(config.as_ref(), &db, &progress).map_err(run_error)?,
         None => {
             let config = config.ok_or(CliError::Usage("--config: missing".into()))?;
             (
@@ -123,22 +169,26 @@ pub(crate) fn run(args: Args) -> CliResult {
         }
     };
     bar.finish_and_clear();
+    output(json.as_ref(), &config, &report)
+}
 
-    // The summary first: a result is printed even if the JSON file cannot be written.
+/// Print the summary, then write the JSON report (if asked): a result is printed even if the
+/// JSON file cannot be written.
+pub(crate) fn output(json: Option<&Target>, config: &Config, report: &Report) -> CliResult {
     let Some(json) = json else {
         let mut out = super::stdout();
-        summary(&mut out, &config, &report)?;
+        summary(&mut out, config, report)?;
         return super::flush(out);
     };
     if json.is_stdout() {
         let mut err = std::io::stderr().lock();
-        summary(&mut err, &config, &report)?;
+        summary(&mut err, config, report)?;
     } else {
         let mut out = super::stdout();
-        summary(&mut out, &config, &report)?;
+        summary(&mut out, config, report)?;
         super::flush(out)?;
     }
-    let mut value = serde_json::to_value(&report).map_err(CliError::failed)?;
+    let mut value = serde_json::to_value(report).map_err(CliError::failed)?;
     if let Some(obj) = value.as_object_mut() {
         let mut echoed = config.clone();
         echoed.tams.seed = report.seed;

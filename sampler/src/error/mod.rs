@@ -29,6 +29,14 @@ pub enum Error {
     /// The worker pool could not be built.
     #[error("cannot start the worker pool: {0}")]
     Pool(#[source] rayon::ThreadPoolBuildError),
+    /// Another MPI rank failed (its error's message) or sent a malformed message.
+    #[error("rank {rank}: {message}")]
+    Rank {
+        /// The rank.
+        rank: i32,
+        /// What went wrong there.
+        message: String,
+    },
 }
 
 /// A configuration error.

@@ -38,6 +38,8 @@
 //! ```
 
 mod describe;
+#[cfg(feature = "mpi")]
+mod distributed;
 mod limits;
 mod policy;
 mod report;
@@ -116,6 +118,12 @@ pub struct Run<'a, M> {
     database: Option<Database>,
     save_states: Option<bool>,
     progress: Option<Box<dyn Fn(u64, u64) + Sync + 'a>>,
+    /// Seconds rank 0 waits for another rank's answer (MPI runs).
+    #[cfg(feature = "mpi")]
+    rank_timeout: Duration,
+    /// Called on rank 0 with the coordination counters at the end of an MPI run.
+    #[cfg(feature = "mpi")]
+    on_traffic: Option<distributed::OnTraffic<'a>>,
 }
 
 impl<M> std::fmt::Debug for Run<'_, M> {
@@ -149,6 +157,10 @@ where
             database: None,
             save_states: None,
             progress: None,
+            #[cfg(feature = "mpi")]
+            rank_timeout: distributed::DEFAULT_RANK_TIMEOUT,
+            #[cfg(feature = "mpi")]
+            on_traffic: None,
         }
     }
 
@@ -168,6 +180,10 @@ where
             database: Some(Database { dir, restart: true }),
             save_states: None,
             progress: None,
+            #[cfg(feature = "mpi")]
+            rank_timeout: distributed::DEFAULT_RANK_TIMEOUT,
+            #[cfg(feature = "mpi")]
+            on_traffic: None,
         })
     }
 
@@ -264,6 +280,26 @@ where
     /// the thread count and however often the run was stopped and restarted, except
     /// `seconds`).
     pub fn run(self) -> Result<Report> {
+        self.validate()?;
+        let s = &self.settings;
+        let mut db = self.open_database()?;
+        let noop = |_: u64, _: u64| {};
+        let progress: Progress<'_> = match &self.progress {
+            Some(p) => p.as_ref(),
+            None => &noop,
+        };
+        let start = Instant::now();
+        let details = pool(s.threads)?.install(|| match &mut db {
+            Some((db, save)) => self.journaled(db, *save, progress).map(|o| vec![o]),
+            None => self.repeated(progress),
+        })?;
+        let seconds = start.elapsed().as_secs_f64();
+        let model = self.model.describe().name;
+        Report::new(s.strategy.as_str(), model, s.seed, details, seconds)
+    }
+
+    /// The checks every rank of a run makes the same way.
+    fn validate(&self) -> Result<()> {
         let s = &self.settings;
         if self.repeats == 0 {
             return Err(Error::config("repeats", "must be >= 1, got 0"));
@@ -282,8 +318,13 @@ where
             s.threads,
             s.strategy == StrategyKind::Tams,
             &s.store,
-        )?;
-        let mut db = match &self.database {
+        )
+    }
+
+    /// The run database (created, or opened to continue) and whether it saves states.
+    fn open_database(&self) -> Result<Option<(RunDb, Option<bool>)>> {
+        let s = &self.settings;
+        Ok(match &self.database {
             None => None,
             Some(d) => {
                 if s.strategy != StrategyKind::Tams {
@@ -316,20 +357,7 @@ where
                 let save = db.save_states(self.save_states)?;
                 Some((db, save))
             }
-        };
-        let noop = |_: u64, _: u64| {};
-        let progress: Progress<'_> = match &self.progress {
-            Some(p) => p.as_ref(),
-            None => &noop,
-        };
-        let start = Instant::now();
-        let details = pool(s.threads)?.install(|| match &mut db {
-            Some((db, save)) => self.journaled(db, *save, progress).map(|o| vec![o]),
-            None => self.repeated(progress),
-        })?;
-        let seconds = start.elapsed().as_secs_f64();
-        let model = self.model.describe().name;
-        Report::new(s.strategy.as_str(), model, s.seed, details, seconds)
+        })
     }
 
     /// `repeats` independent runs, repeat `r` keyed by `(seed, r)`.

@@ -1,8 +1,9 @@
 //! Sampling strategies behind one trait: [`Tams`] and [`MonteCarlo`].
 
+pub(crate) mod compute;
 mod estimate;
-mod montecarlo;
-mod tams;
+pub(crate) mod montecarlo;
+pub(crate) mod tams;
 
 pub use crate::outcome::{RunOutcome, StopReason};
 pub use estimate::{Summary, ideal_std_error, montecarlo_std_error};

@@ -2,7 +2,7 @@
 
 use super::{Progress, RunOutcome, RunParams, StopReason, Strategy, montecarlo_std_error};
 use crate::parallel::collect_ordered;
-use crate::simulate::run_plain;
+use crate::simulate::{Horizon, run_plain};
 use crate::{Model, NoiseKey, Result};
 use rayon::prelude::*;
 
@@ -25,40 +25,57 @@ impl<M: Model> Strategy<M> for MonteCarlo {
         progress: Progress<'_>,
     ) -> Result<RunOutcome> {
         let n = params.ntrajectories;
-        let h = &params.horizon;
-        let init = model.initial_state();
-        let (mut reached, mut steps) = (0u64, 0u64);
-        let mut lo = 0;
-        while lo < n {
-            let hi = (lo + CHUNK).min(n);
-            let chunk = collect_ordered((lo..hi).into_par_iter().map_init(
-                || (init.clone(), model.noise_buffer()),
-                |(state, noise), id| {
-                    state.clone_from(&init);
-                    run_plain(model, h, key, id, state, noise)
-                },
-            ))?;
-            for (hit, s) in chunk {
-                reached += u64::from(hit);
-                steps += s;
-            }
-            lo = hi;
-            progress(lo, n);
-        }
-        let estimate = reached as f64 / n as f64;
-        Ok(RunOutcome {
-            estimate,
-            std_error: montecarlo_std_error(estimate, n),
-            weight: 1.0,
-            reached,
-            ntrajectories: n,
-            iterations: 0,
-            branches: 0,
-            model_steps: steps,
-            replay_steps: 0,
-            peak_states_held: 0,
-            stop: StopReason::Complete,
-            kills: Vec::new(),
-        })
+        let (reached, steps) = block(model, &params.horizon, key, 0..n, &|done| progress(done, n))?;
+        Ok(outcome(n, reached, steps))
     }
+}
+
+/// The outcome of `n` trajectories of which `reached` hit the target in `steps` steps.
+pub(crate) fn outcome(n: u64, reached: u64, steps: u64) -> RunOutcome {
+    let estimate = reached as f64 / n as f64;
+    RunOutcome {
+        estimate,
+        std_error: montecarlo_std_error(estimate, n),
+        weight: 1.0,
+        reached,
+        ntrajectories: n,
+        iterations: 0,
+        branches: 0,
+        model_steps: steps,
+        replay_steps: 0,
+        peak_states_held: 0,
+        stop: StopReason::Complete,
+        kills: Vec::new(),
+    }
+}
+
+/// Trajectories `ids` (their hits and steps), calling `progress(done)` after every chunk with
+/// the end of the chunk; the error of the lowest failing id.
+pub(crate) fn block<M: Model>(
+    model: &M,
+    h: &Horizon,
+    key: NoiseKey,
+    ids: std::ops::Range<u64>,
+    progress: &dyn Fn(u64),
+) -> Result<(u64, u64)> {
+    let init = model.initial_state();
+    let (mut reached, mut steps) = (0u64, 0u64);
+    let mut lo = ids.start;
+    while lo < ids.end {
+        let hi = lo.saturating_add(CHUNK).min(ids.end);
+        let chunk = collect_ordered((lo..hi).into_par_iter().map_init(
+            || (init.clone(), model.noise_buffer()),
+            |(state, noise), id| {
+                state.clone_from(&init);
+                run_plain(model, h, key, id, state, noise)
+            },
+        ))?;
+        for (hit, s) in chunk {
+            reached += u64::from(hit);
+            steps += s;
+        }
+        lo = hi;
+        progress(lo);
+    }
+    Ok((reached, steps))
 }

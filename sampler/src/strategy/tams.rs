@@ -1,15 +1,14 @@
 //! Trajectory-Adaptive Multilevel Splitting (Lestang et al. 2018), with the unbiased
 //! tie handling of Brehier et al. (2016).
 
+use super::compute::{Compute, Local, Task};
 use super::{Progress, RunOutcome, RunParams, StopReason, Strategy, ideal_std_error};
 use crate::journal::{IterationRecord, Journal, LoopState, NoJournal, Resume};
-use crate::parallel::collect_ordered;
-use crate::simulate::{Work, branch, fresh};
+use crate::simulate::Work;
 use crate::store::{StoreAll, TrajectoryStore};
 use crate::trajectory::{Ensemble, Trajectory};
 use crate::{Model, NoiseKey, Result};
 use rand::RngExt;
-use rayon::prelude::*;
 use std::time::Instant;
 
 /// TAMS with trajectory states kept in store `St` (`Tams::default()` keeps every state).
@@ -79,168 +78,170 @@ impl<St> Tams<St> {
     where
         St: TrajectoryStore<M::State>,
     {
-        let start = Instant::now();
-        let n = params.ntrajectories;
-        let h = &params.horizon;
-        let store = &self.store;
-        let mut select = key.selection();
-        let (mut ens, st, mut kills) = match resume {
-            Some(r) => {
-                select.set_word_pos(r.state.select_word_pos);
-                (r.ensemble, r.state, r.kills)
-            }
-            None => {
-                let first: Vec<(Trajectory<St::Record>, Work)> = collect_ordered(
-                    (0..n)
-                        .into_par_iter()
-                        .map(|id| fresh(model, store, h, key, id)),
-                )?;
-                let mut steps = 0u64;
-                let mut trajectories = Vec::with_capacity(first.len());
-                for (t, w) in first {
-                    steps += w.steps;
-                    trajectories.push(t);
-                }
-                let held: u64 = trajectories.iter().map(|t| store.held(&t.record)).sum();
-                let ens = Ensemble {
-                    trajectories,
-                    next_id: n,
-                };
-                let st = LoopState {
-                    iterations: 0,
-                    weight: 1.0,
-                    branches: 0,
-                    model_steps: steps,
-                    replay_steps: 0,
-                    held,
-                    peak_held: held,
-                    select_word_pos: select.get_word_pos(),
-                };
-                journal.on_initial(&ens, &st)?;
-                (ens, st, Vec::new())
-            }
+        let mut local = Local {
+            model,
+            store: &self.store,
+            horizon: &params.horizon,
+            key,
         };
-        let mut work = Work {
-            steps: st.model_steps,
-            replayed: st.replay_steps,
-        };
-        let (mut held, mut peak_held) = (st.held, st.peak_held);
-        let (mut weight, mut iterations, mut branches) = (st.weight, st.iterations, st.branches);
-        let mut killed_ids = Vec::new();
-        let mut longest = std::time::Duration::ZERO;
-        let mut maxima = Vec::with_capacity(n as usize);
-        let mut killed = Vec::new();
-        let mut survivors = Vec::new();
-        let mut tasks: Vec<(usize, usize, u64)> = Vec::new();
-        let kth = (params.k.max(1) - 1) as usize;
-        let stop = loop {
-            if iterations >= params.nsplititer {
-                break StopReason::IterationBudget;
-            }
-            // Stop before the limit: no iteration starts that could not finish in time at the
-            // pace of the longest one so far.
-            if params
-                .walltime
-                .is_some_and(|w| start.elapsed() + longest >= w)
-            {
-                break StopReason::Walltime;
-            }
-            let began = Instant::now();
-            maxima.clear();
-            maxima.extend(ens.trajectories.iter().map(|t| t.max_score));
-            let level = *maxima.select_nth_unstable_by(kth, f64::total_cmp).1;
-            if level >= h.target {
-                break StopReason::Converged;
-            }
-            killed.clear();
-            survivors.clear();
-            for (i, t) in ens.trajectories.iter().enumerate() {
-                if t.max_score <= level {
-                    killed.push(i);
-                } else {
-                    survivors.push(i);
-                }
-            }
-            if survivors.is_empty() {
-                break StopReason::Extinction;
-            }
-            tasks.clear();
-            for &slot in &killed {
-                let pick = select.random_range(0..survivors.len() as u64) as usize;
-                tasks.push((slot, survivors[pick], ens.next_id));
-                ens.next_id = ens
-                    .next_id
-                    .checked_add(1)
-                    .ok_or(crate::Error::Overflow("trajectory ids"))?;
-            }
-            let parents = &ens.trajectories;
-            let make = |&(_, p, id): &(usize, usize, u64)| {
-                branch(model, store, h, key, &parents[p], level, id)
-            };
-            let children: Vec<_> = if tasks.len() == 1 {
-                vec![make(&tasks[0])?]
-            } else {
-                collect_ordered(tasks.par_iter().map(make))?
-            };
-            // All children exist before the killed trajectories are dropped.
-            held += children
-                .iter()
-                .map(|(c, _)| store.held(&c.record))
-                .sum::<u64>();
-            peak_held = peak_held.max(held);
-            killed_ids.clear();
-            for (&(slot, _, _), (child, w)) in tasks.iter().zip(children) {
-                killed_ids.push(ens.trajectories[slot].id);
-                work.steps += w.steps;
-                work.replayed += w.replayed;
-                held -= store.held(&ens.trajectories[slot].record);
-                ens.trajectories[slot] = child;
-            }
-            let k = killed.len() as u64;
-            weight *= (n - k) as f64 / n as f64;
-            branches += k;
-            kills.push(k);
-            iterations += 1;
-            journal.on_iteration(&IterationRecord {
-                ensemble: &ens,
-                level,
-                tasks: &tasks,
-                killed_ids: &killed_ids,
-                state: LoopState {
-                    iterations,
-                    weight,
-                    branches,
-                    model_steps: work.steps,
-                    replay_steps: work.replayed,
-                    held,
-                    peak_held,
-                    select_word_pos: select.get_word_pos(),
-                },
-            })?;
-            longest = longest.max(began.elapsed());
-            progress(iterations, params.nsplititer);
-        };
-        let reached = if stop == StopReason::Extinction {
-            0
-        } else {
-            ens.reached()
-        };
-        let estimate = weight * (reached as f64 / n as f64);
-        let outcome = RunOutcome {
-            estimate,
-            std_error: ideal_std_error(estimate, n),
-            weight,
-            reached,
-            ntrajectories: n,
-            iterations,
-            branches,
-            model_steps: work.steps,
-            replay_steps: work.replayed,
-            peak_states_held: peak_held,
-            stop,
-            kills,
-        };
-        journal.on_stop(&outcome)?;
-        Ok((outcome, ens))
+        run_loop(&mut local, params, key, progress, journal, resume)
     }
+}
+
+/// The TAMS loop: levels, selection, weights and the journal, computing trajectories with `c`.
+pub(crate) fn run_loop<C: Compute>(
+    c: &mut C,
+    params: &RunParams,
+    key: NoiseKey,
+    progress: Progress<'_>,
+    journal: &mut dyn Journal<C::Record>,
+    resume: Option<Resume<C::Record>>,
+) -> Result<(RunOutcome, Ensemble<C::Record>)> {
+    let start = Instant::now();
+    let n = params.ntrajectories;
+    let h = &params.horizon;
+    let mut select = key.selection();
+    let (mut ens, st, mut kills) = match resume {
+        Some(r) => {
+            select.set_word_pos(r.state.select_word_pos);
+            (r.ensemble, r.state, r.kills)
+        }
+        None => {
+            let first: Vec<(Trajectory<C::Record>, Work)> = c.fresh(n)?;
+            let mut steps = 0u64;
+            let mut trajectories = Vec::with_capacity(first.len());
+            for (t, w) in first {
+                steps += w.steps;
+                trajectories.push(t);
+            }
+            let held: u64 = trajectories.iter().map(|t| c.held(&t.record)).sum();
+            let ens = Ensemble {
+                trajectories,
+                next_id: n,
+            };
+            let st = LoopState {
+                iterations: 0,
+                weight: 1.0,
+                branches: 0,
+                model_steps: steps,
+                replay_steps: 0,
+                held,
+                peak_held: held,
+                select_word_pos: select.get_word_pos(),
+            };
+            journal.on_initial(&ens, &st)?;
+            (ens, st, Vec::new())
+        }
+    };
+    let mut work = Work {
+        steps: st.model_steps,
+        replayed: st.replay_steps,
+    };
+    let (mut held, mut peak_held) = (st.held, st.peak_held);
+    let (mut weight, mut iterations, mut branches) = (st.weight, st.iterations, st.branches);
+    let mut killed_ids = Vec::new();
+    let mut longest = std::time::Duration::ZERO;
+    let mut maxima = Vec::with_capacity(n as usize);
+    let mut killed = Vec::new();
+    let mut survivors = Vec::new();
+    let mut tasks: Vec<Task> = Vec::new();
+    let kth = (params.k.max(1) - 1) as usize;
+    let stop = loop {
+        if iterations >= params.nsplititer {
+            break StopReason::IterationBudget;
+        }
+        // Stop before the limit: no iteration starts that could not finish in time at the
+        // pace of the longest one so far.
+        if params
+            .walltime
+            .is_some_and(|w| start.elapsed() + longest >= w)
+        {
+            break StopReason::Walltime;
+        }
+        let began = Instant::now();
+        maxima.clear();
+        maxima.extend(ens.trajectories.iter().map(|t| t.max_score));
+        let level = *maxima.select_nth_unstable_by(kth, f64::total_cmp).1;
+        if level >= h.target {
+            break StopReason::Converged;
+        }
+        killed.clear();
+        survivors.clear();
+        for (i, t) in ens.trajectories.iter().enumerate() {
+            if t.max_score <= level {
+                killed.push(i);
+            } else {
+                survivors.push(i);
+            }
+        }
+        if survivors.is_empty() {
+            break StopReason::Extinction;
+        }
+        tasks.clear();
+        for &slot in &killed {
+            let pick = select.random_range(0..survivors.len() as u64) as usize;
+            tasks.push((slot, survivors[pick], ens.next_id));
+            ens.next_id = ens
+                .next_id
+                .checked_add(1)
+                .ok_or(crate::Error::Overflow("trajectory ids"))?;
+        }
+        let children = c.branch(iterations + 1, &ens.trajectories, level, &tasks)?;
+        // All children exist before the killed trajectories are dropped.
+        held += children.iter().map(|(t, _)| c.held(&t.record)).sum::<u64>();
+        peak_held = peak_held.max(held);
+        killed_ids.clear();
+        for (&(slot, _, _), (child, w)) in tasks.iter().zip(children) {
+            killed_ids.push(ens.trajectories[slot].id);
+            work.steps += w.steps;
+            work.replayed += w.replayed;
+            held -= c.held(&ens.trajectories[slot].record);
+            ens.trajectories[slot] = child;
+        }
+        let k = killed.len() as u64;
+        weight *= (n - k) as f64 / n as f64;
+        branches += k;
+        kills.push(k);
+        iterations += 1;
+        journal.on_iteration(&IterationRecord {
+            ensemble: &ens,
+            level,
+            tasks: &tasks,
+            killed_ids: &killed_ids,
+            state: LoopState {
+                iterations,
+                weight,
+                branches,
+                model_steps: work.steps,
+                replay_steps: work.replayed,
+                held,
+                peak_held,
+                select_word_pos: select.get_word_pos(),
+            },
+        })?;
+        longest = longest.max(began.elapsed());
+        progress(iterations, params.nsplititer);
+    };
+    let reached = if stop == StopReason::Extinction {
+        0
+    } else {
+        ens.reached()
+    };
+    let estimate = weight * (reached as f64 / n as f64);
+    let outcome = RunOutcome {
+        estimate,
+        std_error: ideal_std_error(estimate, n),
+        weight,
+        reached,
+        ntrajectories: n,
+        iterations,
+        branches,
+        model_steps: work.steps,
+        replay_steps: work.replayed,
+        peak_states_held: peak_held,
+        stop,
+        kills,
+    };
+    journal.on_stop(&outcome)?;
+    Ok((outcome, ens))
 }

@@ -1,0 +1,200 @@
+//! The messages between rank 0 and the other ranks (postcard-encoded; floats travel as their
+//! exact bits). States and noise never travel: a task names ids, a result carries scores.
+
+use crate::{Error, ModelError};
+use serde::{Deserialize, Serialize};
+
+/// Rank 0 to a worker rank.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) enum ToWorker {
+    /// A new TAMS run with the noise streams of repeat `repeat`: drop every trajectory held.
+    Begin {
+        /// Repeat index (the noise key is `(seed, repeat)`).
+        repeat: u64,
+    },
+    /// Compute trajectories `lo..hi` from the initial condition and keep them.
+    Fresh {
+        /// First id.
+        lo: u64,
+        /// One past the last id.
+        hi: u64,
+    },
+    /// Branch a child from each parent (held here) at `level`, then drop `drop`.
+    Branch {
+        /// The iteration being computed (1-based).
+        iteration: u64,
+        /// The level Z_q.
+        level: f64,
+        /// `(parent id, child id)` in task order.
+        tasks: Vec<(u64, u64)>,
+        /// Trajectories killed by this iteration that this rank holds.
+        drop: Vec<u64>,
+    },
+    /// Rebuild these recorded trajectories' states by replay (restart) and keep them.
+    Adopt {
+        /// The trajectories.
+        trajectories: Vec<Adopted>,
+    },
+    /// Run Monte Carlo trajectories `lo..hi` of repeat `repeat`.
+    MonteCarlo {
+        /// Repeat index.
+        repeat: u64,
+        /// First id.
+        lo: u64,
+        /// One past the last id.
+        hi: u64,
+    },
+    /// The run is over: drop everything and return.
+    Stop,
+}
+
+/// A recorded trajectory a worker rebuilds on restart.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Adopted {
+    /// Trajectory id.
+    pub id: u64,
+    /// Noise lineage `(start step, stream)`.
+    pub lineage: Vec<(u64, u64)>,
+    /// Recorded scores (checked bit for bit by the replay).
+    pub scores: Vec<f64>,
+}
+
+/// A worker rank's answer to [`ToWorker::Fresh`], [`ToWorker::Branch`], [`ToWorker::Adopt`] or
+/// [`ToWorker::MonteCarlo`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) enum FromWorker {
+    /// New trajectories in request order, or the first failure.
+    Computed(Result<Vec<Child>, Failure>),
+    /// States held per adopted trajectory, or the first failure.
+    Adopted(Result<Vec<u64>, Failure>),
+    /// Monte Carlo `(reached, steps)`, or the failure of the lowest id.
+    MonteCarlo(Result<(u64, u64), Failure>),
+}
+
+/// What rank 0 records of a trajectory computed elsewhere.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Child {
+    /// Scores after the branch step (a fresh trajectory: all of them).
+    pub tail: Vec<f64>,
+    /// Maximum score.
+    pub max_score: f64,
+    /// Whether it reached the target.
+    pub reached: bool,
+    /// Model steps taken.
+    pub steps: u64,
+    /// Steps replayed to reach the branch point.
+    pub replayed: u64,
+    /// States its record holds on the computing rank.
+    pub held: u64,
+}
+
+/// The first failing item of a request (position in the request's order) and its error.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Failure {
+    /// Position of the failing item in the request.
+    pub index: u64,
+    /// The error.
+    pub error: WireError,
+}
+
+/// An error as it travels: model errors keep their fields, others their message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) enum WireError {
+    /// [`ModelError::NanScore`].
+    NanScore {
+        /// Trajectory id.
+        trajectory: u64,
+        /// Step.
+        step: u64,
+    },
+    /// [`ModelError::StreamExhausted`].
+    StreamExhausted {
+        /// Step.
+        step: u64,
+    },
+    /// Any other error, by its message.
+    Other(String),
+}
+
+impl WireError {
+    /// The error as it travels.
+    pub(crate) fn of(e: &Error) -> WireError {
+        match e {
+            Error::Model(ModelError::NanScore { trajectory, step }) => WireError::NanScore {
+                trajectory: *trajectory,
+                step: *step,
+            },
+            Error::Model(ModelError::StreamExhausted { step }) => {
+                WireError::StreamExhausted { step: *step }
+            }
+            Error::Rank { message, .. } => WireError::Other(message.clone()),
+            e => WireError::Other(e.to_string()),
+        }
+    }
+
+    /// The error again (model errors as the single-process run reports them; others as
+    /// [`Error::Rank`] naming `rank`).
+    pub(crate) fn into_error(self, rank: i32) -> Error {
+        match self {
+            WireError::NanScore { trajectory, step } => {
+                ModelError::NanScore { trajectory, step }.into()
+            }
+            WireError::StreamExhausted { step } => ModelError::StreamExhausted { step }.into(),
+            WireError::Other(message) => Error::Rank { rank, message },
+        }
+    }
+}
+
+/// Encode a message.
+pub(crate) fn encode<T: Serialize>(msg: &T) -> Vec<u8> {
+    // Encoding into a Vec cannot fail for these plain types.
+    postcard::to_allocvec(msg).unwrap_or_default()
+}
+
+/// Decode a message from `rank`.
+pub(crate) fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8], rank: i32) -> crate::Result<T> {
+    postcard::from_bytes(bytes).map_err(|e| Error::Rank {
+        rank,
+        message: format!("malformed message of {} bytes: {e}", bytes.len()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_round_trip_exactly() {
+        let msg = ToWorker::Branch {
+            iteration: 7,
+            level: -0.1f64.next_up(),
+            tasks: vec![(3, 100), (u64::MAX, 0)],
+            drop: vec![5],
+        };
+        assert_eq!(decode::<ToWorker>(&encode(&msg), 0).unwrap(), msg);
+        let back = FromWorker::Computed(Ok(vec![Child {
+            tail: vec![f64::MIN_POSITIVE, -0.0, 1e300],
+            max_score: 1e300,
+            reached: true,
+            steps: 3,
+            replayed: 2,
+            held: 9,
+        }]));
+        let FromWorker::Computed(Ok(c)) = decode::<FromWorker>(&encode(&back), 1).unwrap() else {
+            panic!("wrong variant")
+        };
+        assert_eq!(c[0].tail[1].to_bits(), (-0.0f64).to_bits());
+        let e = WireError::of(
+            &ModelError::NanScore {
+                trajectory: 4,
+                step: 2,
+            }
+            .into(),
+        );
+        assert_eq!(
+            e.into_error(3).to_string(),
+            "model returned a NaN score (trajectory 4, step 2)"
+        );
+        assert!(decode::<ToWorker>(&[0xff, 0xff], 2).is_err());
+    }
+}
