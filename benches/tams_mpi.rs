@@ -10,7 +10,8 @@
 //!
 //! `cargo bench --features mpi --bench tams_mpi [-- --grid 1x1,1x2,2x1,4x1 --cases dw,ac
 //! --repeats N]`. It starts itself under `mpirun --oversubscribe -n R` per row (OpenMPI's
-//! `mpirun` on the PATH; waiting ranks yield their core, `--mca mpi_yield_when_idle 1`).
+//! `mpirun` on the PATH; waiting ranks yield their core, `--mca mpi_yield_when_idle 1`; no core
+//! binding, so that a rank's threads can use every core).
 
 use mpi::traits::*;
 use retrace::burgers_mpi::{abort_on_panic, initialize};
@@ -155,6 +156,8 @@ fn run_row(case: &str, ranks: u32, threads: u32) -> Result<Row, BoxError> {
     let exe = std::env::current_exe()?;
     let out = Command::new("mpirun")
         .args(["--oversubscribe", "--mca", "mpi_yield_when_idle", "1"])
+        // OpenMPI binds each rank to one core by default: a rank's rayon threads would share it.
+        .args(["--bind-to", "none"])
         .args(["-n", &ranks.to_string()])
         .args(["-x", &format!("{CHILD}=1")])
         .args(["-x", &format!("BENCH_CASE={case}")])
