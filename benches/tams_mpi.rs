@@ -83,6 +83,8 @@ struct Row {
     wait_seconds: f64,
     tasks: Vec<u64>,
     critical: u64,
+    moved: u64,
+    moved_bytes: u64,
 }
 
 struct Visit<'a, C> {
@@ -121,6 +123,8 @@ impl<C: Communicator> ModelVisitor for Visit<'_, C> {
             wait_seconds: t.wait_seconds,
             tasks: t.tasks,
             critical: t.critical,
+            moved: t.moved,
+            moved_bytes: t.moved_bytes,
         }))
     }
 }
@@ -212,9 +216,9 @@ fn main() -> Result<(), BoxError> {
     for case in &cases {
         println!("\n{case}:");
         println!(
-            "| ranks x threads | seconds | speed-up | efficiency | iterations | msgs/it | bytes/it | wait us/it | tasks per rank | placement bound |"
+            "| ranks x threads | seconds | speed-up | efficiency | iterations | msgs/it | bytes/it | wait us/it | tasks per rank | placement bound | moved tasks | state bytes moved/it |"
         );
-        println!("|---|---|---|---|---|---|---|---|---|---|");
+        println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
         let mut base: Option<Row> = None;
         for &(ranks, threads) in &grid {
             let mut best: Option<Row> = None;
@@ -245,7 +249,7 @@ fn main() -> Result<(), BoxError> {
                 total as f64 / (f64::from(ranks) * row.critical as f64)
             };
             println!(
-                "| {ranks} x {threads} | {:.3} | {speedup:.2} | {:.0}% | {} | {:.1} | {:.0} | {:.1} | {:?} | {:.0}% |",
+                "| {ranks} x {threads} | {:.3} | {speedup:.2} | {:.0}% | {} | {:.1} | {:.0} | {:.1} | {:?} | {:.0}% | {} | {:.0} |",
                 row.seconds,
                 100.0 * speedup / workers,
                 row.iterations,
@@ -254,6 +258,8 @@ fn main() -> Result<(), BoxError> {
                 1e6 * row.wait_seconds / it,
                 row.tasks,
                 100.0 * bound,
+                row.moved,
+                row.moved_bytes as f64 / it,
             );
         }
     }

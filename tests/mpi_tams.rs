@@ -14,7 +14,9 @@
 use mpi::traits::*;
 use retrace::burgers_mpi::{abort_on_panic, initialize};
 use sampler::runner::{DbOptions, RunOptions};
-use sampler::{Config, Horizon, Model, NoiseRng, Run, RunParams, StrategyKind, normal_words};
+use sampler::{
+    Config, Horizon, Model, NoiseRng, Run, RunParams, StorePolicy, StrategyKind, normal_words,
+};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output};
 use std::time::Duration;
@@ -98,6 +100,17 @@ fn main() {
             .output()
             .unwrap();
         assert_ok(&out, &format!("NaN errors, mpirun -n {ranks}"));
+        print!(
+            "mpirun -n {ranks}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    for ranks in [2, 4] {
+        let out = mpirun_command(ranks, &[(CHILD, "moves".into())])
+            .arg(std::env::current_exe().unwrap())
+            .output()
+            .unwrap();
+        assert_ok(&out, &format!("balanced iterations, mpirun -n {ranks}"));
         print!(
             "mpirun -n {ranks}: {}",
             String::from_utf8_lossy(&out.stdout)
@@ -395,6 +408,91 @@ fn nan_errors_agree<C: Communicator>(world: &C) -> Result<(), String> {
     Ok(())
 }
 
+/// A random walk `x += sqrt(dt) xi / 2` scored by `x`.
+struct Walk;
+
+impl Model for Walk {
+    type State = f64;
+    type Noise = [f64; 1];
+    fn initial_state(&self) -> f64 {
+        0.0
+    }
+    fn noise_buffer(&self) -> [f64; 1] {
+        [0.0]
+    }
+    fn noise_words(&self) -> u64 {
+        normal_words(1)
+    }
+    fn sample_noise(&self, rng: &mut NoiseRng, noise: &mut [f64; 1]) {
+        rng.fill_standard_normal(noise)
+    }
+    fn step(&self, x: &mut f64, _t: f64, dt: f64, noise: &[f64; 1]) {
+        *x += 0.5 * dt.sqrt() * noise[0]
+    }
+    fn score(&self, x: &f64, _t: f64) -> f64 {
+        *x
+    }
+}
+
+/// Rank 0 of the "moves" child: runs whose iterations were balanced (branch tasks computed
+/// away from their parent's rank, from its states sent there) equal the single-process run
+/// bit for bit, keeping every state and under a memory budget with a fixed interval.
+fn moves_change_no_bit<C: Communicator>(world: &C) -> Result<(), String> {
+    let params = RunParams {
+        ntrajectories: 24,
+        nsplititer: 60,
+        k: 6,
+        walltime: None,
+        horizon: Horizon::new(1.0, 0.01, 1.2),
+    };
+    let policies = [
+        ("store-all", StorePolicy::StoreAll),
+        (
+            "memory-bounded",
+            StorePolicy::Uniform {
+                budget: 4096,
+                interval: Some(7),
+                spill_dir: None,
+            },
+        ),
+    ];
+    for (name, policy) in policies {
+        let run = || {
+            Run::new(&Walk, params.clone())
+                .seed(9)
+                .store(policy.clone())
+        };
+        let strip = |r: &sampler::Report| {
+            let mut v = serde_json::to_value(r).unwrap();
+            v.as_object_mut().unwrap().remove("seconds");
+            v
+        };
+        let single = match world.rank() {
+            0 => Some(run().threads(2).run().map_err(|e| e.to_string())?),
+            _ => None,
+        };
+        let moved = std::sync::Mutex::new((0u64, 0u64));
+        let mpi = run()
+            .threads(1)
+            .on_traffic(|t| *moved.lock().unwrap() = (t.moved, t.moved_bytes))
+            .run_mpi(world)
+            .map_err(|e| e.to_string())?;
+        if let (Some(single), Some(mpi)) = (single, mpi) {
+            if strip(&single) != strip(&mpi) {
+                return Err(format!("{name}: single {single:?}, MPI {mpi:?}"));
+            }
+            let (tasks, bytes) = *moved.lock().unwrap();
+            if tasks == 0 || bytes == 0 {
+                return Err(format!(
+                    "{name}: no task was moved ({tasks} tasks, {bytes} bytes)"
+                ));
+            }
+            println!("{name}: {tasks} tasks moved ({bytes} bytes of states), same report");
+        }
+    }
+    Ok(())
+}
+
 /// One rank of a child run: TAMS with a database in `$DIR/run`; rank 0 writes `$DIR/committed`
 /// after committing iteration Q and waits for `$DIR/go`.
 fn child(mode: &str) -> i32 {
@@ -407,8 +505,12 @@ fn child(mode: &str) -> i32 {
         }
     };
     let world = universe.world();
-    if mode == "nan" {
-        let r = nan_errors_agree(&world);
+    if mode == "nan" || mode == "moves" {
+        let r = if mode == "nan" {
+            nan_errors_agree(&world)
+        } else {
+            moves_change_no_bit(&world)
+        };
         if let Err(e) = &r {
             eprintln!("{e}");
         }

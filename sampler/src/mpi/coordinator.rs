@@ -1,18 +1,22 @@
 //! Rank 0's side: the TAMS loop's [`Compute`] over ranks. Fresh trajectories are dealt to
-//! ranks in contiguous id blocks; a branch task goes to the rank holding its parent, so no
-//! state ever travels and every counter equals the single-process run's.
+//! ranks in contiguous id blocks; a branch task goes to the rank holding its parent while that
+//! rank has at most its share of the iteration's tasks, otherwise to the least-loaded rank,
+//! which gets the parent's held states (through rank 0) and rebuilds the owner's record from
+//! them: every counter equals the single-process run's either way.
 
 use super::link::Link;
-use super::messages::{Adopted, FromWorker, ToWorker};
+use super::messages::{Adopted, FromWorker, HeldStates, Import, ToWorker};
+use super::moves::{assign, export_states, import};
 use crate::journal::Resume;
 use crate::parallel::collect_ordered;
 use crate::simulate::{Horizon, Parent, Work, branch_from, branch_step, child_lineage, fresh};
-use crate::store::TrajectoryStore;
+use crate::store::{StateBytes, TrajectoryStore};
 use crate::strategy::compute::{Compute, Task};
 use crate::trajectory::{Ensemble, Segment, Trajectory};
 use crate::{Error, Model, NoiseKey, Result};
 use mpi::topology::Communicator;
 use rayon::prelude::*;
+use std::collections::HashMap;
 
 /// Where a trajectory's states live: in this rank's store, or on another rank (which reported
 /// how many states its record holds).
@@ -73,7 +77,10 @@ pub(crate) struct Coordinator<'a, 'l, M, St, C> {
     pub link: &'a mut Link<'l, C>,
 }
 
-impl<M: Model, St: TrajectoryStore<M::State>, C: Communicator> Coordinator<'_, '_, M, St, C> {
+impl<M: Model, St: TrajectoryStore<M::State>, C: Communicator> Coordinator<'_, '_, M, St, C>
+where
+    M::State: StateBytes,
+{
     /// Deal a restored ensemble to the ranks (slot blocks): rank 0 keeps its share's records;
     /// the others rebuild theirs by replay from the recorded lineage and scores. The loop
     /// state's `held` becomes what the ranks hold.
@@ -148,8 +155,74 @@ impl<M: Model, St: TrajectoryStore<M::State>, C: Communicator> Coordinator<'_, '
     }
 }
 
+impl<M: Model, St: TrajectoryStore<M::State>, C: Communicator> Coordinator<'_, '_, M, St, C>
+where
+    M::State: StateBytes,
+{
+    /// The held states of each moved parent (index into `parents`), from its owner: rank 0's
+    /// own from its store, the others' by one request per owner.
+    fn collect_states(
+        &mut self,
+        iteration: u64,
+        parents: &[Trajectory<Placed<St::Record>>],
+        moves: &[(usize, usize)],
+    ) -> Result<HashMap<usize, HeldStates>> {
+        let mut wanted: Vec<usize> = moves.iter().map(|&(p, _)| p).collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut out = HashMap::with_capacity(wanted.len());
+        if wanted.is_empty() {
+            return Ok(out);
+        }
+        let size = self.link.size() as usize;
+        let mut by_owner: Vec<Vec<usize>> = vec![Vec::new(); size];
+        for &p in &wanted {
+            by_owner[parents[p].record.rank() as usize].push(p);
+        }
+        let since = mpi::time();
+        let mut ranks = Vec::new();
+        for (r, list) in by_owner.iter().enumerate().skip(1) {
+            if !list.is_empty() {
+                let ids = list.iter().map(|&p| parents[p].id).collect();
+                self.link
+                    .send(r as i32, &ToWorker::Export { iteration, ids });
+                ranks.push(r as i32);
+            }
+        }
+        let template = self.model.initial_state();
+        for &p in &by_owner[0] {
+            let Placed::Here(record) = &parents[p].record else {
+                return Err(unexpected(0, "a parent held elsewhere"));
+            };
+            out.insert(p, export_states(self.store, record, &template)?);
+        }
+        let answers = self.link.gather(&ranks, since, &|r| {
+            let k = by_owner[r as usize].len();
+            format!("computing iteration {iteration} (sending {k} parents' states for balance)")
+        })?;
+        for (&r, a) in ranks.iter().zip(answers) {
+            let FromWorker::Exported(a) = a else {
+                return Err(unexpected(r, "not states"));
+            };
+            let sent = a.map_err(|f| f.error.into_error(r))?;
+            let mine = &by_owner[r as usize];
+            if sent.len() != mine.len() {
+                return Err(unexpected(r, "states of the wrong number of parents"));
+            }
+            for (&p, states) in mine.iter().zip(sent) {
+                out.insert(p, states);
+            }
+        }
+        let bytes: usize = out.values().flatten().map(|(_, b)| b.len()).sum();
+        self.link.traffic.moved_bytes += bytes as u64;
+        Ok(out)
+    }
+}
+
 impl<M: Model, St: TrajectoryStore<M::State>, C: Communicator> Compute
     for Coordinator<'_, '_, M, St, C>
+where
+    M::State: StateBytes,
 {
     type Record = Placed<St::Record>;
 
@@ -217,20 +290,46 @@ impl<M: Model, St: TrajectoryStore<M::State>, C: Communicator> Compute
         tasks: &[Task],
     ) -> Result<Vec<(Trajectory<Self::Record>, Work)>> {
         let size = self.link.size() as usize;
+        let owners: Vec<usize> = tasks
+            .iter()
+            .map(|&(_, p, _)| parents[p].record.rank() as usize)
+            .collect();
+        let exec = assign(&owners, size);
         let mut per: Vec<Vec<usize>> = vec![Vec::new(); size];
         let mut drops: Vec<Vec<u64>> = vec![Vec::new(); size];
+        // (parent index, computing rank) for the tasks computed away from their parent.
+        let mut moves: Vec<(usize, usize)> = Vec::new();
         for (i, &(slot, p, _)) in tasks.iter().enumerate() {
-            per[parents[p].record.rank() as usize].push(i);
+            per[exec[i]].push(i);
+            if exec[i] != owners[i] && !moves.contains(&(p, exec[i])) {
+                moves.push((p, exec[i]));
+            }
             if let Placed::There { rank, .. } = parents[slot].record {
                 drops[rank as usize].push(parents[slot].id);
             }
         }
+        let states = self.collect_states(iteration, parents, &moves)?;
         let t = &mut self.link.traffic;
         t.tasks.resize(size, 0);
         for (r, mine) in per.iter().enumerate() {
             t.tasks[r] += mine.len() as u64;
         }
         t.critical += per.iter().map(|m| m.len() as u64).max().unwrap_or(0);
+        t.moved += exec.iter().zip(&owners).filter(|(e, o)| e != o).count() as u64;
+        let mut imports: Vec<Vec<Import>> = (0..size).map(|_| Vec::new()).collect();
+        for &(p, e) in &moves {
+            let par = &parents[p];
+            imports[e].push(Import {
+                id: par.id,
+                lineage: par
+                    .lineage
+                    .iter()
+                    .map(|s| (s.start_step, s.stream))
+                    .collect(),
+                scores: par.scores.clone(),
+                states: states[&p].clone(),
+            });
+        }
         let since = mpi::time();
         let mut ranks = Vec::new();
         for r in 1..size {
@@ -244,17 +343,32 @@ impl<M: Model, St: TrajectoryStore<M::State>, C: Communicator> Compute
                     .iter()
                     .map(|&i| (parents[tasks[i].1].id, tasks[i].2))
                     .collect(),
+                imports: std::mem::take(&mut imports[r]),
                 drop: std::mem::take(&mut drops[r]),
             };
             self.link.send(r as i32, &msg);
             ranks.push(r as i32);
         }
         let (model, store, h, key) = (self.model, self.store, self.horizon, self.key);
+        // Parents rank 0 branches from in their owners' place, for this iteration only.
+        let mut local: HashMap<usize, Trajectory<St::Record>> = HashMap::new();
+        for i in std::mem::take(&mut imports[0]) {
+            let p = moves
+                .iter()
+                .find(|&&(p, e)| e == 0 && parents[p].id == i.id)
+                .map(|&(p, _)| p)
+                .ok_or_else(|| unexpected(0, "an import for no task"))?;
+            local.insert(p, import(model, store, h, i, 0)?);
+        }
         let make = |&i: &usize| {
             let (_, p, id) = tasks[i];
             let par = &parents[p];
-            let Placed::Here(record) = &par.record else {
-                return Err(unexpected(0, "a task for another rank"));
+            let record = match (&par.record, local.get(&p)) {
+                (Placed::Here(record), _) => record,
+                (Placed::There { .. }, Some(t)) => &t.record,
+                (Placed::There { .. }, None) => {
+                    return Err(unexpected(0, "a task for another rank"));
+                }
             };
             let parent = Parent {
                 lineage: &par.lineage,
@@ -268,6 +382,7 @@ impl<M: Model, St: TrajectoryStore<M::State>, C: Communicator> Compute
             [one] => vec![make(one)],
             many => self.pool.install(|| many.par_iter().map(make).collect()),
         };
+        drop(local);
         let answers = self.link.gather(&ranks, since, &|r| {
             let k = per[r as usize].len();
             format!("computing iteration {iteration} ({k} branch tasks)")

@@ -42,6 +42,11 @@ pub struct Traffic {
     /// critical path in tasks: `sum(tasks) / (ranks * critical)` bounds the efficiency that
     /// the placement allows).
     pub critical: u64,
+    /// Branch tasks computed away from their parent's rank, to balance an iteration.
+    pub moved: u64,
+    /// Bytes of parent states sent for those tasks (owner to rank 0, rank 0 to the computing
+    /// rank: counted once).
+    pub moved_bytes: u64,
 }
 
 /// Rank 0's end: sends requests, gathers answers under a deadline.

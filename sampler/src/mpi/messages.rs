@@ -1,5 +1,7 @@
 //! The messages between rank 0 and the other ranks (postcard-encoded; floats travel as their
-//! exact bits). States and noise never travel: a task names ids, a result carries scores.
+//! exact bits). Noise never travels: a task names ids, a result carries scores. States travel
+//! only to balance an iteration: a parent's held checkpoints, through rank 0, to the rank that
+//! computes a child in its owner's place.
 
 use crate::{Error, ModelError};
 use serde::{Deserialize, Serialize};
@@ -27,8 +29,17 @@ pub(crate) enum ToWorker {
         level: f64,
         /// `(parent id, child id)` in task order.
         tasks: Vec<(u64, u64)>,
+        /// Parents held by other ranks, sent for this iteration's tasks only.
+        imports: Vec<Import>,
         /// Trajectories killed by this iteration that this rank holds.
         drop: Vec<u64>,
+    },
+    /// Send the held states of these trajectories (held here), for another rank to branch from.
+    Export {
+        /// The iteration being computed (1-based).
+        iteration: u64,
+        /// Trajectory ids.
+        ids: Vec<u64>,
     },
     /// Rebuild these recorded trajectories' states by replay (restart) and keep them.
     Adopt {
@@ -59,6 +70,23 @@ pub(crate) struct Adopted {
     pub scores: Vec<f64>,
 }
 
+/// A parent sent to the rank that branches from it in its owner's place: everything that
+/// rank needs to rebuild the owner's record exactly (`TrajectoryStore::record_from_held`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Import {
+    /// Trajectory id.
+    pub id: u64,
+    /// Noise lineage `(start step, stream)`.
+    pub lineage: Vec<(u64, u64)>,
+    /// Its scores.
+    pub scores: Vec<f64>,
+    /// Its held states after step 0.
+    pub states: HeldStates,
+}
+
+/// A trajectory's held states after step 0: `(step, little-endian state bytes)`, step order.
+pub(crate) type HeldStates = Vec<(u64, Vec<u8>)>;
+
 /// A worker rank's answer to [`ToWorker::Fresh`], [`ToWorker::Branch`], [`ToWorker::Adopt`] or
 /// [`ToWorker::MonteCarlo`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -69,6 +97,8 @@ pub(crate) enum FromWorker {
     Adopted(Result<Vec<u64>, Failure>),
     /// Monte Carlo `(reached, steps)`, or the failure of the lowest id.
     MonteCarlo(Result<(u64, u64), Failure>),
+    /// Held states per exported trajectory (request order), or the first failure.
+    Exported(Result<Vec<HeldStates>, Failure>),
 }
 
 /// What rank 0 records of a trajectory computed elsewhere.
@@ -169,6 +199,12 @@ mod tests {
             iteration: 7,
             level: -0.1f64.next_up(),
             tasks: vec![(3, 100), (u64::MAX, 0)],
+            imports: vec![Import {
+                id: 3,
+                lineage: vec![(0, 3)],
+                scores: vec![0.5, -0.0],
+                states: vec![(1, vec![1, 2, 3])],
+            }],
             drop: vec![5],
         };
         assert_eq!(decode::<ToWorker>(&encode(&msg), 0).unwrap(), msg);

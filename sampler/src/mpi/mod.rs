@@ -6,16 +6,19 @@
 //! rank holds their states and how many. Every rank, rank 0 included, computes trajectories on
 //! its own rayon pool and keeps their states in its own store; only the main thread calls MPI.
 //!
-//! Placement: "states stay where they were computed". The initial ensemble's ids are dealt in
-//! contiguous blocks (rank r gets `r N / P .. (r + 1) N / P`); a branch task goes to the rank
-//! holding its parent, which replays from its own nearest checkpoint exactly as a single
-//! process would. No state bytes travel and no step is replayed beyond the single-process run
-//! (so `replay_steps` and `peak_states_held` are the same), at the cost of balance: children
-//! land where their parents live, so ranks whose trajectories keep being killed run out of
-//! work. Messages are small (postcard): a task is two ids, a result the child's scores after
-//! the branch step and its counters; noise never travels (the counter-based streams
-//! regenerate it anywhere). Results are applied in task order, never arrival order, and the
-//! error reported is the first failing task's, as in a single process.
+//! Placement: "states stay where they were computed", balanced per iteration. The initial
+//! ensemble's ids are dealt in contiguous blocks (rank r gets `r N / P .. (r + 1) N / P`); a
+//! branch task goes to the rank holding its parent while that rank has fewer than
+//! `ceil(tasks / P)` of the iteration's tasks, otherwise to the least-loaded rank (lowest on
+//! ties). A task computed away from its parent's rank gets the parent's held states (its
+//! checkpoints: every state for store-all), through rank 0, and rebuilds the owner's record
+//! from them exactly, so it replays from the same nearest checkpoint as a single process would:
+//! `replay_steps` and `peak_states_held` stay the single-process ones, the cost is those bytes.
+//! The child then lives on the rank that computed it. Other messages are small (postcard): a
+//! task is two ids, a result the child's scores after the branch step and its counters; noise
+//! never travels (the counter-based streams regenerate it anywhere). Results are applied in
+//! task order, never arrival order, and the error reported is the first failing task's, as in
+//! a single process.
 //!
 //! Faults: rank 0 waits for answers with immediate probes against an `MPI_Wtime` deadline
 //! ([`crate::Run::rank_timeout`]); a rank that does not answer in time ends the job with one
@@ -29,6 +32,7 @@ mod config_run;
 pub(crate) mod coordinator;
 pub(crate) mod link;
 pub(crate) mod messages;
+pub(crate) mod moves;
 pub(crate) mod worker;
 
 pub use config_run::run_config;

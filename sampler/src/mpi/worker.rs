@@ -3,8 +3,9 @@
 
 use super::link::{answer, next_request};
 use super::messages::{Adopted, Child, Failure, FromWorker, ToWorker, WireError};
+use super::moves::{export_states, import};
 use crate::simulate::{Horizon, Work, branch, fresh, replay_with};
-use crate::store::TrajectoryStore;
+use crate::store::{StateBytes, TrajectoryStore};
 use crate::strategy::montecarlo;
 use crate::trajectory::{Segment, Trajectory};
 use crate::{Error, Model, NoiseKey, Result};
@@ -52,7 +53,10 @@ fn child<R>(t: &Trajectory<R>, from: usize, w: Work, held: u64) -> Child {
     }
 }
 
-impl<'a, M: Model, St: TrajectoryStore<M::State>> Worker<'a, M, St> {
+impl<'a, M: Model, St: TrajectoryStore<M::State>> Worker<'a, M, St>
+where
+    M::State: StateBytes,
+{
     /// A worker with nothing held yet.
     pub(crate) fn new(
         model: &'a M,
@@ -117,10 +121,31 @@ impl<'a, M: Model, St: TrajectoryStore<M::State>> Worker<'a, M, St> {
                 }))
             }
             ToWorker::Branch {
-                level, tasks, drop, ..
+                level,
+                tasks,
+                imports,
+                drop: killed,
+                ..
             } => {
+                // Parents sent for balance: rebuilt for this iteration only.
+                let imported: Result<HashMap<u64, Trajectory<St::Record>>> = imports
+                    .into_iter()
+                    .map(|i| import(model, store, h, i, rank).map(|t| (t.id, t)))
+                    .collect();
+                let imported = match imported {
+                    Ok(m) => m,
+                    Err(e) => {
+                        return Some(FromWorker::Computed(Err(Failure {
+                            index: 0,
+                            error: WireError::of(&e),
+                        })));
+                    }
+                };
                 let held = &self.held;
-                let make = |&(parent, id): &(u64, u64)| match held.get(&parent) {
+                let make = |&(parent, id): &(u64, u64)| match held
+                    .get(&parent)
+                    .or_else(|| imported.get(&parent))
+                {
                     Some(p) => branch(model, store, h, key, p, level, id),
                     None => Err(Error::Rank {
                         rank,
@@ -132,6 +157,7 @@ impl<'a, M: Model, St: TrajectoryStore<M::State>> Worker<'a, M, St> {
                 } else {
                     self.pool.install(|| tasks.par_iter().map(make).collect())
                 };
+                drop(imported);
                 let answer = first_failure(all).map(|made| {
                     made.into_iter()
                         .map(|(t, w)| {
@@ -143,10 +169,24 @@ impl<'a, M: Model, St: TrajectoryStore<M::State>> Worker<'a, M, St> {
                         .collect()
                 });
                 // The killed trajectories go once every child exists.
-                for id in drop {
+                for id in killed {
                     self.held.remove(&id);
                 }
                 FromWorker::Computed(answer)
+            }
+            ToWorker::Export { ids, .. } => {
+                let template = model.initial_state();
+                let all: Vec<_> = ids
+                    .iter()
+                    .map(|id| match self.held.get(id) {
+                        Some(t) => export_states(store, &t.record, &template),
+                        None => Err(Error::Rank {
+                            rank,
+                            message: format!("holds no trajectory {id} to send"),
+                        }),
+                    })
+                    .collect();
+                FromWorker::Exported(first_failure(all))
             }
             ToWorker::Adopt { trajectories } => {
                 let all: Vec<_> = self.pool.install(|| {
