@@ -1,5 +1,7 @@
 """Shared helpers: a nonlinear model whose store-everything gradient is the reference."""
 
+import signal
+
 import numpy as np
 import pytest
 
@@ -39,3 +41,13 @@ def reference(u0, n, lam_n):
 @pytest.fixture
 def u0():
     return np.linspace(-2.0, 3.0, 257)
+
+
+@pytest.fixture
+def ctrl_c():
+    """Ctrl-C (SIGINT) raises KeyboardInterrupt during the test, also where the test process
+    started with SIGINT ignored (a shell starts background jobs so, and Python then installs no
+    handler)."""
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, old)

@@ -184,7 +184,7 @@ def test_reverse_exception_and_readonly_state(u0):
     assert e.value.retrace_operator == "reverse" and e.value.retrace_step == 3
 
 
-def test_ctrl_c_stops_the_run(u0):
+def test_ctrl_c_stops_the_run(u0, ctrl_c):
     calls = []
 
     def forward(u, t0, t1):

@@ -213,7 +213,7 @@ where
                 out.insert(p, states);
             }
         }
-        let bytes: usize = out.values().flatten().map(|(_, b)| b.len()).sum();
+        let bytes: usize = out.values().flatten().map(|(_, b)| b.0.len()).sum();
         self.link.traffic.moved_bytes += bytes as u64;
         Ok(out)
     }
@@ -294,7 +294,15 @@ where
             .iter()
             .map(|&(_, p, _)| parents[p].record.rank() as usize)
             .collect();
-        let exec = assign(&owners, size);
+        // Cost of a task: the steps from its branch point to the horizon (an upper bound).
+        let costs = tasks
+            .iter()
+            .map(|&(_, p, _)| {
+                branch_step(&parents[p].scores, level)
+                    .map(|j| self.horizon.nsteps.saturating_sub(j) + 1)
+            })
+            .collect::<Result<Vec<u64>>>()?;
+        let exec = assign(&owners, &costs, size);
         let mut per: Vec<Vec<usize>> = vec![Vec::new(); size];
         let mut drops: Vec<Vec<u64>> = vec![Vec::new(); size];
         // (parent index, computing rank) for the tasks computed away from their parent.

@@ -85,7 +85,37 @@ pub(crate) struct Import {
 }
 
 /// A trajectory's held states after step 0: `(step, little-endian state bytes)`, step order.
-pub(crate) type HeldStates = Vec<(u64, Vec<u8>)>;
+pub(crate) type HeldStates = Vec<(u64, Bytes)>;
+
+/// Raw bytes encoded as one length-prefixed block (serde would otherwise visit a `Vec<u8>`
+/// byte by byte: megabytes of states per balanced iteration).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Bytes(pub Vec<u8>);
+
+impl Serialize for Bytes {
+    fn serialize<Se: serde::Serializer>(&self, s: Se) -> Result<Se::Ok, Se::Error> {
+        s.serialize_bytes(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Bytes, D::Error> {
+        struct Visit;
+        impl serde::de::Visitor<'_> for Visit {
+            type Value = Bytes;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("bytes")
+            }
+            fn visit_bytes<E>(self, v: &[u8]) -> Result<Bytes, E> {
+                Ok(Bytes(v.to_vec()))
+            }
+            fn visit_byte_buf<E>(self, v: Vec<u8>) -> Result<Bytes, E> {
+                Ok(Bytes(v))
+            }
+        }
+        d.deserialize_byte_buf(Visit)
+    }
+}
 
 /// A worker rank's answer to [`ToWorker::Fresh`], [`ToWorker::Branch`], [`ToWorker::Adopt`] or
 /// [`ToWorker::MonteCarlo`].
@@ -203,7 +233,7 @@ mod tests {
                 id: 3,
                 lineage: vec![(0, 3)],
                 scores: vec![0.5, -0.0],
-                states: vec![(1, vec![1, 2, 3])],
+                states: vec![(1, Bytes(vec![1, 2, 3]))],
             }],
             drop: vec![5],
         };

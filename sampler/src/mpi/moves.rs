@@ -2,36 +2,39 @@
 //! branches from it in the owner's place rebuilds the owner's record from them exactly (same
 //! checkpoints, so the child's record, `held` and replayed steps are the single-process ones).
 
-use super::messages::{HeldStates, Import};
+use super::messages::{Bytes, HeldStates, Import};
 use crate::simulate::Horizon;
 use crate::store::{StateBytes, TrajectoryStore};
 use crate::trajectory::{Segment, Trajectory};
 use crate::{Error, Model, Result, StoreError};
 use revolve::State as _;
 
-/// Which rank computes each task: the parent's owner while it has fewer than
-/// `ceil(tasks / ranks)` tasks, else the least-loaded rank (the lowest on ties). Deterministic:
-/// the same tasks and owners give the same assignment.
-pub(crate) fn assign(owners: &[usize], ranks: usize) -> Vec<usize> {
-    let cap = owners.len().div_ceil(ranks.max(1));
-    let mut load = vec![0usize; ranks.max(1)];
-    let mut exec: Vec<Option<usize>> = owners
-        .iter()
-        .map(|&o| {
-            (load[o] < cap).then(|| {
-                load[o] += 1;
-                o
-            })
-        })
-        .collect();
-    for e in exec.iter_mut().filter(|e| e.is_none()) {
-        let (r, _) = load
-            .iter()
-            .enumerate()
-            .min_by_key(|&(r, &l)| (l, r))
-            .unwrap_or((0, &0));
-        load[r] += 1;
-        *e = Some(r);
+/// Which rank computes each task, from its parent's rank (`owners`) and its estimated cost
+/// (steps left to the horizon). Tasks are taken longest first (ties in task order): a task
+/// stays with its parent's rank while that rank's load stays within `ceil(total / ranks)`;
+/// the others go to the least-loaded rank (the lowest on ties). Deterministic: the same
+/// tasks, owners and costs give the same assignment.
+pub(crate) fn assign(owners: &[usize], costs: &[u64], ranks: usize) -> Vec<usize> {
+    let ranks = ranks.max(1);
+    let total: u64 = costs.iter().sum();
+    let cap = total.div_ceil(ranks as u64);
+    let mut order: Vec<usize> = (0..owners.len()).collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(costs[i]), i));
+    let mut load = vec![0u64; ranks];
+    let mut exec: Vec<Option<usize>> = vec![None; owners.len()];
+    for &i in &order {
+        let o = owners[i];
+        if load[o] + costs[i] <= cap {
+            load[o] += costs[i];
+            exec[i] = Some(o);
+        }
+    }
+    for &i in &order {
+        if exec[i].is_none() {
+            let r = (0..ranks).min_by_key(|&r| (load[r], r)).unwrap_or(0);
+            load[r] += costs[i];
+            exec[i] = Some(r);
+        }
     }
     exec.into_iter().map(|e| e.unwrap_or(0)).collect()
 }
@@ -57,7 +60,7 @@ pub(crate) fn export_states<S: StateBytes + Clone, St: TrajectoryStore<S>>(
         }
         let mut bytes = vec![0u8; tmp.byte_len()];
         tmp.write_bytes(&mut bytes);
-        out.push((s, bytes));
+        out.push((s, Bytes(bytes)));
     }
     Ok(out)
 }
@@ -81,7 +84,7 @@ where
     let initial = model.initial_state();
     let width = initial.byte_len();
     let mut states = Vec::with_capacity(import.states.len());
-    for (step, bytes) in import.states {
+    for (step, Bytes(bytes)) in import.states {
         if bytes.len() != width {
             return Err(bad(format!(
                 "state of step {step} has {} bytes, not {width}",
@@ -126,12 +129,15 @@ mod tests {
     #[test]
     fn owners_keep_their_share_and_the_rest_goes_to_the_least_loaded() {
         // Rank 1 owns every parent: it keeps ceil(4 / 2) = 2, rank 0 gets the others.
-        assert_eq!(assign(&[1, 1, 1, 1], 2), vec![1, 1, 0, 0]);
+        assert_eq!(assign(&[1, 1, 1, 1], &[1; 4], 2), vec![1, 1, 0, 0]);
         // Balanced already: nothing moves.
-        assert_eq!(assign(&[0, 1, 0, 1], 2), vec![0, 1, 0, 1]);
+        assert_eq!(assign(&[0, 1, 0, 1], &[5, 5, 3, 3], 2), vec![0, 1, 0, 1]);
         // 5 tasks on 4 ranks: cap 2; the overflow goes to the emptiest, lowest rank.
-        assert_eq!(assign(&[2, 2, 2, 2, 3], 4), vec![2, 2, 0, 1, 3]);
-        assert_eq!(assign(&[0], 3), vec![0]);
-        assert!(assign(&[], 3).is_empty());
+        assert_eq!(assign(&[2, 2, 2, 2, 3], &[1; 5], 4), vec![2, 2, 0, 1, 3]);
+        // By cost: rank 0 keeps the long task (cap 8) and one short one; the other short ones
+        // go to rank 1, longest first.
+        assert_eq!(assign(&[0, 0, 0, 0], &[6, 4, 3, 2], 2), vec![0, 1, 1, 0]);
+        assert_eq!(assign(&[0], &[7], 3), vec![0]);
+        assert!(assign(&[], &[], 3).is_empty());
     }
 }
