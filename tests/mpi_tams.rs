@@ -327,12 +327,14 @@ fn stopped_rank_ends_the_job(dir: &Path, cfg: &Path) {
     println!("mpirun -n 2, rank 1 stopped: {}", lines[0]);
 }
 
-/// A random walk `x += sqrt(dt) xi / 2` whose score turns NaN above 1.5 (the target is 3): the
-/// fresh trajectories stay below, branches pushed up by the levels fail, several in one
-/// iteration, on several ranks.
-struct NanAbove;
+/// A random walk `x += sqrt(dt) xi / 2` scored by `x`, NaN above `nan_above`. With 1.5 (the
+/// target is 3): the fresh trajectories stay below, branches pushed up by the levels fail,
+/// several in one iteration, on several ranks.
+struct Walk {
+    nan_above: f64,
+}
 
-impl Model for NanAbove {
+impl Model for Walk {
     type State = f64;
     type Noise = [f64; 1];
     fn initial_state(&self) -> f64 {
@@ -351,7 +353,7 @@ impl Model for NanAbove {
         *x += 0.5 * dt.sqrt() * noise[0]
     }
     fn score(&self, x: &f64, _t: f64) -> f64 {
-        if *x > 1.5 { f64::NAN } else { *x }
+        if *x > self.nan_above { f64::NAN } else { *x }
     }
 }
 
@@ -370,7 +372,11 @@ fn nan_errors_agree<C: Communicator>(world: &C) -> Result<(), String> {
         if strategy == StrategyKind::MonteCarlo {
             p.ntrajectories = 4000; // about 11 failures, spread over the ranks' blocks
         }
-        let run = || Run::new(&NanAbove, p.clone()).seed(5).strategy(strategy);
+        let run = || {
+            Run::new(&Walk { nan_above: 1.5 }, p.clone())
+                .seed(5)
+                .strategy(strategy)
+        };
         let single = match world.rank() {
             0 => Some(
                 run()
@@ -408,32 +414,6 @@ fn nan_errors_agree<C: Communicator>(world: &C) -> Result<(), String> {
     Ok(())
 }
 
-/// A random walk `x += sqrt(dt) xi / 2` scored by `x`.
-struct Walk;
-
-impl Model for Walk {
-    type State = f64;
-    type Noise = [f64; 1];
-    fn initial_state(&self) -> f64 {
-        0.0
-    }
-    fn noise_buffer(&self) -> [f64; 1] {
-        [0.0]
-    }
-    fn noise_words(&self) -> u64 {
-        normal_words(1)
-    }
-    fn sample_noise(&self, rng: &mut NoiseRng, noise: &mut [f64; 1]) {
-        rng.fill_standard_normal(noise)
-    }
-    fn step(&self, x: &mut f64, _t: f64, dt: f64, noise: &[f64; 1]) {
-        *x += 0.5 * dt.sqrt() * noise[0]
-    }
-    fn score(&self, x: &f64, _t: f64) -> f64 {
-        *x
-    }
-}
-
 /// Rank 0 of the "moves" child: runs whose iterations were balanced (branch tasks computed
 /// away from their parent's rank, from its states sent there) equal the single-process run
 /// bit for bit, keeping every state and under a memory budget with a fixed interval.
@@ -456,9 +436,12 @@ fn moves_change_no_bit<C: Communicator>(world: &C) -> Result<(), String> {
             },
         ),
     ];
+    let walk = Walk {
+        nan_above: f64::INFINITY,
+    };
     for (name, policy) in policies {
         let run = || {
-            Run::new(&Walk, params.clone())
+            Run::new(&walk, params.clone())
                 .seed(9)
                 .store(policy.clone())
         };
