@@ -99,7 +99,7 @@ pub(crate) fn adjoint_section(args: &Args, out: &mut impl Write) -> CliResult {
             n,
             s,
             st.schedule.forward,
-            optimal_forward(n, s).map_err(CliError::failed)?,
+            optimal_forward(n, s.min(n)).map_err(CliError::failed)?,
             st.schedule.reverse,
             st.schedule.total_stores(),
             st.schedule.total_restores(),

@@ -72,7 +72,15 @@ pub(crate) fn run(a: Args) -> CliResult {
     problem.run_limit = a.run_limit;
     let plan = planner::plan(&problem).map_err(|e| match e {
         PlanError::InvalidSchedule { .. } => CliError::failed(e),
-        _ => CliError::usage(e),
+        PlanError::ZeroSteps => CliError::Usage(format!("--steps: {e}")),
+        PlanError::ZeroStateBytes => CliError::Usage(format!("--state-bytes: {e}")),
+        PlanError::BadCost { name, .. } | PlanError::BadBandwidth { name, .. } => {
+            CliError::Usage(format!("--{}: {e}", name.replace(' ', "-")))
+        }
+        _ => CliError::Usage(format!(
+            "--steps {} --state-bytes {} --ram {} --disk {}: {e}",
+            a.steps, a.state_bytes, a.ram, a.disk
+        )),
     })?;
     // The table first: it is printed even if the figure cannot be written.
     let mut out = super::stdout();
