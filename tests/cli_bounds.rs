@@ -61,18 +61,30 @@ fn every_numeric_flag_takes_extreme_values_with_a_clear_answer() {
     ok(&["tams", "--config", &t("c.toml"), "--db", &run]);
     let svg = t("out.svg");
     let subs: Vec<(Vec<&str>, Vec<String>)> = vec![
-        (vec!["schedule", "binomial"], vec!["--steps", "10", "--snaps", "3", "--summary"]),
-        (vec!["schedule", "online"], vec!["--steps", "10", "--snaps", "3", "--summary"]),
+        (
+            vec!["schedule", "binomial"],
+            vec!["--steps", "10", "--snaps", "3", "--summary"],
+        ),
+        (
+            vec!["schedule", "online"],
+            vec!["--steps", "10", "--snaps", "3", "--summary"],
+        ),
         (
             vec!["schedule", "multistage"],
             vec!["--steps", "10", "--ram", "2", "--disk", "1", "--summary"],
         ),
-        (vec!["demo"], vec!["--points", "16", "--steps", "10", "--snaps", "2"]),
+        (
+            vec!["demo"],
+            vec!["--points", "16", "--steps", "10", "--snaps", "2"],
+        ),
         (vec!["tams"], vec!["--config", &t("c.toml")]),
         (vec!["db", "show"], vec![&run]),
         (vec!["db", "export"], vec![&run, "--csv", "-"]),
         (vec!["db", "plot"], vec![&run, "--svg", &svg]),
-        (vec!["plan"], vec!["--steps", "10", "--state-bytes", "8", "--ram", "80"]),
+        (
+            vec!["plan"],
+            vec!["--steps", "10", "--state-bytes", "8", "--ram", "80"],
+        ),
     ]
     .into_iter()
     .map(|(s, b)| (s, b.into_iter().map(str::to_owned).collect()))
@@ -81,14 +93,27 @@ fn every_numeric_flag_takes_extreme_values_with_a_clear_answer() {
     for (sub, base) in &subs {
         for flag in value_flags(sub) {
             // Numeric: a word is refused by the parser, naming the flag.
-            let probe = retrace(&[&sub[..], &with(base, &flag, "abc").iter().map(String::as_str).collect::<Vec<_>>()].concat());
+            let probe = retrace(
+                &[
+                    &sub[..],
+                    &with(base, &flag, "abc")
+                        .iter()
+                        .map(String::as_str)
+                        .collect::<Vec<_>>(),
+                ]
+                .concat(),
+            );
             let err = String::from_utf8_lossy(&probe.stderr);
             if !(probe.status.code() == Some(2) && err.contains(&format!("for '{flag}"))) {
                 continue;
             }
             for value in VALUES {
                 let args = with(base, &flag, value);
-                let args: Vec<&str> = sub.iter().copied().chain(args.iter().map(String::as_str)).collect();
+                let args: Vec<&str> = sub
+                    .iter()
+                    .copied()
+                    .chain(args.iter().map(String::as_str))
+                    .collect();
                 let o = retrace(&args);
                 let err = String::from_utf8_lossy(&o.stderr);
                 match o.status.code() {
@@ -96,7 +121,10 @@ fn every_numeric_flag_takes_extreme_values_with_a_clear_answer() {
                     Some(2) => {
                         assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
                         assert!(err.starts_with("error: "), "{args:?}: {err}");
-                        assert!(err.contains(&flag), "{args:?}: the message names no flag: {err}");
+                        assert!(
+                            err.contains(&flag),
+                            "{args:?}: the message names no flag: {err}"
+                        );
                     }
                     other => panic!("{args:?}: exit {other:?}: {err}"),
                 }
@@ -114,20 +142,33 @@ fn an_endless_or_huge_config_file_is_refused_quickly() {
         let o = retrace(&["tams", "--config", path]);
         assert_usage_error(&o, path);
         let err = String::from_utf8_lossy(&o.stderr);
-        assert!(err.contains(&format!("{path}: cannot read: larger than 4.00 MiB")), "{err}");
+        assert!(
+            err.contains(&format!("{path}: cannot read: larger than 4.00 MiB")),
+            "{err}"
+        );
     }
     let tmp = tempfile::tempdir().unwrap();
     let big = tmp.path().join("big.toml");
     let mut text = CONFIG.to_owned();
     text.push_str(&"# padding\n".repeat(500_000));
     std::fs::write(&big, text).unwrap();
-    assert_usage_error(&retrace(&["tams", "--config", big.to_str().unwrap()]), "5 MB config");
+    assert_usage_error(
+        &retrace(&["tams", "--config", big.to_str().unwrap()]),
+        "5 MB config",
+    );
 }
 
 #[test]
 fn online_schedules_have_the_binomial_step_limit() {
     for sub in ["binomial", "online"] {
-        let o = retrace(&["schedule", sub, "--steps", "18446744073709551615", "--snaps", "3"]);
+        let o = retrace(&[
+            "schedule",
+            sub,
+            "--steps",
+            "18446744073709551615",
+            "--snaps",
+            "3",
+        ]);
         assert_usage_error(&o, sub);
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains("overflow"), "{sub}: {err}");
@@ -137,19 +178,40 @@ fn online_schedules_have_the_binomial_step_limit() {
 #[test]
 fn demo_sizes_and_repeats_are_refused_before_allocating() {
     for (args, want) in [
-        (vec!["demo", "--points", "18446744073709551615"], "--points: must be between 3 and"),
-        (vec!["demo", "--points", "10000000000"], "--points: must be between 3 and"),
-        (vec!["demo", "--points", "10000000", "--snaps", "1000"], "--points 10000000 --snaps 1000"),
-        (vec!["demo", "--nu", "NaN"], "--nu: must be a finite number > 0"),
+        (
+            vec!["demo", "--points", "18446744073709551615"],
+            "--points: must be between 3 and",
+        ),
+        (
+            vec!["demo", "--points", "10000000000"],
+            "--points: must be between 3 and",
+        ),
+        (
+            vec!["demo", "--points", "10000000", "--snaps", "1000"],
+            "--points 10000000 --snaps 1000",
+        ),
+        (
+            vec!["demo", "--nu", "NaN"],
+            "--nu: must be a finite number > 0",
+        ),
     ] {
         let o = retrace(&args);
         assert_usage_error(&o, &format!("{args:?}"));
-        assert!(String::from_utf8_lossy(&o.stderr).contains(want), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains(want),
+            "{args:?}"
+        );
     }
     let tmp = tempfile::tempdir().unwrap();
     let cfg = tmp.path().join("c.toml");
     std::fs::write(&cfg, CONFIG).unwrap();
-    let o = retrace(&["tams", "--config", cfg.to_str().unwrap(), "--repeats", "18446744073709551615"]);
+    let o = retrace(&[
+        "tams",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--repeats",
+        "18446744073709551615",
+    ]);
     assert_usage_error(&o, "--repeats");
     assert!(String::from_utf8_lossy(&o.stderr).contains("--repeats: must be at most 1000000"));
     let _ = Path::new("");

@@ -52,13 +52,23 @@ fn a_bad_checkpoint_dir_is_refused_at_validation_with_its_key() {
         for (dir, want) in [
             (file.to_str().unwrap(), "not a directory"),
             ("/proc/self", "cannot create files in it"),
-            (missing.to_str().unwrap(), "no such directory (it is not created"),
+            (
+                missing.to_str().unwrap(),
+                "no such directory (it is not created",
+            ),
             ("", "must not be empty"),
         ] {
-            refused(tmp.path(), &with(dir, budget), &["trajectory.checkpoint_dir: ", want]);
+            refused(
+                tmp.path(),
+                &with(dir, budget),
+                &["trajectory.checkpoint_dir: ", want],
+            );
         }
     }
-    assert!(!tmp.path().join("a").exists(), "missing parents were created");
+    assert!(
+        !tmp.path().join("a").exists(),
+        "missing parents were created"
+    );
 }
 
 #[test]
@@ -111,7 +121,10 @@ fn bits_and_tiny_rates_are_refused_naming_the_flag_or_key() {
         let o = retrace(&args);
         assert_usage_error(&o, &format!("{args:?}"));
         let err = String::from_utf8_lossy(&o.stderr);
-        assert!(err.contains(want) && err.contains(extra[0]), "{args:?}: {err}");
+        assert!(
+            err.contains(want) && err.contains(extra[0]),
+            "{args:?}: {err}"
+        );
     }
     let tmp = tempfile::tempdir().unwrap();
     refused(
@@ -131,15 +144,30 @@ fn the_level_axis_of_a_run_without_iterations_has_distinct_ticks() {
     std::fs::write(&cfg, BASE.replace("nsplititer = 5", "nsplititer = 0")).unwrap();
     let run = tmp.path().join("run");
     let svg = tmp.path().join("o.svg");
-    ok(&["tams", "--config", cfg.to_str().unwrap(), "--db", run.to_str().unwrap()]);
-    ok(&["db", "plot", run.to_str().unwrap(), "--svg", svg.to_str().unwrap()]);
+    ok(&[
+        "tams",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--db",
+        run.to_str().unwrap(),
+    ]);
+    ok(&[
+        "db",
+        "plot",
+        run.to_str().unwrap(),
+        "--svg",
+        svg.to_str().unwrap(),
+    ]);
     let text = std::fs::read_to_string(&svg).unwrap();
     let start = text.find("level-panel").unwrap();
     let end = text.find("estimate-panel").unwrap();
     let labels: Vec<&str> = text[start..end]
         .split("<text")
         .skip(1)
-        .filter_map(|t| t.split_once('>').map(|(_, r)| r.split('<').next().unwrap_or("")))
+        .filter_map(|t| {
+            t.split_once('>')
+                .map(|(_, r)| r.split('<').next().unwrap_or(""))
+        })
         .filter(|l| l.parse::<f64>().is_ok())
         .collect();
     for l in &labels {

@@ -91,7 +91,10 @@ fn an_output_equal_to_the_db_directory_or_another_output_is_refused() {
     let c = cfg.to_str().unwrap();
     let x = tmp.path().join("x");
     let xs = x.to_str().unwrap();
-    refused(&["tams", "--config", c, "--db", xs, "--json", xs], "inside the run directory");
+    refused(
+        &["tams", "--config", c, "--db", xs, "--json", xs],
+        "inside the run directory",
+    );
     assert!(!x.exists(), "no run was started");
     let (dir, _) = a_run(tmp.path());
     let out = tmp.path().join("out");
@@ -100,7 +103,15 @@ fn an_output_equal_to_the_db_directory_or_another_output_is_refused() {
     std::fs::create_dir(tmp.path().join("sub")).unwrap();
     for json in [o, same.to_str().unwrap()] {
         refused(
-            &["db", "export", dir.to_str().unwrap(), "--csv", o, "--json", json],
+            &[
+                "db",
+                "export",
+                dir.to_str().unwrap(),
+                "--csv",
+                o,
+                "--json",
+                json,
+            ],
             "it is also the output of --csv",
         );
     }
@@ -114,7 +125,10 @@ fn a_name_too_long_or_a_kernel_file_is_refused_before_the_run() {
     std::fs::write(&cfg, CONFIG).unwrap();
     let c = cfg.to_str().unwrap();
     let long = tmp.path().join("j".repeat(256));
-    refused(&["tams", "--config", c, "--json", long.to_str().unwrap()], "name too long");
+    refused(
+        &["tams", "--config", c, "--json", long.to_str().unwrap()],
+        "name too long",
+    );
     refused(
         &["tams", "--config", c, "--json", "/proc/self/status"],
         "/proc/self/status: cannot write: /proc/",
@@ -125,7 +139,11 @@ fn a_name_too_long_or_a_kernel_file_is_refused_before_the_run() {
         "does not exist",
     );
     // Nothing was created by the checks.
-    let names: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+    let names: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
     assert_eq!(names.len(), 1, "{names:?}");
 }
 
@@ -138,7 +156,10 @@ fn db_on_a_file_or_an_unwritable_place_is_a_usage_error_naming_it() {
     let file = tmp.path().join("plain");
     std::fs::write(&file, b"x").unwrap();
     let f = file.to_str().unwrap();
-    refused(&["tams", "--config", c, "--db", f], &format!("--db {f}: not a directory"));
+    refused(
+        &["tams", "--config", c, "--db", f],
+        &format!("--db {f}: not a directory"),
+    );
     refused(
         &["tams", "--config", c, "--db", "/proc/self/retrace-run"],
         "--db /proc/self/retrace-run: cannot create files in /proc/self",

@@ -181,7 +181,12 @@ fn check_sizes(args: &Args) -> CliResult {
             args.nu
         )));
     }
-    let slots = args.snaps.iter().map(|&s| s.min(args.steps)).max().unwrap_or(0);
+    let slots = args
+        .snaps
+        .iter()
+        .map(|&s| s.min(args.steps))
+        .max()
+        .unwrap_or(0);
     let bytes = u128::from(slots + 3) * args.points as u128 * 8;
     if bytes > u128::from(MAX_CHECKPOINT_BYTES) {
         return Err(CliError::Usage(format!(

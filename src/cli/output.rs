@@ -109,11 +109,7 @@ impl Outputs {
                 )));
             }
         }
-        if let Some(run) = real
-            .ancestors()
-            .skip(1)
-            .find(|a| a.join(RUN_FILE).exists())
-        {
+        if let Some(run) = real.ancestors().skip(1).find(|a| a.join(RUN_FILE).exists()) {
             return Err(bad(format!(
                 "{} is inside run directory {} (it holds {RUN_FILE}); write outputs elsewhere",
                 real.display(),

@@ -154,7 +154,12 @@ mod tests {
         assert_eq!(parse_size("4096"), Ok(4096));
         assert_eq!(parse_size("8B"), Ok(8));
         assert!(parse_size("8Mb").unwrap_err().to_string().contains("bits"));
-        assert!(parse_bandwidth("1Gb/s").unwrap_err().to_string().contains("bits"));
+        assert!(
+            parse_bandwidth("1Gb/s")
+                .unwrap_err()
+                .to_string()
+                .contains("bits")
+        );
         assert!(parse_bandwidth("1e-320").is_err());
         for bad in ["", "GiB", "-1GiB", "2XB", "1e30", "nan", "inf", "16EiB"] {
             assert!(parse_size(bad).is_err(), "{bad}");

@@ -80,7 +80,8 @@ pub(crate) fn run(args: Args) -> CliResult {
             // More slots than steps change nothing (every step can be kept): cap them, so
             // counts like T(n, s) stay within 64 bits for any --snaps.
             let snaps = a.snaps.min(a.steps);
-            let schedule = Binomial::new(a.steps, snaps).map_err(|e| flags_error(&a.steps_snaps(), e))?;
+            let schedule =
+                Binomial::new(a.steps, snaps).map_err(|e| flags_error(&a.steps_snaps(), e))?;
             print(a.steps, Capacity::ram(snaps), a.snaps, schedule, a.summary)
         }
         Kind::Online(a) => {

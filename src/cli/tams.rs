@@ -109,7 +109,11 @@ pub(crate) fn prepare(args: &Args) -> Result<Prepared, CliError> {
     if let Some(db) = &database
         && !db.restart
     {
-        let flag = if args.db.is_some() { "--db" } else { "database.path" };
+        let flag = if args.db.is_some() {
+            "--db"
+        } else {
+            "database.path"
+        };
         check_new_run_dir(flag, &db.dir)?;
     }
     let json = match &args.json {

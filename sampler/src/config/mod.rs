@@ -254,7 +254,10 @@ mod tests {
                 "trajectory.step_size: 1e300 is larger than trajectory.end_time",
             ),
             (
-                BASE.replace("targetscore = 3.0", "targetscore = 3.0\ncheckpoint_dir = \"\""),
+                BASE.replace(
+                    "targetscore = 3.0",
+                    "targetscore = 3.0\ncheckpoint_dir = \"\"",
+                ),
                 "trajectory.checkpoint_dir: must not be empty",
             ),
             (

@@ -138,7 +138,9 @@ fn check_checkpoint_dir(dir: &std::path::Path) -> Result<()> {
         Ok(m) if m.is_dir() => {}
         Ok(_) => return Err(bad("not a directory".into())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(bad("no such directory (it is not created; create it first)".into()));
+            return Err(bad(
+                "no such directory (it is not created; create it first)".into(),
+            ));
         }
         Err(e) => return Err(bad(e.to_string())),
     }
