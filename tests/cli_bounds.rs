@@ -7,7 +7,6 @@
 
 mod common;
 use common::{assert_usage_error, ok, retrace};
-use std::path::Path;
 
 const CONFIG: &str = "[tams]\nntrajectories = 10\nnsplititer = 5\nseed = 5\n\
 [trajectory]\nend_time = 1.0\nstep_size = 0.05\ntargetscore = 3.5\n[model]\nname = \"brownian\"\n";
@@ -214,5 +213,4 @@ fn demo_sizes_and_repeats_are_refused_before_allocating() {
     ]);
     assert_usage_error(&o, "--repeats");
     assert!(String::from_utf8_lossy(&o.stderr).contains("--repeats: must be at most 1000000"));
-    let _ = Path::new("");
 }

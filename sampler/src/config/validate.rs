@@ -69,22 +69,14 @@ impl Config {
                 ),
             ));
         }
-        // One step past a shorter horizon (beyond the rounding noise of the division).
+        // One step past a shorter horizon (beyond the rounding noise of the division). With
+        // step_size <= end_time the step count is >= 1; its overflow is the 1e15 check above.
         if tr.step_size > tr.end_time * (1.0 + 1e-9) {
             return Err(Error::config(
                 "trajectory.step_size",
                 format!(
                     "{:?} is larger than trajectory.end_time {:?}: no step fits in the horizon",
                     tr.step_size, tr.end_time
-                ),
-            ));
-        }
-        if self.horizon().nsteps == 0 {
-            return Err(Error::config(
-                "trajectory.step_size",
-                format!(
-                    "trajectory.end_time {:?} / step_size {:?} rounds to 0 steps",
-                    tr.end_time, tr.step_size
                 ),
             ));
         }
