@@ -52,6 +52,7 @@ fn main() {
     let dir = tmp.path();
     let store_all = write(dir, "store_all.toml", DOUBLEWELL);
     let spill = dir.join("spill");
+    std::fs::create_dir(&spill).expect("the spill directory"); // checkpoint_dir must exist
     let bounded = DOUBLEWELL.replace(
         "[trajectory]\n",
         &format!(

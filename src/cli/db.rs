@@ -1,7 +1,7 @@
 //! `retrace db`: inspect a run database (works on a finished, a stopped, a killed and a running
 //! run; read-only).
 
-use super::output::Target;
+use super::output::{Outputs, Target};
 use super::{CliError, CliResult};
 use sampler::db::{IterationRow, RunReader, RunSummary, TrajectoryRow};
 use std::io::Write;
@@ -94,12 +94,13 @@ pub(crate) fn run(args: Args) -> CliResult {
             table,
         } => {
             // Both outputs are checked before the run is read.
+            let mut outputs = Outputs::default();
             let csv = match &csv {
-                Some(p) => Some(Target::check("--csv", p)?),
+                Some(p) => Some(outputs.check("--csv", p)?),
                 None => None,
             };
             let json = match &json {
-                Some(p) => Some(Target::check("--json", p)?),
+                Some(p) => Some(outputs.check("--json", p)?),
                 None => None,
             };
             let db = open(&dir)?;

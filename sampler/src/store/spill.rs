@@ -123,14 +123,14 @@ fn lock_held(dir: &Path) -> bool {
 }
 
 impl SpillDir {
-    /// Create a fresh directory `retrace-spill-<pid>-<n>` inside `parent` (created if missing),
+    /// Create a fresh directory `retrace-spill-<pid>-<n>` inside `parent` (which must exist:
+    /// missing parents are never created),
     /// after removing stale ones there ([`remove_stale_spill_dirs`]).
     pub(crate) fn create(parent: &Path) -> Result<SpillDir> {
         let io = |p: &Path, e: std::io::Error| StoreError::SpillDir {
             path: p.to_path_buf(),
             source: e,
         };
-        std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
         remove_stale_spill_dirs(parent);
         // Held while creating, so remove_spill_dirs cannot miss a directory being made.
         let mut live = live();
