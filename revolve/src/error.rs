@@ -29,6 +29,17 @@ pub enum Error {
         /// Slots at that level.
         capacity: u64,
     },
+    /// A checkpoint store has fewer slots than the schedule declares (found when the Revolver
+    /// is built or restarted, before any step runs).
+    #[error("the {level} store has {available} slots, the schedule needs {needed}")]
+    StoreTooSmall {
+        /// Level of the store.
+        level: Level,
+        /// Slots the schedule declares at that level (at most one per step).
+        needed: u64,
+        /// Slots the store has.
+        available: u64,
+    },
     /// A checkpoint was asked for that is not held.
     #[error("no {level} checkpoint of step {step}")]
     NoCheckpoint {

@@ -153,16 +153,6 @@ impl TwoLevel {
         self.makespan
     }
 
-    /// Disk checkpoints written (one per disk segment).
-    pub fn disk_segments(&self) -> u64 {
-        self.segments
-    }
-
-    /// Length of the last segment (reversed with RAM only).
-    pub fn last_segment(&self) -> u64 {
-        self.last
-    }
-
     /// Start and length of disk segment `j`.
     fn segment(&self, j: u64) -> (u64, u64) {
         let start = j * self.len + j.min(self.long);
