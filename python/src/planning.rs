@@ -80,12 +80,15 @@ pub(crate) fn plan<'py>(
     run_limit: Option<u64>,
     svg: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let mut p = Problem::new(steps, state_bytes, ram, disk);
-    p.costs.forward = forward_cost;
-    p.costs.reverse = reverse_cost;
-    p.costs.write_bandwidth = write_bandwidth;
-    p.costs.read_bandwidth = read_bandwidth;
-    p.costs.latency = latency;
+    let mut p = Problem::new(steps, state_bytes, ram, disk)
+        .with_costs(
+            forward_cost,
+            reverse_cost,
+            write_bandwidth,
+            read_bandwidth,
+            latency,
+        )
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
     if let Some(limit) = run_limit {
         p.run_limit = limit;
     }
@@ -96,7 +99,7 @@ pub(crate) fn plan<'py>(
     for r in &plan.rows {
         let d = PyDict::new(py);
         d.set_item("strategy", r.strategy.as_str())?;
-        d.set_item("config", &r.config)?;
+        d.set_item("config", r.config.to_string())?;
         match &r.outcome {
             Outcome::Skipped(why) => {
                 d.set_item("skipped", why)?;

@@ -112,9 +112,17 @@ pub enum Error {
         reason: String,
     },
     /// A cost given to the cost model is negative, infinite or NaN.
-    #[error("cost `{name}` must be finite and non-negative, got {value}")]
+    #[error("{name} must be a finite number >= 0 (got {value})")]
     BadCost {
         /// Which cost.
+        name: &'static str,
+        /// The value given.
+        value: f64,
+    },
+    /// A bandwidth given to the cost model is not positive (infinite is allowed).
+    #[error("{name} must be > 0 bytes/s (got {value})")]
+    BadBandwidth {
+        /// Which bandwidth.
         name: &'static str,
         /// The value given.
         value: f64,

@@ -19,6 +19,7 @@ pub mod validate;
 
 pub use action::{Action, Level, ParseActionError};
 pub use error::Error;
+pub use pricing::Costs;
 pub use revolver::{ForwardOperator, ReverseOperator, Revolver, RevolverStats};
 pub use schedule::binomial::Binomial;
 pub use schedule::cost_aware::CostAware;

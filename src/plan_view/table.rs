@@ -68,11 +68,11 @@ fn write_table(f: &mut String, plan: &Plan) -> fmt::Result {
     writeln!(
         f,
         "# model: forward {} s/step, reverse {} s/step, disk write {}, read {}, latency {} s",
-        k.forward,
-        k.reverse,
-        format_rate(k.write_bandwidth),
-        format_rate(k.read_bandwidth),
-        k.latency
+        k.forward(),
+        k.reverse(),
+        format_rate(k.write_bandwidth()),
+        format_rate(k.read_bandwidth()),
+        k.latency()
     )?;
     let header = [
         "strategy",
@@ -90,7 +90,7 @@ fn write_table(f: &mut String, plan: &Plan) -> fmt::Result {
     ];
     let mut cells: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
     for row in &plan.rows {
-        let mut line = vec![row.strategy.to_string(), row.config.clone()];
+        let mut line = vec![row.strategy.to_string(), row.config.to_string()];
         match &row.outcome {
             Outcome::Planned(x) => {
                 let fits = match (x.fits_ram, x.fits_disk) {
