@@ -5,7 +5,7 @@ use crate::schedule::parse_action;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use revolve::planner::{self, Outcome, Problem, Source};
+use revolve::planner::{self, Outcome, Problem};
 use revolve::{Capacity, Machine, Stats};
 
 /// The validator's counts as a dict (per-level counts as `*_ram` / `*_disk`).
@@ -121,11 +121,7 @@ pub(crate) fn plan<'py>(
                 d.set_item("fits_ram", f.fits_ram)?;
                 d.set_item("fits_disk", f.fits_disk)?;
                 d.set_item("fits", f.fits)?;
-                let source = match f.source {
-                    Source::Validated => "validated",
-                    Source::ClosedForm => "closed-form",
-                };
-                d.set_item("source", source)?;
+                d.set_item("source", f.source.as_str())?;
             }
         }
         rows.append(d)?;

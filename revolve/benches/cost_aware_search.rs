@@ -32,6 +32,7 @@ fn main() {
             Best::Exact(_) => "exact",
             Best::TwoLevel(_) => "two-level",
             Best::Multistage(..) => "multistage",
+            _ => "other",
         };
         let makespan = best.makespan();
         let t = Instant::now();

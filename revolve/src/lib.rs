@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod action;
+mod api_notes;
 pub mod cost;
 pub mod error;
 pub mod planner;

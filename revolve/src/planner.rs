@@ -138,6 +138,7 @@ pub enum PlanError {
 
 /// The strategies compared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Strategy {
     /// Keep every state (RAM first, then disk).
     StoreAll,
@@ -188,11 +189,22 @@ impl fmt::Display for Strategy {
 
 /// Where a row's counts come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Source {
     /// The strategy's action stream was run through [`validate`](crate::validate()).
     Validated,
     /// An exact closed form (the stream was too long to run).
     ClosedForm,
+}
+
+impl Source {
+    /// Short name: `validated`, `closed-form`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Source::Validated => "validated",
+            Source::ClosedForm => "closed-form",
+        }
+    }
 }
 
 /// Counts, bytes and time of one strategy.

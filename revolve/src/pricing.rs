@@ -16,12 +16,13 @@ use crate::{Action, Capacity, Error, Level, Stats, Violation, validate};
 ///
 /// ```
 /// use revolve::{Costs, Level};
-/// // 1 s forward, 2 s adjoint; a 1 MB state on a 100 MB/s disk with 5 ms per access.
-/// let c = Costs::new(1.0, 2.0)?.with_disk(1e6, 1e8, 1e8, 0.005)?;
+/// // 1 s forward, 2 s adjoint; a 1 MB state, disk writes at 1 MB/s, reads at 2 MB/s, 0.5 s
+/// // per access.
+/// let c = Costs::new(1.0, 2.0)?.with_disk(1_000_000, 1e6, 2e6, 0.5)?;
 /// assert_eq!((c.forward(), c.reverse()), (1.0, 2.0));
-/// assert_eq!((c.write(Level::Disk), c.read(Level::Ram)), (0.015, 0.0));
+/// assert_eq!((c.write(Level::Disk), c.read(Level::Disk), c.read(Level::Ram)), (1.5, 1.0, 0.0));
 /// assert!(Costs::new(-1.0, 1.0).is_err());
-/// assert!(Costs::new(1.0, 1.0)?.with_disk(1e6, 0.0, 1e8, 0.0).is_err());
+/// assert!(Costs::new(1.0, 1.0)?.with_disk(1_000_000, 0.0, 1e8, 0.0).is_err());
 /// # Ok::<(), revolve::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]

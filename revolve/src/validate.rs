@@ -90,6 +90,7 @@ impl Stats {
 
 /// The rule an action sequence broke.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum Rule {
     /// `steps` was 0.
     #[error("a schedule needs at least one step")]

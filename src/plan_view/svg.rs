@@ -226,6 +226,7 @@ fn colour(strategy: Strategy) -> &'static str {
         Strategy::Multistage => "#ff7f0e",
         Strategy::CostAware => "#d62728",
         Strategy::Online => "#17becf",
+        _ => "#7f7f7f",
     }
 }
 

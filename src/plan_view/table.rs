@@ -1,6 +1,6 @@
 //! The `retrace plan` table: one aligned row per strategy, skipped rows with their reason.
 
-use revolve::planner::{Outcome, Plan, Source};
+use revolve::planner::{Outcome, Plan};
 use std::fmt::{self, Write as _};
 
 /// `bytes` with a binary unit (`1.50 GiB`).
@@ -109,11 +109,7 @@ fn write_table(f: &mut String, plan: &Plan) -> fmt::Result {
                     format_bytes(x.peak_disk_bytes),
                     format_seconds(x.time),
                     fits.to_string(),
-                    match x.source {
-                        Source::Validated => "validated",
-                        Source::ClosedForm => "closed-form",
-                    }
-                    .to_string(),
+                    x.source.as_str().to_string(),
                 ]);
             }
             Outcome::Skipped(reason) => line.push(format!("skipped: {reason}")),

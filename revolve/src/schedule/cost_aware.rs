@@ -43,6 +43,7 @@ pub const BEST_WORK: u64 = 300_000_000;
 
 /// What [`CostAware::best`] chose; an `Iterator<Item = Action>` and a [`Schedule`].
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub enum Best {
     /// The exhaustive table.
     Exact(CostAware),
