@@ -37,7 +37,8 @@
 use retrace::burgers::{Burgers, BurgersAdjoint, BurgersForward};
 use retrace::harness::disk::{DiskMode, TimedStore};
 use retrace::harness::{overhead, timed};
-use revolve::pricing::{Costs, price};
+use revolve::Costs;
+use revolve::pricing::price;
 use revolve::revolver::{ForwardOperator, ReverseOperator, RevolverStats};
 use revolve::storage::disk::{DiskStats, DiskStore};
 use revolve::{
@@ -419,30 +420,34 @@ fn main() -> Result<(), BoxError> {
             {
                 return Err(format!("{row:?}: the adjoint differs").into());
             }
+            // A reverse step runs the taped forward step and the adjoint: `ub = uf + adjoint`.
+            let adjoint = (result.ub - result.uf).max(0.0);
             let model = match row {
                 Row::RamBinomial => {
-                    let costs = Costs::new(result.uf, result.ub, 0.0, 0.0)?;
+                    let costs = Costs::new(result.uf, adjoint)
+                        .and_then(|c| c.with_disk_seconds(0.0, 0.0))?;
                     price(Binomial::new(n, s)?, n, Capacity::ram(s), &costs)?.makespan
                 }
                 Row::RamMultistage => {
-                    let costs = Costs::new(result.uf, result.ub, 0.0, 0.0)?;
+                    let costs = Costs::new(result.uf, adjoint)
+                        .and_then(|c| c.with_disk_seconds(0.0, 0.0))?;
                     price(plan.clone(), n, cap, &costs)?.makespan
                 }
                 Row::Disk(_) => {
-                    let costs = Costs::new(result.uf, result.ub, wd, rd)?;
+                    let costs =
+                        Costs::new(result.uf, adjoint).and_then(|c| c.with_disk_seconds(wd, rd))?;
                     price(plan.clone(), n, cap, &costs)?.makespan
                 }
             };
             // The same model with the calling thread's per-operation disk times of this run.
             let st = result.stats.schedule;
             let per = |secs: f64, ops: u64| secs / ops.max(1) as f64;
-            let situ = Costs::new(
-                result.uf,
-                result.ub,
-                per(result.io.0, st.stores[1]),
-                per(result.io.1, st.restores[1]),
-            )?
-            .makespan(&st);
+            let situ = Costs::new(result.uf, adjoint)?
+                .with_disk_seconds(
+                    per(result.io.0, st.stores[1]),
+                    per(result.io.1, st.restores[1]),
+                )?
+                .makespan(&st);
             results.push((row, result, (model, situ), wd, rd));
         }
         let (ram, ram_other) = results

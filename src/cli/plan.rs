@@ -63,12 +63,15 @@ pub(crate) fn run(a: Args) -> CliResult {
         },
         None => None,
     };
-    let mut problem = Problem::new(a.steps, a.state_bytes, a.ram, a.disk);
-    problem.costs.forward = a.forward_cost;
-    problem.costs.reverse = a.reverse_cost;
-    problem.costs.write_bandwidth = a.write_bandwidth.unwrap_or(a.disk_bandwidth);
-    problem.costs.read_bandwidth = a.read_bandwidth.unwrap_or(a.disk_bandwidth);
-    problem.costs.latency = a.disk_latency;
+    let mut problem = Problem::new(a.steps, a.state_bytes, a.ram, a.disk)
+        .with_costs(
+            a.forward_cost,
+            a.reverse_cost,
+            a.write_bandwidth.unwrap_or(a.disk_bandwidth),
+            a.read_bandwidth.unwrap_or(a.disk_bandwidth),
+            a.disk_latency,
+        )
+        .map_err(CliError::usage)?;
     problem.run_limit = a.run_limit;
     let plan = planner::plan(&problem).map_err(|e| match e {
         PlanError::InvalidSchedule { .. } => CliError::failed(e),
