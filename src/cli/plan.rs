@@ -71,15 +71,17 @@ pub(crate) fn run(a: Args) -> CliResult {
             a.read_bandwidth.unwrap_or(a.disk_bandwidth),
             a.disk_latency,
         )
-        .map_err(CliError::usage)?;
+        .map_err(|e| match &e {
+            revolve::Error::BadCost { name, .. } | revolve::Error::BadBandwidth { name, .. } => {
+                CliError::Usage(format!("--{}: {e}", name.replace(' ', "-")))
+            }
+            _ => CliError::usage(e),
+        })?;
     problem.run_limit = a.run_limit;
     let plan = planner::plan(&problem).map_err(|e| match e {
         PlanError::InvalidSchedule { .. } => CliError::failed(e),
         PlanError::ZeroSteps => CliError::Usage(format!("--steps: {e}")),
         PlanError::ZeroStateBytes => CliError::Usage(format!("--state-bytes: {e}")),
-        PlanError::BadCost { name, .. } | PlanError::BadBandwidth { name, .. } => {
-            CliError::Usage(format!("--{}: {e}", name.replace(' ', "-")))
-        }
         _ => CliError::Usage(format!(
             "--steps {} --state-bytes {} --ram {} --disk {}: {e}",
             a.steps, a.state_bytes, a.ram, a.disk
