@@ -31,4 +31,4 @@ pub use restart::{HARMLESS_KEYS, config_changes, resume};
 pub use schema::{FORMAT, SCHEMA_VERSION, db_path};
 pub use state_rows::states_dir;
 pub use states::{AUTO_SAVE_STATE_BYTES, StateJournal};
-pub use writer::RunDb;
+pub use writer::{RUN_ID_FILE, RunDb};

@@ -52,6 +52,44 @@ pub enum DbError {
         /// The run directory.
         dir: PathBuf,
     },
+    /// A new run was asked for in a directory holding leftovers of an earlier run's database
+    /// (a `-wal` or `-shm` without `run.sqlite`): SQLite would replay them into the new run.
+    #[error(
+        "run directory {} holds {} of an earlier run's database but no run.sqlite; a new run would adopt them: move them away (or delete them) or use a new directory",
+        dir.display(),
+        files.join(", ")
+    )]
+    Leftovers {
+        /// The run directory.
+        dir: PathBuf,
+        /// The leftover file names.
+        files: Vec<String>,
+    },
+    /// The run directory's `run.id` names another run than its database records.
+    #[error(
+        "run directory {}: run.id says run {found} but run.sqlite records run {recorded}; the database was replaced or the directory mixes two runs: refusing to continue it",
+        dir.display()
+    )]
+    Foreign {
+        /// The run directory.
+        dir: PathBuf,
+        /// Run id in `run.sqlite`.
+        recorded: String,
+        /// Run id in `run.id`.
+        found: String,
+    },
+    /// The database file a writer opened was removed or replaced (or its directory removed)
+    /// while the run was going on; the run stops (what it committed stays in what it opened).
+    #[error(
+        "run database {} was {what} while this run was writing it; stopping (nothing more is written)",
+        path.display()
+    )]
+    Replaced {
+        /// The database file.
+        path: PathBuf,
+        /// `removed`, `replaced by another file`, `removed with its directory`.
+        what: &'static str,
+    },
     /// Another process holds the run directory for writing.
     #[error(
         "run directory {dir} is in use by another process (a writer holds its lock); refusing to write to it",

@@ -2,6 +2,7 @@
 
 mod db_compact_store;
 mod db_foreign_files;
+mod db_identity;
 mod db_journal_resume;
 mod db_lock;
 mod db_power_loss;
