@@ -151,6 +151,14 @@ impl RunReader {
         move |e| sql_error(&p)(e)
     }
 
+    /// The value of `meta.key`, if recorded (`config`: the configuration as given, TOML).
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(self.err())
+    }
+
     /// The run's description as recorded (`[tams]`, `[trajectory]`, `[sampler]`, `[model]`, ...).
     pub fn description(&self) -> Result<toml::Table> {
         let path = db_path(&self.dir);

@@ -417,6 +417,18 @@ impl RunDb {
         Ok(())
     }
 
+    /// Store `value` as `meta.key`.
+    pub(crate) fn record_meta(&mut self, key: &str, value: &str) -> Result<()> {
+        let path = self.path();
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+                [key, value],
+            )
+            .map_err(sql_error(&path))?;
+        Ok(())
+    }
+
     /// Record a warning of this session (stderr now, its `sessions` row with its first commit).
     pub(super) fn warn(&self, warning: String) {
         eprintln!("warning: {warning}");

@@ -142,3 +142,37 @@ fn a_writer_stops_when_its_directory_is_removed() {
     assert!(!dir.exists(), "no directory or state files recreated");
     assert!(!states_dir(&dir).exists());
 }
+
+#[test]
+fn a_restart_without_a_config_reports_the_config_as_given() {
+    // Store-all keeps no spill files, yet the given checkpoint_dir and memory_budget are part
+    // of the config the report echoes.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    let text = CONFIG.replace("NSPLIT", "3").replace("SEED", "11").replace(
+        "targetscore = 0.8\n",
+        "targetscore = 0.8\npolicy = \"store_all\"\ncheckpoint_dir = \"/tmp/x\"\n",
+    );
+    let given = Config::from_toml(&text).unwrap();
+    let (_, first) = run_with_database(
+        Some(&given),
+        &DbOptions::new(dir.clone(), false),
+        &|_, _| {},
+    )
+    .unwrap();
+    let (_, again) =
+        run_with_database(None, &DbOptions::new(dir.clone(), true), &|_, _| {}).unwrap();
+    assert_eq!(again, first);
+    assert_eq!(
+        again.trajectory.checkpoint_dir.as_deref(),
+        Some(Path::new("/tmp/x"))
+    );
+    // A harmless key changed by a restart is reported as changed.
+    let mut more = given.clone();
+    more.tams.nsplititer = Some(5);
+    run_with_database(Some(&more), &DbOptions::new(dir.clone(), true), &|_, _| {}).unwrap();
+    let (_, last) = run_with_database(None, &DbOptions::new(dir, true), &|_, _| {}).unwrap();
+    let mut expected = more;
+    expected.database = None;
+    assert_eq!(last, expected);
+}
