@@ -16,7 +16,7 @@ pub struct RunReader {
     conn: Connection,
     dir: std::path::PathBuf,
     /// The private copy `conn` reads (a killed run's database and WAL), if any.
-    _copy: Option<tempfile::TempDir>,
+    _copy: Option<super::copies::PrivateCopy>,
 }
 
 /// One start or restart of a run.
