@@ -5,7 +5,7 @@ use super::restart::read_iterations;
 use super::rows::{ConfigValues, IterationValues, TrajectoryValues};
 use super::schema::{self, db_path, sql_error};
 use crate::trajectory::Segment;
-use crate::{DbError, Error, Result};
+use crate::{DbError, Error, Result, Row};
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 use std::path::Path;
@@ -303,8 +303,14 @@ impl RunReader {
         let opt = |v: Option<i64>| v.map(|x| x as u64);
         while let Some(r) = rows.next().map_err(&err)? {
             let id = r.get::<_, i64>(0).map_err(&err)? as u64;
-            let corrupt =
-                |m: &str| Error::from(DbError::corrupt(&path, format!("trajectory {id}: {m}")));
+            let corrupt = |m: &str| {
+                Error::from(DbError::corrupt_row(
+                    &path,
+                    "trajectories",
+                    Row::Trajectory(id),
+                    m,
+                ))
+            };
             let bytes: Vec<u8> = r.get(9).map_err(&err)?;
             let crc: i64 = r.get(10).map_err(&err)?;
             if i64::from(crc32fast::hash(&bytes)) != crc {

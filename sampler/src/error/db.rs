@@ -158,13 +158,57 @@ pub enum DbError {
         source: Box<crate::Error>,
     },
     /// Recorded data fails a check (checksum, length, replay).
-    #[error("run database {} is damaged: {message}", path.display())]
+    #[error(
+        "run database {} is damaged: {}{reason}",
+        path.display(),
+        Location(*table, row.as_ref())
+    )]
     Corrupt {
         /// The database or state file.
         path: PathBuf,
+        /// The table of the damaged row (`None`: not one row, e.g. a state file's contents).
+        table: Option<&'static str>,
+        /// The damaged row.
+        row: Option<Row>,
         /// What check failed.
-        message: String,
+        reason: String,
     },
+}
+
+/// A row of a run database named by [`DbError::Corrupt`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Row {
+    /// The `iterations` row of this iteration.
+    Iteration(i64),
+    /// The row of this trajectory (in `trajectories`, or its rows in `states`).
+    Trajectory(u64),
+    /// The recorded configuration (the one `config` row).
+    Config,
+}
+
+impl std::fmt::Display for Row {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Row::Iteration(q) => write!(f, "iteration {q}"),
+            Row::Trajectory(id) => write!(f, "trajectory {id}"),
+            Row::Config => f.write_str("the recorded configuration"),
+        }
+    }
+}
+
+/// `table T, ROW: ` (the parts known) before a [`DbError::Corrupt`] reason.
+struct Location<'a>(Option<&'static str>, Option<&'a Row>);
+
+impl std::fmt::Display for Location<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.0, self.1) {
+            (Some(t), Some(r)) => write!(f, "table {t}, {r}: "),
+            (Some(t), None) => write!(f, "table {t}: "),
+            (None, Some(r)) => write!(f, "{r}: "),
+            (None, None) => Ok(()),
+        }
+    }
 }
 
 /// What [`DbError::Missing`] found missing.
@@ -185,11 +229,28 @@ pub enum Missing {
 }
 
 impl DbError {
-    /// A [`DbError::Corrupt`] for `path`.
-    pub(crate) fn corrupt(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+    /// A [`DbError::Corrupt`] for `path`, naming no row.
+    pub(crate) fn corrupt(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
         DbError::Corrupt {
             path: path.into(),
-            message: message.into(),
+            table: None,
+            row: None,
+            reason: reason.into(),
+        }
+    }
+
+    /// A [`DbError::Corrupt`] for row `row` of table `table` of `path`.
+    pub(crate) fn corrupt_row(
+        path: impl Into<PathBuf>,
+        table: &'static str,
+        row: Row,
+        reason: impl Into<String>,
+    ) -> Self {
+        DbError::Corrupt {
+            path: path.into(),
+            table: Some(table),
+            row: Some(row),
+            reason: reason.into(),
         }
     }
 }
