@@ -151,6 +151,17 @@ impl RunReader {
         move |e| sql_error(&p)(e)
     }
 
+    /// Run `f` on one snapshot of the database: every read inside it (summary, iterations,
+    /// trajectories) sees the same committed iterations, also while a writer commits more.
+    pub fn snapshot<T>(&self, f: impl FnOnce(&Self) -> Result<T>) -> Result<T> {
+        let err = self.err();
+        self.conn.execute_batch("BEGIN DEFERRED").map_err(&err)?;
+        let out = f(self);
+        // Only reads happened: ending the transaction cannot lose anything.
+        let _ = self.conn.execute_batch("COMMIT");
+        out
+    }
+
     /// The value of `meta.key`, if recorded (`config`: the configuration as given, TOML).
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
         self.conn
