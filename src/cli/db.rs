@@ -145,9 +145,7 @@ fn plot(dir: &Path, file: &Path) -> CliResult {
     }
     // Exit codes as `db show` and `db export`: no run here 2, damaged or unreadable 1.
     let db = open(dir)?;
-    let data = db
-        .snapshot(|db| retrace::run_plot::read(db))
-        .map_err(db_error)?;
+    let data = db.snapshot(retrace::run_plot::read).map_err(db_error)?;
     let text = retrace::run_plot::svg(&data, &status(&data.summary));
     target.write(text.as_bytes())
 }
