@@ -1,7 +1,8 @@
 //! Every signal whose default action ends the process (HUP, INT, QUIT, TERM, USR1, USR2, ALRM):
-//! remove this process's spill directories, then end as the signal would (terminated by it, as
-//! without a handler). SIGPIPE is ignored by the Rust runtime (a closed stdout is an `EPIPE`
-//! write error, ended quietly), so it never ends the process and needs no handler. A run database needs nothing: every committed
+//! remove this process's spill directories and private copies of run databases made for
+//! reading, then end as the signal would (terminated by it, as without a handler). SIGPIPE is
+//! ignored by the Rust runtime (a closed stdout is an `EPIPE` write error, ended quietly), so it
+//! never ends the process and needs no handler. A run database needs nothing: every committed
 //! iteration is durable and a restart continues from it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -37,6 +38,7 @@ pub(crate) fn install() {
             if let Some(signal) = signals.forever().next() {
                 ENDING.store(true, Ordering::SeqCst);
                 sampler::store::remove_spill_dirs();
+                sampler::db::remove_private_copies();
                 // Restores the default action and raises the signal again.
                 let _ = signal_hook::low_level::emulate_default_handler(signal);
                 std::process::exit(128 + signal);

@@ -105,7 +105,7 @@ fn spill_pid(name: &str) -> Option<u32> {
 
 /// Whether process `pid` is alive (`/proc/<pid>` exists). Where that cannot be checked (not
 /// Linux), every process counts as alive, so nothing is removed.
-fn process_alive(pid: u32) -> bool {
+pub(crate) fn process_alive(pid: u32) -> bool {
     if cfg!(target_os = "linux") {
         Path::new("/proc").join(pid.to_string()).exists()
     } else {
@@ -115,7 +115,7 @@ fn process_alive(pid: u32) -> bool {
 
 /// Whether spill directory `dir` is locked by a live process (possibly in another PID
 /// namespace sharing the directory).
-fn lock_held(dir: &Path) -> bool {
+pub(crate) fn lock_held(dir: &Path) -> bool {
     match std::fs::File::open(dir) {
         Ok(f) => matches!(f.try_lock(), Err(std::fs::TryLockError::WouldBlock)),
         Err(_) => false,
