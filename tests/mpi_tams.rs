@@ -12,7 +12,7 @@
 //! step is synchronised on files and process exits, never on sleeps.
 
 use mpi::traits::*;
-use retrace::burgers_mpi::{abort_on_panic, initialize};
+use sampler::mpi::{abort_on_panic, initialize};
 use sampler::runner::{DbOptions, RunOptions};
 use sampler::{
     Config, Horizon, Model, NoiseRng, Run, RunParams, StorePolicy, StrategyKind, normal_words,

@@ -140,8 +140,8 @@ fn plot(dir: &Path, file: &Path) -> CliResult {
         )));
     }
     let db = RunReader::open(dir).map_err(CliError::usage)?;
-    let data = retrace::run_plot::read(&db).map_err(CliError::failed)?;
-    let text = retrace::run_plot::svg(&data, &status(&data.summary));
+    let data = retrace_plot::run::read(&db).map_err(CliError::failed)?;
+    let text = retrace_plot::run::svg(&data, &status(&data.summary));
     target.write(text.as_bytes())
 }
 
