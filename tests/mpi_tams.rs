@@ -521,7 +521,7 @@ fn child(mode: &str) -> i32 {
         ..DbOptions::new(dir.join("run"), false)
     };
     let timeout = if mode == "hang" { 1.0 } else { 600.0 };
-    let r = sampler::mpi::run_config(
+    let r = sampler::runner::run_config_mpi(
         &config,
         &opts,
         Some(&db),
