@@ -26,17 +26,17 @@
 //! the RAM-only run's, as a fraction of its wall time): the part of the overhead that does not
 //! move with the operators' speed, which varies between runs on a shared machine.
 //!
-//! Models: `burgers` (default) is the 1-D Burgers model and its adjoint (`retrace::burgers`,
+//! Models: `burgers` (default) is the 1-D Burgers model and its adjoint (`retrace_demo::burgers`,
 //! about 2 ms a step at 10^6 points); `synthetic` is the memory-bound elementwise operator of
-//! `retrace::harness::overhead` (a step costs about one state copy, so its speed depends on
+//! `retrace_demo::harness::overhead` (a step costs about one state copy, so its speed depends on
 //! where the buffers lie in the cache hierarchy, which differs between the runs).
 //!
 //! Run: `cargo run --release --example disk_adjoint -- [--model burgers|synthetic] [--len 1000000]
 //! [--n 1000] [--ram 4] [--disk 16] [--repeats 3] [--dir /tmp]`
 
-use retrace::burgers::{Burgers, BurgersAdjoint, BurgersForward};
-use retrace::harness::disk::{DiskMode, TimedStore};
-use retrace::harness::{overhead, timed};
+use retrace_demo::burgers::{Burgers, BurgersAdjoint, BurgersForward};
+use retrace_demo::harness::disk::{DiskMode, TimedStore};
+use retrace_demo::harness::{overhead, timed};
 use revolve::Costs;
 use revolve::pricing::price;
 use revolve::revolver::{ForwardOperator, ReverseOperator, RevolverStats};

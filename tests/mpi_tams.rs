@@ -12,7 +12,7 @@
 //! step is synchronised on files and process exits, never on sleeps.
 
 use mpi::traits::*;
-use retrace::burgers_mpi::{abort_on_panic, initialize};
+use sampler::mpi::{abort_on_panic, initialize};
 use sampler::runner::{DbOptions, RunOptions};
 use sampler::{
     Config, Horizon, Model, NoiseRng, Run, RunParams, StorePolicy, StrategyKind, normal_words,
@@ -522,7 +522,7 @@ fn child(mode: &str) -> i32 {
         ..DbOptions::new(dir.join("run"), false)
     };
     let timeout = if mode == "hang" { 1.0 } else { 600.0 };
-    let r = sampler::mpi::run_config(
+    let r = sampler::runner::run_config_mpi(
         &config,
         &opts,
         Some(&db),

@@ -127,7 +127,7 @@ pub(crate) fn plan<'py>(
         rows.append(d)?;
     }
     if svg {
-        let text = retrace::plan_view::svg(&plan);
+        let text = retrace_plot::plan::svg(&plan);
         Ok((rows, text).into_pyobject(py)?.into_any())
     } else {
         Ok(rows.into_any())

@@ -10,6 +10,11 @@ use crate::{Model, Result};
 use std::path::PathBuf;
 
 pub use crate::pipeline::{ErrorSource, Report, pool};
+#[cfg(feature = "mpi")]
+pub use mpi_config::run_config as run_config_mpi;
+
+#[cfg(feature = "mpi")]
+mod mpi_config;
 
 /// Options of [`run_config`] that override or complement the file.
 #[derive(Debug, Clone, Default)]

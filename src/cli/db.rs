@@ -146,8 +146,8 @@ fn plot(dir: &Path, file: &Path) -> CliResult {
     }
     // Exit codes as `db show` and `db export`: no run here 2, damaged or unreadable 1.
     let db = open(dir)?;
-    let data = db.snapshot(retrace::run_plot::read).map_err(db_error)?;
-    let text = retrace::run_plot::svg(&data, &status(&data.summary));
+    let data = db.snapshot(retrace_plot::run::read).map_err(db_error)?;
+    let text = retrace_plot::run::svg(&data, &status(&data.summary));
     target.write(text.as_bytes())
 }
 

@@ -2,7 +2,7 @@
 //! TAMS run on the 2D double well.
 
 use super::{CliError, CliResult, flush, stdout};
-use retrace::burgers::{Burgers, checkpointed_gradient, objective_after};
+use retrace_demo::burgers::{Burgers, checkpointed_gradient, objective_after};
 use revolve::{Binomial, cost::optimal_forward};
 use std::io::Write;
 use std::time::Instant;

@@ -3,7 +3,7 @@
 
 use super::output::Target;
 use super::{CliError, CliResult};
-use retrace::plan_view;
+use retrace_plot::plan as plan_view;
 use revolve::planner::{self, PlanError, Problem};
 use revolve::units::{parse_rate as parse_bandwidth, parse_size};
 use std::io::Write;

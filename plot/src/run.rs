@@ -12,7 +12,7 @@
 //! its smallest and largest value (in their order), and every score trace keeps the same per
 //! column of [`TRACE_BUCKET_PX`] pixels (at most [`MAX_TRACE_POINTS`] points per trace).
 
-use crate::svg_axes::{LinAxis, LogAxis, decade_ticks, escape, linear_ticks, tick_label};
+use crate::axes::{LinAxis, LogAxis, decade_ticks, escape, linear_ticks, tick_label};
 use sampler::db::{IterationRow, RunReader, RunSummary, TrajectoryRow};
 use std::fmt::Write as _;
 

@@ -2,7 +2,7 @@
 //! factor (top) and the modelled time (bottom) of each strategy, with the budgets marked.
 
 use super::table::{format_bytes, format_seconds};
-use crate::svg_axes::{LogAxis, decade_ticks};
+use crate::axes::{LogAxis, decade_ticks};
 use revolve::planner::{CurvePoint, Plan, Strategy};
 use std::fmt::Write as _;
 
