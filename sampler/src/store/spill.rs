@@ -66,7 +66,15 @@ fn remove_while_written(dir: &Path) {
         Ok(()) => doomed.as_path(),
         Err(_) => dir,
     };
-    let _ = std::fs::remove_dir_all(target);
+    // A worker whose path lookup passed `dir` before the rename can still create one file in
+    // the renamed directory, after `remove_dir_all` listed it (then it fails: not empty). Such
+    // creations are finitely many, so trying again removes the directory.
+    for _ in 0..1000 {
+        match std::fs::remove_dir_all(target) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => std::thread::yield_now(),
+            _ => break,
+        }
+    }
 }
 
 /// The suffix of a spill directory being removed.
