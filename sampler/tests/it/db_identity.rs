@@ -149,9 +149,15 @@ fn a_restart_without_a_config_reports_the_config_as_given() {
     // of the config the report echoes.
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("run");
+    // A checkpoint_dir must exist (it is checked with the config).
+    let spill = tmp.path().join("spill");
+    std::fs::create_dir(&spill).unwrap();
     let text = CONFIG.replace("NSPLIT", "3").replace("SEED", "11").replace(
         "targetscore = 0.8\n",
-        "targetscore = 0.8\npolicy = \"store_all\"\ncheckpoint_dir = \"/tmp/x\"\n",
+        &format!(
+            "targetscore = 0.8\npolicy = \"store_all\"\ncheckpoint_dir = {:?}\n",
+            spill.display().to_string()
+        ),
     );
     let given = Config::from_toml(&text).unwrap();
     let (_, first) = run_with_database(
@@ -165,7 +171,7 @@ fn a_restart_without_a_config_reports_the_config_as_given() {
     assert_eq!(again, first);
     assert_eq!(
         again.trajectory.checkpoint_dir.as_deref(),
-        Some(Path::new("/tmp/x"))
+        Some(spill.as_path())
     );
     // A harmless key changed by a restart is reported as changed.
     let mut more = given.clone();
