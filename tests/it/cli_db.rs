@@ -1,7 +1,6 @@
 //! `retrace db show` and `retrace db export` on a finished run and on a run killed mid-way.
 
-mod common;
-use common::{KillOnDrop, field, freeze_when, ok, retrace};
+use crate::common::{KillOnDrop, field, freeze_when, ok, retrace};
 use std::path::Path;
 use std::process::{Command, Stdio};
 

@@ -5,8 +5,7 @@
 //! bounded by construction. Config files are read with a cap.
 #![cfg(unix)]
 
-mod common;
-use common::{assert_usage_error, ok, retrace};
+use crate::common::{assert_usage_error, ok, retrace};
 
 const CONFIG: &str = "[tams]\nntrajectories = 10\nnsplititer = 5\nseed = 5\n\
 [trajectory]\nend_time = 1.0\nstep_size = 0.05\ntargetscore = 3.5\n[model]\nname = \"brownian\"\n";

@@ -4,9 +4,8 @@
 //! that holds no run (empty, other files, a foreign SQLite file named `run.sqlite`) fails and
 //! leaves nothing behind either.
 
-mod common;
 
-use common::retrace;
+use crate::common::retrace;
 use sampler::Config;
 use sampler::runner::{DbOptions, run_with_database};
 use std::collections::BTreeMap;

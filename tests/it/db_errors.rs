@@ -1,8 +1,7 @@
 //! Run database failures give one clear line and damage nothing: damaged data, an incompatible
 //! format version, a second writer, config changes (refused or accepted and recorded), walltime.
 
-mod common;
-use common::{KillOnDrop, freeze_when};
+use crate::common::{KillOnDrop, freeze_when};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 

@@ -1,8 +1,7 @@
 //! `retrace plan`: the table, fits marking, size parsing, the SVG, exit codes.
 
-mod common;
-use common::xml::well_formed;
-use common::{assert_usage_error, retrace};
+use crate::common::xml::well_formed;
+use crate::common::{assert_usage_error, retrace};
 use revolve::cost::optimal_forward;
 
 fn stdout_of(args: &[&str]) -> String {

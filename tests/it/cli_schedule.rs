@@ -1,7 +1,6 @@
 //! `retrace schedule binomial`: output format, summary line, exit codes.
 
-mod common;
-use common::{assert_usage_error, retrace};
+use crate::common::{assert_usage_error, retrace};
 use revolve::{Action, Capacity, validate};
 use std::process::Command;
 

@@ -4,8 +4,7 @@
 //! and directory are checked before the run, so results are never lost after the work is done.
 #![cfg(unix)]
 
-mod common;
-use common::{assert_usage_error, ok, retrace};
+use crate::common::{assert_usage_error, ok, retrace};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -1,7 +1,6 @@
 //! `retrace schedule online` and `retrace schedule multistage`: output format, summary, exit codes.
 
-mod common;
-use common::{assert_usage_error, retrace};
+use crate::common::{assert_usage_error, retrace};
 use revolve::cost::optimal_forward;
 use revolve::schedule::online;
 use revolve::{Action, Capacity, Level, Multistage, Stats, validate};

@@ -1,8 +1,8 @@
 //! `retrace tams`: summary, JSON report (bit-identical across thread counts apart from `seconds`),
 //! and one-line errors with exit code 2 for bad configs and arguments.
 
-mod common;
-use common::retrace;
+use crate::common;
+use crate::common::retrace;
 use std::path::Path;
 use std::process::Output;
 

@@ -1,8 +1,7 @@
 //! `retrace tams` refuses what cannot fit before starting: one line naming the numbers, exit 2.
 //! The sizes are beyond any machine, so a run that was not refused would abort or never end.
 
-mod common;
-use common::{assert_usage_error, retrace};
+use crate::common::{assert_usage_error, retrace};
 
 const BASE: &str = "[tams]\nntrajectories = 10\nnsplititer = 100\n\
 [trajectory]\nend_time = 1.0\nstep_size = 0.01\ntargetscore = 3.0\n[model]\nname = \"brownian\"\n";

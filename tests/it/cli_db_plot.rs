@@ -1,9 +1,8 @@
 //! `retrace db plot`: the SVG figure of a finished, a budget-stopped, a running and a killed run
 //! (well-formed, the expected series, the run directory untouched), and its usage errors.
 
-mod common;
-use common::xml::well_formed;
-use common::{assert_usage_error, field, ok, retrace};
+use crate::common::xml::well_formed;
+use crate::common::{assert_usage_error, field, ok, retrace};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -5,8 +5,7 @@
 //! never on time.
 #![cfg(target_os = "linux")]
 
-mod common;
-use common::ok;
+use crate::common::ok;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -4,8 +4,7 @@
 //! or flag. A 0-iteration run plots axes with distinct tick labels.
 #![cfg(unix)]
 
-mod common;
-use common::{assert_usage_error, ok, retrace};
+use crate::common::{assert_usage_error, ok, retrace};
 use std::path::Path;
 
 const BASE: &str = "[tams]\nntrajectories = 10\nnsplititer = 5\nseed = 5\n\

@@ -1,8 +1,7 @@
 //! `db show`, `db export` and `db plot` agree on exit codes (no run here: 2; damaged or
 //! unreadable: 1), and a damaged row is named by its table and row.
 
-mod common;
-use common::retrace;
+use crate::common::retrace;
 use std::path::Path;
 
 const CONFIG: &str = "[tams]\nntrajectories = 20\nnsplititer = 6\nl = 1\nseed = 3\n\

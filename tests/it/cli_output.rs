@@ -2,8 +2,7 @@
 //! atomically after the summary is printed; `-` is stdout; a write that fails after a run still
 //! leaves the printed summary, and never a truncated file or a temporary one.
 
-mod common;
-use common::{assert_usage_error, ok, retrace};
+use crate::common::{assert_usage_error, ok, retrace};
 use std::path::Path;
 
 const CONFIG: &str = "[tams]\nntrajectories = 20\nnsplititer = 1000\nseed = 3\n\

@@ -1,8 +1,7 @@
 //! Error messages that name the real problem (the key, the unit, the section), with exit code 2
 //! for every usage error, including a directory that holds no run.
 
-mod common;
-use common::{assert_usage_error, ok, retrace};
+use crate::common::{assert_usage_error, ok, retrace};
 
 const BASE: &str = "[tams]\nntrajectories = 10\nnsplititer = 100\n\
 [trajectory]\nend_time = 1.0\nstep_size = 0.01\ntargetscore = 3.0\n[model]\nname = \"brownian\"\n";

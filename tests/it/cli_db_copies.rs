@@ -4,8 +4,7 @@
 //! and on SIGSTOP (tests/common), never on time.
 #![cfg(target_os = "linux")]
 
-mod common;
-use common::{KillOnDrop, freeze_when};
+use crate::common::{KillOnDrop, freeze_when};
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
