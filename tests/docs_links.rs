@@ -248,7 +248,11 @@ fn docs_paths_in_doc_comments_exist() {
 #[test]
 fn the_check_finds_dead_links_in_a_small_text() {
     let tmp = tempfile::tempdir().unwrap();
-    fs::write(tmp.path().join("b.md"), "# Real heading\n\n## Again\n## Again\n").unwrap();
+    fs::write(
+        tmp.path().join("b.md"),
+        "# Real heading\n\n## Again\n## Again\n",
+    )
+    .unwrap();
     let md = "# Top: the `one`\n\
               [ok](b.md) [gone](missing.md) [h](b.md#real-heading) [bad](b.md#no-such)\n\
               [twice](b.md#again-1) [self](#top-the-one) [nope](#nope) [web](https://x.invalid/y)\n\
@@ -256,16 +260,17 @@ fn the_check_finds_dead_links_in_a_small_text() {
               ```text\n[fenced](in-fence.md)\n```\n\
               [ref]: gone-too.md\n";
     let dead = dead_links(&tmp.path().join("a.md"), md);
-    let targets: Vec<&str> = dead
-        .iter()
-        .map(|d| d.split('`').nth(1).unwrap())
-        .collect();
+    let targets: Vec<&str> = dead.iter().map(|d| d.split('`').nth(1).unwrap()).collect();
     assert_eq!(
         targets,
         ["missing.md", "b.md#no-such", "#nope", "gone-too.md"],
         "{dead:?}"
     );
-    assert!(dead[0].ends_with("a.md:2: dead link `missing.md`"), "{}", dead[0]);
+    assert!(
+        dead[0].ends_with("a.md:2: dead link `missing.md`"),
+        "{}",
+        dead[0]
+    );
 }
 
 #[test]
@@ -286,8 +291,14 @@ fn slugs_follow_github() {
         slug("Driving a solver: the `Revolver`"),
         "driving-a-solver-the-revolver"
     );
-    assert_eq!(slug("MPI adjoint (feature `mpi`)"), "mpi-adjoint-feature-mpi");
+    assert_eq!(
+        slug("MPI adjoint (feature `mpi`)"),
+        "mpi-adjoint-feature-mpi"
+    );
     assert_eq!(slug("Schema (format version 3)"), "schema-format-version-3");
     assert_eq!(slug("[Linked](x.md) heading_1"), "linked-heading_1");
-    assert_eq!(slug("Planning a run: `retrace plan`"), "planning-a-run-retrace-plan");
+    assert_eq!(
+        slug("Planning a run: `retrace plan`"),
+        "planning-a-run-retrace-plan"
+    );
 }
