@@ -5,7 +5,7 @@
 //! Run: `cargo run --release --example burgers_adjoint -- [points] [steps] [snaps]`
 //! (defaults 10000 1000 20).
 
-use retrace::burgers::{Burgers, BurgersAdjoint, BurgersForward, objective_after};
+use retrace_demo::burgers::{Burgers, BurgersAdjoint, BurgersForward, objective_after};
 use revolve::{Binomial, RamStore, Revolver, cost::optimal_forward};
 use std::time::Instant;
 

@@ -15,9 +15,10 @@
 //! rank exits with 2; an error only one rank sees (its disk) aborts the job (`MPI_Abort`).
 
 use mpi::traits::*;
-use retrace::burgers::{Burgers, gradient_store_all};
-use retrace::burgers_mpi::{Checkpoints, abort_on_panic, gather, gradient, initialize};
-use retrace::partition::Partition;
+use retrace_demo::burgers::{Burgers, gradient_store_all};
+use retrace_demo::burgers_mpi::{Checkpoints, gather, gradient};
+use retrace_demo::partition::Partition;
+use sampler::mpi::{abort_on_panic, initialize};
 use std::path::PathBuf;
 
 struct Args {

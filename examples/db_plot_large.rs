@@ -161,9 +161,9 @@ fn main() {
     for _ in 0..3 {
         let t0 = Instant::now();
         let db = RunReader::open(&dir).unwrap();
-        let data = retrace::run_plot::read(&db).unwrap();
+        let data = retrace_plot::run::read(&db).unwrap();
         let t1 = Instant::now();
-        let svg = retrace::run_plot::svg(&data, "synthetic");
+        let svg = retrace_plot::run::svg(&data, "synthetic");
         let t2 = Instant::now();
         std::fs::write(&out, &svg).unwrap();
         let t3 = Instant::now();

@@ -26,18 +26,19 @@
 //! the RAM-only run's, as a fraction of its wall time): the part of the overhead that does not
 //! move with the operators' speed, which varies between runs on a shared machine.
 //!
-//! Models: `burgers` (default) is the 1-D Burgers model and its adjoint (`retrace::burgers`,
+//! Models: `burgers` (default) is the 1-D Burgers model and its adjoint (`retrace_demo::burgers`,
 //! about 2 ms a step at 10^6 points); `synthetic` is the memory-bound elementwise operator of
-//! `retrace::harness::overhead` (a step costs about one state copy, so its speed depends on
+//! `retrace_demo::harness::overhead` (a step costs about one state copy, so its speed depends on
 //! where the buffers lie in the cache hierarchy, which differs between the runs).
 //!
 //! Run: `cargo run --release --example disk_adjoint -- [--model burgers|synthetic] [--len 1000000]
 //! [--n 1000] [--ram 4] [--disk 16] [--repeats 3] [--dir /tmp]`
 
-use retrace::burgers::{Burgers, BurgersAdjoint, BurgersForward};
-use retrace::harness::disk::{DiskMode, TimedStore};
-use retrace::harness::{overhead, timed};
-use revolve::pricing::{Costs, price};
+use retrace_demo::burgers::{Burgers, BurgersAdjoint, BurgersForward};
+use retrace_demo::harness::disk::{DiskMode, TimedStore};
+use retrace_demo::harness::{overhead, timed};
+use revolve::Costs;
+use revolve::pricing::price;
 use revolve::revolver::{ForwardOperator, ReverseOperator, RevolverStats};
 use revolve::storage::disk::{DiskStats, DiskStore};
 use revolve::{
@@ -419,30 +420,34 @@ fn main() -> Result<(), BoxError> {
             {
                 return Err(format!("{row:?}: the adjoint differs").into());
             }
+            // A reverse step runs the taped forward step and the adjoint: `ub = uf + adjoint`.
+            let adjoint = (result.ub - result.uf).max(0.0);
             let model = match row {
                 Row::RamBinomial => {
-                    let costs = Costs::new(result.uf, result.ub, 0.0, 0.0)?;
+                    let costs = Costs::new(result.uf, adjoint)
+                        .and_then(|c| c.with_disk_seconds(0.0, 0.0))?;
                     price(Binomial::new(n, s)?, n, Capacity::ram(s), &costs)?.makespan
                 }
                 Row::RamMultistage => {
-                    let costs = Costs::new(result.uf, result.ub, 0.0, 0.0)?;
+                    let costs = Costs::new(result.uf, adjoint)
+                        .and_then(|c| c.with_disk_seconds(0.0, 0.0))?;
                     price(plan.clone(), n, cap, &costs)?.makespan
                 }
                 Row::Disk(_) => {
-                    let costs = Costs::new(result.uf, result.ub, wd, rd)?;
+                    let costs =
+                        Costs::new(result.uf, adjoint).and_then(|c| c.with_disk_seconds(wd, rd))?;
                     price(plan.clone(), n, cap, &costs)?.makespan
                 }
             };
             // The same model with the calling thread's per-operation disk times of this run.
             let st = result.stats.schedule;
             let per = |secs: f64, ops: u64| secs / ops.max(1) as f64;
-            let situ = Costs::new(
-                result.uf,
-                result.ub,
-                per(result.io.0, st.stores[1]),
-                per(result.io.1, st.restores[1]),
-            )?
-            .makespan(&st);
+            let situ = Costs::new(result.uf, adjoint)?
+                .with_disk_seconds(
+                    per(result.io.0, st.stores[1]),
+                    per(result.io.1, st.restores[1]),
+                )?
+                .makespan(&st);
             results.push((row, result, (model, situ), wd, rd));
         }
         let (ram, ram_other) = results

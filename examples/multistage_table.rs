@@ -8,8 +8,9 @@
 //! 2. Cost-aware: modelled makespan (uf, ub, wd, rd) against the RAM-only binomial schedule
 //!    (`Multistage` with no disk) and against store-all (one RAM slot per step, no budget).
 
+use revolve::Costs;
 use revolve::cost::optimal_forward;
-use revolve::pricing::{Costs, price};
+use revolve::pricing::price;
 use revolve::{Action, Capacity, CostAware, Multistage, validate};
 use std::time::Instant;
 
@@ -136,7 +137,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         (1000, 2, 10, 1.0, 1.0, 0.5, 0.5),
         (5000, 4, 4, 1.0, 2.0, 3.0, 2.0),
     ] {
-        let costs = Costs::new(uf, ub, wd, rd)?;
+        let costs = Costs::new(uf, ub - uf).and_then(|c| c.with_disk_seconds(wd, rd))?;
         let cap = Capacity { ram: r, disk: d };
         let t0 = Instant::now();
         let plan = CostAware::new(n, r, d, costs)?;

@@ -12,7 +12,7 @@
 //!
 //! Run: `cargo run --release --example revolver_overhead -- [len] [n] [s] [repeats]`
 
-use retrace::harness::overhead::{kernel_times, run_revolver};
+use retrace_demo::harness::overhead::{kernel_times, run_revolver};
 use revolve::cost::optimal_forward;
 
 fn arg(i: usize, default: u64) -> Result<u64, String> {

@@ -1,16 +1,7 @@
 //! retrace: adjoint checkpointing ([`revolve`]) and rare-event sampling ([`sampler`]) for long
-//! time-stepping simulations. This package holds the `retrace` command-line tool and re-exports
-//! both crates.
+//! time-stepping simulations. This package holds the `retrace` command-line tool; its library
+//! only re-exports both crates (the README's examples use them through it).
 #![deny(missing_docs)]
-
-pub mod burgers;
-#[cfg(feature = "mpi")]
-pub mod burgers_mpi;
-pub mod harness;
-pub mod partition;
-pub mod plan_view;
-pub mod run_plot;
-mod svg_axes;
 
 pub use revolve;
 pub use sampler;

@@ -1,4 +1,5 @@
-//! Spill directories do not outlive their run: SIGINT and SIGTERM remove them (the process then
+//! Spill directories do not outlive their run: every signal that ends the process by default
+//! (HUP, INT, QUIT, TERM, USR1, USR2, ALRM) removes them (the process then
 //! ends by the signal, as without a handler), and a later run removes those of dead processes,
 //! keeping those of live ones. Synchronised on the filesystem (the spill directory appearing),
 //! never on time.
@@ -12,6 +13,7 @@ use std::process::{Command, Stdio};
 
 /// A TAMS run spilling every step's state (budget 1 KiB, a checkpoint per step) into `spill`.
 fn config(dir: &Path, spill: &Path, nsplititer: u64, target: f64) -> String {
+    std::fs::create_dir_all(spill).unwrap();
     let text = format!(
         "[tams]\nntrajectories = 20\nnsplititer = {nsplititer}\nseed = 1\n\
          [trajectory]\nend_time = 1.0\nstep_size = 0.01\ntargetscore = {target}\n\
@@ -38,34 +40,68 @@ fn spill_dirs(dir: &Path) -> Vec<String> {
     v
 }
 
+/// Start a run that ends only by a signal, and wait until its spill directory exists.
+fn spilling_run(tmp: &Path, spill: &Path) -> std::process::Child {
+    // An unreachable target and a huge iteration budget: the run ends only by the signal.
+    let cfg = config(tmp, spill, 1_000_000_000, 1e9);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_retrace"))
+        .args(["tams", "--config", &cfg, "--threads", "2"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait for the event: the spill directory exists (the child must still be running).
+    while spill_dirs(spill).is_empty() {
+        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
+        std::thread::yield_now();
+    }
+    child
+}
+
+fn send(child: &std::process::Child, name: &str) {
+    let pid = child.id().to_string();
+    let kill = Command::new("kill")
+        .args([&format!("-{name}"), &pid])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+}
+
 #[test]
 fn a_signal_during_a_spilling_run_removes_its_spill_directory() {
-    for (signal, name) in [(15, "TERM"), (2, "INT")] {
+    for (signal, name) in [
+        (1, "HUP"),
+        (2, "INT"),
+        (3, "QUIT"),
+        (10, "USR1"),
+        (12, "USR2"),
+        (14, "ALRM"),
+        (15, "TERM"),
+    ] {
         let tmp = tempfile::tempdir().unwrap();
         let spill = tmp.path().join("spill");
-        // An unreachable target and a huge iteration budget: the run ends only by the signal.
-        let cfg = config(tmp.path(), &spill, 1_000_000_000, 1e9);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_retrace"))
-            .args(["tams", "--config", &cfg, "--threads", "2"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        // Wait for the event: the spill directory exists (the child must still be running).
-        while spill_dirs(&spill).is_empty() {
-            assert!(child.try_wait().unwrap().is_none(), "the run ended early");
-            std::thread::yield_now();
-        }
-        let pid = child.id().to_string();
-        let kill = Command::new("kill")
-            .args([&format!("-{name}"), &pid])
-            .status()
-            .unwrap();
-        assert!(kill.success());
+        let mut child = spilling_run(tmp.path(), &spill);
+        send(&child, name);
         let status = child.wait().unwrap();
         assert_eq!(status.signal(), Some(signal), "SIG{name}: {status:?}");
         assert_eq!(spill_dirs(&spill), Vec::<String>::new(), "SIG{name}");
     }
+}
+
+/// SIGPIPE is ignored (a closed stdout is a write error, ended quietly): the run goes on, and a
+/// later SIGTERM still removes the spill directory.
+#[test]
+fn sigpipe_does_not_end_a_run_and_a_later_signal_cleans_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spill = tmp.path().join("spill");
+    let mut child = spilling_run(tmp.path(), &spill);
+    send(&child, "PIPE");
+    // A signal is delivered before kill(1) returns; were SIGPIPE fatal the next one would find
+    // the child gone (or dead by SIGPIPE).
+    send(&child, "TERM");
+    let status = child.wait().unwrap();
+    assert_eq!(status.signal(), Some(15), "{status:?}");
+    assert_eq!(spill_dirs(&spill), Vec::<String>::new());
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 const CONFIG: &str = "[tams]\nntrajectories = 1000\nnsplititer = 100000\nl = 1\nseed = 7\n\
-[trajectory]\nend_time = 1.0\nstep_size = 0.01\ntargetscore = 4.5\n[model]\nname = \"brownian\"\n";
+[trajectory]\nend_time = 1.0\nstep_size = 0.01\ntargetscore = 4.5\ncheckpoint_dir = \"/tmp\"\n[model]\nname = \"brownian\"\n";
 
 fn retrace(args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_retrace"));

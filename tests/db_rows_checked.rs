@@ -72,10 +72,10 @@ fn a_changed_steering_value_is_named_by_file_and_row() {
         .unwrap();
     drop(conn);
     assert!(last >= 3, "the run must split a few times");
-    let it_last = format!("table iterations, iteration {last} fails its checksum");
-    let it_2 = "table iterations, iteration 2 fails its checksum".to_string();
-    let config = "table config (the recorded configuration) fails its checksum".to_string();
-    let traj = format!("table trajectories, trajectory {alive} fails its checksum");
+    let it_last = format!("table iterations, iteration {last}: checksum fails");
+    let it_2 = "table iterations, iteration 2: checksum fails".to_string();
+    let config = "table config, the recorded configuration: checksum fails".to_string();
+    let traj = format!("table trajectories, trajectory {alive}: checksum fails");
     type Damage = Box<dyn Fn(&Connection)>;
     let cases: Vec<(&str, Damage, &String, bool)> = vec![
         (

@@ -12,7 +12,7 @@
 //! step is synchronised on files and process exits, never on sleeps.
 
 use mpi::traits::*;
-use retrace::burgers_mpi::{abort_on_panic, initialize};
+use sampler::mpi::{abort_on_panic, initialize};
 use sampler::runner::{DbOptions, RunOptions};
 use sampler::{
     Config, Horizon, Model, NoiseRng, Run, RunParams, StorePolicy, StrategyKind, normal_words,
@@ -52,6 +52,7 @@ fn main() {
     let dir = tmp.path();
     let store_all = write(dir, "store_all.toml", DOUBLEWELL);
     let spill = dir.join("spill");
+    std::fs::create_dir(&spill).expect("the spill directory"); // checkpoint_dir must exist
     let bounded = DOUBLEWELL.replace(
         "[trajectory]\n",
         &format!(
@@ -521,7 +522,7 @@ fn child(mode: &str) -> i32 {
         ..DbOptions::new(dir.join("run"), false)
     };
     let timeout = if mode == "hang" { 1.0 } else { 600.0 };
-    let r = sampler::mpi::run_config(
+    let r = sampler::runner::run_config_mpi(
         &config,
         &opts,
         Some(&db),

@@ -5,7 +5,7 @@ use crate::schedule::parse_action;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use revolve::planner::{self, Outcome, Problem, Source};
+use revolve::planner::{self, Outcome, Problem};
 use revolve::{Capacity, Machine, Stats};
 
 /// The validator's counts as a dict (per-level counts as `*_ram` / `*_disk`).
@@ -80,12 +80,15 @@ pub(crate) fn plan<'py>(
     run_limit: Option<u64>,
     svg: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let mut p = Problem::new(steps, state_bytes, ram, disk);
-    p.costs.forward = forward_cost;
-    p.costs.reverse = reverse_cost;
-    p.costs.write_bandwidth = write_bandwidth;
-    p.costs.read_bandwidth = read_bandwidth;
-    p.costs.latency = latency;
+    let mut p = Problem::new(steps, state_bytes, ram, disk)
+        .with_costs(
+            forward_cost,
+            reverse_cost,
+            write_bandwidth,
+            read_bandwidth,
+            latency,
+        )
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
     if let Some(limit) = run_limit {
         p.run_limit = limit;
     }
@@ -96,7 +99,7 @@ pub(crate) fn plan<'py>(
     for r in &plan.rows {
         let d = PyDict::new(py);
         d.set_item("strategy", r.strategy.as_str())?;
-        d.set_item("config", &r.config)?;
+        d.set_item("config", r.config.to_string())?;
         match &r.outcome {
             Outcome::Skipped(why) => {
                 d.set_item("skipped", why)?;
@@ -118,17 +121,13 @@ pub(crate) fn plan<'py>(
                 d.set_item("fits_ram", f.fits_ram)?;
                 d.set_item("fits_disk", f.fits_disk)?;
                 d.set_item("fits", f.fits)?;
-                let source = match f.source {
-                    Source::Validated => "validated",
-                    Source::ClosedForm => "closed-form",
-                };
-                d.set_item("source", source)?;
+                d.set_item("source", f.source.as_str())?;
             }
         }
         rows.append(d)?;
     }
     if svg {
-        let text = retrace::plan_view::svg(&plan);
+        let text = retrace_plot::plan::svg(&plan);
         Ok((rows, text).into_pyobject(py)?.into_any())
     } else {
         Ok(rows.into_any())

@@ -143,9 +143,9 @@ def test_changed_values_fail_their_row_checksum(run_dir, tmp_path, table, column
     db.commit()
     db.close()
     run = retrace.db.open(copy)
-    row = f"table {table}, {name} {k} " if name else f"table {table} "
-    with pytest.raises(retrace.db.DatabaseError, match=f"run.sqlite is damaged: {row}fails"):
+    row = f"table {table}, {name} {k}: " if name else f"table {table}, the recorded configuration: "
+    with pytest.raises(retrace.db.DatabaseError, match=f"run.sqlite is damaged: {row}checksum fails"):
         _ = run.summary if table != "trajectories" else run.trajectories
     if table == "iterations":
-        with pytest.raises(retrace.db.DatabaseError, match="fails its checksum"):
+        with pytest.raises(retrace.db.DatabaseError, match="checksum fails"):
             _ = run.iterations

@@ -3,7 +3,7 @@
 //!
 //! `cargo bench -p revolve --bench cost_aware_search`
 
-use revolve::pricing::Costs;
+use revolve::Costs;
 use revolve::schedule::cost_aware::Best;
 use revolve::{CostAware, Schedule, validate};
 use std::time::Instant;
@@ -12,7 +12,9 @@ fn main() {
     // The plan example of docs/planning.md: 8 MiB states, 1 ms forward, 2 ms reverse (+1 ms taped),
     // 1 GB/s disk: 8.39 ms per disk write and read.
     let io = 8.0 * 1024.0 * 1024.0 / 1e9;
-    let costs = Costs::new(1e-3, 3e-3, io, io).expect("valid costs");
+    let costs = Costs::new(1e-3, 3e-3)
+        .and_then(|c| c.with_disk_seconds(io, io))
+        .expect("valid costs");
     println!(
         "{:>8} {:>5} {:>5} {:>10} {:>10} {:>12} {:>12}",
         "n", "R", "D", "search", "kind", "validate", "makespan"
@@ -30,6 +32,7 @@ fn main() {
             Best::Exact(_) => "exact",
             Best::TwoLevel(_) => "two-level",
             Best::Multistage(..) => "multistage",
+            _ => "other",
         };
         let makespan = best.makespan();
         let t = Instant::now();

@@ -131,6 +131,7 @@ impl fmt::Display for Action {
 
 /// Why a line of text is not an [`Action`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ParseActionError {
     /// The line is empty.
     #[error("empty action")]

@@ -103,11 +103,6 @@ pub fn optimal_forward(steps: u64, snaps: u64) -> Result<u64, Error> {
     u64::try_from(first - sub).map_err(|_| over())
 }
 
-/// Extra (untaped) forward steps of the optimum: `T(n, s) - n`.
-pub fn optimal_advances(steps: u64, snaps: u64) -> Result<u64, Error> {
-    Ok(optimal_forward(steps, snaps)? - steps)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

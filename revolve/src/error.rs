@@ -29,6 +29,17 @@ pub enum Error {
         /// Slots at that level.
         capacity: u64,
     },
+    /// A checkpoint store has fewer slots than the schedule declares (found when the Revolver
+    /// is built or restarted, before any step runs).
+    #[error("the {level} store has {available} slots, the schedule needs {needed}")]
+    StoreTooSmall {
+        /// Level of the store.
+        level: Level,
+        /// Slots the schedule declares at that level (at most one per step).
+        needed: u64,
+        /// Slots the store has.
+        available: u64,
+    },
     /// A checkpoint was asked for that is not held.
     #[error("no {level} checkpoint of step {step}")]
     NoCheckpoint {
@@ -101,9 +112,17 @@ pub enum Error {
         reason: String,
     },
     /// A cost given to the cost model is negative, infinite or NaN.
-    #[error("cost `{name}` must be finite and non-negative, got {value}")]
+    #[error("{name} must be a finite number >= 0 (got {value})")]
     BadCost {
         /// Which cost.
+        name: &'static str,
+        /// The value given.
+        value: f64,
+    },
+    /// A bandwidth given to the cost model is not positive (infinite is allowed).
+    #[error("{name} must be > 0 bytes/s (got {value})")]
+    BadBandwidth {
+        /// Which bandwidth.
         name: &'static str,
         /// The value given.
         value: f64,

@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod action;
+mod api_notes;
 pub mod cost;
 pub mod error;
 pub mod planner;
@@ -19,6 +20,7 @@ pub mod validate;
 
 pub use action::{Action, Level, ParseActionError};
 pub use error::Error;
+pub use pricing::Costs;
 pub use revolver::{ForwardOperator, ReverseOperator, Revolver, RevolverStats};
 pub use schedule::binomial::Binomial;
 pub use schedule::cost_aware::CostAware;

@@ -32,69 +32,10 @@
 use crate::schedule::online;
 use crate::schedule::periodic::Periodic;
 use crate::{
-    Action, Binomial, Capacity, CostAware, Error, Level, Multistage, Schedule, Stats, Violation,
-    cost, pricing, validate,
+    Action, Binomial, Capacity, CostAware, Costs, Error, Level, Multistage, Schedule, Stats,
+    Violation, cost, validate,
 };
 use std::fmt;
-
-/// Seconds per step and disk speeds of the time model.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Costs {
-    /// Seconds per forward step (`uf`), taped or not.
-    pub forward: f64,
-    /// Seconds per reverse (adjoint) step (`ub`).
-    pub reverse: f64,
-    /// Disk write bandwidth, bytes per second (may be infinite).
-    pub write_bandwidth: f64,
-    /// Disk read bandwidth, bytes per second (may be infinite).
-    pub read_bandwidth: f64,
-    /// Seconds added to every disk write and read.
-    pub latency: f64,
-}
-
-impl Default for Costs {
-    /// Forward 1 s, reverse 2 s per step, disk 1 GB/s both ways, no latency.
-    fn default() -> Self {
-        Costs {
-            forward: 1.0,
-            reverse: 2.0,
-            write_bandwidth: 1e9,
-            read_bandwidth: 1e9,
-            latency: 0.0,
-        }
-    }
-}
-
-impl Costs {
-    /// Seconds to write one state of `bytes` to disk.
-    pub fn write_seconds(&self, bytes: u64) -> f64 {
-        bytes as f64 / self.write_bandwidth + self.latency
-    }
-    /// Seconds to read one state of `bytes` from disk.
-    pub fn read_seconds(&self, bytes: u64) -> f64 {
-        bytes as f64 / self.read_bandwidth + self.latency
-    }
-    fn check(&self) -> Result<(), PlanError> {
-        for (name, value) in [
-            ("forward cost", self.forward),
-            ("reverse cost", self.reverse),
-            ("disk latency", self.latency),
-        ] {
-            if !(value.is_finite() && value >= 0.0) {
-                return Err(PlanError::BadCost { name, value });
-            }
-        }
-        for (name, value) in [
-            ("write bandwidth", self.write_bandwidth),
-            ("read bandwidth", self.read_bandwidth),
-        ] {
-            if value.is_nan() || value <= 0.0 {
-                return Err(PlanError::BadBandwidth { name, value });
-            }
-        }
-        Ok(())
-    }
-}
 
 /// The problem to plan for.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -107,7 +48,7 @@ pub struct Problem {
     pub ram_bytes: u64,
     /// Disk for checkpoints, bytes.
     pub disk_bytes: u64,
-    /// The time model.
+    /// The time model, its disk costs for states of `state_bytes` ([`Costs::with_disk`]).
     pub costs: Costs,
     /// Most steps for which schedules are run through the validator; above it, counts come from
     /// closed forms where exact, else the row is skipped.
@@ -118,17 +59,41 @@ impl Problem {
     /// Default [`Problem::run_limit`] (steps): a second or two for all strategies together.
     pub const DEFAULT_RUN_LIMIT: u64 = 100_000;
 
-    /// A problem with the default [`Costs`] and run limit.
+    /// A problem with the default run limit and time model: forward 1 s, reverse 2 s per step,
+    /// a disk of 1 GB/s both ways with no latency ([`Problem::with_costs`] to change it).
     pub fn new(steps: u64, state_bytes: u64, ram_bytes: u64, disk_bytes: u64) -> Self {
         Problem {
             steps,
             state_bytes,
             ram_bytes,
             disk_bytes,
-            costs: Costs::default(),
+            costs: Costs::default()
+                .with_disk(state_bytes, 1e9, 1e9, 0.0)
+                .unwrap_or_default(),
             run_limit: Self::DEFAULT_RUN_LIMIT,
         }
     }
+    /// This problem with `forward` and `reverse` seconds per step and a disk of the given
+    /// bandwidths (bytes/s) and latency (seconds per access), for its state size.
+    ///
+    /// Errors: [`Error::BadCost`], [`Error::BadBandwidth`].
+    pub fn with_costs(
+        self,
+        forward: f64,
+        reverse: f64,
+        write_bandwidth: f64,
+        read_bandwidth: f64,
+        latency: f64,
+    ) -> Result<Problem, Error> {
+        let costs = Costs::new(forward, reverse)?.with_disk(
+            self.state_bytes,
+            write_bandwidth,
+            read_bandwidth,
+            latency,
+        )?;
+        Ok(Problem { costs, ..self })
+    }
+
     /// States that fit in the RAM budget.
     pub fn ram_slots(&self) -> u64 {
         self.ram_bytes / self.state_bytes.max(1)
@@ -144,7 +109,7 @@ impl Problem {
         if self.state_bytes == 0 {
             return Err(PlanError::ZeroStateBytes);
         }
-        self.costs.check()
+        Ok(())
     }
 }
 
@@ -158,22 +123,6 @@ pub enum PlanError {
     /// `state_bytes` was 0.
     #[error("the state size must be at least 1 byte")]
     ZeroStateBytes,
-    /// A cost is negative, NaN or infinite.
-    #[error("{name} must be a finite number >= 0 (got {value})")]
-    BadCost {
-        /// Which cost.
-        name: &'static str,
-        /// Its value.
-        value: f64,
-    },
-    /// A bandwidth is not positive.
-    #[error("{name} must be > 0 bytes/s (got {value})")]
-    BadBandwidth {
-        /// Which bandwidth.
-        name: &'static str,
-        /// Its value.
-        value: f64,
-    },
     /// A schedule broke a rule of the validator (a bug in that schedule).
     #[error("internal: the {strategy} schedule broke a rule: {violation}")]
     InvalidSchedule {
@@ -189,6 +138,7 @@ pub enum PlanError {
 
 /// The strategies compared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Strategy {
     /// Keep every state (RAM first, then disk).
     StoreAll,
@@ -239,11 +189,22 @@ impl fmt::Display for Strategy {
 
 /// Where a row's counts come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Source {
     /// The strategy's action stream was run through [`validate`](crate::validate()).
     Validated,
     /// An exact closed form (the stream was too long to run).
     ClosedForm,
+}
+
+impl Source {
+    /// Short name: `validated`, `closed-form`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Source::Validated => "validated",
+            Source::ClosedForm => "closed-form",
+        }
+    }
 }
 
 /// Counts, bytes and time of one strategy.
@@ -283,18 +244,140 @@ pub struct Figures {
     pub source: Source,
 }
 
+/// A strategy with the parameters the planner chose for it; its `Display` is the table's
+/// `config` column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Config {
+    /// Every state kept: `ram` in RAM, the other `disk` on disk.
+    StoreAll {
+        /// RAM slots.
+        ram: u64,
+        /// Disk slots.
+        disk: u64,
+    },
+    /// A checkpoint every `period` steps at level `outer`, each segment replayed once.
+    Periodic {
+        /// Steps between outer checkpoints.
+        period: u64,
+        /// Level of the outer checkpoints.
+        outer: Level,
+    },
+    /// Binomial with `slots` RAM slots.
+    Binomial {
+        /// RAM slots.
+        slots: u64,
+    },
+    /// Multistage with `ram` RAM and `disk` disk slots.
+    Multistage {
+        /// RAM slots.
+        ram: u64,
+        /// Disk slots.
+        disk: u64,
+    },
+    /// [`CostAware::best`] with `ram` RAM and `disk` disk slots; `search` when the exhaustive
+    /// table is not feasible (two-level search or multistage).
+    CostAware {
+        /// RAM slots.
+        ram: u64,
+        /// Disk slots.
+        disk: u64,
+        /// Not the exhaustive table.
+        search: bool,
+    },
+    /// Online with `slots` RAM slots.
+    Online {
+        /// RAM slots.
+        slots: u64,
+    },
+}
+
+impl Config {
+    /// The strategy.
+    pub fn strategy(&self) -> Strategy {
+        match self {
+            Config::StoreAll { .. } => Strategy::StoreAll,
+            Config::Periodic { .. } => Strategy::Periodic,
+            Config::Binomial { .. } => Strategy::Binomial,
+            Config::Multistage { .. } => Strategy::Multistage,
+            Config::CostAware { .. } => Strategy::CostAware,
+            Config::Online { .. } => Strategy::Online,
+        }
+    }
+}
+
+impl fmt::Display for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Config::StoreAll { ram, disk: 0 } => write!(f, "ram={ram}"),
+            Config::StoreAll { ram, disk } => write!(f, "ram={ram} disk={disk}"),
+            Config::Periodic {
+                period,
+                outer: Level::Ram,
+            } => write!(f, "k={period}"),
+            Config::Periodic {
+                period,
+                outer: Level::Disk,
+            } => write!(f, "k={period} outer=disk"),
+            Config::Binomial { slots } | Config::Online { slots } => write!(f, "s={slots}"),
+            Config::Multistage { ram, disk }
+            | Config::CostAware {
+                ram,
+                disk,
+                search: false,
+            } => write!(f, "R={ram} D={disk}"),
+            Config::CostAware { ram, disk, .. } => write!(f, "R={ram} D={disk} search"),
+        }
+    }
+}
+
+/// A schedule a planner row chose, ready to run (e.g. by a [`Revolver`](crate::Revolver)).
+pub type BoxedSchedule = Box<dyn Schedule + Send>;
+
 /// One strategy's result.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Row {
     /// The strategy.
     pub strategy: Strategy,
     /// Its parameters (slots, period, levels).
-    pub config: String,
+    pub config: Config,
     /// Figures, or why the strategy was skipped.
     pub outcome: Outcome,
+    /// Steps and time model planned for (to build the schedule).
+    steps: u64,
+    costs: Costs,
 }
 
 impl Row {
+    /// The schedule this row planned, built afresh (skipped rows too: a schedule too long to
+    /// count may still be run). Its [`Schedule::capacity`] is the row's slots, so
+    /// [`Revolver::for_schedule`](crate::Revolver::for_schedule) sizes the stores from it.
+    ///
+    /// ```
+    /// use revolve::planner::{plan, Problem, Strategy};
+    /// use revolve::{Schedule, validate};
+    /// let p = plan(&Problem::new(100, 8, 80, 0)).unwrap();
+    /// let row = p.row(Strategy::Binomial).unwrap();
+    /// let s = row.schedule().unwrap();
+    /// let (steps, cap) = (s.steps(), s.capacity());
+    /// assert_eq!(validate(steps, cap, s).unwrap().forward, row.figures().unwrap().forward);
+    /// ```
+    ///
+    /// Errors: as the schedule's constructor (e.g. [`Error::TooLarge`] for a cost-aware table).
+    pub fn schedule(&self) -> Result<BoxedSchedule, Error> {
+        let n = self.steps;
+        Ok(match self.config {
+            Config::StoreAll { ram, .. } => Box::new(Periodic::store_all(n, ram)?),
+            Config::Periodic { period, outer } => Box::new(Periodic::new(n, period, outer)?),
+            Config::Binomial { slots } => Box::new(Binomial::new(n, slots)?),
+            Config::Multistage { ram, disk } => Box::new(Multistage::new(n, ram, disk)?),
+            Config::CostAware { ram, disk, .. } => {
+                Box::new(CostAware::best(n, ram, disk, self.costs)?)
+            }
+            Config::Online { slots } => Box::new(online::simulate(n, slots)?),
+        })
+    }
+
     /// The figures, if the strategy was evaluated.
     pub fn figures(&self) -> Option<&Figures> {
         match &self.outcome {
@@ -355,12 +438,22 @@ impl From<&Stats> for Counts {
 }
 
 impl Problem {
+    fn row(&self, config: Config, outcome: Outcome) -> Row {
+        Row {
+            strategy: config.strategy(),
+            config,
+            outcome,
+            steps: self.steps,
+            costs: self.costs,
+        }
+    }
+
     fn time(&self, c: &Counts) -> f64 {
         let k = &self.costs;
-        c.forward as f64 * k.forward
-            + c.reverse as f64 * k.reverse
-            + c.disk_writes as f64 * k.write_seconds(self.state_bytes)
-            + c.disk_reads as f64 * k.read_seconds(self.state_bytes)
+        c.forward as f64 * k.forward()
+            + c.reverse as f64 * k.reverse()
+            + c.disk_writes as f64 * k.write(Level::Disk)
+            + c.disk_reads as f64 * k.read(Level::Disk)
     }
 
     fn fits(&self, c: &Counts) -> (bool, bool) {
@@ -429,7 +522,7 @@ pub fn plan(problem: &Problem) -> Result<Plan, PlanError> {
         rows.push(match make(problem) {
             // A count past 64 bits spoils that row only.
             Err(PlanError::Schedule(e @ Error::Overflow { .. })) => {
-                skipped(strategy, slots_config(strategy, problem), e.to_string())
+                skipped(problem, slots_config(strategy, problem), e.to_string())
             }
             other => other?,
         });
@@ -473,11 +566,10 @@ fn store_all_row(p: &Problem) -> Result<Row, PlanError> {
     } else {
         (closed, Source::ClosedForm)
     };
-    Ok(Row {
-        strategy: Strategy::StoreAll,
+    Ok(p.row(
         config,
-        outcome: Outcome::Planned(p.figures(counts, ram, disk, source)),
-    })
+        Outcome::Planned(p.figures(counts, ram, disk, source)),
+    ))
 }
 
 /// Periods of a proper periodic schedule: `k = 1` and `k = n` are store-all (kept for `n <= 2`).
@@ -544,10 +636,7 @@ fn choose_period(p: &Problem) -> Result<(u64, Level, Counts), Error> {
 fn periodic_row(p: &Problem) -> Result<Row, PlanError> {
     let n = p.steps;
     let (k, outer, closed) = choose_period(p)?;
-    let config = match outer {
-        Level::Ram => format!("k={k}"),
-        Level::Disk => format!("k={k} outer=disk"),
-    };
+    let config = Config::Periodic { period: k, outer };
     let (counts, source) = if n <= p.run_limit {
         let schedule = Periodic::new(n, k, outer)?;
         let cap = schedule.capacity();
@@ -556,11 +645,10 @@ fn periodic_row(p: &Problem) -> Result<Row, PlanError> {
     } else {
         (closed, Source::ClosedForm)
     };
-    Ok(Row {
-        strategy: Strategy::Periodic,
+    Ok(p.row(
         config,
-        outcome: Outcome::Planned(p.figures(counts, closed.peak_ram, closed.peak_disk, source)),
-    })
+        Outcome::Planned(p.figures(counts, closed.peak_ram, closed.peak_disk, source)),
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -586,53 +674,56 @@ fn binomial_row(p: &Problem) -> Result<Row, PlanError> {
         };
         (closed, Source::ClosedForm)
     };
-    Ok(Row {
-        strategy: Strategy::Binomial,
-        config: slots_config(Strategy::Binomial, p),
-        outcome: Outcome::Planned(p.figures(counts, s, 0, source)),
-    })
+    Ok(p.row(
+        slots_config(Strategy::Binomial, p),
+        Outcome::Planned(p.figures(counts, s, 0, source)),
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
 // Multistage, cost-aware, online: no closed form for their disk traffic or forward count.
 
 /// Most `n s` work (steps times slots) of an online run the planner makes (a second or so).
-pub const ONLINE_WORK: u64 = 100_000_000;
+pub(crate) const ONLINE_WORK: u64 = 100_000_000;
 
-/// The slots a strategy is given, as its config shows them (the period is chosen later).
-fn slots_config(strategy: Strategy, p: &Problem) -> String {
+/// The slots a strategy is given (the period is chosen later: a placeholder for it).
+fn slots_config(strategy: Strategy, p: &Problem) -> Config {
     let n = p.steps;
     match strategy {
         Strategy::StoreAll => {
             let ram = p.ram_slots().min(n - 1);
-            match n - 1 - ram {
-                0 => format!("ram={ram}"),
-                disk => format!("ram={ram} disk={disk}"),
+            Config::StoreAll {
+                ram,
+                disk: n - 1 - ram,
             }
         }
-        Strategy::Periodic => String::new(),
-        Strategy::Binomial | Strategy::Online => format!("s={}", p.ram_slots().clamp(1, n)),
+        Strategy::Periodic => Config::Periodic {
+            period: 1,
+            outer: Level::Ram,
+        },
+        Strategy::Binomial => Config::Binomial {
+            slots: p.ram_slots().clamp(1, n),
+        },
+        Strategy::Online => Config::Online {
+            slots: p.ram_slots().clamp(1, n),
+        },
         Strategy::Multistage => {
-            let (r, d) = two_level_slots(p);
-            format!("R={r} D={d}")
+            let (ram, disk) = two_level_slots(p);
+            Config::Multistage { ram, disk }
         }
         Strategy::CostAware => {
-            let (r, d) = two_level_slots(p);
-            if CostAware::table_feasible(n, r, d) {
-                format!("R={r} D={d}")
-            } else {
-                format!("R={r} D={d} search")
+            let (ram, disk) = two_level_slots(p);
+            Config::CostAware {
+                ram,
+                disk,
+                search: !CostAware::table_feasible(n, ram, disk),
             }
         }
     }
 }
 
-fn skipped(strategy: Strategy, config: String, reason: String) -> Row {
-    Row {
-        strategy,
-        config,
-        outcome: Outcome::Skipped(reason),
-    }
+fn skipped(p: &Problem, config: Config, reason: String) -> Row {
+    p.row(config, Outcome::Skipped(reason))
 }
 
 /// RAM and disk slots for a two-level schedule: at most `n` each, at least one in all (shown
@@ -650,7 +741,7 @@ fn multistage_row(p: &Problem) -> Result<Row, PlanError> {
     if n > p.run_limit {
         let forward = cost::optimal_forward(n, r.saturating_add(d).min(n - 1).max(1))?;
         return Ok(skipped(
-            Strategy::Multistage,
+            p,
             config,
             format!(
                 "n > run limit {} (forward would be T(n, R+D) = {forward}; disk traffic has no closed form)",
@@ -660,23 +751,10 @@ fn multistage_row(p: &Problem) -> Result<Row, PlanError> {
     }
     let schedule = Multistage::new(n, r, d)?;
     let c = p.run(Strategy::Multistage, Capacity { ram: r, disk: d }, schedule)?;
-    Ok(Row {
-        strategy: Strategy::Multistage,
+    Ok(p.row(
         config,
-        outcome: Outcome::Planned(p.figures(c, r, d, Source::Validated)),
-    })
-}
-
-/// The cost model of [`crate::pricing`] equal to this problem's time model: its reverse step
-/// pays for the taped forward step too, RAM checkpoints are free.
-pub fn pricing_costs(p: &Problem) -> Result<pricing::Costs, Error> {
-    let k = &p.costs;
-    pricing::Costs::new(
-        k.forward,
-        k.forward + k.reverse,
-        k.write_seconds(p.state_bytes),
-        k.read_seconds(p.state_bytes),
-    )
+        Outcome::Planned(p.figures(c, r, d, Source::Validated)),
+    ))
 }
 
 fn cost_aware_row(p: &Problem) -> Result<Row, PlanError> {
@@ -684,19 +762,14 @@ fn cost_aware_row(p: &Problem) -> Result<Row, PlanError> {
     let (r, d) = two_level_slots(p);
     let config = slots_config(Strategy::CostAware, p);
     if n > p.run_limit {
-        return Ok(skipped(
-            Strategy::CostAware,
-            config,
-            format!("n > run limit {}", p.run_limit),
-        ));
+        return Ok(skipped(p, config, format!("n > run limit {}", p.run_limit)));
     }
-    let schedule = CostAware::best(n, r, d, pricing_costs(p)?)?;
+    let schedule = CostAware::best(n, r, d, p.costs)?;
     let c = p.run(Strategy::CostAware, Capacity { ram: r, disk: d }, schedule)?;
-    Ok(Row {
-        strategy: Strategy::CostAware,
+    Ok(p.row(
         config,
-        outcome: Outcome::Planned(p.figures(c, r, d, Source::Validated)),
-    })
+        Outcome::Planned(p.figures(c, r, d, Source::Validated)),
+    ))
 }
 
 fn online_row(p: &Problem) -> Result<Row, PlanError> {
@@ -714,17 +787,16 @@ fn online_row(p: &Problem) -> Result<Row, PlanError> {
     if !why.is_empty() {
         let bound = cost::optimal_forward(n, s)?;
         return Ok(skipped(
-            Strategy::Online,
+            p,
             config,
             format!("{why} (no closed form; forward >= T(n, s) = {bound})"),
         ));
     }
     let c = p.run(Strategy::Online, Capacity::ram(s), online::simulate(n, s)?)?;
-    Ok(Row {
-        strategy: Strategy::Online,
+    Ok(p.row(
         config,
-        outcome: Outcome::Planned(p.figures(c, s, 0, Source::Validated)),
-    })
+        Outcome::Planned(p.figures(c, s, 0, Source::Validated)),
+    ))
 }
 
 /// One point of the binomial trade-off curve.
@@ -781,8 +853,9 @@ mod tests {
         // The candidate set contains a period as good as the best over all k.
         for n in 1..=120u64 {
             for (ram, disk) in [(3, 0), (8, 0), (12, 40), (5, 5), (200, 0), (0, 200)] {
-                let mut p = Problem::new(n, 10, ram * 10, disk * 10);
-                p.costs.latency = 0.5;
+                let p = Problem::new(n, 10, ram * 10, disk * 10)
+                    .with_costs(1.0, 2.0, 1e9, 1e9, 0.5)
+                    .unwrap();
                 let (_, _, chosen) = choose_period(&p).unwrap();
                 let best = periods(n)
                     .flat_map(|k| Level::ALL.map(|o| periodic_counts(n, k, o).unwrap()))

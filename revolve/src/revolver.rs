@@ -191,7 +191,35 @@ impl<S: State, D: CheckpointStore<S>> Stores<S, D> {
 
 /// Drives a forward and a reverse operator through a checkpointing schedule.
 ///
-/// Build it from a [`Schedule`] (which knows its number of steps `n` and its slots), the two
+/// The simplest start is [`Revolver::for_schedule`] (or [`Revolver::for_schedule_with_disk`]):
+/// it sizes the RAM store from the schedule's [`Schedule::capacity`], so slots are stated once,
+/// and a disk store too small for the schedule is [`Error::StoreTooSmall`] there, not mid-run.
+/// After a full [`Revolver::apply_reverse`], [`Revolver::restart`] takes the next schedule of
+/// the same type (the next gradient of an optimisation loop) and reuses every buffer.
+///
+/// ```
+/// use revolve::{Binomial, Revolver};
+/// use std::convert::Infallible;
+/// let fwd = |u: &mut f64, from: u64, to: u64| -> Result<(), Infallible> {
+///     for _ in from..to { *u *= 2.0; }
+///     Ok(())
+/// };
+/// let rev = |_u: &f64, lam: &mut f64, _k: u64| -> Result<(), Infallible> {
+///     *lam *= 2.0;
+///     Ok(())
+/// };
+/// let mut rv = Revolver::for_schedule(Binomial::new(10, 3)?, fwd, rev, &1.0)?;
+/// for u0 in [1.0, 3.0] {
+///     let (mut u, mut lam) = (u0, 1.0);
+///     rv.apply_forward(&mut u)?;
+///     rv.apply_reverse(&mut lam)?;
+///     assert_eq!((u, lam), (u0 * 1024.0, 1024.0));
+///     rv.restart(Binomial::new(10, 3)?)?; // same slots: no new buffer
+/// }
+/// # Ok::<(), revolve::Error>(())
+/// ```
+///
+/// Or build it from a [`Schedule`] (which knows its number of steps `n` and its slots), the two
 /// operators and a RAM store ([`crate::storage::ram::RamStore`]); add a disk store (any
 /// [`CheckpointStore`], kept with its type: [`Revolver::disk`], [`Revolver::into_stores`]) with
 /// [`Revolver::with_disk`]. Then [`Revolver::apply_forward`] leaves the caller's state at step
@@ -223,6 +251,24 @@ fn bad(index: u64, action: Action, rule: Rule) -> Error {
         action,
         rule,
     }
+}
+
+/// [`Error::StoreTooSmall`] unless stores of `ram` and `disk` slots hold what a schedule of
+/// `steps` steps declares (at most one checkpoint per step).
+fn check_fits(steps: u64, need: Capacity, ram: u64, disk: u64) -> Result<(), Error> {
+    for (level, needed, available) in [
+        (Level::Ram, need.ram.min(steps), ram),
+        (Level::Disk, need.disk.min(steps), disk),
+    ] {
+        if needed > available {
+            return Err(Error::StoreTooSmall {
+                level,
+                needed,
+                available,
+            });
+        }
+    }
+    Ok(())
 }
 
 fn op_err(operator: &'static str, step: u64) -> impl FnOnce(BoxError) -> Error {
@@ -270,6 +316,23 @@ where
     }
 }
 
+impl<S, F, R, P> Revolver<S, F, R, P, NoDisk>
+where
+    S: State,
+    F: ForwardOperator<S>,
+    P: Schedule,
+{
+    /// A Revolver following `schedule` with a RAM store sized from the schedule's
+    /// [`Capacity::ram`] (at most one slot per step), each slot shaped like `state`; no disk.
+    ///
+    /// Errors: [`Error::ZeroSteps`]; [`Error::StoreTooSmall`] if the schedule declares disk
+    /// slots (use [`Revolver::for_schedule_with_disk`]); [`Error::Overflow`] if the RAM slots
+    /// do not fit in memory addresses.
+    pub fn for_schedule(schedule: P, forward: F, reverse: R, state: &S) -> Result<Self, Error> {
+        Self::for_schedule_with_disk(schedule, forward, reverse, state, NoDisk)
+    }
+}
+
 impl<S, F, R, P, D> Revolver<S, F, R, P, D>
 where
     S: State,
@@ -277,6 +340,72 @@ where
     P: Schedule,
     D: CheckpointStore<S>,
 {
+    /// As [`Revolver::for_schedule`], with `disk` as the disk level; `disk` must hold the
+    /// schedule's [`Capacity::disk`] slots (at most one per step), else
+    /// [`Error::StoreTooSmall`].
+    pub fn for_schedule_with_disk(
+        schedule: P,
+        forward: F,
+        reverse: R,
+        state: &S,
+        disk: D,
+    ) -> Result<Self, Error> {
+        let steps = schedule.steps();
+        if steps == 0 {
+            return Err(Error::ZeroSteps);
+        }
+        check_fits(steps, schedule.capacity(), u64::MAX, disk.capacity())?;
+        let slots =
+            usize::try_from(schedule.capacity().ram.min(steps)).map_err(|_| Error::Overflow {
+                what: "RAM slots of the schedule",
+            })?;
+        let ram = RamStore::new(slots, state);
+        Ok(Revolver::new(schedule, forward, reverse, ram)?.with_disk(disk))
+    }
+
+    /// Start over with `schedule` (the next gradient: a new initial state goes to the next
+    /// [`Revolver::apply_forward`]), keeping the stores, their buffers and the spare buffer, and
+    /// clearing the [`stats`](Revolver::stats). Allowed before the first
+    /// `apply_forward` and after a successful [`Revolver::apply_reverse`] (the stores are then
+    /// empty).
+    ///
+    /// Errors: [`Error::Usage`] in the middle of a reversal or after a failure (the stores may
+    /// hold checkpoints: build a new Revolver); [`Error::ZeroSteps`]; [`Error::StoreTooSmall`]
+    /// if a store has fewer slots than `schedule` declares (at most one per step counts). On
+    /// error the Revolver is unchanged.
+    pub fn restart(&mut self, schedule: P) -> Result<(), Error> {
+        match self.phase {
+            Phase::Fresh | Phase::Done => {}
+            Phase::Forwarded => {
+                return Err(Error::Usage(
+                    "restart in the middle of a reversal (after apply_forward)",
+                ));
+            }
+            Phase::Failed => return Err(Error::Usage("restart after a failed call")),
+        }
+        let steps = schedule.steps();
+        if steps == 0 {
+            return Err(Error::ZeroSteps);
+        }
+        let capacity = schedule.capacity();
+        check_fits(
+            steps,
+            capacity,
+            self.stores.ram.capacity(),
+            self.stores.disk.capacity(),
+        )?;
+        self.steps = steps;
+        self.capacity = capacity;
+        self.actions = schedule;
+        self.window.clear();
+        self.index = 0;
+        self.cur = Cur::Buffer;
+        self.phase = Phase::Fresh;
+        self.stats = RevolverStats::default();
+        self.reset_checker();
+        Ok(())
+    }
+
     /// Use `disk` (any [`CheckpointStore`], a `Box<dyn CheckpointStore<S>>` too) as the disk
     /// level, replacing the one there was. Call before [`Revolver::apply_forward`].
     pub fn with_disk<D2: CheckpointStore<S>>(self, disk: D2) -> Revolver<S, F, R, P, D2> {
@@ -308,7 +437,7 @@ where
             ram: self.capacity.ram.min(self.stores.ram.capacity()),
             disk: self.capacity.disk.min(self.stores.disk.capacity()),
         };
-        self.checker = Machine::new(self.steps, capacity);
+        self.checker.reset(self.steps, capacity);
     }
 
     /// Number of steps `n`.
@@ -338,12 +467,6 @@ where
     /// [`stats`](crate::DiskStore::stats)).
     pub fn disk(&self) -> &D {
         &self.stores.disk
-    }
-
-    /// The disk store, mutably (to read counters or change settings between sweeps; storing or
-    /// freeing checkpoints behind the Revolver's back makes the next action fail).
-    pub fn disk_mut(&mut self) -> &mut D {
-        &mut self.stores.disk
     }
 
     /// The RAM and disk stores, back from the Revolver (e.g. to [`close`](crate::DiskStore::close)

@@ -1,7 +1,8 @@
 //! Byte sizes and byte rates written with units (`2GiB`, `512 MiB`, `50GB`, `1e9`, `1GB/s`):
 //! the one parser of the `retrace` command line and of `sampler` configuration files.
-//! Units are case-insensitive: B, kB, MB, GB, TB, PB, EB (powers of 1000) and KiB, MiB, GiB,
-//! TiB, PiB, EiB (powers of 1024).
+//! Units: B, kB, MB, GB, TB, PB, EB (powers of 1000) and KiB, MiB, GiB, TiB, PiB, EiB (powers
+//! of 1024), case-insensitive except the final `B`: a lower-case `b` means bits and is refused
+//! (`1Gb/s` is not `1GB/s`).
 
 /// Unit suffixes (lower case) and their multipliers, longest first where one ends another.
 const UNITS: [(&str, u64); 13] = [
@@ -48,8 +49,18 @@ pub enum UnitError {
         /// The text.
         text: String,
     },
-    /// A rate of 0.
-    #[error("bad bandwidth `{text}`: must be > 0")]
+    /// A unit in bits (a lower-case `b`: `Gb`, `8Mb`), never read as bytes.
+    #[error(
+        "bad unit `{unit}` in `{text}`: a lower-case b means bits; write bytes with B (8 bits = 1 B: 1Gb = 125MB)"
+    )]
+    Bits {
+        /// The text.
+        text: String,
+        /// The unit in bits.
+        unit: String,
+    },
+    /// A rate below 1 byte per second (0 included).
+    #[error("bad bandwidth `{text}`: must be at least 1 B/s")]
     ZeroRate {
         /// The text.
         text: String,
@@ -69,6 +80,12 @@ pub fn split_unit(text: &str) -> Result<(&str, u64), UnitError> {
     }
     let lower = unit.to_ascii_lowercase();
     if let Some(&(_, mult)) = UNITS.iter().find(|(u, _)| *u == lower) {
+        if unit.ends_with('b') {
+            return Err(UnitError::Bits {
+                text: t.into(),
+                unit: unit.into(),
+            });
+        }
         return Ok((num, mult));
     }
     if num.parse::<f64>().is_ok() {
@@ -117,7 +134,7 @@ pub fn parse_rate(text: &str) -> Result<f64, UnitError> {
         .unwrap_or(t);
     let (num, mult) = split_unit(t)?;
     let v = number(num, text.trim(), "bandwidth")? * mult as f64;
-    if v > 0.0 {
+    if v >= 1.0 {
         Ok(v)
     } else {
         Err(UnitError::ZeroRate {
@@ -158,7 +175,7 @@ mod tests {
             ("1.5GB", 1_500_000_000),
             ("1.5 KiB", 1536),
             ("4096", 4096),
-            ("8b", 8),
+            ("8B", 8),
             ("3kB", 3000),
             ("3KB", 3000),
             ("1EiB", 1 << 60),

@@ -90,6 +90,7 @@ impl Stats {
 
 /// The rule an action sequence broke.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum Rule {
     /// `steps` was 0.
     #[error("a schedule needs at least one step")]
@@ -210,23 +211,37 @@ pub struct Machine {
 impl Machine {
     /// A machine for `steps` steps with the state at step 0 and no checkpoint.
     pub fn new(steps: u64, capacity: Capacity) -> Self {
+        let mut m = Machine {
+            steps,
+            capacity,
+            current: Some(0),
+            next: None,
+            held: Vec::new(),
+            live: [0; 2],
+            stats: Stats::default(),
+        };
+        m.reset(steps, capacity);
+        m
+    }
+
+    /// Start over as [`Machine::new`] would, keeping the allocation of the live-checkpoint list.
+    pub(crate) fn reset(&mut self, steps: u64, capacity: Capacity) {
         let room = capacity
             .ram
             .saturating_add(capacity.disk)
             .min(steps)
             .min(1 << 16) as usize;
-        Machine {
+        self.steps = steps;
+        self.capacity = capacity;
+        self.current = Some(0);
+        self.next = steps.checked_sub(1);
+        self.held.clear();
+        self.held.reserve(room);
+        self.live = [0; 2];
+        self.stats = Stats {
             steps,
-            capacity,
-            current: Some(0),
-            next: steps.checked_sub(1),
-            held: Vec::with_capacity(room),
-            live: [0; 2],
-            stats: Stats {
-                steps,
-                ..Stats::default()
-            },
-        }
+            ..Stats::default()
+        };
     }
 
     /// Counts so far.
@@ -237,11 +252,6 @@ impl Machine {
     /// Step of the current state, `None` if consumed.
     pub fn current(&self) -> Option<u64> {
         self.current
-    }
-
-    /// Next step to reverse, `None` when all are reversed.
-    pub fn next_to_reverse(&self) -> Option<u64> {
-        self.next
     }
 
     /// The live checkpoint of `step`: `Ok(index)` into `held`, or `Err(insertion index)`.

@@ -56,7 +56,7 @@ pub mod strategy;
 pub mod trajectory;
 
 pub use config::Config;
-pub use error::{ConfigError, DbError, Error, Missing, ModelError, Result, StoreError};
+pub use error::{ConfigError, DbError, Error, Missing, ModelError, Result, Row, StoreError};
 pub use journal::{IterationRecord, Journal, LoopState, NoJournal, Resume};
 pub use model::{Model, ModelInfo};
 pub use noise::{NoiseKey, NoiseRng, normal_words};

@@ -10,6 +10,11 @@ use crate::{Model, Result};
 use std::path::PathBuf;
 
 pub use crate::pipeline::{ErrorSource, Report, pool};
+#[cfg(feature = "mpi")]
+pub use mpi_config::run_config as run_config_mpi;
+
+#[cfg(feature = "mpi")]
+mod mpi_config;
 
 /// Options of [`run_config`] that override or complement the file.
 #[derive(Debug, Clone, Default)]
@@ -101,7 +106,12 @@ where
         run = if restart {
             run.resume(dir)
         } else {
-            run.database(dir)
+            let mut given = c.clone();
+            given.database = None;
+            match toml::to_string(&given) {
+                Ok(text) => run.database(dir).given_config(text),
+                Err(_) => run.database(dir),
+            }
         };
         if let Some(save) = c.database.as_ref().and_then(|d| d.save_states) {
             run = run.save_states(save);
@@ -160,10 +170,24 @@ pub fn run_with_database(
 }
 
 /// The configuration a run directory recorded (its model must be a built-in one).
+/// The configuration as given when the run was created, if recorded, with the keys a restart
+/// may change (`nsplititer`, `walltime`, `nworkers`) as last recorded; else the one its
+/// description gives.
 pub fn recorded_config(dir: &std::path::Path) -> Result<Config> {
-    let description = crate::db::recorded_description(dir)?;
+    let reader = crate::db::RunReader::open(dir)?;
+    let description = reader.description()?;
     let text = toml::to_string(&description).map_err(crate::ConfigError::Describe)?;
-    Config::from_toml(&text)
+    let recorded = Config::from_toml(&text)?;
+    let Some(mut given) = reader
+        .meta("config")?
+        .and_then(|t| Config::from_toml(&t).ok())
+    else {
+        return Ok(recorded);
+    };
+    given.tams.nsplititer = recorded.tams.nsplititer;
+    given.tams.walltime = recorded.tams.walltime;
+    given.runner.nworkers = recorded.runner.nworkers;
+    Ok(given)
 }
 
 /// The configuration of the built-in demo: TAMS on the 2D double well (N = 50, T = 10, dt = 0.01).

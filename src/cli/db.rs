@@ -1,7 +1,7 @@
 //! `retrace db`: inspect a run database (works on a finished, a stopped, a killed and a running
 //! run; read-only).
 
-use super::output::Target;
+use super::output::{Outputs, Target};
 use super::{CliError, CliResult};
 use sampler::db::{IterationRow, RunReader, RunSummary, TrajectoryRow};
 use std::io::Write;
@@ -70,7 +70,9 @@ fn open(dir: &Path) -> Result<RunReader, CliError> {
 pub(crate) fn db_error(e: sampler::Error) -> CliError {
     match e {
         sampler::Error::Database(
-            sampler::DbError::Missing { .. } | sampler::DbError::Exists { .. },
+            sampler::DbError::Missing { .. }
+            | sampler::DbError::Exists { .. }
+            | sampler::DbError::Leftovers { .. },
         ) => CliError::usage(e),
         e => CliError::failed(e),
     }
@@ -81,8 +83,10 @@ pub(crate) fn run(args: Args) -> CliResult {
     match args.command {
         Command::Show { dir, last } => {
             let db = open(&dir)?;
-            let s = db.summary().map_err(CliError::failed)?;
-            let its = db.iterations().map_err(CliError::failed)?;
+            // One snapshot: the summary and the table agree while a writer commits.
+            let (s, its) = db
+                .snapshot(|db| Ok((db.summary()?, db.iterations()?)))
+                .map_err(db_error)?;
             let mut out = super::stdout();
             show(&mut out, &dir, &s, &its, last)?;
             super::flush(out)
@@ -94,32 +98,33 @@ pub(crate) fn run(args: Args) -> CliResult {
             table,
         } => {
             // Both outputs are checked before the run is read.
+            let mut outputs = Outputs::default();
             let csv = match &csv {
-                Some(p) => Some(Target::check("--csv", p)?),
+                Some(p) => Some(outputs.check("--csv", p)?),
                 None => None,
             };
             let json = match &json {
-                Some(p) => Some(Target::check("--json", p)?),
+                Some(p) => Some(outputs.check("--json", p)?),
                 None => None,
             };
             let db = open(&dir)?;
+            // One snapshot for everything written.
+            let (summary, iterations, trajectories) = db
+                .snapshot(|db| Ok((db.summary()?, db.iterations()?, db.trajectories()?)))
+                .map_err(db_error)?;
             if let Some(target) = csv {
                 let mut text = Vec::new();
                 match table {
-                    Table::Iterations => {
-                        iterations_csv(&mut text, &db.iterations().map_err(CliError::failed)?)?
-                    }
-                    Table::Trajectories => {
-                        trajectories_csv(&mut text, &db.trajectories().map_err(CliError::failed)?)?
-                    }
+                    Table::Iterations => iterations_csv(&mut text, &iterations)?,
+                    Table::Trajectories => trajectories_csv(&mut text, &trajectories)?,
                 }
                 target.write(&text)?;
             }
             if let Some(target) = json {
                 let value = serde_json::json!({
-                    "summary": db.summary().map_err(CliError::failed)?,
-                    "iterations": db.iterations().map_err(CliError::failed)?,
-                    "trajectories": db.trajectories().map_err(CliError::failed)?,
+                    "summary": summary,
+                    "iterations": iterations,
+                    "trajectories": trajectories,
                 });
                 let text = serde_json::to_string_pretty(&value).map_err(CliError::failed)? + "\n";
                 target.write(text.as_bytes())?;
@@ -139,9 +144,10 @@ fn plot(dir: &Path, file: &Path) -> CliResult {
             dir.display()
         )));
     }
-    let db = RunReader::open(dir).map_err(CliError::usage)?;
-    let data = retrace::run_plot::read(&db).map_err(CliError::failed)?;
-    let text = retrace::run_plot::svg(&data, &status(&data.summary));
+    // Exit codes as `db show` and `db export`: no run here 2, damaged or unreadable 1.
+    let db = open(dir)?;
+    let data = db.snapshot(retrace_plot::run::read).map_err(db_error)?;
+    let text = retrace_plot::run::svg(&data, &status(&data.summary));
     target.write(text.as_bytes())
 }
 

@@ -2,7 +2,7 @@
 //! TAMS run on the 2D double well.
 
 use super::{CliError, CliResult, flush, stdout};
-use retrace::burgers::{Burgers, checkpointed_gradient, objective_after};
+use retrace_demo::burgers::{Burgers, checkpointed_gradient, objective_after};
 use revolve::{Binomial, cost::optimal_forward};
 use std::io::Write;
 use std::time::Instant;
@@ -48,11 +48,18 @@ pub(crate) fn adjoint_section(args: &Args, out: &mut impl Write) -> CliResult {
     if args.snaps.is_empty() || args.snaps.contains(&0) {
         return Err(CliError::usage("--snaps must list counts of at least 1"));
     }
+    check_sizes(args)?;
     let slots = |s: u64| {
         usize::try_from(s)
             .map_err(|_| CliError::usage(format!("--snaps {s} does not fit in memory")))
     };
-    let model = Burgers::with_stable_dt(args.points, args.nu, 2.0, 0.9).map_err(CliError::usage)?;
+    // Every schedule is checked before the first one runs.
+    for &s in &args.snaps {
+        Binomial::new(args.steps, s.min(args.steps))
+            .map_err(|e| CliError::usage(format!("--steps {} --snaps {s}: {e}", args.steps)))?;
+    }
+    let model = Burgers::with_stable_dt(args.points, args.nu, 2.0, 0.9)
+        .map_err(|e| CliError::usage(format!("--points {} --nu {}: {e}", args.points, args.nu)))?;
     let u0 = model.initial_condition();
     let n = args.steps;
     writeln!(
@@ -80,7 +87,7 @@ pub(crate) fn adjoint_section(args: &Args, out: &mut impl Write) -> CliResult {
     let mut first: Option<(f64, Vec<f64>)> = None;
     let mut identical = true;
     for &s in &args.snaps {
-        let schedule = Binomial::new(n, s).map_err(CliError::usage)?;
+        let schedule = Binomial::new(n, s.min(n)).map_err(CliError::usage)?;
         let t = Instant::now();
         let g = checkpointed_gradient(&model, &u0, schedule, slots(s.min(n))?, None)
             .map_err(CliError::failed)?;
@@ -92,7 +99,7 @@ pub(crate) fn adjoint_section(args: &Args, out: &mut impl Write) -> CliResult {
             n,
             s,
             st.schedule.forward,
-            optimal_forward(n, s).map_err(CliError::failed)?,
+            optimal_forward(n, s.min(n)).map_err(CliError::failed)?,
             st.schedule.reverse,
             st.schedule.total_stores(),
             st.schedule.total_restores(),
@@ -148,6 +155,45 @@ pub(crate) fn adjoint_section(args: &Args, out: &mut impl Write) -> CliResult {
     if !ok {
         return Err(CliError::failed(format!(
             "gradient check failed: relative error {rel:.1e} exceeds {FD_TOLERANCE:.0e}"
+        )));
+    }
+    Ok(())
+}
+
+/// The most grid points `demo` takes (80 MB per state).
+pub(crate) const MAX_POINTS: usize = 10_000_000;
+
+/// The most bytes the checkpoints of one gradient may take (`--points` x slots x 8).
+pub(crate) const MAX_CHECKPOINT_BYTES: u64 = 4 << 30;
+
+/// Bound every size before anything is allocated: the grid, and the checkpoints of the largest
+/// `--snaps` (slots beyond `--steps` are never used).
+fn check_sizes(args: &Args) -> CliResult {
+    if !(3..=MAX_POINTS).contains(&args.points) {
+        return Err(CliError::Usage(format!(
+            "--points: must be between 3 and {MAX_POINTS}, got {}",
+            args.points
+        )));
+    }
+    if !(args.nu.is_finite() && args.nu > 0.0) {
+        return Err(CliError::Usage(format!(
+            "--nu: must be a finite number > 0, got {}",
+            args.nu
+        )));
+    }
+    let slots = args
+        .snaps
+        .iter()
+        .map(|&s| s.min(args.steps))
+        .max()
+        .unwrap_or(0);
+    let bytes = u128::from(slots + 3) * args.points as u128 * 8;
+    if bytes > u128::from(MAX_CHECKPOINT_BYTES) {
+        return Err(CliError::Usage(format!(
+            "--points {} --snaps {slots}: the checkpoints need {} bytes, more than the {} a demo may use",
+            args.points,
+            bytes,
+            revolve::units::format_size(MAX_CHECKPOINT_BYTES)
         )));
     }
     Ok(())

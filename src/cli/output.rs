@@ -22,40 +22,10 @@ pub(crate) enum Target {
 impl Target {
     /// Check that `path` (the value of option `flag`; `-`: stdout) can be written, before the
     /// work producing it starts: its directory exists and accepts new files, and it is not a
-    /// directory itself. A failure is a usage error naming the option and the path.
+    /// directory itself. A failure is a usage error naming the option and the path. Use
+    /// [`Outputs::check`] where a command has several outputs or a run directory.
     pub(crate) fn check(flag: &str, path: &Path) -> Result<Target, CliError> {
-        if path.as_os_str() == "-" {
-            return Ok(Target::Stdout);
-        }
-        let bad = |why: String| {
-            CliError::Usage(format!("{flag} {}: cannot write: {why}", path.display()))
-        };
-        if path.is_dir() {
-            return Err(bad("it is a directory".into()));
-        }
-        // An existing path: follow symbolic links, so the file they name is replaced (not the
-        // link), and write devices and FIFOs in place.
-        if let Ok(meta) = std::fs::metadata(path) {
-            if !meta.is_file() {
-                return Ok(Target::Special(path.to_path_buf()));
-            }
-            if let Ok(real) = std::fs::canonicalize(path) {
-                let parent = parent_of(&real);
-                temp_in(parent).map_err(|e| bad(format!("directory {}: {e}", parent.display())))?;
-                return Ok(Target::File(real));
-            }
-        }
-        let parent = parent_of(path);
-        if !parent.is_dir() {
-            return Err(bad(format!(
-                "directory {} does not exist",
-                parent.display()
-            )));
-        }
-        // The only reliable test of "may create files here" (permissions, read-only mounts,
-        // ACLs): create a temporary file there; it is removed when dropped.
-        temp_in(parent).map_err(|e| bad(format!("directory {}: {e}", parent.display())))?;
-        Ok(Target::File(path.to_path_buf()))
+        Outputs::default().check(flag, path)
     }
 
     /// Write `bytes` to stdout or, atomically, to the file.
@@ -83,6 +53,112 @@ impl Target {
     /// Whether this is stdout.
     pub(crate) fn is_stdout(&self) -> bool {
         *self == Target::Stdout
+    }
+}
+
+/// The outputs of one command, checked together: none may be inside a run directory (one
+/// holding `run.sqlite`), inside the command's own `--db` directory, or be another output of the
+/// same command. Paths are compared resolved (symbolic links, `..`).
+#[derive(Default)]
+pub(crate) struct Outputs {
+    /// The `--db` directory of the command (resolved), if any.
+    db: Option<PathBuf>,
+    /// The outputs checked so far: option and resolved path.
+    seen: Vec<(String, PathBuf)>,
+}
+
+impl Outputs {
+    /// Outputs of a command writing the run directory `db` (none: a command writing none).
+    pub(crate) fn new(db: Option<&Path>) -> Outputs {
+        Outputs {
+            db: db.and_then(|d| resolve(d).ok()),
+            seen: Vec::new(),
+        }
+    }
+
+    /// Check output `path` of option `flag` (see [`Target::check`] and the type's comment).
+    pub(crate) fn check(&mut self, flag: &str, path: &Path) -> Result<Target, CliError> {
+        if path.as_os_str() == "-" {
+            return Ok(Target::Stdout);
+        }
+        let bad = |why: String| {
+            CliError::Usage(format!("{flag} {}: cannot write: {why}", path.display()))
+        };
+        if path.is_dir() {
+            return Err(bad("it is a directory".into()));
+        }
+        let meta = std::fs::metadata(path).ok();
+        // An existing file that is not a regular one (`/dev/stdout`, a FIFO): written in place.
+        if meta.as_ref().is_some_and(|m| !m.is_file()) {
+            return Ok(Target::Special(path.to_path_buf()));
+        }
+        let parent = parent_of(path);
+        if meta.is_none() && !parent.is_dir() {
+            return Err(bad(format!(
+                "directory {} does not exist",
+                parent.display()
+            )));
+        }
+        // Symbolic links followed: the file they name is replaced (not the link).
+        let real = resolve(path).map_err(|e| bad(e.to_string()))?;
+        for kernel in ["/proc", "/sys"] {
+            if real.starts_with(kernel) {
+                return Err(bad(format!(
+                    "{} is in {kernel}, a kernel file system, not a place for output files",
+                    real.display()
+                )));
+            }
+        }
+        if let Some(run) = real.ancestors().skip(1).find(|a| a.join(RUN_FILE).exists()) {
+            return Err(bad(format!(
+                "{} is inside run directory {} (it holds {RUN_FILE}); write outputs elsewhere",
+                real.display(),
+                run.display()
+            )));
+        }
+        if let Some(db) = &self.db
+            && real.starts_with(db)
+        {
+            return Err(bad(format!(
+                "{} is inside the run directory {} of --db",
+                real.display(),
+                db.display()
+            )));
+        }
+        if let Some((other, _)) = self.seen.iter().find(|(_, p)| *p == real) {
+            return Err(bad(format!("it is also the output of {other}")));
+        }
+        let dir = parent_of(&real);
+        if meta.is_some() {
+            temp_in(dir).map_err(|e| bad(format!("directory {}: {e}", dir.display())))?;
+        } else {
+            // Create the file itself (then remove it): the only reliable test of the name
+            // (length, characters) and of "may create files here" (permissions, read-only
+            // mounts, ACLs) before the work starts.
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&real)
+                .map_err(|e| bad(e.to_string()))?;
+            std::fs::remove_file(&real).map_err(|e| bad(e.to_string()))?;
+        }
+        self.seen.push((flag.to_owned(), real.clone()));
+        Ok(Target::File(real))
+    }
+}
+
+/// The file marking a run directory.
+const RUN_FILE: &str = "run.sqlite";
+
+/// `path` made absolute with symbolic links and `..` resolved: the whole path if it exists, else
+/// its directory (which must exist) joined with its name.
+pub(crate) fn resolve(path: &Path) -> std::io::Result<PathBuf> {
+    if let Ok(real) = std::fs::canonicalize(path) {
+        return Ok(real);
+    }
+    match path.file_name() {
+        Some(name) => Ok(std::fs::canonicalize(parent_of(path))?.join(name)),
+        None => std::fs::canonicalize(path),
     }
 }
 

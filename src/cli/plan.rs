@@ -3,7 +3,7 @@
 
 use super::output::Target;
 use super::{CliError, CliResult};
-use retrace::plan_view;
+use retrace_plot::plan as plan_view;
 use revolve::planner::{self, PlanError, Problem};
 use revolve::units::{parse_rate as parse_bandwidth, parse_size};
 use std::io::Write;
@@ -63,16 +63,29 @@ pub(crate) fn run(a: Args) -> CliResult {
         },
         None => None,
     };
-    let mut problem = Problem::new(a.steps, a.state_bytes, a.ram, a.disk);
-    problem.costs.forward = a.forward_cost;
-    problem.costs.reverse = a.reverse_cost;
-    problem.costs.write_bandwidth = a.write_bandwidth.unwrap_or(a.disk_bandwidth);
-    problem.costs.read_bandwidth = a.read_bandwidth.unwrap_or(a.disk_bandwidth);
-    problem.costs.latency = a.disk_latency;
+    let mut problem = Problem::new(a.steps, a.state_bytes, a.ram, a.disk)
+        .with_costs(
+            a.forward_cost,
+            a.reverse_cost,
+            a.write_bandwidth.unwrap_or(a.disk_bandwidth),
+            a.read_bandwidth.unwrap_or(a.disk_bandwidth),
+            a.disk_latency,
+        )
+        .map_err(|e| match &e {
+            revolve::Error::BadCost { name, .. } | revolve::Error::BadBandwidth { name, .. } => {
+                CliError::Usage(format!("--{}: {e}", name.replace(' ', "-")))
+            }
+            _ => CliError::usage(e),
+        })?;
     problem.run_limit = a.run_limit;
     let plan = planner::plan(&problem).map_err(|e| match e {
         PlanError::InvalidSchedule { .. } => CliError::failed(e),
-        _ => CliError::usage(e),
+        PlanError::ZeroSteps => CliError::Usage(format!("--steps: {e}")),
+        PlanError::ZeroStateBytes => CliError::Usage(format!("--state-bytes: {e}")),
+        _ => CliError::Usage(format!(
+            "--steps {} --state-bytes {} --ram {} --disk {}: {e}",
+            a.steps, a.state_bytes, a.ram, a.disk
+        )),
     })?;
     // The table first: it is printed even if the figure cannot be written.
     let mut out = super::stdout();
@@ -144,7 +157,15 @@ mod tests {
         assert_eq!(parse_size("1e9"), Ok(1_000_000_000));
         assert_eq!(parse_size("1.5 KiB"), Ok(1536));
         assert_eq!(parse_size("4096"), Ok(4096));
-        assert_eq!(parse_size("8b"), Ok(8));
+        assert_eq!(parse_size("8B"), Ok(8));
+        assert!(parse_size("8Mb").unwrap_err().to_string().contains("bits"));
+        assert!(
+            parse_bandwidth("1Gb/s")
+                .unwrap_err()
+                .to_string()
+                .contains("bits")
+        );
+        assert!(parse_bandwidth("1e-320").is_err());
         for bad in ["", "GiB", "-1GiB", "2XB", "1e30", "nan", "inf", "16EiB"] {
             assert!(parse_size(bad).is_err(), "{bad}");
         }

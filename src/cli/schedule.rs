@@ -80,11 +80,13 @@ pub(crate) fn run(args: Args) -> CliResult {
             // More slots than steps change nothing (every step can be kept): cap them, so
             // counts like T(n, s) stay within 64 bits for any --snaps.
             let snaps = a.snaps.min(a.steps);
-            let schedule = Binomial::new(a.steps, snaps).map_err(CliError::usage)?;
+            let schedule =
+                Binomial::new(a.steps, snaps).map_err(|e| flags_error(&a.steps_snaps(), e))?;
             print(a.steps, Capacity::ram(snaps), a.snaps, schedule, a.summary)
         }
         Kind::Online(a) => {
-            let schedule = online::simulate(a.steps, a.snaps).map_err(CliError::usage)?;
+            let schedule = online::simulate(a.steps, a.snaps)
+                .map_err(|e| flags_error(&format!("--steps {} --snaps {}", a.steps, a.snaps), e))?;
             print(
                 a.steps,
                 Capacity::ram(a.snaps),
@@ -103,7 +105,12 @@ pub(crate) fn run(args: Args) -> CliResult {
             } else {
                 Multistage::new(a.steps, ram, disk)
             }
-            .map_err(CliError::usage)?;
+            .map_err(|e| {
+                flags_error(
+                    &format!("--steps {} --ram {} --disk {}", a.steps, a.ram, a.disk),
+                    e,
+                )
+            })?;
             let capacity = Capacity { ram, disk };
             print(
                 a.steps,
@@ -114,6 +121,17 @@ pub(crate) fn run(args: Args) -> CliResult {
             )
         }
     }
+}
+
+impl BinomialArgs {
+    fn steps_snaps(&self) -> String {
+        format!("--steps {} --snaps {}", self.steps, self.snaps)
+    }
+}
+
+/// A schedule refused for its arguments: a usage error naming the flags and their values.
+fn flags_error(flags: &str, e: impl std::fmt::Display) -> CliError {
+    CliError::Usage(format!("{flags}: {e}"))
 }
 
 /// Stream `actions` to stdout (unless `summary_only`) while validating them, then the summary.

@@ -3,7 +3,7 @@
 //! The JSON written by `--json` is bit-identical for the same config and seed, whatever the thread
 //! count, except for the key `seconds` (the only timing-dependent key; skip it when comparing).
 
-use super::output::Target;
+use super::output::{Outputs, Target};
 use super::{CliError, CliResult};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sampler::Config;
@@ -69,6 +69,9 @@ pub(crate) struct Prepared {
     pub(crate) json: Option<Target>,
 }
 
+/// The most repeats of one `tams` command (each keeps its estimate and details in memory).
+pub(crate) const MAX_REPEATS: u64 = 1_000_000;
+
 /// Read the config and check the arguments.
 pub(crate) fn prepare(args: &Args) -> Result<Prepared, CliError> {
     let config = match &args.config {
@@ -91,14 +94,32 @@ pub(crate) fn prepare(args: &Args) -> Result<Prepared, CliError> {
     if args.repeats == 0 {
         return Err(CliError::Usage("--repeats: must be >= 1, got 0".into()));
     }
+    if args.repeats > MAX_REPEATS {
+        return Err(CliError::Usage(format!(
+            "--repeats: must be at most {MAX_REPEATS}, got {}",
+            args.repeats
+        )));
+    }
     if args.threads == Some(0) {
         return Err(CliError::Usage("--threads: must be >= 1, got 0".into()));
     }
     if let Some(t) = args.threads {
         sampler::pipeline::check_threads("--threads", t as u64).map_err(CliError::usage)?;
     }
+    if let Some(db) = &database
+        && !db.restart
+    {
+        let flag = if args.db.is_some() {
+            "--db"
+        } else {
+            "database.path"
+        };
+        check_new_run_dir(flag, &db.dir)?;
+    }
     let json = match &args.json {
-        Some(path) => Some(Target::check("--json", path)?),
+        Some(path) => {
+            Some(Outputs::new(database.as_ref().map(|d| d.dir.as_path())).check("--json", path)?)
+        }
         None => None,
     };
     if let Some(db) = &mut database {
@@ -116,6 +137,41 @@ pub(crate) fn prepare(args: &Args) -> Result<Prepared, CliError> {
         opts,
         json,
     })
+}
+
+/// Check the directory of a new run database before the run: a directory (existing, or to be
+/// created in an existing directory) where files can be created; a usage error naming `flag`
+/// and the path otherwise.
+pub(crate) fn check_new_run_dir(flag: &str, dir: &std::path::Path) -> Result<(), CliError> {
+    let bad = |why: String| CliError::Usage(format!("{flag} {}: {why}", dir.display()));
+    let place = match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => dir.to_path_buf(),
+        Ok(_) => {
+            return Err(bad(
+                "not a directory (a run database is a directory; give a new or empty one)".into(),
+            ));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let parent = match dir.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            if !parent.is_dir() {
+                return Err(bad(format!(
+                    "directory {} does not exist",
+                    parent.display()
+                )));
+            }
+            parent
+        }
+        Err(e) => return Err(bad(e.to_string())),
+    };
+    // The only reliable test of "may create files here" (permissions, read-only mounts).
+    tempfile::Builder::new()
+        .prefix(".retrace-")
+        .tempfile_in(&place)
+        .map_err(|e| bad(format!("cannot create files in {}: {e}", place.display())))?;
+    Ok(())
 }
 
 /// A progress bar on stderr when it is a terminal (hidden otherwise or when `hidden`).

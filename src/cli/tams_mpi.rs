@@ -5,8 +5,8 @@
 use super::{Args, CliError, CliResult, Prepared, output, prepare, progress_bar, run_error};
 use mpi::collective::SystemOperation;
 use mpi::traits::*;
-use retrace::burgers_mpi::{abort_on_panic, initialize};
 use sampler::Config;
+use sampler::mpi::{abort_on_panic, initialize};
 use std::time::Duration;
 
 /// Whether an MPI launcher started this process (OpenMPI, PMIx or PMI environments).
@@ -118,9 +118,15 @@ fn distributed<C: Communicator>(args: &Args, world: &C) -> CliResult {
         bar.set_length(total);
         bar.set_position(done);
     };
-    let report =
-        sampler::mpi::run_config(&config, &opts, database.as_ref(), world, timeout, &progress)
-            .map_err(run_error)?;
+    let report = sampler::runner::run_config_mpi(
+        &config,
+        &opts,
+        database.as_ref(),
+        world,
+        timeout,
+        &progress,
+    )
+    .map_err(run_error)?;
     bar.finish_and_clear();
     match report {
         Some(report) => output(json.as_ref(), &config, &report),

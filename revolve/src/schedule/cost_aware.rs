@@ -27,7 +27,7 @@ use super::Schedule;
 use super::multistage::Multistage;
 use super::split_run::{SplitPolicy, SplitRun, Top};
 use super::two_level::TwoLevel;
-use crate::pricing::Costs;
+use crate::Costs;
 use crate::{Action, Capacity, Error, Level};
 
 /// Most steps [`CostAware::new`] plans for.
@@ -43,6 +43,7 @@ pub const BEST_WORK: u64 = 300_000_000;
 
 /// What [`CostAware::best`] chose; an `Iterator<Item = Action>` and a [`Schedule`].
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub enum Best {
     /// The exhaustive table.
     Exact(CostAware),
@@ -96,9 +97,10 @@ impl Schedule for Best {
 /// The makespan-optimal schedule for given costs and budgets; an `Iterator<Item = Action>`.
 ///
 /// ```
-/// use revolve::pricing::{price, Costs};
+/// use revolve::Costs;
+/// use revolve::pricing::price;
 /// use revolve::{CostAware, Capacity};
-/// let costs = Costs::new(1.0, 1.0, 0.0, 0.0).unwrap(); // free checkpoints
+/// let costs = Costs::new(1.0, 0.0).unwrap(); // adjoint free, free checkpoints
 /// let plan = CostAware::new(100, 1, 4, costs).unwrap();
 /// assert_eq!(plan.makespan(), 416.0); // T(100, 5)
 /// let p = price(plan, 100, Capacity { ram: 1, disk: 4 }, &costs).unwrap();
@@ -158,7 +160,7 @@ impl Tables {
             right: vec![f64::INFINITY; combos * (n + 1)],
             right_level: vec![Level::Ram; combos * (n + 1)],
         };
-        let (uf, ub) = (c.forward(), c.reverse());
+        let (uf, ub) = (c.forward(), c.taped_reverse());
         for l in 1..=n {
             for level in Level::ALL {
                 let read = c.read(level);
@@ -256,10 +258,10 @@ impl CostAware {
     /// All stay within the budgets.
     ///
     /// ```
-    /// use revolve::pricing::Costs;
+    /// use revolve::Costs;
     /// use revolve::schedule::cost_aware::Best;
     /// use revolve::CostAware;
-    /// let costs = Costs::new(1.0, 2.0, 8.0, 8.0).unwrap();
+    /// let costs = Costs::new(1.0, 1.0).and_then(|c| c.with_disk_seconds(8.0, 8.0)).unwrap();
     /// assert!(matches!(CostAware::best(100, 4, 4, costs).unwrap(), Best::Exact(_)));
     /// assert!(matches!(CostAware::best(100_000, 20, 300, costs).unwrap(), Best::TwoLevel(_)));
     /// ```
@@ -305,7 +307,7 @@ impl CostAware {
         Ok((1..=steps)
             .map(|m| {
                 if m == 1 {
-                    return costs.reverse();
+                    return costs.taped_reverse();
                 }
                 let (rc, dc) = (ram.min(m - 1) as usize, disk.min(m - 1) as usize);
                 let mut best = f64::INFINITY;
@@ -363,7 +365,7 @@ impl CostAware {
         let (n, rc, dc) = (steps as usize, rc as usize, dc as usize);
         let tables = Tables::build(n, rc, dc, &costs);
         let (makespan, level0) = if steps == 1 {
-            (costs.reverse(), Level::Ram)
+            (costs.taped_reverse(), Level::Ram)
         } else {
             let mut best = (f64::INFINITY, Level::Ram);
             for level in Level::ALL {

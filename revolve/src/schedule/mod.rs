@@ -72,6 +72,16 @@ impl<I: Iterator<Item = Action>> Iterator for Custom<I> {
     }
 }
 
+impl<T: Schedule + ?Sized> Schedule for Box<T> {
+    fn steps(&self) -> u64 {
+        (**self).steps()
+    }
+
+    fn capacity(&self) -> Capacity {
+        (**self).capacity()
+    }
+}
+
 impl<I: Iterator<Item = Action>> Schedule for Custom<I> {
     fn steps(&self) -> u64 {
         self.steps

@@ -581,6 +581,9 @@ pub fn simulate(steps: u64, snaps: u64) -> Result<Simulation, Error> {
     if steps == 0 {
         return Err(Error::ZeroSteps);
     }
+    // The limit of the offline schedule: the optimal forward count T(n, s) fits in 64 bits
+    // (the online one takes at least as many steps, so a longer run would never end).
+    crate::cost::optimal_forward(steps, snaps.clamp(1, steps))?;
     Ok(Simulation {
         planner: Some(Online::new(snaps)?),
         steps,

@@ -25,7 +25,7 @@
 use super::Schedule;
 use super::binomial::Binomial;
 use super::online::t_cost;
-use crate::pricing::Costs;
+use crate::Costs;
 use crate::{Action, Capacity, Error, Level};
 
 /// Most steps [`TwoLevel::new`] plans for (its search takes `O(n min(D, n))` time).
@@ -35,10 +35,11 @@ pub const MAX_STEPS: u64 = 10_000_000;
 /// `Iterator<Item = Action>` holding `O(R)` state.
 ///
 /// ```
-/// use revolve::pricing::{price, Costs};
+/// use revolve::Costs;
+/// use revolve::pricing::price;
 /// use revolve::schedule::two_level::TwoLevel;
 /// use revolve::Schedule;
-/// let costs = Costs::new(1.0, 2.0, 8.0, 8.0).unwrap();
+/// let costs = Costs::new(1.0, 1.0).and_then(|c| c.with_disk_seconds(8.0, 8.0)).unwrap();
 /// let plan = TwoLevel::new(1000, 20, 256, costs).unwrap();
 /// let planned = plan.makespan();
 /// let priced = price(plan.clone(), 1000, plan.capacity(), &costs).unwrap().makespan;
@@ -91,7 +92,7 @@ impl TwoLevel {
             });
         }
         let n = steps;
-        let (uf, ub) = (costs.forward(), costs.reverse());
+        let (uf, ub) = (costs.forward(), costs.taped_reverse());
         let io = costs.write(Level::Disk) + costs.read(Level::Disk);
         // c(l) for l = 0..=n (infinite where R = 0 leaves no way to reverse l > 1 steps).
         let c: Vec<f64> = (0..=n)
@@ -151,16 +152,6 @@ impl TwoLevel {
     /// The modelled makespan.
     pub fn makespan(&self) -> f64 {
         self.makespan
-    }
-
-    /// Disk checkpoints written (one per disk segment).
-    pub fn disk_segments(&self) -> u64 {
-        self.segments
-    }
-
-    /// Length of the last segment (reversed with RAM only).
-    pub fn last_segment(&self) -> u64 {
-        self.last
     }
 
     /// Start and length of disk segment `j`.

@@ -2,8 +2,9 @@
 //! planner's optimum, equal to an exhaustive search on small cases, and T(n, s) in the
 //! uniform-cost limit.
 
+use revolve::Costs;
 use revolve::cost::optimal_forward;
-use revolve::pricing::{Costs, price};
+use revolve::pricing::price;
 use revolve::{Action, Capacity, CostAware, Error, Level, Stats, validate};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -17,7 +18,11 @@ fn cost_sets() -> Vec<Costs> {
         (1.0, 1.0, 1.0, 100.0),
     ]
     .into_iter()
-    .map(|(uf, ub, wd, rd)| Costs::new(uf, ub, wd, rd).unwrap())
+    .map(|(uf, ub, wd, rd)| {
+        Costs::new(uf, ub)
+            .and_then(|c| c.with_disk_seconds(wd, rd))
+            .unwrap()
+    })
     .collect()
 }
 
@@ -50,7 +55,9 @@ fn valid_within_budgets_and_priced_as_planned() {
 
 #[test]
 fn uniform_costs_give_binomial_optimum() {
-    let c = Costs::new(1.0, 1.0, 0.0, 0.0).unwrap();
+    let c = Costs::new(1.0, 0.0)
+        .and_then(|c| c.with_disk_seconds(0.0, 0.0))
+        .unwrap();
     for n in 1..=200u64 {
         for (ram, disk) in [(1, 0), (0, 1), (2, 1), (1, 3), (4, 4), (3, 0)] {
             let (opt, s) = plan_and_price(n, ram, disk, &c);
@@ -69,7 +76,9 @@ fn uniform_costs_give_binomial_optimum() {
 fn disk_budget_holds_where_hrevolve_overshoots() {
     // checkpoint_schedules' HRevolve holds up to 12 live disk checkpoints when allowed 4 here.
     for (wd, rd) in [(0.0, 0.0), (0.5, 0.5), (2.0, 1.0), (10.0, 10.0)] {
-        let c = Costs::new(1.0, 1.0, wd, rd).unwrap();
+        let c = Costs::new(1.0, 0.0)
+            .and_then(|c| c.with_disk_seconds(wd, rd))
+            .unwrap();
         let (_, s) = plan_and_price(100, 1, 4, &c);
         assert!(s.peak[0] <= 1 && s.peak[1] <= 4, "{s:?}");
         if wd == 0.0 {
@@ -81,11 +90,15 @@ fn disk_budget_holds_where_hrevolve_overshoots() {
 #[test]
 fn expensive_disk_is_avoided_and_cheap_disk_used() {
     // With disk dearer than any recomputation it saves, the schedule is RAM-only binomial.
-    let dear = Costs::new(1.0, 1.0, 1e6, 1e6).unwrap();
+    let dear = Costs::new(1.0, 0.0)
+        .and_then(|c| c.with_disk_seconds(1e6, 1e6))
+        .unwrap();
     let (opt, s) = plan_and_price(60, 3, 5, &dear);
     assert_eq!(s.stores[Level::Disk.index()], 0);
     assert_eq!(opt, optimal_forward(60, 3).unwrap() as f64);
-    let cheap = Costs::new(1.0, 1.0, 0.01, 0.01).unwrap();
+    let cheap = Costs::new(1.0, 0.0)
+        .and_then(|c| c.with_disk_seconds(0.01, 0.01))
+        .unwrap();
     let (opt, s) = plan_and_price(60, 3, 5, &cheap);
     assert!(s.stores[Level::Disk.index()] > 0);
     assert!(opt < optimal_forward(60, 3).unwrap() as f64);
@@ -93,7 +106,9 @@ fn expensive_disk_is_avoided_and_cheap_disk_used() {
 
 #[test]
 fn larger_steps() {
-    let c = Costs::new(1.0, 2.0, 3.0, 2.0).unwrap();
+    let c = Costs::new(1.0, 1.0)
+        .and_then(|c| c.with_disk_seconds(3.0, 2.0))
+        .unwrap();
     for (n, ram, disk) in [(1000, 2, 3), (3000, 1, 1)] {
         let (opt, s) = plan_and_price(n, ram, disk, &c);
         let ram_only = optimal_forward(n, ram).unwrap();
@@ -105,7 +120,9 @@ fn larger_steps() {
 
 #[test]
 fn bad_input_is_an_error() {
-    let c = Costs::new(1.0, 1.0, 1.0, 1.0).unwrap();
+    let c = Costs::new(1.0, 0.0)
+        .and_then(|c| c.with_disk_seconds(1.0, 1.0))
+        .unwrap();
     assert!(matches!(CostAware::new(0, 1, 1, c), Err(Error::ZeroSteps)));
     assert!(matches!(CostAware::new(5, 0, 0, c), Err(Error::ZeroSnaps)));
     assert!(matches!(
@@ -117,48 +134,52 @@ fn bad_input_is_an_error() {
         Err(Error::TooLarge { .. })
     ));
     assert!(matches!(
-        Costs::new(f64::NAN, 1.0, 1.0, 1.0),
+        Costs::new(f64::NAN, 1.0).and_then(|c| c.with_disk_seconds(1.0, 1.0)),
         Err(Error::BadCost { .. })
     ));
     assert!(matches!(
-        Costs::new(1.0, -1.0, 1.0, 1.0),
+        Costs::new(1.0, -1.0).and_then(|c| c.with_disk_seconds(1.0, 1.0)),
         Err(Error::BadCost { .. })
     ));
     assert!(matches!(
-        Costs::new(1.0, 1.0, f64::INFINITY, 1.0),
+        Costs::new(1.0, 0.0).and_then(|c| c.with_disk_seconds(f64::INFINITY, 1.0)),
         Err(Error::BadCost { .. })
     ));
 }
 
 #[test]
 fn price_rejects_invalid_sequences() {
-    let c = Costs::new(1.0, 1.0, 1.0, 1.0).unwrap();
+    let c = Costs::new(1.0, 0.0)
+        .and_then(|c| c.with_disk_seconds(1.0, 1.0))
+        .unwrap();
     let plan: Vec<Action> = ["store 0 disk", "advance 0 2", "reverse 2"]
         .iter()
         .map(|l| l.parse().unwrap())
         .collect();
     assert!(price(plan.clone(), 3, Capacity { ram: 0, disk: 1 }, &c).is_err());
     assert!(price(plan, 3, Capacity { ram: 1, disk: 0 }, &c).is_err());
-    let all_ram = Costs::with_levels(1.0, 1.0, [2.0, 0.0], [3.0, 0.0]).unwrap();
+    let disk = Costs::new(1.0, 1.0)
+        .and_then(|k| k.with_disk_seconds(2.0, 3.0))
+        .unwrap();
     let p = price(
         [
-            "store 0 ram",
+            "store 0 disk",
             "advance 0 1",
             "reverse 1",
-            "restore 0 ram",
-            "free 0 ram",
+            "restore 0 disk",
+            "free 0 disk",
             "reverse 0",
         ]
         .iter()
         .map(|l| l.parse::<Action>().unwrap()),
         2,
-        Capacity::ram(1),
-        &all_ram,
+        Capacity { ram: 0, disk: 1 },
+        &disk,
     )
     .unwrap();
     assert_eq!(
         (p.forward, p.reverse, p.writes, p.reads, p.makespan),
-        (1.0, 2.0, [2.0, 0.0], [3.0, 0.0], 8.0)
+        (3.0, 2.0, [0.0, 2.0], [0.0, 3.0], 10.0)
     );
 }
 
@@ -240,7 +261,11 @@ fn optimal_against_brute_force() {
     let mut move_gains = 0;
     let mut cases = 0;
     for c in sets {
-        let costs = Costs::new(c[0] as f64, c[1] as f64, c[2] as f64, c[3] as f64).unwrap();
+        let costs = Costs::new(c[0] as f64, c[1] as f64)
+            .and_then(|k| k.with_disk_seconds(c[2] as f64, c[3] as f64))
+            .unwrap();
+        // The brute force charges a reverse step the taped forward step and the adjoint.
+        let c = [c[0], c[0] + c[1], c[2], c[3]];
         for n in 1..=7u32 {
             for total in 1..=n.min(4) {
                 for disk in 0..=total {
@@ -267,7 +292,15 @@ fn optimal_against_brute_force() {
     let s = validate(
         1,
         Capacity::ram(1),
-        CostAware::new(1, 1, 0, Costs::new(1.0, 1.0, 0.0, 0.0).unwrap()).unwrap(),
+        CostAware::new(
+            1,
+            1,
+            0,
+            Costs::new(1.0, 0.0)
+                .and_then(|c| c.with_disk_seconds(0.0, 0.0))
+                .unwrap(),
+        )
+        .unwrap(),
     )
     .unwrap();
     assert_eq!(s.forward, 1);

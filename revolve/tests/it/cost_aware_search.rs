@@ -2,7 +2,8 @@
 //! on every case with `n <= 200`, `R + D <= 10`, validated and priced; `CostAware::best` picks
 //! the table wherever it is feasible.
 
-use revolve::pricing::{Costs, price};
+use revolve::Costs;
+use revolve::pricing::price;
 use revolve::schedule::cost_aware::Best;
 use revolve::schedule::two_level::TwoLevel;
 use revolve::{Capacity, CostAware, Error, Multistage, Schedule};
@@ -14,7 +15,11 @@ fn cost_sets() -> Vec<Costs> {
         (2.0, 1.0, 20.0, 10.0),
     ]
     .into_iter()
-    .map(|(uf, ub, wd, rd)| Costs::new(uf, ub, wd, rd).unwrap())
+    .map(|(uf, ub, wd, rd)| {
+        Costs::new(uf, ub)
+            .and_then(|c| c.with_disk_seconds(wd, rd))
+            .unwrap()
+    })
     .collect()
 }
 

@@ -9,4 +9,5 @@ mod multistage_schedule;
 mod online_schedule;
 mod planner;
 mod revolver_no_alloc;
+mod revolver_reuse;
 mod units;

@@ -2,11 +2,11 @@
 
 use revolve::cost::optimal_forward;
 use revolve::planner::{
-    Figures, Outcome, PlanError, Problem, Source, Strategy, plan, pricing_costs, tradeoff_curve,
+    Config, Figures, Outcome, PlanError, Problem, Source, Strategy, plan, tradeoff_curve,
 };
 use revolve::schedule::online;
 use revolve::{
-    Binomial, Capacity, CostAware, Level, Multistage, Periodic, Schedule, pricing, validate,
+    Binomial, Capacity, CostAware, Error, Level, Multistage, Periodic, Schedule, pricing, validate,
 };
 
 const MIB: u64 = 1 << 20;
@@ -18,13 +18,6 @@ fn figures(p: &Problem, s: Strategy) -> Figures {
         .unwrap_or_else(|| panic!("no {s} row"))
         .figures()
         .unwrap_or_else(|| panic!("{s} skipped"))
-}
-
-/// `key=value` from a row's config.
-fn param(config: &str, key: &str) -> Option<u64> {
-    config
-        .split_whitespace()
-        .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('=')?.parse().ok())
 }
 
 fn problems() -> Vec<Problem> {
@@ -39,8 +32,9 @@ fn problems() -> Vec<Problem> {
             (5000, 0),
             (2, 9000),
         ] {
-            let mut p = Problem::new(n, MIB, ram * MIB, disk * MIB);
-            p.costs.latency = 0.01;
+            let p = Problem::new(n, MIB, ram * MIB, disk * MIB)
+                .with_costs(1.0, 2.0, 1e9, 1e9, 0.01)
+                .unwrap();
             v.push(p);
         }
     }
@@ -71,27 +65,25 @@ fn rows_match_the_validator() {
             assert_eq!(f.fits_ram, f.peak_ram_bytes <= u128::from(p.ram_bytes));
             assert_eq!(f.fits_disk, f.peak_disk_bytes <= u128::from(p.disk_bytes));
             // The schedule, rerun independently here.
-            let stats = match row.strategy {
-                Strategy::Binomial => {
-                    let s = param(&row.config, "s").unwrap();
+            assert_eq!(row.config.strategy(), row.strategy);
+            // The row's own schedule gives its counts.
+            let own = row.schedule().unwrap();
+            let own = validate(own.steps(), own.capacity(), own).unwrap();
+            assert_eq!(
+                (own.forward, own.stores[1], own.restores[1]),
+                (f.forward, f.disk_writes, f.disk_reads),
+                "{row:?}"
+            );
+            let stats = match row.config {
+                Config::Binomial { slots: s } => {
                     assert_eq!(s, (p.ram_slots()).clamp(1, n));
                     validate(n, Capacity::ram(s), Binomial::new(n, s).unwrap()).unwrap()
                 }
-                Strategy::Periodic => {
-                    let k = param(&row.config, "k").unwrap();
-                    let outer = if row.config.contains("outer=disk") {
-                        Level::Disk
-                    } else {
-                        Level::Ram
-                    };
-                    let schedule = Periodic::new(n, k, outer).unwrap();
+                Config::Periodic { period, outer } => {
+                    let schedule = Periodic::new(n, period, outer).unwrap();
                     validate(n, schedule.capacity(), schedule).unwrap()
                 }
-                Strategy::Multistage | Strategy::CostAware => {
-                    let (ram, disk) = (
-                        param(&row.config, "R").unwrap(),
-                        param(row.config.trim_end_matches(" search"), "D").unwrap(),
-                    );
+                Config::Multistage { ram, disk } | Config::CostAware { ram, disk, .. } => {
                     assert_eq!(
                         (ram, disk),
                         if p.ram_slots() + p.disk_slots() == 0 {
@@ -106,7 +98,7 @@ fn rows_match_the_validator() {
                         assert_eq!(f.forward, optimal_forward(n, slots).unwrap());
                         validate(n, cap, Multistage::new(n, ram, disk).unwrap()).unwrap()
                     } else {
-                        let costs = pricing_costs(&p).unwrap();
+                        let costs = p.costs;
                         let plan = CostAware::best(n, ram, disk, costs).unwrap();
                         let makespan = plan.makespan();
                         let priced = pricing::price(plan, n, cap, &costs).unwrap();
@@ -116,13 +108,12 @@ fn rows_match_the_validator() {
                         priced.stats
                     }
                 }
-                Strategy::Online => {
-                    let s = param(&row.config, "s").unwrap();
+                Config::Online { slots: s } => {
                     assert_eq!(s, p.ram_slots().clamp(1, n));
                     assert!(f.forward >= optimal_forward(n, s).unwrap());
                     validate(n, Capacity::ram(s), online::simulate(n, s).unwrap()).unwrap()
                 }
-                Strategy::StoreAll => continue,
+                _ => continue,
             };
             let (r, d) = (Level::Ram.index(), Level::Disk.index());
             assert_eq!(f.forward, stats.forward, "{row:?}");
@@ -282,7 +273,17 @@ fn budgets_mark_rows_that_do_not_fit() {
     let p = Problem::new(1000, MIB, 10 * MIB, 100 * MIB);
     let r = plan(&p).unwrap();
     let row = r.row(Strategy::Periodic).unwrap();
-    assert!(row.config.contains("outer=disk"), "{row:?}");
+    assert!(
+        matches!(
+            row.config,
+            Config::Periodic {
+                outer: Level::Disk,
+                ..
+            }
+        ),
+        "{row:?}"
+    );
+    assert!(row.config.to_string().ends_with(" outer=disk"));
     assert!(row.figures().unwrap().fits);
     // No RAM for one state: binomial shown with s = 1, not fitting.
     let p = Problem::new(100, MIB, MIB - 1, 0);
@@ -293,12 +294,9 @@ fn budgets_mark_rows_that_do_not_fit() {
 
 #[test]
 fn modelled_time() {
-    let mut p = Problem::new(1000, 4 << 20, 10 << 20, 1 << 30);
-    p.costs.forward = 0.5;
-    p.costs.reverse = 1.25;
-    p.costs.write_bandwidth = 2e8;
-    p.costs.read_bandwidth = 4e8;
-    p.costs.latency = 0.001;
+    let p = Problem::new(1000, 4 << 20, 10 << 20, 1 << 30)
+        .with_costs(0.5, 1.25, 2e8, 4e8, 0.001)
+        .unwrap();
     for row in plan(&p).unwrap().rows {
         let Some(f) = row.figures() else { continue };
         let b = (4 << 20) as f64;
@@ -320,12 +318,16 @@ fn bad_input() {
         plan(&Problem::new(5, 0, 8, 0)),
         Err(PlanError::ZeroStateBytes)
     ));
-    let mut p = Problem::new(5, 8, 8, 0);
-    p.costs.forward = -1.0;
-    assert!(matches!(plan(&p), Err(PlanError::BadCost { .. })));
-    let mut p = Problem::new(5, 8, 8, 0);
-    p.costs.read_bandwidth = 0.0;
-    assert!(matches!(plan(&p), Err(PlanError::BadBandwidth { .. })));
+    let p = Problem::new(5, 8, 8, 0);
+    let e = p.with_costs(-1.0, 2.0, 1e9, 1e9, 0.0).unwrap_err();
+    assert!(matches!(e, Error::BadCost { .. }), "{e}");
+    assert_eq!(
+        e.to_string(),
+        "forward cost must be a finite number >= 0 (got -1)"
+    );
+    let e = p.with_costs(1.0, 2.0, 1e9, 0.0, 0.0).unwrap_err();
+    assert!(matches!(e, Error::BadBandwidth { .. }), "{e}");
+    assert_eq!(e.to_string(), "read bandwidth must be > 0 bytes/s (got 0)");
 }
 
 #[test]

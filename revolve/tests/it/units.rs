@@ -50,3 +50,36 @@ fn sizes_of_2_pow_64_bytes_or_more_are_out_of_range() {
     }
     assert_eq!(format_size(15 << 60), "15.00 EiB");
 }
+
+#[test]
+fn bits_are_refused_never_read_as_bytes() {
+    for (text, unit) in [("8Mb", "Mb"), ("1Gb", "Gb"), ("8b", "b"), ("3kb", "kb")] {
+        assert_eq!(
+            parse_size(text),
+            Err(UnitError::Bits {
+                text: text.into(),
+                unit: unit.into()
+            }),
+            "{text}"
+        );
+    }
+    let e = parse_rate("1Gb/s").unwrap_err();
+    assert!(matches!(e, UnitError::Bits { .. }), "{e:?}");
+    assert!(e.to_string().contains("a lower-case b means bits"), "{e}");
+    // Upper-case B stays bytes, whatever the case of the prefix.
+    assert_eq!(parse_size("8MB"), Ok(8_000_000));
+    assert_eq!(parse_size("8mB"), Ok(8_000_000));
+    assert_eq!(parse_rate("1GB/s"), Ok(1e9));
+}
+
+#[test]
+fn rates_below_one_byte_per_second_are_refused() {
+    for text in ["0", "1e-320", "0.5", "0GB/s"] {
+        assert!(
+            matches!(parse_rate(text), Err(UnitError::ZeroRate { .. })),
+            "{text}: {:?}",
+            parse_rate(text)
+        );
+    }
+    assert_eq!(parse_rate("1"), Ok(1.0));
+}

@@ -43,6 +43,31 @@ use crate::{ConfigError, Error, Result};
 use diagnostics::describe;
 use std::time::Duration;
 
+/// The largest configuration file read (4 MiB; real ones are a few hundred bytes).
+pub const MAX_CONFIG_BYTES: u64 = 4 << 20;
+
+/// Read `path` as UTF-8, failing once it passes [`MAX_CONFIG_BYTES`].
+fn read_capped(path: &std::path::Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    if file.metadata()?.is_dir() {
+        return Err(std::io::Error::other("it is a directory"));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "larger than {} (a configuration has at most that many bytes)",
+                revolve::units::format_size(MAX_CONFIG_BYTES)
+            ),
+        ));
+    }
+    String::from_utf8(bytes)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()))
+}
+
 impl std::str::FromStr for Config {
     type Err = Error;
     fn from_str(text: &str) -> Result<Config> {
@@ -66,6 +91,16 @@ impl Config {
             "model",
             "database",
         ];
+        // `[[tams]]` (an array of tables) where a section `[tams]` is meant.
+        if let Some((name, _)) = table
+            .iter()
+            .find(|(_, v)| v.as_array().is_some_and(|a| a.iter().any(|x| x.is_table())))
+        {
+            return Err(Error::config(
+                name.as_str(),
+                format!("[[{name}]] is an array of tables; write the section once as [{name}]"),
+            ));
+        }
         let known = table.keys().all(|k| SECTIONS.contains(&k.as_str()));
         for section in ["tams", "trajectory", "model"] {
             if known && !table.contains_key(section) {
@@ -80,9 +115,10 @@ impl Config {
         Ok(config)
     }
 
-    /// Read, parse and validate a TOML file.
+    /// Read, parse and validate a TOML file of at most [`MAX_CONFIG_BYTES`] (read with that cap:
+    /// `/dev/zero` or a FIFO is refused without reading more).
     pub fn from_file(path: &std::path::Path) -> Result<Config> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = read_capped(path).map_err(|source| ConfigError::Read {
             path: path.to_path_buf(),
             source,
         })?;
@@ -205,6 +241,47 @@ mod tests {
             ),
             (BASE.replace("[model]", "[modle]"), "modle: unknown key"),
             (
+                BASE.replace("[tams]", "[[tams]]"),
+                "tams: [[tams]] is an array of tables; write the section once as [tams]",
+            ),
+            (
+                BASE.replace("step_size = 0.01", "step_size = 5.0"),
+                "trajectory.step_size: 5.0 is larger than trajectory.end_time 1.0",
+            ),
+            (
+                BASE.replace("end_time = 1.0", "end_time = 1e-320")
+                    .replace("step_size = 0.01", "step_size = 1e300"),
+                "trajectory.step_size: 1e300 is larger than trajectory.end_time",
+            ),
+            (
+                BASE.replace(
+                    "targetscore = 3.0",
+                    "targetscore = 3.0\ncheckpoint_dir = \"\"",
+                ),
+                "trajectory.checkpoint_dir: must not be empty",
+            ),
+            (
+                BASE.replace(
+                    "targetscore = 3.0",
+                    "targetscore = 3.0\ncheckpoint_dir = \"/nonexistent-retrace/a/b\"",
+                ),
+                "trajectory.checkpoint_dir: /nonexistent-retrace/a/b: no such directory",
+            ),
+            (
+                BASE.replace(
+                    "targetscore = 3.0",
+                    "targetscore = 3.0\ncheckpoint_dir = \"/proc/self\"",
+                ),
+                "trajectory.checkpoint_dir: /proc/self: cannot create files in it",
+            ),
+            (
+                BASE.replace(
+                    "targetscore = 3.0",
+                    "targetscore = 3.0\ncheckpoint_dir = \"/proc/self/status\"",
+                ),
+                "trajectory.checkpoint_dir: /proc/self/status: not a directory",
+            ),
+            (
                 BASE.replace("ntrajectories = 10", "ntrajectories = -3"),
                 "tams.ntrajectories: invalid value",
             ),
@@ -265,7 +342,7 @@ mod tests {
         assert!("GiB".parse::<ByteSize>().is_err());
         let c = Config::from_toml(&BASE.replace(
             "targetscore = 3.0",
-            "targetscore = 3.0\npolicy = \"schedule\"\nmemory_budget = 1048576\ncheckpoint_dir = \"/tmp/x\"",
+            "targetscore = 3.0\npolicy = \"schedule\"\nmemory_budget = 1048576\ncheckpoint_dir = \"/tmp\"",
         ))
         .unwrap();
         assert_eq!(c.trajectory.policy, PolicyName::Schedule);

@@ -69,6 +69,17 @@ impl Config {
                 ),
             ));
         }
+        // One step past a shorter horizon (beyond the rounding noise of the division). With
+        // step_size <= end_time the step count is >= 1; its overflow is the 1e15 check above.
+        if tr.step_size > tr.end_time * (1.0 + 1e-9) {
+            return Err(Error::config(
+                "trajectory.step_size",
+                format!(
+                    "{:?} is larger than trajectory.end_time {:?}: no step fits in the horizon",
+                    tr.step_size, tr.end_time
+                ),
+            ));
+        }
         if !tr.targetscore.is_finite() {
             return Err(Error::config(
                 "trajectory.targetscore",
@@ -80,6 +91,9 @@ impl Config {
                 "trajectory.memory_budget",
                 format!("missing (required for policy \"{}\")", tr.policy.as_str()),
             ));
+        }
+        if let Some(dir) = &tr.checkpoint_dir {
+            check_checkpoint_dir(dir)?;
         }
         if tr.checkpoint_interval == Some(0) {
             return Err(Error::config(
@@ -101,4 +115,32 @@ impl Config {
         }
         self.model.validate()
     }
+}
+
+/// `trajectory.checkpoint_dir` must be an existing, writable directory: only the run's own spill
+/// directory is created inside it (never missing parents), so a bad place is found now, not at
+/// the first spill.
+fn check_checkpoint_dir(dir: &std::path::Path) -> Result<()> {
+    const KEY: &str = "trajectory.checkpoint_dir";
+    if dir.as_os_str().is_empty() {
+        return Err(Error::config(KEY, "must not be empty"));
+    }
+    let bad = |why: String| Error::config(KEY, format!("{}: {why}", dir.display()));
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => return Err(bad("not a directory".into())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(bad(
+                "no such directory (it is not created; create it first)".into(),
+            ));
+        }
+        Err(e) => return Err(bad(e.to_string())),
+    }
+    // The only reliable test of "may create files here" (permissions, read-only mounts, /proc):
+    // create a temporary file there; it is removed when dropped.
+    tempfile::Builder::new()
+        .prefix(".retrace-check-")
+        .tempfile_in(dir)
+        .map_err(|e| bad(format!("cannot create files in it: {e}")))?;
+    Ok(())
 }

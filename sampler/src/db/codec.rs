@@ -53,6 +53,23 @@ pub fn decode_lineage(bytes: &[u8]) -> Option<Vec<Segment>> {
     )
 }
 
+/// A list for a message: all of it when short, else its length and first and last few
+/// (`1000 (0, 1, 2, 3, 4, ..., 997, 998, 999)`).
+pub(crate) fn summarise<T: std::fmt::Display>(items: &[T]) -> String {
+    const FIRST: usize = 5;
+    const LAST: usize = 3;
+    let join = |v: &[T]| v.iter().map(T::to_string).collect::<Vec<_>>().join(", ");
+    if items.len() <= FIRST + LAST {
+        return join(items);
+    }
+    format!(
+        "{} ({}, ..., {})",
+        items.len(),
+        join(&items[..FIRST]),
+        join(&items[items.len() - LAST..])
+    )
+}
+
 /// A count as an SQLite integer.
 pub(super) fn int(v: u64) -> Result<i64> {
     i64::try_from(v).map_err(|_| Error::Overflow("count beyond 2^63 in the run database"))

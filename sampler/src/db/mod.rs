@@ -17,6 +17,7 @@
 //! The schema is documented in `docs/run-database.md`.
 
 mod codec;
+mod copies;
 mod read;
 mod restart;
 mod rows;
@@ -26,9 +27,10 @@ mod states;
 mod writer;
 
 pub use codec::{decode_lineage, decode_scores, encode_lineage, encode_scores};
+pub use copies::{remove_private_copies, remove_stale_private_copies};
 pub use read::{IterationRow, RunReader, RunSummary, Session, TrajectoryRow, recorded_description};
 pub use restart::{HARMLESS_KEYS, config_changes, resume};
 pub use schema::{FORMAT, SCHEMA_VERSION, db_path};
 pub use state_rows::states_dir;
 pub use states::{AUTO_SAVE_STATE_BYTES, StateJournal};
-pub use writer::RunDb;
+pub use writer::{RUN_ID_FILE, RunDb};

@@ -5,7 +5,7 @@ use super::restart::read_iterations;
 use super::rows::{ConfigValues, IterationValues, TrajectoryValues};
 use super::schema::{self, db_path, sql_error};
 use crate::trajectory::Segment;
-use crate::{DbError, Error, Result};
+use crate::{DbError, Error, Result, Row};
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 use std::path::Path;
@@ -16,7 +16,7 @@ pub struct RunReader {
     conn: Connection,
     dir: std::path::PathBuf,
     /// The private copy `conn` reads (a killed run's database and WAL), if any.
-    _copy: Option<tempfile::TempDir>,
+    _copy: Option<super::copies::PrivateCopy>,
 }
 
 /// One start or restart of a run.
@@ -149,6 +149,25 @@ impl RunReader {
     fn err(&self) -> impl Fn(rusqlite::Error) -> Error + '_ {
         let p = db_path(&self.dir);
         move |e| sql_error(&p)(e)
+    }
+
+    /// Run `f` on one snapshot of the database: every read inside it (summary, iterations,
+    /// trajectories) sees the same committed iterations, also while a writer commits more.
+    pub fn snapshot<T>(&self, f: impl FnOnce(&Self) -> Result<T>) -> Result<T> {
+        let err = self.err();
+        self.conn.execute_batch("BEGIN DEFERRED").map_err(&err)?;
+        let out = f(self);
+        // Only reads happened: ending the transaction cannot lose anything.
+        let _ = self.conn.execute_batch("COMMIT");
+        out
+    }
+
+    /// The value of `meta.key`, if recorded (`config`: the configuration as given, TOML).
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(self.err())
     }
 
     /// The run's description as recorded (`[tams]`, `[trajectory]`, `[sampler]`, `[model]`, ...).
@@ -295,8 +314,14 @@ impl RunReader {
         let opt = |v: Option<i64>| v.map(|x| x as u64);
         while let Some(r) = rows.next().map_err(&err)? {
             let id = r.get::<_, i64>(0).map_err(&err)? as u64;
-            let corrupt =
-                |m: &str| Error::from(DbError::corrupt(&path, format!("trajectory {id}: {m}")));
+            let corrupt = |m: &str| {
+                Error::from(DbError::corrupt_row(
+                    &path,
+                    "trajectories",
+                    Row::Trajectory(id),
+                    m,
+                ))
+            };
             let bytes: Vec<u8> = r.get(9).map_err(&err)?;
             let crc: i64 = r.get(10).map_err(&err)?;
             if i64::from(crc32fast::hash(&bytes)) != crc {

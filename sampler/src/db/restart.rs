@@ -11,7 +11,7 @@ use crate::parallel::collect_ordered;
 use crate::simulate::{Horizon, replay_with};
 use crate::store::{StateBytes, TrajectoryStore};
 use crate::trajectory::{Ensemble, Segment, Trajectory};
-use crate::{DbError, Error, Model, NoiseKey, Result};
+use crate::{DbError, Error, Model, NoiseKey, Result, Row};
 use rayon::prelude::*;
 use revolve::State as _;
 use std::collections::HashMap;
@@ -113,9 +113,11 @@ fn load(db: &RunDb, n: u64) -> Result<Option<Loaded>> {
         held: g(last.held, "held")?,
         peak_held: g(last.peak_held, "peak_held")?,
         select_word_pos: pos.parse().map_err(|_| {
-            corrupt(format!(
-                "table iterations, iteration {}: bad select_word_pos {pos:?}",
-                last.iteration
+            Error::from(DbError::corrupt_row(
+                &path,
+                "iterations",
+                Row::Iteration(last.iteration),
+                format!("bad select_word_pos {pos:?}"),
             ))
         })?,
     };
@@ -147,29 +149,27 @@ fn load(db: &RunDb, n: u64) -> Result<Option<Loaded>> {
             lineage: &lineage,
         }
         .verify(r.get(11).map_err(&err)?, &path)?;
-        if i64::from(crc32fast::hash(&bytes)) != crc {
-            return Err(corrupt(format!(
-                "trajectory {id}: scores fail their CRC-32 check"
-            )));
-        }
-        let scores = decode_scores(&bytes).ok_or_else(|| {
-            corrupt(format!(
-                "trajectory {id}: scores blob has {} bytes",
-                bytes.len()
+        let at = |m: String| {
+            Error::from(DbError::corrupt_row(
+                &path,
+                "trajectories",
+                Row::Trajectory(id),
+                m,
             ))
-        })?;
+        };
+        if i64::from(crc32fast::hash(&bytes)) != crc {
+            return Err(at("scores fail their CRC-32 check".into()));
+        }
+        let scores = decode_scores(&bytes)
+            .ok_or_else(|| at(format!("scores blob has {} bytes", bytes.len())))?;
         let last = uint(r.get(7).map_err(&err)?, "last_step", &path)?;
         if scores.len() as u64 != last + 1 {
-            return Err(corrupt(format!(
-                "trajectory {id}: {} scores for last step {last}",
-                scores.len()
-            )));
+            return Err(at(format!("{} scores for last step {last}", scores.len())));
         }
         alive.push(Stored {
             id,
             slot: uint(r.get(1).map_err(&err)?, "slot", &path)?,
-            lineage: decode_lineage(&lineage)
-                .ok_or_else(|| corrupt(format!("trajectory {id}: malformed lineage")))?,
+            lineage: decode_lineage(&lineage).ok_or_else(|| at("malformed lineage".into()))?,
             scores,
             max_score: r.get(5).map_err(&err)?,
             reached: r.get(6).map_err(&err)?,
@@ -183,8 +183,11 @@ fn load(db: &RunDb, n: u64) -> Result<Option<Loaded>> {
         } else {
             ("is not", "alive")
         };
-        return Err(corrupt(format!(
-            "table trajectories, trajectory {id}: {is} alive, the iteration rows say {said}"
+        return Err(Error::from(DbError::corrupt_row(
+            &path,
+            "trajectories",
+            Row::Trajectory(id),
+            format!("{is} alive, the iteration rows say {said}"),
         )));
     }
     let slots_ok =
@@ -213,7 +216,19 @@ pub(super) fn read_iterations(
     let mut rows = stmt.query([]).map_err(&err)?;
     let mut out = Vec::new();
     while let Some(r) = rows.next().map_err(&err)? {
-        let (v, stored) = IterationValues::from_row(r).map_err(&err)?;
+        // A value of the wrong type or encoding names its row.
+        let (v, stored) = IterationValues::from_row(r).map_err(|e| {
+            let q: rusqlite::Result<i64> = r.get(0);
+            match q {
+                Ok(q) => Error::from(DbError::corrupt_row(
+                    path,
+                    "iterations",
+                    Row::Iteration(q),
+                    format!("unreadable value: {e}"),
+                )),
+                Err(_) => err(e),
+            }
+        })?;
         v.verify(stored, path)?;
         out.push(v);
     }
@@ -231,9 +246,11 @@ fn replay_ids(rows: &[IterationValues], n: u64, path: &Path) -> Result<(Vec<u64>
     let mut kills = Vec::with_capacity(rows.len());
     for (q, r) in rows.iter().enumerate() {
         let bad = |m: String| {
-            Error::from(DbError::corrupt(
+            Error::from(DbError::corrupt_row(
                 path,
-                format!("table iterations, iteration {}: {m}", r.iteration),
+                "iterations",
+                Row::Iteration(r.iteration),
+                m,
             ))
         };
         if r.iteration != q as i64 {
@@ -300,12 +317,14 @@ fn rebuild<M: Model, St: TrajectoryStore<M::State>>(
     path: &Path,
 ) -> Result<Trajectory<St::Record>> {
     let mismatch = |step: u64, got: f64| {
-        Error::from(DbError::corrupt(
+        Error::from(DbError::corrupt_row(
             path,
+            "trajectories",
+            Row::Trajectory(t.id),
             format!(
-                "trajectory {}: replayed score {got} at step {step} differs from the recorded {} \
+                "replayed score {got} at step {step} differs from the recorded {} \
              (model or build changed?)",
-                t.id, t.scores[step as usize]
+                t.scores[step as usize]
             ),
         ))
     };
@@ -337,12 +356,11 @@ fn rebuild<M: Model, St: TrajectoryStore<M::State>>(
     )?;
     let max = t.scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     if max.to_bits() != t.max_score.to_bits() || t.reached != (max >= h.target) {
-        return Err(Error::from(DbError::corrupt(
+        return Err(Error::from(DbError::corrupt_row(
             path,
-            format!(
-                "trajectory {}: max score or reached flag inconsistent",
-                t.id
-            ),
+            "trajectories",
+            Row::Trajectory(t.id),
+            "max score or reached flag inconsistent",
         )));
     }
     Ok(Trajectory {
@@ -372,8 +390,14 @@ where
 {
     let initial = model.initial_state();
     let width = initial.byte_len();
-    let corrupt =
-        |m: String| Error::from(DbError::corrupt(path, format!("trajectory {}: {m}", t.id)));
+    let corrupt = |m: String| {
+        Error::from(DbError::corrupt_row(
+            path,
+            "states",
+            Row::Trajectory(t.id),
+            m,
+        ))
+    };
     let mut states = Vec::with_capacity(rows.len());
     for (step, r) in rows {
         let at = r.offset as usize;
@@ -515,13 +539,13 @@ where
 fn forget_states(db: &RunDb, ids: &[u64], missing: &[String]) -> Result<()> {
     let path = db_path(&db.dir);
     let err = sql_error(&path);
-    let list = |v: Vec<String>| v.join(", ");
+    let files: Vec<String> = missing.iter().map(|f| format!("states/{f}")).collect();
     let warning = format!(
         "run database {}: state file(s) {} missing (removed before a power loss?); \
          trajectories {} are replayed from step 0",
         path.display(),
-        list(missing.iter().map(|f| format!("states/{f}")).collect()),
-        list(ids.iter().map(u64::to_string).collect()),
+        super::codec::summarise(&files),
+        super::codec::summarise(ids),
     );
     let tx = db.conn.unchecked_transaction().map_err(&err)?;
     for &id in ids {
@@ -574,6 +598,14 @@ mod tests {
         replay_ids(rows, 3, Path::new("r.sqlite"))
             .unwrap_err()
             .to_string()
+    }
+
+    #[test]
+    fn long_lists_are_summarised() {
+        use super::super::codec::summarise;
+        assert_eq!(summarise(&[1, 2, 3]), "1, 2, 3");
+        let long: Vec<u64> = (0..1000).collect();
+        assert_eq!(summarise(&long), "1000 (0, 1, 2, 3, 4, ..., 997, 998, 999)");
     }
 
     #[test]

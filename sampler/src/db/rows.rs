@@ -4,7 +4,7 @@
 //! changed byte in any covered value always changes the checksum (each FNV-1a step is a
 //! bijection of the state), so a flipped bit is reported instead of steering the run.
 
-use crate::{DbError, Error, Result};
+use crate::{DbError, Error, Result, Row};
 use std::path::Path;
 
 /// 64-bit FNV-1a over typed values (each tagged, texts and blobs length-prefixed).
@@ -49,10 +49,12 @@ impl Fnv {
     }
 }
 
-fn mismatch(path: &Path, row: String) -> Error {
-    DbError::corrupt(
+fn mismatch(path: &Path, table: &'static str, row: Row) -> Error {
+    DbError::corrupt_row(
         path,
-        format!("{row} fails its checksum (a recorded value was changed)"),
+        table,
+        row,
+        "checksum fails (a recorded value was changed)",
     )
     .into()
 }
@@ -137,10 +139,7 @@ impl IterationValues {
     /// Check `stored` against the values (error naming the database file and the row).
     pub(super) fn verify(&self, stored: i64, path: &Path) -> Result<()> {
         if self.checksum() != stored {
-            return Err(mismatch(
-                path,
-                format!("table iterations, iteration {}", self.iteration),
-            ));
+            return Err(mismatch(path, "iterations", Row::Iteration(self.iteration)));
         }
         Ok(())
     }
@@ -195,10 +194,7 @@ impl ConfigValues {
     /// Check `stored` against the values (error naming the database file and the row).
     pub(super) fn verify(&self, stored: i64, path: &Path) -> Result<()> {
         if self.checksum() != stored {
-            return Err(mismatch(
-                path,
-                "table config (the recorded configuration)".into(),
-            ));
+            return Err(mismatch(path, "config", Row::Config));
         }
         Ok(())
     }
@@ -254,7 +250,8 @@ impl TrajectoryValues<'_> {
         if self.checksum() != stored {
             return Err(mismatch(
                 path,
-                format!("table trajectories, trajectory {}", self.id),
+                "trajectories",
+                Row::Trajectory(self.id as u64),
             ));
         }
         Ok(())

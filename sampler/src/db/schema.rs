@@ -163,8 +163,9 @@ pub(crate) fn open(dir: &Path) -> Result<Connection> {
 ///   marks in the writer's `-shm`; the database and the WAL are never written).
 ///
 /// Errors name `dir`'s database file, also when reading a copy.
-pub(crate) fn open_read(dir: &Path) -> Result<(Connection, Option<tempfile::TempDir>)> {
+pub(crate) fn open_read(dir: &Path) -> Result<(Connection, Option<super::copies::PrivateCopy>)> {
     let path = check_exists(dir)?;
+    super::copies::remove_stale_private_copies(&std::env::temp_dir());
     let ro = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let wal = path.with_extension("sqlite-wal");
     let io = |action: &'static str, p: &Path| {
@@ -190,9 +191,7 @@ pub(crate) fn open_read(dir: &Path) -> Result<(Connection, Option<tempfile::Temp
             )
         }
         Ok(()) => {
-            let tmp = tempfile::Builder::new()
-                .prefix("retrace-read-")
-                .tempdir()
+            let tmp = super::copies::PrivateCopy::create()
                 .map_err(io("create a temporary directory to read", dir))?;
             let copy = tmp.path().join("run.sqlite");
             std::fs::copy(&path, &copy).map_err(io("copy the database to read it", &path))?;

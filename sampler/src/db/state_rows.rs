@@ -46,7 +46,14 @@ pub(crate) fn rows_of(
     path: &Path,
 ) -> Result<Vec<(u64, StateRef)>> {
     let err = sql_error(path);
-    let corrupt = |m: String| Error::from(DbError::corrupt(path, format!("trajectory {id}: {m}")));
+    let corrupt = |m: String| {
+        Error::from(DbError::corrupt_row(
+            path,
+            "states",
+            crate::Row::Trajectory(id),
+            m,
+        ))
+    };
     let mut stmt = conn
         .prepare_cached("SELECT file, steps, offsets FROM states WHERE trajectory = ?1")
         .map_err(&err)?;

@@ -52,6 +52,8 @@ where
     I: Iterator<Item = (&'t Trajectory<St::Record>, Option<(u64, u64)>)>,
     St::Record: 't,
 {
+    // A directory removed or a database replaced gets no state files (nor a new `states/`).
+    db.check_identity()?;
     let dbpath = super::schema::db_path(&db.dir);
     let name = format!("it{q}.bin");
     let width = template.byte_len() as u64;
@@ -124,7 +126,8 @@ fn is_state_file_name(name: &str) -> bool {
     let stem = name.strip_suffix(".partial").unwrap_or(name);
     stem.strip_prefix("it")
         .and_then(|s| s.strip_suffix(".bin"))
-        .is_some_and(|q| !q.is_empty() && q.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|q| q.parse::<u64>().ok().map(|n| n.to_string() == q))
+        .unwrap_or(false)
 }
 
 /// Remove state files of `dir` that no committed `state_files` row names (written before a
@@ -152,7 +155,9 @@ pub(crate) fn remove_unreferenced(db: &RunDb) -> Result<u64> {
     let mut removed = 0;
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        if is_state_file_name(&name) && !known.contains(&name) {
+        // Only plain files of the writer's exact names (a directory or a link is not ours).
+        let plain = e.file_type().is_ok_and(|t| t.is_file());
+        if plain && is_state_file_name(&name) && !known.contains(&name) {
             std::fs::remove_file(e.path())
                 .map_err(|err| io_err(&e.path(), "remove the state file", err))?;
             removed += 1;
@@ -269,6 +274,10 @@ mod tests {
             "it3.bin.bak",
             "run.sqlite",
             "it-1.bin",
+            "it007.bin",
+            "it00.bin",
+            "it+7.bin",
+            "it99999999999999999999.bin",
         ] {
             assert!(!super::is_state_file_name(theirs), "{theirs}");
         }

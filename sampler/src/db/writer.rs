@@ -31,7 +31,90 @@ pub struct RunDb {
     /// a power loss may drop the commits since the last checkpoint): removed only after a
     /// checkpoint made those commits durable (see [`RunDb::settle`]).
     pending: Vec<String>,
+    /// Device and inode of `run.sqlite` as opened (see [`RunDb::check_identity`]).
+    identity: (u64, u64),
     _lock: File,
+}
+
+/// Name of the file beside `run.sqlite` holding the run id (also in `meta.run_id`).
+pub const RUN_ID_FILE: &str = "run.id";
+
+/// Files SQLite keeps beside a database: left without their `run.sqlite`, a new database of
+/// that name would adopt them.
+const SIDE_FILES: [&str; 3] = ["run.sqlite-wal", "run.sqlite-shm", "run.sqlite-journal"];
+
+/// Device and inode of the file at `path`.
+fn file_identity(path: &Path) -> Result<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path).map_err(|source| DbError::Io {
+        path: path.to_path_buf(),
+        action: "read the metadata of",
+        source,
+    })?;
+    Ok((m.dev(), m.ino()))
+}
+
+/// A fresh run id: 16 hex digits from the time, the process and the directory.
+fn new_run_id(dir: &Path) -> String {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    std::time::SystemTime::now().hash(&mut h);
+    std::process::id().hash(&mut h);
+    dir.hash(&mut h);
+    format!("{:016x}", h.finish())
+}
+
+/// Write `id` to `DIR/run.id` (synced).
+fn write_run_id(dir: &Path, id: &str) -> Result<()> {
+    use std::io::Write as _;
+    let path = dir.join(RUN_ID_FILE);
+    File::create(&path)
+        .and_then(|mut f| {
+            f.write_all(format!("{id}\n").as_bytes())?;
+            f.sync_all()
+        })
+        .map_err(|source| {
+            DbError::Io {
+                path: path.clone(),
+                action: "write the run id file",
+                source,
+            }
+            .into()
+        })
+}
+
+/// Check that `DIR/run.id`, if present, names the run `conn` records (`meta.run_id`; a
+/// database without one predates run ids and is accepted).
+fn check_run_id(dir: &Path, conn: &Connection) -> Result<()> {
+    let path = db_path(dir);
+    let recorded: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'run_id'", [], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(sql_error(&path))?;
+    let file = dir.join(RUN_ID_FILE);
+    let found = match std::fs::read_to_string(&file) {
+        Ok(t) => t.trim().to_owned(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => {
+            return Err(DbError::Io {
+                path: file,
+                action: "read the run id file",
+                source,
+            }
+            .into());
+        }
+    };
+    match recorded {
+        Some(r) if r != found => Err(DbError::Foreign {
+            dir: dir.to_path_buf(),
+            recorded: r,
+            found,
+        }
+        .into()),
+        _ => Ok(()),
+    }
 }
 
 /// An accepted config change `(key, old, new)`.
@@ -124,6 +207,19 @@ impl RunDb {
             }
             .into());
         }
+        let leftovers: Vec<String> = SIDE_FILES
+            .iter()
+            .filter(|f| std::fs::symlink_metadata(dir.join(f)).is_ok())
+            .map(|f| f.to_string())
+            .collect();
+        if !leftovers.is_empty() {
+            return Err(DbError::Leftovers {
+                dir: dir.to_path_buf(),
+                files: leftovers,
+            }
+            .into());
+        }
+        let run_id = new_run_id(dir);
         // Built under a temporary name and renamed: run.sqlite exists only when complete.
         let tmp = dir.join("run.sqlite.new");
         for suffix in ["", "-wal", "-shm", "-journal"] {
@@ -142,6 +238,7 @@ impl RunDb {
                     format!("retrace {}", env!("CARGO_PKG_VERSION")),
                 ),
                 ("created_at", now().to_string()),
+                ("run_id", run_id.clone()),
             ];
             for (k, v) in meta {
                 tx.execute("INSERT INTO meta (key, value) VALUES (?1, ?2)", (k, v))
@@ -151,12 +248,14 @@ impl RunDb {
             tx.commit().map_err(sql_error(&tmp))?;
             conn.close().map_err(|(_, e)| sql_error(&tmp)(e))?;
         }
+        write_run_id(dir, &run_id)?;
         std::fs::rename(&tmp, &path).map_err(|source| DbError::Io {
             path: tmp.clone(),
             action: "rename the new database",
             source,
         })?;
         let conn = schema::open(dir)?;
+        let identity = file_identity(&path)?;
         let mut db = RunDb {
             conn,
             dir: dir.to_path_buf(),
@@ -165,6 +264,7 @@ impl RunDb {
             durable: true,
             warnings: Default::default(),
             pending: Vec::new(),
+            identity,
             _lock: lock,
         };
         db.start_session("new")?;
@@ -184,6 +284,8 @@ impl RunDb {
         let lock = lock(dir)?;
         let conn = schema::open(dir)?;
         let path = db_path(dir);
+        let identity = file_identity(&path)?;
+        check_run_id(dir, &conn)?;
         // Make what the last writer committed durable before anything is derived from it (the
         // restart removes state files no committed row names, only if this succeeded).
         let durable = checkpoint(&conn, &path)?;
@@ -196,6 +298,7 @@ impl RunDb {
             durable,
             warnings: Default::default(),
             pending: Vec::new(),
+            identity,
             _lock: lock,
         };
         Ok((db, config))
@@ -314,6 +417,18 @@ impl RunDb {
         Ok(())
     }
 
+    /// Store `value` as `meta.key`.
+    pub(crate) fn record_meta(&mut self, key: &str, value: &str) -> Result<()> {
+        let path = self.path();
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+                [key, value],
+            )
+            .map_err(sql_error(&path))?;
+        Ok(())
+    }
+
     /// Record a warning of this session (stderr now, its `sessions` row with its first commit).
     pub(super) fn warn(&self, warning: String) {
         eprintln!("warning: {warning}");
@@ -322,7 +437,22 @@ impl RunDb {
         }
     }
 
+    /// Check that `run.sqlite` is still the file this writer opened (same device and inode)
+    /// and its directory still exists; else [`DbError::Replaced`] (the run stops).
+    pub(crate) fn check_identity(&self) -> Result<()> {
+        use std::os::unix::fs::MetadataExt;
+        let path = self.path();
+        let what = match std::fs::metadata(&path) {
+            Ok(m) if (m.dev(), m.ino()) == self.identity => return Ok(()),
+            Ok(_) => "replaced by another file",
+            Err(_) if !self.dir.is_dir() => "removed with its directory",
+            Err(_) => "removed",
+        };
+        Err(DbError::Replaced { path, what }.into())
+    }
+
     fn begin(&mut self) -> Result<Transaction<'_>> {
+        self.check_identity()?;
         let path = self.path();
         self.conn
             .transaction_with_behavior(TransactionBehavior::Immediate)

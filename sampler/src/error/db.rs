@@ -52,6 +52,44 @@ pub enum DbError {
         /// The run directory.
         dir: PathBuf,
     },
+    /// A new run was asked for in a directory holding leftovers of an earlier run's database
+    /// (a `-wal` or `-shm` without `run.sqlite`): SQLite would replay them into the new run.
+    #[error(
+        "run directory {} holds {} of an earlier run's database but no run.sqlite; a new run would adopt them: move them away (or delete them) or use a new directory",
+        dir.display(),
+        files.join(", ")
+    )]
+    Leftovers {
+        /// The run directory.
+        dir: PathBuf,
+        /// The leftover file names.
+        files: Vec<String>,
+    },
+    /// The run directory's `run.id` names another run than its database records.
+    #[error(
+        "run directory {}: run.id says run {found} but run.sqlite records run {recorded}; the database was replaced or the directory mixes two runs: refusing to continue it",
+        dir.display()
+    )]
+    Foreign {
+        /// The run directory.
+        dir: PathBuf,
+        /// Run id in `run.sqlite`.
+        recorded: String,
+        /// Run id in `run.id`.
+        found: String,
+    },
+    /// The database file a writer opened was removed or replaced (or its directory removed)
+    /// while the run was going on; the run stops (what it committed stays in what it opened).
+    #[error(
+        "run database {} was {what} while this run was writing it; stopping (nothing more is written)",
+        path.display()
+    )]
+    Replaced {
+        /// The database file.
+        path: PathBuf,
+        /// `removed`, `replaced by another file`, `removed with its directory`.
+        what: &'static str,
+    },
     /// Another process holds the run directory for writing.
     #[error(
         "run directory {dir} is in use by another process (a writer holds its lock); refusing to write to it",
@@ -120,13 +158,57 @@ pub enum DbError {
         source: Box<crate::Error>,
     },
     /// Recorded data fails a check (checksum, length, replay).
-    #[error("run database {} is damaged: {message}", path.display())]
+    #[error(
+        "run database {} is damaged: {}{reason}",
+        path.display(),
+        Location(*table, row.as_ref())
+    )]
     Corrupt {
         /// The database or state file.
         path: PathBuf,
+        /// The table of the damaged row (`None`: not one row, e.g. a state file's contents).
+        table: Option<&'static str>,
+        /// The damaged row.
+        row: Option<Row>,
         /// What check failed.
-        message: String,
+        reason: String,
     },
+}
+
+/// A row of a run database named by [`DbError::Corrupt`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Row {
+    /// The `iterations` row of this iteration.
+    Iteration(i64),
+    /// The row of this trajectory (in `trajectories`, or its rows in `states`).
+    Trajectory(u64),
+    /// The recorded configuration (the one `config` row).
+    Config,
+}
+
+impl std::fmt::Display for Row {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Row::Iteration(q) => write!(f, "iteration {q}"),
+            Row::Trajectory(id) => write!(f, "trajectory {id}"),
+            Row::Config => f.write_str("the recorded configuration"),
+        }
+    }
+}
+
+/// `table T, ROW: ` (the parts known) before a [`DbError::Corrupt`] reason.
+struct Location<'a>(Option<&'static str>, Option<&'a Row>);
+
+impl std::fmt::Display for Location<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.0, self.1) {
+            (Some(t), Some(r)) => write!(f, "table {t}, {r}: "),
+            (Some(t), None) => write!(f, "table {t}: "),
+            (None, Some(r)) => write!(f, "{r}: "),
+            (None, None) => Ok(()),
+        }
+    }
 }
 
 /// What [`DbError::Missing`] found missing.
@@ -147,11 +229,28 @@ pub enum Missing {
 }
 
 impl DbError {
-    /// A [`DbError::Corrupt`] for `path`.
-    pub(crate) fn corrupt(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+    /// A [`DbError::Corrupt`] for `path`, naming no row.
+    pub(crate) fn corrupt(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
         DbError::Corrupt {
             path: path.into(),
-            message: message.into(),
+            table: None,
+            row: None,
+            reason: reason.into(),
+        }
+    }
+
+    /// A [`DbError::Corrupt`] for row `row` of table `table` of `path`.
+    pub(crate) fn corrupt_row(
+        path: impl Into<PathBuf>,
+        table: &'static str,
+        row: Row,
+        reason: impl Into<String>,
+    ) -> Self {
+        DbError::Corrupt {
+            path: path.into(),
+            table: Some(table),
+            row: Some(row),
+            reason: reason.into(),
         }
     }
 }

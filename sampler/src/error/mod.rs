@@ -4,7 +4,7 @@
 mod db;
 mod store;
 
-pub use db::{DbError, Missing};
+pub use db::{DbError, Missing, Row};
 pub use store::StoreError;
 
 /// Everything that can go wrong while configuring or running a sampler.

@@ -28,12 +28,12 @@
 //! bit-identically: rank 0 reads the run, deals the alive trajectories out in slot blocks, and
 //! each rank rebuilds its share by replay.
 
-mod config_run;
 pub(crate) mod coordinator;
 pub(crate) mod link;
 pub(crate) mod messages;
 pub(crate) mod moves;
+mod setup;
 pub(crate) mod worker;
 
-pub use config_run::run_config;
 pub use link::Traffic;
+pub use setup::{InitError, abort_on_panic, initialize};

@@ -117,6 +117,8 @@ pub struct Run<'a, M> {
     repeats: u64,
     database: Option<Database>,
     save_states: Option<bool>,
+    /// The configuration as given (TOML), recorded in a new database's `meta.config`.
+    given_config: Option<String>,
     progress: Option<Box<dyn Fn(u64, u64) + Sync + 'a>>,
     /// Seconds rank 0 waits for another rank's answer (MPI runs).
     #[cfg(feature = "mpi")]
@@ -156,6 +158,7 @@ where
             repeats: 1,
             database: None,
             save_states: None,
+            given_config: None,
             progress: None,
             #[cfg(feature = "mpi")]
             rank_timeout: distributed::DEFAULT_RANK_TIMEOUT,
@@ -179,6 +182,7 @@ where
             repeats: 1,
             database: Some(Database { dir, restart: true }),
             save_states: None,
+            given_config: None,
             progress: None,
             #[cfg(feature = "mpi")]
             rank_timeout: distributed::DEFAULT_RANK_TIMEOUT,
@@ -241,6 +245,14 @@ where
             dir: dir.into(),
             restart: false,
         });
+        self
+    }
+
+    /// Record `text` (the configuration as given, TOML) in a new run database's
+    /// `meta.config`, so that a restart without a configuration reports it as given (its
+    /// harmless keys as last changed). Ignored on a restart or without a database.
+    pub fn given_config(mut self, text: String) -> Self {
+        self.given_config = Some(text);
         self
     }
 
@@ -352,7 +364,11 @@ where
                     }
                     db
                 } else {
-                    RunDb::create(&d.dir, &description)?
+                    let mut db = RunDb::create(&d.dir, &description)?;
+                    if let Some(text) = &self.given_config {
+                        db.record_meta("config", text)?;
+                    }
+                    db
                 };
                 let save = db.save_states(self.save_states)?;
                 Some((db, save))

@@ -10,7 +10,7 @@ mod all;
 mod budget;
 mod compact;
 mod initial;
-mod spill;
+pub(crate) mod spill;
 
 pub use all::StoreAll;
 pub use budget::{Budget, BudgetStats};

@@ -66,7 +66,15 @@ fn remove_while_written(dir: &Path) {
         Ok(()) => doomed.as_path(),
         Err(_) => dir,
     };
-    let _ = std::fs::remove_dir_all(target);
+    // A worker whose path lookup passed `dir` before the rename can still create one file in
+    // the renamed directory, after `remove_dir_all` listed it (then it fails: not empty). Such
+    // creations are finitely many, so trying again removes the directory.
+    for _ in 0..1000 {
+        match std::fs::remove_dir_all(target) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => std::thread::yield_now(),
+            _ => break,
+        }
+    }
 }
 
 /// The suffix of a spill directory being removed.
@@ -105,7 +113,7 @@ fn spill_pid(name: &str) -> Option<u32> {
 
 /// Whether process `pid` is alive (`/proc/<pid>` exists). Where that cannot be checked (not
 /// Linux), every process counts as alive, so nothing is removed.
-fn process_alive(pid: u32) -> bool {
+pub(crate) fn process_alive(pid: u32) -> bool {
     if cfg!(target_os = "linux") {
         Path::new("/proc").join(pid.to_string()).exists()
     } else {
@@ -115,7 +123,7 @@ fn process_alive(pid: u32) -> bool {
 
 /// Whether spill directory `dir` is locked by a live process (possibly in another PID
 /// namespace sharing the directory).
-fn lock_held(dir: &Path) -> bool {
+pub(crate) fn lock_held(dir: &Path) -> bool {
     match std::fs::File::open(dir) {
         Ok(f) => matches!(f.try_lock(), Err(std::fs::TryLockError::WouldBlock)),
         Err(_) => false,
@@ -123,14 +131,14 @@ fn lock_held(dir: &Path) -> bool {
 }
 
 impl SpillDir {
-    /// Create a fresh directory `retrace-spill-<pid>-<n>` inside `parent` (created if missing),
+    /// Create a fresh directory `retrace-spill-<pid>-<n>` inside `parent` (which must exist:
+    /// missing parents are never created),
     /// after removing stale ones there ([`remove_stale_spill_dirs`]).
     pub(crate) fn create(parent: &Path) -> Result<SpillDir> {
         let io = |p: &Path, e: std::io::Error| StoreError::SpillDir {
             path: p.to_path_buf(),
             source: e,
         };
-        std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
         remove_stale_spill_dirs(parent);
         // Held while creating, so remove_spill_dirs cannot miss a directory being made.
         let mut live = live();

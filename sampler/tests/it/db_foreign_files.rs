@@ -25,10 +25,21 @@ fn a_restart_leaves_other_files_in_states_alone() {
     )
     .unwrap();
     let states = states_dir(&dir);
-    let theirs = ["notes.txt", "it3.bin.bak", "it.bin", "README"];
+    let theirs = [
+        "notes.txt",
+        "it3.bin.bak",
+        "it.bin",
+        "README",
+        "it007.bin",
+        "it00.bin",
+        "it99999999999999999999.bin",
+    ];
     for f in theirs {
         std::fs::write(states.join(f), f).unwrap();
     }
+    // A directory of a writer's name is not the writer's either, nor does it block.
+    std::fs::create_dir(states.join("it77.bin")).unwrap();
+    std::fs::write(states.join("it77.bin").join("x"), b"x").unwrap();
     for f in ["it999.bin", "it998.bin.partial"] {
         std::fs::write(states.join(f), b"written before a crash").unwrap();
     }
@@ -41,6 +52,7 @@ fn a_restart_leaves_other_files_in_states_alone() {
     for f in theirs {
         assert_eq!(std::fs::read_to_string(states.join(f)).unwrap(), f);
     }
+    assert!(states.join("it77.bin").join("x").exists());
     for f in ["it999.bin", "it998.bin.partial"] {
         assert!(
             !states.join(f).exists(),

@@ -2,8 +2,10 @@
 
 mod db_compact_store;
 mod db_foreign_files;
+mod db_identity;
 mod db_journal_resume;
 mod db_lock;
+mod db_messages;
 mod db_power_loss;
 mod db_states;
 mod kill_restart;

@@ -167,12 +167,6 @@ impl<S: State> DiskStore<S> {
         s
     }
 
-    /// Change whether the files stay on disk when the store is dropped (for example to keep
-    /// them for inspection after an error).
-    pub fn set_keep_files(&mut self, keep: bool) {
-        self.keep_files = keep;
-    }
-
     /// Wait for background work, stop the I/O thread and remove the files (unless kept),
     /// reporting what went wrong; dropping the store does the same silently.
     pub fn close(mut self) -> Result<(), Error> {

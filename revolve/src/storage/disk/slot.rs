@@ -114,7 +114,9 @@ impl SlotFile {
                 format!("file has {len} bytes, a slot for this state has {want}"),
             ));
         }
-        // SAFETY: as in `create`; the length was just checked.
+        // SAFETY: the map is sound while no one else truncates or rewrites the file: this store
+        // owns its directory's slot files, every read checks the checksum and the length
+        // (`check_len`), and the length was just checked.
         let map = unsafe { MmapOptions::new().map_mut(&file) }.map_err(|e| io_error(&path, e))?;
         Ok(SlotFile {
             path,

@@ -1,4 +1,4 @@
-//! The distributed Burgers adjoint (`retrace::burgers_mpi`) on 1, 2 and 4 ranks: seconds per
+//! The distributed Burgers adjoint (`retrace_demo::burgers_mpi`) on 1, 2 and 4 ranks: seconds per
 //! gradient, speed-up over 1 rank in the same run, halo bytes per step, and whether the
 //! gradients are bitwise equal across rank counts.
 //!
@@ -9,9 +9,10 @@
 //! `--busy-poll` is given.
 
 use mpi::traits::*;
-use retrace::burgers::Burgers;
-use retrace::burgers_mpi::{Checkpoints, abort_on_panic, gather, gradient, initialize};
-use retrace::partition::Partition;
+use retrace_demo::burgers::Burgers;
+use retrace_demo::burgers_mpi::{Checkpoints, gather, gradient};
+use retrace_demo::partition::Partition;
+use sampler::mpi::{abort_on_panic, initialize};
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::process::Command;

@@ -7,13 +7,13 @@
 //! as the others. Any mismatch exits non-zero, which fails `mpirun` and so this test.
 
 use mpi::traits::*;
-use retrace::burgers::{Burgers, BurgersError, checkpointed_gradient, gradient_store_all};
-use retrace::burgers_mpi::{
-    Checkpoints, DistributedError, FailureKind, RankGradient, StepFailure, abort_on_panic, gather,
-    gradient, initialize,
+use retrace_demo::burgers::{Burgers, BurgersError, checkpointed_gradient, gradient_store_all};
+use retrace_demo::burgers_mpi::{
+    Checkpoints, DistributedError, FailureKind, RankGradient, StepFailure, gather, gradient,
 };
-use retrace::partition::Partition;
+use retrace_demo::partition::Partition;
 use revolve::Binomial;
+use sampler::mpi::{abort_on_panic, initialize};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

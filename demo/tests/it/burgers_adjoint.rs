@@ -2,7 +2,7 @@
 //! differences, counts equal the validator's, operator errors propagate.
 
 use ndarray::Array1;
-use retrace::burgers::{
+use retrace_demo::burgers::{
     Burgers, BurgersError, checkpointed_gradient, gradient_store_all, objective_after,
 };
 use revolve::{Action, Binomial, Capacity, Error, cost::optimal_forward, validate};
@@ -148,7 +148,7 @@ fn directional_derivative_matches_central_differences() {
         "adjoint {adj} vs finite differences {fd}: relative error {rel:e}"
     );
     // The check discriminates: an adjoint fed stale states (u_0 at every step) fails it.
-    let mut fwd = retrace::burgers::BurgersForward::<Vec<f64>>::new(m.clone());
+    let mut fwd = retrace_demo::burgers::BurgersForward::<Vec<f64>>::new(m.clone());
     let mut un = u0.clone();
     revolve::ForwardOperator::advance(&mut fwd, &mut un, 0, n).unwrap();
     let (mut l, mut tmp) = (un, vec![0.0; u0.len()]);

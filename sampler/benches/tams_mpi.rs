@@ -14,8 +14,8 @@
 //! binding, so that a rank's threads can use every core).
 
 use mpi::traits::*;
-use retrace::burgers_mpi::{abort_on_panic, initialize};
 use sampler::models::ModelVisitor;
+use sampler::mpi::{abort_on_panic, initialize};
 use sampler::store::StateBytes;
 use sampler::{Config, Model, Run};
 use std::process::Command;

@@ -1,6 +1,6 @@
 //! The `retrace plan` table: one aligned row per strategy, skipped rows with their reason.
 
-use revolve::planner::{Outcome, Plan, Source};
+use revolve::planner::{Outcome, Plan};
 use std::fmt::{self, Write as _};
 
 /// `bytes` with a binary unit (`1.50 GiB`).
@@ -68,11 +68,11 @@ fn write_table(f: &mut String, plan: &Plan) -> fmt::Result {
     writeln!(
         f,
         "# model: forward {} s/step, reverse {} s/step, disk write {}, read {}, latency {} s",
-        k.forward,
-        k.reverse,
-        format_rate(k.write_bandwidth),
-        format_rate(k.read_bandwidth),
-        k.latency
+        k.forward(),
+        k.reverse(),
+        format_rate(k.write_bandwidth()),
+        format_rate(k.read_bandwidth()),
+        k.latency()
     )?;
     let header = [
         "strategy",
@@ -90,7 +90,7 @@ fn write_table(f: &mut String, plan: &Plan) -> fmt::Result {
     ];
     let mut cells: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
     for row in &plan.rows {
-        let mut line = vec![row.strategy.to_string(), row.config.clone()];
+        let mut line = vec![row.strategy.to_string(), row.config.to_string()];
         match &row.outcome {
             Outcome::Planned(x) => {
                 let fits = match (x.fits_ram, x.fits_disk) {
@@ -109,11 +109,7 @@ fn write_table(f: &mut String, plan: &Plan) -> fmt::Result {
                     format_bytes(x.peak_disk_bytes),
                     format_seconds(x.time),
                     fits.to_string(),
-                    match x.source {
-                        Source::Validated => "validated",
-                        Source::ClosedForm => "closed-form",
-                    }
-                    .to_string(),
+                    x.source.as_str().to_string(),
                 ]);
             }
             Outcome::Skipped(reason) => line.push(format!("skipped: {reason}")),

@@ -95,9 +95,10 @@ pub enum DistributedError {
         /// Grid points.
         points: usize,
     },
-    /// MPI was initialised already, or does not allow threads besides the one calling MPI.
-    #[error("cannot initialise MPI: {0}")]
-    Init(&'static str),
+    /// MPI was initialised already, or does not allow threads besides the one calling MPI
+    /// ([`sampler::mpi::initialize`]).
+    #[error(transparent)]
+    Init(#[from] sampler::mpi::InitError),
     /// The schedule or the Revolver failed.
     #[error("rank {rank}: {source}")]
     Revolve {
@@ -571,30 +572,4 @@ pub fn gather<C: Communicator>(
         root.gather_varcount_into_root(block, &mut parts);
     }
     Ok(Some(all))
-}
-
-/// Makes a panic on this rank end the whole job: after the usual message the process aborts
-/// (SIGABRT), and `mpirun` / `srun` then stop the other ranks. Without it a panic unwinds
-/// through `mpi::environment::Universe`'s drop, which calls `MPI_Finalize` while the other ranks
-/// still wait for this rank's halo: the job hangs. Call it first thing in `main`.
-pub fn abort_on_panic() {
-    let default = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        default(info);
-        std::process::abort();
-    }));
-}
-
-/// Initialises MPI for a process whose other threads (a [`DiskStore`]'s I/O thread, a rayon
-/// pool) never call MPI: thread level `MPI_THREAD_FUNNELED`, which plain `mpi::initialize`
-/// (`MPI_THREAD_SINGLE`, one thread in the whole process) does not allow.
-pub fn initialize() -> Result<mpi::environment::Universe, DistributedError> {
-    let (universe, provided) = mpi::initialize_with_threading(mpi::Threading::Funneled)
-        .ok_or(DistributedError::Init("MPI is already initialised"))?;
-    if provided < mpi::Threading::Funneled {
-        return Err(DistributedError::Init(
-            "the MPI library provides only MPI_THREAD_SINGLE",
-        ));
-    }
-    Ok(universe)
 }

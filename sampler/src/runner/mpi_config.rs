@@ -1,4 +1,5 @@
-//! A configuration file's run over MPI ranks (what `mpirun retrace tams` runs).
+//! A configuration file's run over MPI ranks (what `mpirun retrace tams` runs), exported as
+//! [`run_config_mpi`](crate::runner::run_config_mpi).
 
 use crate::config::Config;
 use crate::models::ModelVisitor;

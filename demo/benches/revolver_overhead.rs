@@ -3,7 +3,7 @@
 //! ratio: `cargo run --release --example revolver_overhead`.
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use retrace::harness::overhead::{adjoint_kernel, forward_in_place, revolver};
+use retrace_demo::harness::overhead::{adjoint_kernel, forward_in_place, revolver};
 use std::hint::black_box;
 use std::time::Duration;
 

@@ -12,7 +12,7 @@
 //! its smallest and largest value (in their order), and every score trace keeps the same per
 //! column of [`TRACE_BUCKET_PX`] pixels (at most [`MAX_TRACE_POINTS`] points per trace).
 
-use crate::svg_axes::{LinAxis, LogAxis, decade_ticks, escape, linear_ticks, tick_label};
+use crate::axes::{LinAxis, LogAxis, decade_ticks, escape, linear_ticks, tick_label};
 use sampler::db::{IterationRow, RunReader, RunSummary, TrajectoryRow};
 use std::fmt::Write as _;
 
@@ -277,7 +277,12 @@ fn level_panel(s: &mut String, data: &RunData, x: &LinAxis, title: &str) {
     if !lo.is_finite() {
         (lo, hi) = (0.0, 1.0);
     }
-    let pad = ((hi - lo) * 0.05).max(1e-9);
+    // No level yet: a range around the target alone, wide enough for distinct tick labels.
+    let pad = if levels.is_empty() {
+        0.5 * lo.abs().max(1.0)
+    } else {
+        ((hi - lo) * 0.05).max(1e-9)
+    };
     let y = LinAxis::new(lo - pad, hi + pad, H - BOTTOM, TOP);
     x_ticks(s, x);
     y_grid(s, &linear_ticks(y.lo, y.hi, 6), |v| y.at(v));

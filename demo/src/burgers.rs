@@ -11,7 +11,7 @@
 //! `J = 1/2 ||u_n||^2`, `dJ/du_0` computation through a schedule.
 //!
 //! ```
-//! use retrace::burgers::{Burgers, gradient_store_all};
+//! use retrace_demo::burgers::{Burgers, gradient_store_all};
 //! let model = Burgers::new(64, 0.05, 1e-3).unwrap();
 //! let u0 = model.initial_condition();
 //! let (j, grad) = gradient_store_all(&model, &u0, 10).unwrap();

@@ -2,7 +2,7 @@
 //! factor (top) and the modelled time (bottom) of each strategy, with the budgets marked.
 
 use super::table::{format_bytes, format_seconds};
-use crate::svg_axes::{LogAxis, decade_ticks};
+use crate::axes::{LogAxis, decade_ticks};
 use revolve::planner::{CurvePoint, Plan, Strategy};
 use std::fmt::Write as _;
 
@@ -226,6 +226,7 @@ fn colour(strategy: Strategy) -> &'static str {
         Strategy::Multistage => "#ff7f0e",
         Strategy::CostAware => "#d62728",
         Strategy::Online => "#17becf",
+        _ => "#7f7f7f",
     }
 }
 
@@ -236,7 +237,7 @@ fn time_panel(s: &mut String, plan: &Plan, curve: &[CurvePoint], x: &LogAxis) {
     let p = &plan.problem;
     let k = &p.costs;
     let n = p.steps as f64;
-    let binomial_time = |factor: f64| factor * n * k.forward + n * k.reverse;
+    let binomial_time = |factor: f64| factor * n * k.forward() + n * k.reverse();
     let points: Vec<(Strategy, f64, f64, bool)> = plan
         .rows
         .iter()
@@ -261,8 +262,8 @@ fn time_panel(s: &mut String, plan: &Plan, curve: &[CurvePoint], x: &LogAxis) {
         s,
         r#"<text x="{}" y="22" text-anchor="middle" font-size="14">Modelled time against checkpoint memory (forward {} s, reverse {} s per step)</text>"#,
         W / 2.0,
-        k.forward,
-        k.reverse
+        k.forward(),
+        k.reverse()
     );
     let _ = writeln!(
         s,

@@ -3,11 +3,11 @@
 //! RAM-only binomial run with `R + D` slots and to store-everything, with the validator's counts,
 //! and no file left behind, also when an operator fails.
 
-use retrace::burgers::{
+use retrace_demo::burgers::{
     Burgers, BurgersAdjoint, BurgersError, BurgersForward, checkpointed_gradient,
     gradient_store_all,
 };
-use retrace::harness::disk::DiskMode;
+use retrace_demo::harness::disk::DiskMode;
 use revolve::revolver::{ForwardOperator, ReverseOperator, RevolverStats};
 use revolve::storage::disk::DiskStats;
 use revolve::{
