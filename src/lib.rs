@@ -1,6 +1,6 @@
 //! retrace: adjoint checkpointing ([`revolve`]) and rare-event sampling ([`sampler`]) for long
 //! time-stepping simulations. This package holds the `retrace` command-line tool; its library
-//! only re-exports both crates (the README's examples use them through it).
+//! only re-exports both crates (the examples of README.md and docs/ use them through it).
 #![deny(missing_docs)]
 
 pub use revolve;
