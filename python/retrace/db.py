@@ -7,8 +7,8 @@
     run.scores(7)                    # scores of trajectory 7 at every step (float64, CRC-checked)
     run.ensemble_scores()            # {id: scores} of the live ensemble
 
-The file is read with Python's sqlite3 in read-only mode, following the schema documented in the
-README ("Run database", format version 3); any other version is refused. Every config, iteration
+The file is read with Python's sqlite3 in read-only mode, following the schema documented in
+docs/run-database.md (format version 3); any other version is refused. Every config, iteration
 and trajectory row read is checked against its checksum (a mismatch raises DatabaseError naming the
 file and the row). Readers may open a run while it is being written.
 """

@@ -9,7 +9,7 @@ use revolve::{CostAware, Schedule, validate};
 use std::time::Instant;
 
 fn main() {
-    // The README's plan example: 8 MiB states, 1 ms forward, 2 ms reverse (+1 ms taped),
+    // The plan example of docs/planning.md: 8 MiB states, 1 ms forward, 2 ms reverse (+1 ms taped),
     // 1 GB/s disk: 8.39 ms per disk write and read.
     let io = 8.0 * 1024.0 * 1024.0 / 1e9;
     let costs = Costs::new(1e-3, 3e-3)

@@ -136,7 +136,7 @@ pub fn recorded_description(dir: &Path) -> Result<toml::Table> {
 
 impl RunReader {
     /// Open `dir` read-only (checks the format version); nothing in `dir` is created, written
-    /// or deleted (see the README's Inspection section).
+    /// or deleted (see docs/run-database.md#inspection).
     pub fn open(dir: &Path) -> Result<RunReader> {
         let (conn, copy) = schema::open_read(dir)?;
         Ok(RunReader {
