@@ -88,7 +88,9 @@ fn main() -> sampler::Result<()> {
         horizon: Horizon::new(4.0, 0.02, 0.5),
     };
     let tmp = tempfile::tempdir().expect("a temporary directory");
+    // The spill directory must exist: a run creates only its own `retrace-spill-*` inside it.
     let spill = tmp.path().join("spill");
+    std::fs::create_dir(&spill).expect("create the spill directory");
     // 2 MiB of RAM for the checkpoints of the whole ensemble (a checkpoint every 10 steps would
     // need 20 MiB): the rest goes to checksummed spill files, removed at the end.
     let store = StorePolicy::Uniform {

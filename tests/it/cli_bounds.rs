@@ -33,6 +33,16 @@ fn value_flags(sub: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// `retrace ARGS` run in `dir`: a probe such as `--svg=abc` or `--db=abc` writes there, not
+/// into the source tree.
+fn retrace_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_retrace"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run retrace")
+}
+
 /// `base` with `flag` (and its value) removed, then `flag=value` appended.
 fn with(base: &[String], flag: &str, value: &str) -> Vec<String> {
     let mut v = Vec::new();
@@ -91,7 +101,8 @@ fn every_numeric_flag_takes_extreme_values_with_a_clear_answer() {
     for (sub, base) in &subs {
         for flag in value_flags(sub) {
             // Numeric: a word is refused by the parser, naming the flag.
-            let probe = retrace(
+            let probe = retrace_in(
+                tmp.path(),
                 &[
                     &sub[..],
                     &with(base, &flag, "abc")
@@ -112,7 +123,7 @@ fn every_numeric_flag_takes_extreme_values_with_a_clear_answer() {
                     .copied()
                     .chain(args.iter().map(String::as_str))
                     .collect();
-                let o = retrace(&args);
+                let o = retrace_in(tmp.path(), &args);
                 let err = String::from_utf8_lossy(&o.stderr);
                 match o.status.code() {
                     Some(0) => {}

@@ -23,3 +23,4 @@ mod db_kill_restart;
 mod db_messages;
 mod db_read_only;
 mod db_rows_checked;
+mod docs_links;
