@@ -67,12 +67,12 @@ fn restart_and_inspection_read_the_same_rows() {
     assert_eq!(rebuilt.len(), ensemble.len());
     for (slot, (t, row)) in rebuilt.iter().zip(&ensemble).enumerate() {
         assert_eq!((row.slot, row.died), (slot as u64, None));
-        assert_eq!(t.id, row.id);
-        assert_eq!(t.lineage, row.lineage);
-        assert_eq!(t.max_score.to_bits(), row.max_score.to_bits());
-        assert_eq!(t.reached, row.reached);
+        assert_eq!(t.id(), row.id);
+        assert_eq!(t.lineage(), row.lineage);
+        assert_eq!(t.max_score().to_bits(), row.max_score.to_bits());
+        assert_eq!(t.reached_target(), row.reached);
         let bits = |s: &[f64]| s.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-        assert_eq!(bits(&t.scores), bits(&row.scores), "trajectory {}", t.id);
+        assert_eq!(bits(t.scores()), bits(&row.scores), "trajectory {}", t.id());
     }
 }
 
