@@ -31,7 +31,7 @@ fn to_py(e: Error) -> PyErr {
 /// A run directory opened read-only (nothing in it is created, written or deleted); every read
 /// is one snapshot and checks the rows it returns.
 #[pyclass(module = "retrace._retrace")]
-pub struct RunDatabase {
+pub(crate) struct RunDatabase {
     /// None once closed.
     reader: Option<Mutex<RunReader>>,
 }
