@@ -1,9 +1,10 @@
 //! The `retrace` Python package's native module (`retrace._retrace`): schedules, validation,
-//! planning, the Revolver on numpy arrays, and TAMS on Python models. The Python side (`python/retrace/`) arranges these
+//! planning, the Revolver on numpy arrays, TAMS on Python models, and reading run databases. The Python side (`python/retrace/`) arranges these
 //! into the public modules.
 #![deny(missing_docs)]
 
 mod convert;
+mod db;
 mod errors;
 mod planning;
 mod pymodel;
@@ -30,6 +31,7 @@ fn _retrace(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<schedule::Online>()?;
     m.add_class::<revolver::PyRevolver>()?;
     m.add_class::<store::ArrayStore>()?;
+    m.add_class::<db::RunDatabase>()?;
     m.add_function(wrap_pyfunction!(schedule::binomial, m)?)?;
     m.add_function(wrap_pyfunction!(schedule::multistage, m)?)?;
     m.add_function(wrap_pyfunction!(planning::validate, m)?)?;

@@ -149,3 +149,46 @@ def test_changed_values_fail_their_row_checksum(run_dir, tmp_path, table, column
     if table == "iterations":
         with pytest.raises(retrace.db.DatabaseError, match="checksum fails"):
             _ = run.iterations
+
+
+def _files(path):
+    """{name: bytes} of every file in the run directory `path`."""
+    return {p.name: p.read_bytes() for p in sorted(path.iterdir()) if p.is_file()}
+
+
+def test_a_killed_run_is_read_without_changing_a_byte(run_dir, tmp_path):
+    # A killed run: the database with a WAL no checkpoint has folded in (and its -shm).
+    path = run_dir[0]
+    live = tmp_path / "live"
+    shutil.copytree(path, live)
+    db = sqlite3.connect(live / "run.sqlite")
+    db.execute("PRAGMA wal_autocheckpoint = 0")
+    db.execute("INSERT INTO meta (key, value) VALUES ('note', 'in the WAL')")
+    db.commit()
+    killed = tmp_path / "killed"
+    shutil.copytree(live, killed)
+    db.close()
+    assert (killed / "run.sqlite-wal").stat().st_size > 0
+    before = _files(killed)
+    with retrace.db.open(killed) as run:
+        assert run.meta["note"] == "in the WAL"
+        assert run.summary["status"] == "iteration_budget"
+        assert len(run.ensemble_scores()) == 20
+    assert _files(killed) == before
+
+
+def test_a_flipped_checksum_is_found_by_the_extension(run_dir, tmp_path):
+    # The checksums are verified in Rust (the reader `retrace db` and restart use): the Python
+    # package carries no checksum code of its own.
+    assert not hasattr(retrace.db, "_checksum")
+    copy = tmp_path / "copy"
+    shutil.copytree(run_dir[0], copy)
+    db = sqlite3.connect(copy / "run.sqlite")
+    (q,), = db.execute("SELECT max(iteration) FROM iterations")
+    db.execute("UPDATE iterations SET checksum = checksum + 1 - 2 * (checksum & 1) "
+               "WHERE iteration = ?", (q,))
+    db.commit()
+    db.close()
+    with pytest.raises(retrace.db.DatabaseError, match=f"table iterations, iteration {q}: ") as e:
+        _ = retrace.db.open(copy).iterations
+    assert isinstance(e.value.__cause__, retrace.RunDatabaseError)

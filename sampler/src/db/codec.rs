@@ -1,8 +1,7 @@
 //! Exact binary encodings of the BLOB columns (little-endian) and integer conversions.
 
 use crate::trajectory::Segment;
-use crate::{DbError, Error, Result};
-use std::path::Path;
+use crate::{Error, Result};
 
 /// Scores as little-endian f64 bytes (bit-exact).
 pub fn encode_scores(scores: &[f64]) -> Vec<u8> {
@@ -73,11 +72,6 @@ pub(crate) fn summarise<T: std::fmt::Display>(items: &[T]) -> String {
 /// A count as an SQLite integer.
 pub(super) fn int(v: u64) -> Result<i64> {
     i64::try_from(v).map_err(|_| Error::Overflow("count beyond 2^63 in the run database"))
-}
-
-/// An SQLite integer of the database `path` back as a count.
-pub(super) fn uint(v: i64, what: &str, path: &Path) -> Result<u64> {
-    u64::try_from(v).map_err(|_| DbError::corrupt(path, format!("negative {what}: {v}")).into())
 }
 
 /// Comma-separated list in brackets (a JSON array of integers).

@@ -14,11 +14,15 @@
 //! - [`resume`]: rebuild the ensemble of a recorded run to continue it.
 //! - [`RunReader`]: read-only inspection (summary, iteration table, trajectories).
 //!
+//! Every table is read by one reader (`read.rs`: typed rows, checksums verified), used by
+//! [`resume`], by [`RunReader`] (the CLI's `db` commands, the plot) and by Python.
+//!
 //! The schema is documented in `docs/run-database.md`.
 
 mod codec;
 mod copies;
 mod read;
+mod reader;
 mod restart;
 mod rows;
 mod schema;
@@ -28,7 +32,8 @@ mod writer;
 
 pub use codec::{decode_lineage, decode_scores, encode_lineage, encode_scores};
 pub use copies::{remove_private_copies, remove_stale_private_copies};
-pub use read::{IterationRow, RunReader, RunSummary, Session, TrajectoryRow, recorded_description};
+pub use read::{ConfigChange, ConfigRow, IterationRow, Session, TrajectoryRow};
+pub use reader::{RunReader, RunSummary, recorded_description};
 pub use restart::{HARMLESS_KEYS, config_changes, resume};
 pub use schema::{FORMAT, SCHEMA_VERSION, db_path};
 pub use state_rows::states_dir;

@@ -1,46 +1,23 @@
-//! Reading a run database (read-only; works while a run is active and on a killed run).
+//! The one reader of a run database: each table as typed rows, every checksummed row verified
+//! and every value checked (no negative count, well-formed lists and blobs) before it is
+//! returned. Restart ([`super::resume`]), inspection ([`super::RunReader`]: `retrace db`, the
+//! plot) and Python (`retrace.db`, through the extension) all read through [`Tables`]; the
+//! `states` rows are read by `state_rows::rows_of` alone.
 
-use super::codec::{decode_lineage, decode_scores, uint};
-use super::restart::read_iterations;
+use super::codec::{decode_lineage, decode_scores, parse_id_list};
 use super::rows::{ConfigValues, IterationValues, TrajectoryValues};
-use super::schema::{self, db_path, sql_error};
+use super::schema::sql_error;
 use crate::trajectory::Segment;
 use crate::{DbError, Error, Result, Row};
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 use serde::Serialize;
 use std::path::Path;
 
-/// A read-only view of a run directory.
-#[derive(Debug)]
-pub struct RunReader {
-    conn: Connection,
-    dir: std::path::PathBuf,
-    /// The private copy `conn` reads (a killed run's database and WAL), if any.
-    _copy: Option<super::copies::PrivateCopy>,
-}
-
-/// One start or restart of a run.
-#[derive(Debug, Clone, Serialize)]
-pub struct Session {
-    /// `new` or `restart`.
-    pub kind: String,
-    /// Unix time of the start.
-    pub started_at: f64,
-    /// Last committed iteration when it started (None: nothing committed yet).
-    pub start_iteration: Option<u64>,
-    /// Why it stopped (None: killed, crashed or still running).
-    pub stop: Option<String>,
-    /// What the session warned about (e.g. missing state files replaced by replay).
-    pub warnings: Option<String>,
-}
-
-/// Overview of a run.
-#[derive(Debug, Clone, Serialize)]
-pub struct RunSummary {
-    /// Schema version of the file.
-    pub schema_version: u32,
-    /// The effective configuration (TOML).
-    pub config: String,
+/// The recorded configuration (the `config` row).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConfigRow {
+    /// The run's description as recorded (TOML: `[tams]`, `[trajectory]`, `[model]`, ...).
+    pub toml: String,
     /// Model name.
     pub model: String,
     /// N.
@@ -49,30 +26,40 @@ pub struct RunSummary {
     pub l: u64,
     /// Seed.
     pub seed: u64,
-    /// Iteration budget.
+    /// Iteration budget (0 where the strategy has none).
     pub nsplititer: u64,
-    /// Last committed iteration (None: the initial ensemble is not committed).
-    pub iterations: Option<u64>,
-    /// Weight after the last committed iteration.
-    pub weight: f64,
-    /// Trajectories of the current ensemble that reached the target.
-    pub reached: u64,
-    /// `weight * reached / N` (the estimate if the run stopped here).
-    pub estimate: f64,
-    /// Trajectories ever created.
-    pub trajectories: u64,
-    /// Model steps so far.
-    pub model_steps: u64,
-    /// Starts and restarts, oldest first.
-    pub sessions: Vec<Session>,
-    /// Accepted config changes `(key, old, new)`.
-    pub config_changes: Vec<(String, String, String)>,
-    /// Whether a writer holds the run directory now.
-    pub active: bool,
+    /// Walltime in seconds, if limited.
+    pub walltime: Option<f64>,
 }
 
+/// One start or restart of a run (a `sessions` row).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Session {
+    /// Row id (1 for the first session).
+    pub id: u64,
+    /// `new` or `restart`.
+    pub kind: String,
+    /// Unix time of the start.
+    pub started_at: f64,
+    /// Last committed iteration when it started (None: nothing committed yet).
+    pub start_iteration: Option<u64>,
+    /// Unix time of the stop (None: killed, crashed or still running).
+    pub stopped_at: Option<f64>,
+    /// Why it stopped (None: killed, crashed or still running).
+    pub stop: Option<String>,
+    /// Iterations at the stop (None: killed, crashed or still running).
+    pub iterations: Option<u64>,
+    /// Version of retrace that ran it.
+    pub retrace_version: String,
+    /// What the session warned about (e.g. missing state files replaced by replay).
+    pub warnings: Option<String>,
+}
+
+/// A recorded config change `(key, old, new)` (a `config_changes` row).
+pub type ConfigChange = (String, String, String);
+
 /// One row of the iteration table.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IterationRow {
     /// Iteration (0: the initial ensemble).
     pub iteration: u64,
@@ -86,18 +73,31 @@ pub struct IterationRow {
     pub parents: Vec<u64>,
     /// Child ids.
     pub children: Vec<u64>,
-    /// Weight after the iteration.
+    /// Weight after the iteration (exact: from its recorded bits).
     pub weight: f64,
     /// Ensemble members that reached the target after it.
     pub reached: u64,
+    /// The id the next child gets.
+    pub next_id: u64,
+    /// Trajectories killed and re-branched so far.
+    pub branches: u64,
     /// Model steps so far.
     pub model_steps: u64,
+    /// Replay steps so far.
+    pub replay_steps: u64,
+    /// States held by the store after it.
+    pub held: u64,
+    /// Most states held at once so far.
+    pub peak_held: u64,
+    /// Position (32-bit words) of the selection stream (not exported).
+    #[serde(skip)]
+    pub select_word_pos: u128,
     /// Unix time of the commit.
     pub committed_at: f64,
 }
 
 /// One trajectory (alive or dead).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TrajectoryRow {
     /// Id.
     pub id: u64,
@@ -118,241 +118,315 @@ pub struct TrajectoryRow {
     /// Noise lineage.
     #[serde(skip)]
     pub lineage: Vec<Segment>,
-    /// Scores at steps 0..=last.
+    /// Scores at steps 0..=last (checked against their CRC-32 and the recorded last step).
     pub scores: Vec<f64>,
 }
 
-fn ids(text: &str) -> Vec<u64> {
-    text.trim_matches(|c| c == '[' || c == ']')
-        .split(',')
-        .filter_map(|s| s.trim().parse().ok())
-        .collect()
+/// Which `trajectories` rows [`Tables::trajectories`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Select {
+    /// Every trajectory ever made, by id.
+    All,
+    /// The current ensemble (not killed), by slot.
+    Alive,
+    /// The trajectory of this id.
+    Id(u64),
 }
 
-/// The description recorded by the run in `dir` (read-only; see [`RunReader::description`]).
-pub fn recorded_description(dir: &Path) -> Result<toml::Table> {
-    RunReader::open(dir)?.description()
+/// The tables of the database file `path` through `conn` (the writer's connection for a
+/// restart, a read-only one for inspection). Errors name `path` and, for a damaged row, its
+/// table and row.
+#[derive(Clone, Copy)]
+pub(crate) struct Tables<'a> {
+    conn: &'a Connection,
+    path: &'a Path,
 }
 
-impl RunReader {
-    /// Open `dir` read-only (checks the format version); nothing in `dir` is created, written
-    /// or deleted (see docs/run-database.md#inspection).
-    pub fn open(dir: &Path) -> Result<RunReader> {
-        let (conn, copy) = schema::open_read(dir)?;
-        Ok(RunReader {
-            conn,
-            dir: dir.to_path_buf(),
-            _copy: copy,
+const TRAJECTORY_COLUMNS: &str = "id, slot, parent, branch_step, born, died, last_step, \
+    max_score, reached, lineage, scores, scores_crc, checksum";
+
+/// A count stored as an SQLite integer; negative is corrupt.
+fn count(v: i64, what: &str, bad: impl Fn(String) -> Error) -> Result<u64> {
+    u64::try_from(v).map_err(|_| bad(format!("negative {what}: {v}")))
+}
+
+impl<'a> Tables<'a> {
+    /// The tables of the database file `path` read through `conn`.
+    pub(crate) fn new(conn: &'a Connection, path: &'a Path) -> Self {
+        Tables { conn, path }
+    }
+
+    fn err(&self) -> impl Fn(rusqlite::Error) -> Error + 'a {
+        sql_error(self.path)
+    }
+
+    fn corrupt(&self, table: &'static str, row: Row) -> impl Fn(String) -> Error + 'a {
+        let path = self.path;
+        move |m| DbError::corrupt_row(path, table, row.clone(), m).into()
+    }
+
+    /// A damaged value of a table that names no row kind (`sessions`).
+    fn corrupt_table(&self, table: &'static str) -> impl Fn(String) -> Error + 'a {
+        let path = self.path;
+        move |reason| {
+            DbError::Corrupt {
+                path: path.to_path_buf(),
+                table: Some(table),
+                row: None,
+                reason,
+            }
+            .into()
+        }
+    }
+
+    /// Every `meta` row `(key, value)`, by key.
+    pub(crate) fn meta(&self) -> Result<Vec<(String, String)>> {
+        let err = self.err();
+        self.conn
+            .prepare("SELECT key, value FROM meta ORDER BY key")
+            .map_err(&err)?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(&err)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(&err)
+    }
+
+    /// The `config` row, checked against its checksum.
+    pub(crate) fn config(&self) -> Result<ConfigRow> {
+        let v = ConfigValues::read(self.conn, self.path)?;
+        let bad = self.corrupt("config", Row::Config);
+        Ok(ConfigRow {
+            ntrajectories: count(v.ntrajectories, "ntrajectories", &bad)?,
+            l: count(v.l, "l", &bad)?,
+            seed: count(v.seed, "seed", &bad)?,
+            nsplititer: count(v.nsplititer, "nsplititer", &bad)?,
+            walltime: v.walltime,
+            toml: v.toml,
+            model: v.model,
         })
     }
 
-    fn err(&self) -> impl Fn(rusqlite::Error) -> Error + '_ {
-        let p = db_path(&self.dir);
-        move |e| sql_error(&p)(e)
-    }
-
-    /// Run `f` on one snapshot of the database: every read inside it (summary, iterations,
-    /// trajectories) sees the same committed iterations, also while a writer commits more.
-    pub fn snapshot<T>(&self, f: impl FnOnce(&Self) -> Result<T>) -> Result<T> {
+    /// The `sessions` rows, oldest first.
+    pub(crate) fn sessions(&self) -> Result<Vec<Session>> {
         let err = self.err();
-        self.conn.execute_batch("BEGIN DEFERRED").map_err(&err)?;
-        let out = f(self);
-        // Only reads happened: ending the transaction cannot lose anything.
-        let _ = self.conn.execute_batch("COMMIT");
-        out
-    }
-
-    /// The value of `meta.key`, if recorded (`config`: the configuration as given, TOML).
-    pub fn meta(&self, key: &str) -> Result<Option<String>> {
-        self.conn
-            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-            .optional()
-            .map_err(self.err())
-    }
-
-    /// The run's description as recorded (`[tams]`, `[trajectory]`, `[sampler]`, `[model]`, ...).
-    pub fn description(&self) -> Result<toml::Table> {
-        let path = db_path(&self.dir);
-        schema::parse_description(&ConfigValues::read(&self.conn, &path)?.toml, &path)
-    }
-
-    /// Whether a writer holds the lock of the run directory.
-    pub fn active(&self) -> bool {
-        schema::writer_active(&self.dir)
-    }
-
-    /// Overview of the run.
-    pub fn summary(&self) -> Result<RunSummary> {
-        let err = self.err();
-        let path = db_path(&self.dir);
-        let c = ConfigValues::read(&self.conn, &path)?;
-        let (config, model, n, l, seed, nsplititer) =
-            (c.toml, c.model, c.ntrajectories, c.l, c.seed, c.nsplititer);
-        let last = self
+        type Raw = (
+            i64,
+            String,
+            f64,
+            Option<i64>,
+            Option<f64>,
+            Option<String>,
+            Option<i64>,
+            String,
+            Option<String>,
+        );
+        let raw = self
             .conn
-            .query_row(
-                &format!(
-                    "SELECT {} FROM iterations ORDER BY iteration DESC LIMIT 1",
-                    IterationValues::COLUMNS
-                ),
-                [],
-                IterationValues::from_row,
+            .prepare(
+                "SELECT id, kind, started_at, start_iteration, stopped_at, stop, iterations, \
+                 retrace_version, warnings FROM sessions ORDER BY id",
             )
-            .optional()
-            .map_err(&err)?;
-        let last = match last {
-            Some((v, stored)) => {
-                v.verify(stored, &path)?;
-                Some((v.iteration, v.weight_bits, v.reached, v.model_steps))
-            }
-            None => None,
-        };
-        let trajectories: i64 = self
-            .conn
-            .query_row("SELECT count(*) FROM trajectories", [], |r| r.get(0))
-            .map_err(&err)?;
-        let sessions = self
-            .conn
-            .prepare("SELECT kind, started_at, start_iteration, stop, warnings FROM sessions ORDER BY id")
             .map_err(&err)?
             .query_map([], |r| {
-                Ok(Session {
-                    kind: r.get(0)?,
-                    started_at: r.get(1)?,
-                    start_iteration: r.get::<_, Option<i64>>(2)?.map(|v| v as u64),
-                    stop: r.get(3)?,
-                    warnings: r.get(4)?,
-                })
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                    r.get(8)?,
+                ))
             })
             .map_err(&err)?
-            .collect::<rusqlite::Result<Vec<_>>>()
+            .collect::<rusqlite::Result<Vec<Raw>>>()
             .map_err(&err)?;
-        let config_changes = self
-            .conn
+        let bad = self.corrupt_table("sessions");
+        let opt = |v: Option<i64>, what: &str| v.map(|x| count(x, what, &bad)).transpose();
+        raw.into_iter()
+            .map(
+                |(id, kind, started_at, start, stopped_at, stop, its, version, warnings)| {
+                    Ok(Session {
+                        id: count(id, "id", &bad)?,
+                        kind,
+                        started_at,
+                        start_iteration: opt(start, "start_iteration")?,
+                        stopped_at,
+                        stop,
+                        iterations: opt(its, "iterations")?,
+                        retrace_version: version,
+                        warnings,
+                    })
+                },
+            )
+            .collect()
+    }
+
+    /// The `config_changes` rows, oldest first.
+    pub(crate) fn config_changes(&self) -> Result<Vec<ConfigChange>> {
+        let err = self.err();
+        self.conn
             .prepare("SELECT key, old, new FROM config_changes ORDER BY id")
             .map_err(&err)?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .map_err(&err)?
             .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(&err)?;
-        let n = uint(n, "ntrajectories", &path)?;
-        let (iterations, weight, reached, model_steps) = match last {
-            Some((q, w, r, s)) => (
-                Some(uint(q, "iteration", &path)?),
-                f64::from_bits(w as u64),
-                uint(r, "reached", &path)?,
-                uint(s, "model_steps", &path)?,
-            ),
-            None => (None, 1.0, 0, 0),
-        };
-        Ok(RunSummary {
-            schema_version: schema::SCHEMA_VERSION,
-            config,
-            model,
-            ntrajectories: n,
-            l: uint(l, "l", &path)?,
-            seed: seed as u64,
-            nsplititer: uint(nsplititer, "nsplititer", &path)?,
-            iterations,
-            weight,
-            reached,
-            estimate: weight * (reached as f64 / n as f64),
-            trajectories: uint(trajectories, "count", &path)?,
-            model_steps,
-            sessions,
-            config_changes,
-            active: self.active(),
-        })
+            .map_err(&err)
     }
 
-    /// The iteration table, oldest first (every row checked against its checksum).
-    pub fn iterations(&self) -> Result<Vec<IterationRow>> {
-        let path = db_path(&self.dir);
-        let u = |v: i64, what: &str| uint(v, what, &path);
-        read_iterations(&self.conn, &path)?
-            .into_iter()
-            .map(|r| {
-                Ok(IterationRow {
-                    iteration: u(r.iteration, "iteration")?,
-                    level: r.level,
-                    k: u(r.k, "k")?,
-                    killed: ids(&r.killed),
-                    parents: ids(&r.parents),
-                    children: ids(&r.children),
-                    weight: f64::from_bits(r.weight_bits as u64),
-                    reached: u(r.reached, "reached")?,
-                    model_steps: u(r.model_steps, "model_steps")?,
-                    committed_at: r.committed_at,
-                })
-            })
-            .collect()
+    /// Every `iterations` row, oldest first, each checked against its checksum.
+    pub(crate) fn iterations(&self) -> Result<Vec<IterationRow>> {
+        self.iteration_rows("ORDER BY iteration")
     }
 
-    /// Every trajectory with its scores (checked against their CRC-32), by id.
-    pub fn trajectories(&self) -> Result<Vec<TrajectoryRow>> {
-        self.select_trajectories("")
+    /// The last `iterations` row (None: the initial ensemble is not committed).
+    pub(crate) fn last_iteration(&self) -> Result<Option<IterationRow>> {
+        Ok(self
+            .iteration_rows("ORDER BY iteration DESC LIMIT 1")?
+            .pop())
     }
 
-    /// The current ensemble (the trajectories alive after the last committed iteration) with
-    /// their scores (checked against their CRC-32), by id. Reads only those rows.
-    pub fn ensemble(&self) -> Result<Vec<TrajectoryRow>> {
-        self.select_trajectories("WHERE died IS NULL")
-    }
-
-    fn select_trajectories(&self, filter: &str) -> Result<Vec<TrajectoryRow>> {
+    fn iteration_rows(&self, tail: &str) -> Result<Vec<IterationRow>> {
         let err = self.err();
-        let path = db_path(&self.dir);
         let mut stmt = self
             .conn
             .prepare(&format!(
-                "SELECT id, slot, parent, branch_step, born, died, max_score, reached, lineage, \
-                 scores, scores_crc, last_step, checksum FROM trajectories {filter} ORDER BY id"
+                "SELECT {} FROM iterations {tail}",
+                IterationValues::COLUMNS
             ))
             .map_err(&err)?;
         let mut rows = stmt.query([]).map_err(&err)?;
         let mut out = Vec::new();
-        let opt = |v: Option<i64>| v.map(|x| x as u64);
         while let Some(r) = rows.next().map_err(&err)? {
-            let id = r.get::<_, i64>(0).map_err(&err)? as u64;
-            let corrupt = |m: &str| {
-                Error::from(DbError::corrupt_row(
-                    &path,
-                    "trajectories",
-                    Row::Trajectory(id),
-                    m,
-                ))
-            };
-            let bytes: Vec<u8> = r.get(9).map_err(&err)?;
-            let crc: i64 = r.get(10).map_err(&err)?;
-            if i64::from(crc32fast::hash(&bytes)) != crc {
-                return Err(corrupt("scores fail their CRC-32 check"));
-            }
-            let lineage: Vec<u8> = r.get(8).map_err(&err)?;
-            TrajectoryValues {
-                id: id as i64,
-                slot: r.get(1).map_err(&err)?,
-                parent: r.get(2).map_err(&err)?,
-                branch_step: r.get(3).map_err(&err)?,
-                born: r.get(4).map_err(&err)?,
-                last_step: r.get(11).map_err(&err)?,
-                max_score: r.get(6).map_err(&err)?,
-                reached: r.get(7).map_err(&err)?,
-                lineage: &lineage,
-            }
-            .verify(r.get(12).map_err(&err)?, &path)?;
-            out.push(TrajectoryRow {
-                id,
-                slot: r.get::<_, i64>(1).map_err(&err)? as u64,
-                parent: opt(r.get(2).map_err(&err)?),
-                branch_step: opt(r.get(3).map_err(&err)?),
-                born: r.get::<_, i64>(4).map_err(&err)? as u64,
-                died: opt(r.get(5).map_err(&err)?),
-                max_score: r.get(6).map_err(&err)?,
-                reached: r.get(7).map_err(&err)?,
-                lineage: decode_lineage(&lineage).ok_or_else(|| corrupt("malformed lineage"))?,
-                scores: decode_scores(&bytes).ok_or_else(|| corrupt("malformed scores"))?,
-            });
+            // A value of the wrong type or encoding names its row.
+            let (v, stored) =
+                IterationValues::from_row(r).map_err(|e| match r.get::<_, i64>(0) {
+                    Ok(q) => self.corrupt("iterations", Row::Iteration(q))(format!(
+                        "unreadable value: {e}"
+                    )),
+                    Err(_) => err(e),
+                })?;
+            v.verify(stored, self.path)?;
+            out.push(self.iteration_row(v)?);
         }
         Ok(out)
+    }
+
+    fn iteration_row(&self, v: IterationValues) -> Result<IterationRow> {
+        let bad = self.corrupt("iterations", Row::Iteration(v.iteration));
+        let list = |text: &str, what: &str| {
+            parse_id_list(text).ok_or_else(|| bad(format!("malformed {what} list")))
+        };
+        let pos = &v.select_word_pos;
+        Ok(IterationRow {
+            iteration: count(v.iteration, "iteration", &bad)?,
+            level: v.level,
+            k: count(v.k, "k", &bad)?,
+            killed: list(&v.killed, "killed")?,
+            parents: list(&v.parents, "parents")?,
+            children: list(&v.children, "children")?,
+            weight: f64::from_bits(v.weight_bits as u64),
+            reached: count(v.reached, "reached", &bad)?,
+            next_id: count(v.next_id, "next_id", &bad)?,
+            branches: count(v.branches, "branches", &bad)?,
+            model_steps: count(v.model_steps, "model_steps", &bad)?,
+            replay_steps: count(v.replay_steps, "replay_steps", &bad)?,
+            held: count(v.held, "held", &bad)?,
+            peak_held: count(v.peak_held, "peak_held", &bad)?,
+            select_word_pos: pos
+                .parse()
+                .map_err(|_| bad(format!("bad select_word_pos {pos:?}")))?,
+            committed_at: v.committed_at,
+        })
+    }
+
+    /// The number of `trajectories` rows (every trajectory ever made).
+    pub(crate) fn trajectory_count(&self) -> Result<u64> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM trajectories", [], |r| r.get(0))
+            .map_err(self.err())?;
+        Ok(n.max(0) as u64)
+    }
+
+    /// The `trajectories` rows `which` selects, each checked against its checksum, its scores
+    /// against their CRC-32 and the recorded last step.
+    pub(crate) fn trajectories(&self, which: Select) -> Result<Vec<TrajectoryRow>> {
+        let err = self.err();
+        let tail = match which {
+            Select::All => "ORDER BY id",
+            Select::Alive => "WHERE died IS NULL ORDER BY slot",
+            Select::Id(_) => "WHERE id = ?1",
+        };
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT {TRAJECTORY_COLUMNS} FROM trajectories {tail}"
+            ))
+            .map_err(&err)?;
+        let mut rows = match which {
+            Select::Id(id) => stmt.query([i64::try_from(id).unwrap_or(-1)]),
+            _ => stmt.query([]),
+        }
+        .map_err(&err)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(&err)? {
+            let id: i64 = r.get(0).map_err(&err)?;
+            let bad = self.corrupt("trajectories", Row::Trajectory(id as u64));
+            let get_err = |e: rusqlite::Error| bad(format!("unreadable value: {e}"));
+            let lineage: Vec<u8> = r.get(9).map_err(get_err)?;
+            let scores: Vec<u8> = r.get(10).map_err(get_err)?;
+            let crc: i64 = r.get(11).map_err(get_err)?;
+            let v = TrajectoryValues {
+                id,
+                slot: r.get(1).map_err(get_err)?,
+                parent: r.get(2).map_err(get_err)?,
+                branch_step: r.get(3).map_err(get_err)?,
+                born: r.get(4).map_err(get_err)?,
+                last_step: r.get(6).map_err(get_err)?,
+                max_score: r.get(7).map_err(get_err)?,
+                reached: r.get(8).map_err(get_err)?,
+                lineage: &lineage,
+            };
+            v.verify(r.get(12).map_err(get_err)?, self.path)?;
+            let died: Option<i64> = r.get(5).map_err(get_err)?;
+            out.push(self.trajectory_row(&v, died, &scores, crc)?);
+        }
+        Ok(out)
+    }
+
+    /// The typed row of checksummed values `v` (`died`, the scores and their CRC-32 apart).
+    fn trajectory_row(
+        &self,
+        v: &TrajectoryValues<'_>,
+        died: Option<i64>,
+        scores: &[u8],
+        crc: i64,
+    ) -> Result<TrajectoryRow> {
+        let bad = self.corrupt("trajectories", Row::Trajectory(v.id as u64));
+        let opt = |x: Option<i64>, what: &str| x.map(|x| count(x, what, &bad)).transpose();
+        if i64::from(crc32fast::hash(scores)) != crc {
+            return Err(bad("scores fail their CRC-32 check".into()));
+        }
+        let scores = decode_scores(scores)
+            .ok_or_else(|| bad(format!("scores blob has {} bytes", scores.len())))?;
+        let last = count(v.last_step, "last_step", &bad)?;
+        if scores.len() as u64 != last.saturating_add(1) {
+            return Err(bad(format!("{} scores for last step {last}", scores.len())));
+        }
+        Ok(TrajectoryRow {
+            id: count(v.id, "id", &bad)?,
+            slot: count(v.slot, "slot", &bad)?,
+            parent: opt(v.parent, "parent")?,
+            branch_step: opt(v.branch_step, "branch_step")?,
+            born: count(v.born, "born", &bad)?,
+            died: opt(died, "died")?,
+            max_score: v.max_score,
+            reached: v.reached,
+            lineage: decode_lineage(v.lineage).ok_or_else(|| bad("malformed lineage".into()))?,
+            scores,
+        })
     }
 }

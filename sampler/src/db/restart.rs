@@ -1,7 +1,6 @@
 //! Continuing a run: config compatibility and rebuilding the ensemble by exact replay.
 
-use super::codec::{decode_lineage, decode_scores, uint};
-use super::rows::{IterationValues, TrajectoryValues};
+use super::read::{IterationRow, Select, Tables, TrajectoryRow};
 use super::schema::{db_path, sql_error};
 use super::state_rows::{StateRef, rows_of, states_dir};
 use super::states::{read_file, remove_unreferenced};
@@ -10,7 +9,7 @@ use crate::journal::{LoopState, Resume};
 use crate::parallel::collect_ordered;
 use crate::simulate::{Horizon, replay_with};
 use crate::store::{StateBytes, TrajectoryStore};
-use crate::trajectory::{Ensemble, Segment, Trajectory};
+use crate::trajectory::{Ensemble, Trajectory};
 use crate::{DbError, Error, Model, NoiseKey, Result, Row};
 use rayon::prelude::*;
 use revolve::State as _;
@@ -78,103 +77,33 @@ pub fn config_changes(
     Ok(changes)
 }
 
-/// A recorded trajectory before its states are rebuilt.
-struct Stored {
-    id: u64,
-    slot: u64,
-    lineage: Vec<Segment>,
-    scores: Vec<f64>,
-    max_score: f64,
-    reached: bool,
-}
+/// Loop state, next id, K_q per iteration, alive trajectories by slot.
+type Loaded = (LoopState, u64, Vec<u64>, Vec<TrajectoryRow>);
 
 /// The loop state and alive trajectories after the last committed iteration, or `None` if the
-/// initial ensemble was never committed (the run starts afresh).
-/// Loop state, next id, K_q per iteration, alive trajectories by slot.
-type Loaded = (LoopState, u64, Vec<u64>, Vec<Stored>);
-
+/// initial ensemble was never committed (the run starts afresh). Read through the one reader
+/// ([`Tables`]), then cross-checked: the iteration rows against each other, the alive rows
+/// against the ids they leave alive.
 fn load(db: &RunDb, n: u64) -> Result<Option<Loaded>> {
     let path = db_path(&db.dir);
-    let err = sql_error(&path);
-    let corrupt = |m: String| Error::from(DbError::corrupt(&path, m));
-    let rows = read_iterations(&db.conn, &path)?;
+    let tables = Tables::new(&db.conn, &path);
+    let rows = tables.iterations()?;
     let Some(last) = rows.last() else {
         return Ok(None);
     };
     let (kills, expected_alive) = replay_ids(&rows, n, &path)?;
-    let g = |v: i64, what: &str| uint(v, what, &path);
-    let pos = &last.select_word_pos;
     let state = LoopState {
-        iterations: g(last.iteration, "iteration")?,
-        weight: f64::from_bits(last.weight_bits as u64),
-        branches: g(last.branches, "branches")?,
-        model_steps: g(last.model_steps, "model_steps")?,
-        replay_steps: g(last.replay_steps, "replay_steps")?,
-        held: g(last.held, "held")?,
-        peak_held: g(last.peak_held, "peak_held")?,
-        select_word_pos: pos.parse().map_err(|_| {
-            Error::from(DbError::corrupt_row(
-                &path,
-                "iterations",
-                Row::Iteration(last.iteration),
-                format!("bad select_word_pos {pos:?}"),
-            ))
-        })?,
+        iterations: last.iteration,
+        weight: last.weight,
+        branches: last.branches,
+        model_steps: last.model_steps,
+        replay_steps: last.replay_steps,
+        held: last.held,
+        peak_held: last.peak_held,
+        select_word_pos: last.select_word_pos,
     };
-    let next_id = g(last.next_id, "next_id")?;
-    let mut stmt = db
-        .conn
-        .prepare(
-            "SELECT id, slot, lineage, scores, scores_crc, max_score, reached, last_step, \
-             parent, branch_step, born, checksum \
-             FROM trajectories WHERE died IS NULL ORDER BY slot",
-        )
-        .map_err(&err)?;
-    let mut rows = stmt.query([]).map_err(&err)?;
-    let mut alive = Vec::new();
-    while let Some(r) = rows.next().map_err(&err)? {
-        let id = uint(r.get(0).map_err(&err)?, "id", &path)?;
-        let lineage: Vec<u8> = r.get(2).map_err(&err)?;
-        let bytes: Vec<u8> = r.get(3).map_err(&err)?;
-        let crc: i64 = r.get(4).map_err(&err)?;
-        TrajectoryValues {
-            id: id as i64,
-            slot: r.get(1).map_err(&err)?,
-            parent: r.get(8).map_err(&err)?,
-            branch_step: r.get(9).map_err(&err)?,
-            born: r.get(10).map_err(&err)?,
-            last_step: r.get(7).map_err(&err)?,
-            max_score: r.get(5).map_err(&err)?,
-            reached: r.get(6).map_err(&err)?,
-            lineage: &lineage,
-        }
-        .verify(r.get(11).map_err(&err)?, &path)?;
-        let at = |m: String| {
-            Error::from(DbError::corrupt_row(
-                &path,
-                "trajectories",
-                Row::Trajectory(id),
-                m,
-            ))
-        };
-        if i64::from(crc32fast::hash(&bytes)) != crc {
-            return Err(at("scores fail their CRC-32 check".into()));
-        }
-        let scores = decode_scores(&bytes)
-            .ok_or_else(|| at(format!("scores blob has {} bytes", bytes.len())))?;
-        let last = uint(r.get(7).map_err(&err)?, "last_step", &path)?;
-        if scores.len() as u64 != last + 1 {
-            return Err(at(format!("{} scores for last step {last}", scores.len())));
-        }
-        alive.push(Stored {
-            id,
-            slot: uint(r.get(1).map_err(&err)?, "slot", &path)?,
-            lineage: decode_lineage(&lineage).ok_or_else(|| at("malformed lineage".into()))?,
-            scores,
-            max_score: r.get(5).map_err(&err)?,
-            reached: r.get(6).map_err(&err)?,
-        });
-    }
+    let next_id = last.next_id;
+    let alive = tables.trajectories(Select::Alive)?;
     let mut ids: Vec<u64> = alive.iter().map(|t| t.id).collect();
     ids.sort_unstable();
     if let Some(id) = first_difference(&ids, &expected_alive) {
@@ -193,46 +122,15 @@ fn load(db: &RunDb, n: u64) -> Result<Option<Loaded>> {
     let slots_ok =
         alive.len() as u64 == n && alive.iter().enumerate().all(|(i, t)| t.slot == i as u64);
     if !slots_ok {
-        return Err(corrupt(format!(
-            "{} alive trajectories in slots that are not 0..{n}",
-            alive.len()
+        return Err(Error::from(DbError::corrupt(
+            &path,
+            format!(
+                "{} alive trajectories in slots that are not 0..{n}",
+                alive.len()
+            ),
         )));
     }
     Ok(Some((state, next_id, kills, alive)))
-}
-
-/// Every `iterations` row, oldest first, each checked against its checksum.
-pub(super) fn read_iterations(
-    conn: &rusqlite::Connection,
-    path: &Path,
-) -> Result<Vec<IterationValues>> {
-    let err = sql_error(path);
-    let mut stmt = conn
-        .prepare(&format!(
-            "SELECT {} FROM iterations ORDER BY iteration",
-            IterationValues::COLUMNS
-        ))
-        .map_err(&err)?;
-    let mut rows = stmt.query([]).map_err(&err)?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next().map_err(&err)? {
-        // A value of the wrong type or encoding names its row.
-        let (v, stored) = IterationValues::from_row(r).map_err(|e| {
-            let q: rusqlite::Result<i64> = r.get(0);
-            match q {
-                Ok(q) => Error::from(DbError::corrupt_row(
-                    path,
-                    "iterations",
-                    Row::Iteration(q),
-                    format!("unreadable value: {e}"),
-                )),
-                Err(_) => err(e),
-            }
-        })?;
-        v.verify(stored, path)?;
-        out.push(v);
-    }
-    Ok(out)
 }
 
 /// Cross-check the iteration rows `rows` of a run of `n` trajectories: iterations 0, 1, ...
@@ -240,7 +138,7 @@ pub(super) fn read_iterations(
 /// from `next_id` on, `next_id` equal to `n` plus the children created, every killed
 /// trajectory alive. Returns K_q per iteration q >= 1 and the ids alive after the last row,
 /// sorted.
-fn replay_ids(rows: &[IterationValues], n: u64, path: &Path) -> Result<(Vec<u64>, Vec<u64>)> {
+fn replay_ids(rows: &[IterationRow], n: u64, path: &Path) -> Result<(Vec<u64>, Vec<u64>)> {
     let mut alive: std::collections::BTreeSet<u64> = (0..n).collect();
     let mut next = n;
     let mut kills = Vec::with_capacity(rows.len());
@@ -249,38 +147,30 @@ fn replay_ids(rows: &[IterationValues], n: u64, path: &Path) -> Result<(Vec<u64>
             Error::from(DbError::corrupt_row(
                 path,
                 "iterations",
-                Row::Iteration(r.iteration),
+                Row::Iteration(r.iteration as i64),
                 m,
             ))
         };
-        if r.iteration != q as i64 {
+        if r.iteration != q as u64 {
             return Err(bad(format!("expected iteration {q} here")));
         }
-        let list = |text: &str, what: &str| {
-            super::codec::parse_id_list(text).ok_or_else(|| bad(format!("malformed {what} list")))
-        };
-        let (killed, parents, children) = (
-            list(&r.killed, "killed")?,
-            list(&r.parents, "parents")?,
-            list(&r.children, "children")?,
-        );
-        let k = uint(r.k, "k", path)?;
-        if [killed.len(), parents.len(), children.len()] != [k as usize; 3] {
+        let k = r.k;
+        if [r.killed.len(), r.parents.len(), r.children.len()] != [k as usize; 3] {
             return Err(bad(format!("k = {k} does not match its id lists")));
         }
-        for &id in &killed {
+        for &id in &r.killed {
             if !alive.remove(&id) {
                 return Err(bad(format!("killed trajectory {id} was not alive")));
             }
         }
-        for &id in &children {
+        for &id in &r.children {
             if id != next {
                 return Err(bad(format!("child {id} where id {next} was next")));
             }
             alive.insert(id);
             next += 1;
         }
-        if r.next_id != next as i64 {
+        if r.next_id != next {
             return Err(bad(format!(
                 "next_id {} differs from {next} (N plus the children created so far)",
                 r.next_id
@@ -313,7 +203,7 @@ fn rebuild<M: Model, St: TrajectoryStore<M::State>>(
     store: &St,
     h: &Horizon,
     key: NoiseKey,
-    t: Stored,
+    t: TrajectoryRow,
     path: &Path,
 ) -> Result<Trajectory<St::Record>> {
     let mismatch = |step: u64, got: f64| {
@@ -380,7 +270,7 @@ fn from_states<M: Model, St: TrajectoryStore<M::State>>(
     model: &M,
     store: &St,
     h: &Horizon,
-    t: &Stored,
+    t: &TrajectoryRow,
     rows: &[(u64, StateRef)],
     files: &HashMap<String, Vec<u8>>,
     path: &Path,
@@ -571,17 +461,15 @@ mod tests {
     use super::*;
 
     /// A row with `parents` empty (set it to match `children`).
-    fn row(q: i64, killed: &str, children: &str, next_id: i64) -> IterationValues {
-        let k = super::super::codec::parse_id_list(killed).map_or(0, |v| v.len() as i64);
-        IterationValues {
+    fn row(q: u64, killed: &[u64], children: &[u64], next_id: u64) -> IterationRow {
+        IterationRow {
             iteration: q,
             level: None,
-            k,
-            killed: killed.into(),
-            parents: "[]".into(),
-            children: children.into(),
+            k: killed.len() as u64,
+            killed: killed.to_vec(),
+            parents: Vec::new(),
+            children: children.to_vec(),
             weight: 1.0,
-            weight_bits: 0,
             reached: 0,
             next_id,
             branches: 0,
@@ -589,12 +477,12 @@ mod tests {
             replay_steps: 0,
             held: 0,
             peak_held: 0,
-            select_word_pos: "0".into(),
+            select_word_pos: 0,
             committed_at: 0.0,
         }
     }
 
-    fn err(rows: &[IterationValues]) -> String {
+    fn err(rows: &[IterationRow]) -> String {
         replay_ids(rows, 3, Path::new("r.sqlite"))
             .unwrap_err()
             .to_string()
@@ -610,21 +498,21 @@ mod tests {
 
     #[test]
     fn iteration_rows_are_cross_checked() {
-        let mut rows = vec![row(0, "[]", "[]", 3), row(1, "[1]", "[3]", 4)];
-        rows[1].parents = "[0]".into();
+        let mut rows = vec![row(0, &[], &[], 3), row(1, &[1], &[3], 4)];
+        rows[1].parents = vec![0];
         let (kills, alive) = replay_ids(&rows, 3, Path::new("r.sqlite")).unwrap();
         assert_eq!((kills, alive), (vec![1], vec![0, 2, 3]));
         let mut bad = rows.clone();
         bad[1].next_id = 3;
         assert!(err(&bad).contains("iteration 1: next_id 3 differs from 4"));
         let mut bad = rows.clone();
-        bad[1].killed = "[7]".into();
+        bad[1].killed = vec![7];
         assert!(err(&bad).contains("killed trajectory 7 was not alive"));
         let mut bad = rows.clone();
         bad[1].k = 2;
         assert!(err(&bad).contains("k = 2 does not match"));
         let mut bad = rows.clone();
-        bad[1].children = "[5]".into();
+        bad[1].children = vec![5];
         assert!(err(&bad).contains("child 5 where id 3 was next"));
         let mut bad = rows;
         bad[1].iteration = 2;

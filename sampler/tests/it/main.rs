@@ -6,6 +6,7 @@ mod db_identity;
 mod db_journal_resume;
 mod db_lock;
 mod db_messages;
+mod db_one_reader;
 mod db_power_loss;
 mod db_states;
 mod kill_restart;
