@@ -203,7 +203,12 @@ impl ArrayState {
         let owner = self.memory.get().owner.bind(py);
         // SAFETY: both are live arrays (held by `self`); reading their fields is what numpy's
         // `PyArray_DATA`, `PyArray_BASE`, `PyArray_DESCR` and `PyArray_FLAGS` do.
-        let (v, o) = unsafe { (&(*view.as_array_ptr()).fields, &(*owner.as_array_ptr()).fields) };
+        let (v, o) = unsafe {
+            (
+                &(*view.as_array_ptr()).fields,
+                &(*owner.as_array_ptr()).fields,
+            )
+        };
         let same = v.data == o.data
             && v.base == self.memory.as_ptr()
             && v.descr == o.descr
