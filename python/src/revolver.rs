@@ -189,7 +189,10 @@ fn choose_schedule(
 /// through a spare buffer). `reverse(u, lam, k)` gets the state at step `k` (read-only) and moves the adjoint
 /// `lam` from step `k + 1` to `k` in place. The arrays callbacks get are the Revolver's own
 /// buffers (checkpoints included, no copies): valid as long as Python holds them, but their
-/// contents change as the run goes on, so copy what must outlive the call.
+/// contents change as the run goes on, so copy what must outlive the call. They do not own
+/// their memory: numpy refuses to resize them, or to make a read-only one writeable (its `base`
+/// exposes no buffer); changing one in place (`.shape =`, `.dtype =`, `__setstate__`) is a
+/// `ValueError` when the callback returns.
 #[pyclass(module = "retrace._retrace", name = "Revolver", unsendable)]
 pub struct PyRevolver {
     core: CoreRevolver,
