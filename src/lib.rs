@@ -2,6 +2,7 @@
 //! time-stepping simulations. This package holds the `retrace` command-line tool; its library
 //! only re-exports both crates (the examples of README.md and docs/ use them through it).
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub use revolve;
 pub use sampler;

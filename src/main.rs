@@ -1,5 +1,7 @@
 //! The `retrace` command-line tool.
 
+#![forbid(unsafe_code)]
+
 mod cli;
 
 use clap::{Parser, Subcommand};

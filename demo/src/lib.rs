@@ -6,6 +6,7 @@
 //! - `burgers_mpi` (feature `mpi`): the Burgers adjoint split over MPI ranks.
 //! - [`harness`]: measurement helpers shared by the benches, examples and tests.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod burgers;
 #[cfg(feature = "mpi")]

@@ -4,6 +4,7 @@
 //!   (`retrace plan`, `--svg`; Python's `retrace.plan(..., svg=True)`).
 //! - [`run`]: the four-panel figure of a TAMS run database (`retrace db plot`).
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod axes;
 pub mod plan;

@@ -4,7 +4,7 @@
 use crate::errors::{CallbackError, to_py};
 use crate::planning::stats_dict;
 use crate::schedule::{ActionStream, Schedule, stream_from};
-use crate::state::ArrayState;
+use crate::state::{ArrayState, check_state_array, nbytes, read_array, write_array};
 use numpy::PyUntypedArray;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -33,7 +33,8 @@ impl ForwardOperator<ArrayState> for PyForward {
         Python::attach(|py| {
             match (&self.in_place, &self.out_of_place) {
                 (Some(f), _) => {
-                    f.call1(py, (state.array(py), from, to))?;
+                    f.call1(py, (state.array(py)?, from, to))?;
+                    state.check_views(py)?;
                 }
                 (None, Some(g)) => {
                     let spare = match self.spare.take() {
@@ -41,7 +42,9 @@ impl ForwardOperator<ArrayState> for PyForward {
                         None => state.empty_like(py)?,
                     };
                     let spare = self.spare.insert(spare);
-                    g.call1(py, (state.readonly(py), spare.array(py), from, to))?;
+                    g.call1(py, (state.readonly(py)?, spare.array(py)?, from, to))?;
+                    state.check_views(py)?;
+                    spare.check_views(py)?;
                     std::mem::swap(state, spare);
                 }
                 (None, None) => {
@@ -69,7 +72,9 @@ impl ForwardOperator<ArrayState> for PyForward {
             return self.advance(dst, from, to);
         };
         Python::attach(|py| {
-            g.call1(py, (src.readonly(py), dst.array(py), from, to))?;
+            g.call1(py, (src.readonly(py)?, dst.array(py)?, from, to))?;
+            src.check_views(py)?;
+            dst.check_views(py)?;
             py.check_signals()
         })
         .map_err(CallbackError)
@@ -93,7 +98,8 @@ impl ReverseOperator<ArrayState, Py<PyAny>> for PyReverse {
     ) -> Result<(), CallbackError> {
         Python::attach(|py| {
             self.func
-                .call1(py, (state.readonly(py), adjoint.bind(py), step))?;
+                .call1(py, (state.readonly(py)?, adjoint.bind(py), step))?;
+            state.check_views(py)?;
             py.check_signals()
         })
         .map_err(CallbackError)
@@ -183,7 +189,10 @@ fn choose_schedule(
 /// through a spare buffer). `reverse(u, lam, k)` gets the state at step `k` (read-only) and moves the adjoint
 /// `lam` from step `k + 1` to `k` in place. The arrays callbacks get are the Revolver's own
 /// buffers (checkpoints included, no copies): valid as long as Python holds them, but their
-/// contents change as the run goes on, so copy what must outlive the call.
+/// contents change as the run goes on, so copy what must outlive the call. They do not own
+/// their memory: numpy refuses to resize them, or to make a read-only one writeable (its `base`
+/// exposes no buffer); changing one in place (`.shape =`, `.dtype =`, `__setstate__`) is a
+/// `ValueError` when the callback returns.
 #[pyclass(module = "retrace._retrace", name = "Revolver", unsendable)]
 pub struct PyRevolver {
     core: CoreRevolver,
@@ -216,7 +225,7 @@ impl PyRevolver {
         if steps == 0 {
             return Err(to_py(py, Error::ZeroSteps));
         }
-        let work = ArrayState::wrap(state)?.empty_like(py)?;
+        let work = ArrayState::new_like(state)?;
         let (stream, ram, disk) =
             choose_schedule(py, steps, snaps, schedule, disk_snaps, disk_dir.is_some())?;
         // A schedule never holds more than one checkpoint per step.
@@ -266,16 +275,20 @@ impl PyRevolver {
     /// Run the forward sweep from the state given at construction (read now), storing
     /// checkpoints; on return that array holds the state at step `steps` (returned too).
     fn apply_forward(&mut self, py: Python<'_>) -> PyResult<Py<PyUntypedArray>> {
-        let user = ArrayState::wrap(self.user_state.bind(py))?;
-        if user.bytes().len() != self.work.bytes().len() {
+        let user = self.user_state.bind(py);
+        check_state_array(user)?;
+        if nbytes(user) != self.work.bytes().len() {
             return Err(PyValueError::new_err("the state array changed size"));
         }
-        self.work.bytes_mut().copy_from_slice(user.bytes());
+        if !read_array(user, self.work.bytes_mut()) {
+            return Err(PyValueError::new_err("the state array is not C-contiguous"));
+        }
         self.core
             .apply_forward(&mut self.work)
             .map_err(|e| to_py(py, e))?;
-        let mut user = ArrayState::wrap(self.user_state.bind(py))?;
-        user.bytes_mut().copy_from_slice(self.work.bytes());
+        if !write_array(user, self.work.bytes()) {
+            return Err(PyValueError::new_err("the state array is not writeable"));
+        }
         Ok(self.user_state.clone_ref(py))
     }
 

@@ -2,17 +2,16 @@
 //! pyrevolve's `Checkpoint.get_data` gives it), saved and loaded by copy.
 
 use crate::errors::to_py;
-use crate::state::ArrayState;
-use numpy::npyffi::NPY_ARRAY_CARRAY;
-use numpy::{PyArray1, PyArrayDescrMethods, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods};
+use crate::state::{ArrayState, nbytes, read_array, write_array};
+use numpy::PyUntypedArray;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use revolve::storage::disk::DiskStore;
 use revolve::{CheckpointStore, RamStore};
 use std::path::PathBuf;
 
-// Buffers are numpy arrays (`ArrayState`): numpy's allocator (huge pages for large arrays on
-// Linux) makes copies as fast as pyrevolve's, whose storage is a numpy array too.
+// Buffers are private numpy arrays (`ArrayState`): numpy's allocator (huge pages for large
+// arrays on Linux) makes copies as fast as pyrevolve's, whose storage is a numpy array too.
 enum Level {
     Ram(RamStore<ArrayState>),
     Disk(Box<DiskStore<ArrayState>>),
@@ -28,45 +27,6 @@ pub struct ArrayStore {
     scratch: ArrayState,
     nbytes: usize,
     slots: u64,
-}
-
-/// Where a C-contiguous, aligned, writeable array's bytes are, or `None` for other arrays.
-fn contiguous(array: &Bound<'_, PyUntypedArray>) -> Option<(*mut u8, usize)> {
-    // SAFETY: reading the flags and data pointer of a live array.
-    let raw = unsafe { &*array.as_array_ptr() };
-    if raw.fields.flags & NPY_ARRAY_CARRAY != NPY_ARRAY_CARRAY {
-        return None;
-    }
-    Some((raw.fields.data as *mut u8, nbytes(array)))
-}
-
-/// Copy a contiguous array's bytes to `out`.
-fn read_array(array: &Bound<'_, PyUntypedArray>, out: &mut [u8]) -> bool {
-    match contiguous(array) {
-        // SAFETY: `len` bytes at `ptr` belong to the array, alive while borrowed; the GIL is
-        // held, so no Python code touches them meanwhile; `out` is our own buffer.
-        Some((ptr, len)) => {
-            out.copy_from_slice(unsafe { std::slice::from_raw_parts(ptr, len) });
-            true
-        }
-        None => false,
-    }
-}
-
-/// Copy `src` into a contiguous array's bytes.
-fn write_array(array: &Bound<'_, PyUntypedArray>, src: &[u8]) -> bool {
-    match contiguous(array) {
-        // SAFETY: as in `read_array`; the array is writeable (checked by its flags).
-        Some((ptr, len)) => {
-            unsafe { std::slice::from_raw_parts_mut(ptr, len) }.copy_from_slice(src);
-            true
-        }
-        None => false,
-    }
-}
-
-fn nbytes(array: &Bound<'_, PyUntypedArray>) -> usize {
-    array.len() * array.dtype().itemsize()
 }
 
 fn arrays_of<'py>(list: &Bound<'py, PyAny>) -> PyResult<Vec<Bound<'py, PyUntypedArray>>> {
@@ -137,7 +97,7 @@ impl ArrayStore {
     #[new]
     #[pyo3(signature = (nbytes, slots, disk_dir = None))]
     fn new(py: Python<'_>, nbytes: usize, slots: u64, disk_dir: Option<PathBuf>) -> PyResult<Self> {
-        let proto = ArrayState::wrap(PyArray1::<u8>::zeros(py, nbytes, false).as_untyped())?;
+        let proto = ArrayState::zeros(py, nbytes)?;
         let level = match disk_dir {
             None => {
                 let n =

@@ -36,6 +36,7 @@
 //! # Ok::<(), sampler::Error>(())
 //! ```
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod config;
 pub mod db;
