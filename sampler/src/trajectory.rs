@@ -52,10 +52,6 @@ impl<R> Trajectory<R> {
     pub fn max_score(&self) -> f64 {
         self.max_score
     }
-    /// Whether the trajectory reached the target set.
-    pub fn reached_target(&self) -> bool {
-        self.reached
-    }
     /// The noise segments: which stream drove which steps (for replay).
     pub fn lineage(&self) -> &[Segment] {
         &self.lineage
@@ -87,13 +83,6 @@ impl<R> Trajectory<R> {
         })
     }
 
-    /// First step whose score is strictly greater than `level`.
-    pub fn first_above(&self, level: f64) -> Option<u64> {
-        self.scores
-            .iter()
-            .position(|&s| s > level)
-            .map(|i| i as u64)
-    }
 }
 
 /// The current population of trajectories.
