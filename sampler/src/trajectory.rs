@@ -25,6 +25,24 @@ pub struct Segment {
 }
 
 /// A trajectory: scores at every step, its noise lineage, and its states in a store record `R`.
+///
+/// Whether it reached the target is `max_score() >= target` (there is no `reached_target`):
+///
+/// ```compile_fail,E0599
+/// fn reached(t: &sampler::Trajectory<()>) -> bool { t.reached_target() }
+/// ```
+///
+/// and the branch step of a level is the first score above it (there is no `first_above`):
+///
+/// ```compile_fail,E0599
+/// fn branch(t: &sampler::Trajectory<()>) -> Option<u64> { t.first_above(0.5) }
+/// ```
+///
+/// ```
+/// fn branch(t: &sampler::Trajectory<()>) -> Option<usize> {
+///     t.scores().iter().position(|&s| s > 0.5)
+/// }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Trajectory<R> {
     pub(crate) id: u64,

@@ -25,7 +25,20 @@ pub enum PointNoise {
     Uniform,
 }
 
-/// Stochastic Allen-Cahn equation (see the [module documentation](self)).
+/// Stochastic Allen-Cahn equation (see the [module documentation](self)). Make one from
+/// [`AllenCahn::default`] and set the parameters (its solver cache is private):
+///
+/// ```
+/// use sampler::models::AllenCahn;
+/// let mut m = AllenCahn::default();
+/// (m.n, m.sigma) = (64, 0.5);
+/// assert!(m.validate().is_ok());
+/// ```
+///
+/// ```compile_fail,E0616
+/// let m = sampler::models::AllenCahn::default();
+/// let _ = &m.cache;
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AllenCahn {
