@@ -100,7 +100,6 @@ impl<R> Trajectory<R> {
             state,
         })
     }
-
 }
 
 /// The current population of trajectories.

@@ -170,12 +170,22 @@ impl Config {
     /// `Config` built in Rust may hold values [`Config::validate`] would refuse).
     pub fn params(&self) -> Result<RunParams> {
         let t = &self.tams;
-        let mut p = RunParams::new(t.ntrajectories, t.l, t.nsplititer.unwrap_or(0), self.horizon())?;
+        let mut p = RunParams::new(
+            t.ntrajectories,
+            t.l,
+            t.nsplititer.unwrap_or(0),
+            self.horizon(),
+        )?;
         p.walltime = match t.walltime {
             None => None,
-            Some(w) => Some(Duration::try_from_secs_f64(w).ok().filter(|_| w > 0.0).ok_or_else(
-                || Error::config("tams.walltime", format!("must be > 0, got {w}")),
-            )?),
+            Some(w) => Some(
+                Duration::try_from_secs_f64(w)
+                    .ok()
+                    .filter(|_| w > 0.0)
+                    .ok_or_else(|| {
+                        Error::config("tams.walltime", format!("must be > 0, got {w}"))
+                    })?,
+            ),
         };
         Ok(p)
     }

@@ -2,8 +2,8 @@
 
 pub(crate) mod compute;
 mod estimate;
-mod params;
 pub(crate) mod montecarlo;
+mod params;
 pub(crate) mod tams;
 
 pub use crate::outcome::{RunOutcome, StopReason};

@@ -23,8 +23,14 @@ fn invalid_key<T: std::fmt::Debug>(r: sampler::Result<T>) -> String {
 #[test]
 fn run_params_new_refuses_bad_values_naming_the_key() {
     assert!(RunParams::new(10, 1, 100, h()).is_ok());
-    assert_eq!(invalid_key(RunParams::new(0, 1, 100, h())), "tams.ntrajectories");
-    assert_eq!(invalid_key(RunParams::new(1, 1, 100, h())), "tams.ntrajectories");
+    assert_eq!(
+        invalid_key(RunParams::new(0, 1, 100, h())),
+        "tams.ntrajectories"
+    );
+    assert_eq!(
+        invalid_key(RunParams::new(1, 1, 100, h())),
+        "tams.ntrajectories"
+    );
     assert_eq!(invalid_key(RunParams::new(10, 0, 100, h())), "tams.l");
     assert_eq!(invalid_key(RunParams::new(10, 10, 100, h())), "tams.l");
     for dt in [0.0, -0.1, f64::NAN, f64::INFINITY] {
@@ -39,7 +45,10 @@ fn run_params_new_refuses_bad_values_naming_the_key() {
     assert_eq!(invalid_key(r), "trajectory.targetscore");
     let mut odd = h();
     odd.nsteps = 7;
-    assert_eq!(invalid_key(RunParams::new(10, 1, 100, odd)), "trajectory.end_time");
+    assert_eq!(
+        invalid_key(RunParams::new(10, 1, 100, odd)),
+        "trajectory.end_time"
+    );
 }
 
 #[test]
@@ -47,7 +56,8 @@ fn strategies_refuse_changed_params_instead_of_panicking() {
     let model = Brownian::default();
     let key = NoiseKey::new(1, 0);
     let good = RunParams::new(10, 1, 100, h()).unwrap();
-    let cases: [(&str, fn(&mut RunParams)); 4] = [
+    type Change = fn(&mut RunParams);
+    let cases: [(&str, Change); 4] = [
         ("tams.ntrajectories", |p| p.ntrajectories = 0),
         ("tams.l", |p| p.l = 10),
         ("tams.l", |p| p.l = 0),
