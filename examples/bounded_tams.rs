@@ -154,20 +154,11 @@ fn gib(b: u64) -> f64 {
 
 fn run_child(o: &Opts, budget_text: &str) -> Result<String, String> {
     let budget: ByteSize = budget_text.parse()?;
-    let model = AllenCahn {
-        n: o.n,
-        sigma: o.sigma,
-        noise: PointNoise::Uniform,
-        ..AllenCahn::default()
-    };
+    let mut model = AllenCahn::default();
+    (model.n, model.sigma, model.noise) = (o.n, o.sigma, PointNoise::Uniform);
     model.validate().map_err(|e| e.to_string())?;
-    let params = RunParams {
-        ntrajectories: o.ntraj,
-        nsplititer: o.nsplititer,
-        k: o.l,
-        walltime: None,
-        horizon: Horizon::new(o.steps as f64 * 0.01, 0.01, o.target),
-    };
+    let horizon = Horizon::new(o.steps as f64 * 0.01, 0.01, o.target);
+    let params = RunParams::new(o.ntraj, o.l, o.nsplititer, horizon).map_err(|e| e.to_string())?;
     let bytes = model.initial_state().byte_len() as u64;
     let placement = match o.policy.as_str() {
         "uniform" => Placement::uniform_for(budget.0, bytes, o.ntraj, params.horizon.nsteps),

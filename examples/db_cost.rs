@@ -46,7 +46,7 @@ fn case<M: Model>(label: &str, config: &Config, model: &M)
 where
     M::State: sampler::store::StateBytes + PartialEq,
 {
-    let params = config.params();
+    let params = config.params().unwrap();
     let description = sampler::Run::new(model, params.clone())
         .seed(config.tams.seed)
         .description()

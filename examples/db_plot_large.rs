@@ -59,7 +59,7 @@ fn main() {
     let BuiltinModel::Brownian(model) = &config.model else {
         unreachable!()
     };
-    let description = sampler::Run::new(model, config.params())
+    let description = sampler::Run::new(model, config.params().unwrap())
         .seed(1)
         .description()
         .unwrap();

@@ -8,9 +8,7 @@
 //!
 //! `cargo run --release --example tams_custom_model`
 
-use sampler::{
-    Horizon, Model, ModelInfo, NoiseRng, Run, RunParams, StopReason, StorePolicy, normal_words,
-};
+use sampler::{GaussianNoise, Horizon, Model, ModelInfo, Run, RunParams, StopReason, StorePolicy};
 use serde::Serialize;
 
 /// The model's parameters; `describe` records them in the run database, so a restart with
@@ -29,21 +27,16 @@ struct DampedHeat {
 
 impl Model for DampedHeat {
     type State = Vec<f64>;
-    type Noise = Vec<f64>;
+    /// One standard normal increment per grid point.
+    type Noise = GaussianNoise;
+    fn noise_dim(&self) -> usize {
+        self.n
+    }
     fn initial_state(&self) -> Vec<f64> {
         vec![0.0; self.n]
     }
-    fn noise_buffer(&self) -> Vec<f64> {
-        vec![0.0; self.n]
-    }
-    fn noise_words(&self) -> u64 {
-        normal_words(self.n)
-    }
-    fn sample_noise(&self, rng: &mut NoiseRng, noise: &mut Vec<f64>) {
-        rng.fill_standard_normal(noise);
-    }
     /// Explicit Euler in place (no allocation per step).
-    fn step(&self, u: &mut Vec<f64>, _t: f64, dt: f64, xi: &Vec<f64>) {
+    fn step(&self, u: &mut Vec<f64>, _t: f64, dt: f64, xi: &GaussianNoise) {
         let n = self.n;
         let (first, mut prev) = (u[0], u[n - 1]);
         let amp = self.sigma * dt.sqrt();
@@ -58,7 +51,7 @@ impl Model for DampedHeat {
     fn score(&self, u: &Vec<f64>, _t: f64) -> f64 {
         u.iter().sum::<f64>() / self.n as f64
     }
-    fn describe(&self) -> ModelInfo {
+    fn describe(&self) -> sampler::Result<ModelInfo> {
         ModelInfo::of("damped_heat", self)
     }
 }
@@ -80,13 +73,7 @@ fn main() -> sampler::Result<()> {
         diffusion: 4.0,
         sigma: (4096.0f64 / 32.0).sqrt(),
     };
-    let params = RunParams {
-        ntrajectories: 32,
-        nsplititer: 5_000,
-        k: 1,
-        walltime: None,
-        horizon: Horizon::new(4.0, 0.02, 0.5),
-    };
+    let params = RunParams::new(32, 1, 5_000, Horizon::new(4.0, 0.02, 0.5))?;
     let tmp = tempfile::tempdir().expect("a temporary directory");
     // The spill directory must exist: a run creates only its own `retrace-spill-*` inside it.
     let spill = tmp.path().join("spill");

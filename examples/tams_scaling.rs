@@ -59,13 +59,8 @@ fn main() {
     );
     println!("|---|---|---|---|---|---|---|---|---|---|");
     for k in [1, 10] {
-        let params = RunParams {
-            ntrajectories: 100,
-            nsplititer: 100_000,
-            k,
-            walltime: None,
-            horizon: Horizon::new(10.0, 0.01, 0.95),
-        };
+        let params =
+            RunParams::new(100, k, 100_000, Horizon::new(10.0, 0.01, 0.95)).expect("valid");
         let mut base = None;
         for &t in &threads {
             let pool = pool(Some(t)).expect("pool");

@@ -14,9 +14,7 @@
 use mpi::traits::*;
 use sampler::mpi::{abort_on_panic, initialize};
 use sampler::runner::{DbOptions, RunOptions};
-use sampler::{
-    Config, Horizon, Model, NoiseRng, Run, RunParams, StorePolicy, StrategyKind, normal_words,
-};
+use sampler::{Config, GaussianNoise, Horizon, Model, Run, RunParams, StorePolicy, StrategyKind};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output};
 use std::time::Duration;
@@ -337,20 +335,14 @@ struct Walk {
 
 impl Model for Walk {
     type State = f64;
-    type Noise = [f64; 1];
+    type Noise = GaussianNoise;
+    fn noise_dim(&self) -> usize {
+        1
+    }
     fn initial_state(&self) -> f64 {
         0.0
     }
-    fn noise_buffer(&self) -> [f64; 1] {
-        [0.0]
-    }
-    fn noise_words(&self) -> u64 {
-        normal_words(1)
-    }
-    fn sample_noise(&self, rng: &mut NoiseRng, noise: &mut [f64; 1]) {
-        rng.fill_standard_normal(noise)
-    }
-    fn step(&self, x: &mut f64, _t: f64, dt: f64, noise: &[f64; 1]) {
+    fn step(&self, x: &mut f64, _t: f64, dt: f64, noise: &GaussianNoise) {
         *x += 0.5 * dt.sqrt() * noise[0]
     }
     fn score(&self, x: &f64, _t: f64) -> f64 {
@@ -361,13 +353,8 @@ impl Model for Walk {
 /// Rank 0 of the "nan" child: the MPI run's error equals the single-process run's (TAMS with
 /// l = 6 of 20, failing in a branch; Monte Carlo on 4000), printed as one line.
 fn nan_errors_agree<C: Communicator>(world: &C) -> Result<(), String> {
-    let params = RunParams {
-        ntrajectories: 20,
-        nsplititer: 1000,
-        k: 6,
-        walltime: None,
-        horizon: Horizon::new(1.0, 0.01, 3.0),
-    };
+    let params =
+        RunParams::new(20, 6, 1000, Horizon::new(1.0, 0.01, 3.0)).map_err(|e| e.to_string())?;
     for strategy in [StrategyKind::Tams, StrategyKind::MonteCarlo] {
         let mut p = params.clone();
         if strategy == StrategyKind::MonteCarlo {
@@ -419,13 +406,8 @@ fn nan_errors_agree<C: Communicator>(world: &C) -> Result<(), String> {
 /// away from their parent's rank, from its states sent there) equal the single-process run
 /// bit for bit, keeping every state and under a memory budget with a fixed interval.
 fn moves_change_no_bit<C: Communicator>(world: &C) -> Result<(), String> {
-    let params = RunParams {
-        ntrajectories: 24,
-        nsplititer: 60,
-        k: 6,
-        walltime: None,
-        horizon: Horizon::new(1.0, 0.01, 1.2),
-    };
+    let params =
+        RunParams::new(24, 6, 60, Horizon::new(1.0, 0.01, 1.2)).map_err(|e| e.to_string())?;
     let policies = [
         ("store-all", StorePolicy::StoreAll),
         (

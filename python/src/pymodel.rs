@@ -18,7 +18,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use sampler::{Model, ModelInfo, NoiseRng, normal_words};
+use sampler::{GaussianNoise, Model, ModelInfo};
 use std::cell::RefCell;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -252,25 +252,17 @@ fn describe(obj: &Bound<'_, PyAny>) -> PyResult<ModelInfo> {
 
 impl Model for PyModel {
     type State = Vec<f64>;
-    type Noise = Vec<f64>;
+    type Noise = GaussianNoise;
 
     fn initial_state(&self) -> Vec<f64> {
         self.initial.clone()
     }
 
-    fn noise_buffer(&self) -> Vec<f64> {
-        vec![0.0; self.noise_size]
+    fn noise_dim(&self) -> usize {
+        self.noise_size
     }
 
-    fn noise_words(&self) -> u64 {
-        normal_words(self.noise_size)
-    }
-
-    fn sample_noise(&self, rng: &mut NoiseRng, noise: &mut Vec<f64>) {
-        rng.fill_standard_normal(noise);
-    }
-
-    fn step(&self, state: &mut Vec<f64>, time: f64, dt: f64, noise: &Vec<f64>) {
+    fn step(&self, state: &mut Vec<f64>, time: f64, dt: f64, noise: &GaussianNoise) {
         let end = (time / dt).round() as u64 + 1;
         let next = end as f64 * dt;
         let score = if self.interrupted.load(Ordering::Relaxed) {
@@ -325,7 +317,7 @@ impl Model for PyModel {
         }
     }
 
-    fn describe(&self) -> ModelInfo {
-        self.info.clone()
+    fn describe(&self) -> sampler::Result<ModelInfo> {
+        Ok(self.info.clone())
     }
 }

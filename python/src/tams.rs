@@ -87,7 +87,7 @@ fn python_run(
             }
         },
         Some(c) => {
-            let mut run = Run::new(model, c.params())
+            let mut run = Run::new(model, c.params()?)
                 .seed(c.tams.seed)
                 .strategy(c.strategy())
                 .store(c.store_policy());

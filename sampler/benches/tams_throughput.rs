@@ -8,13 +8,7 @@ use sampler::{Horizon, Model, MonteCarlo, NoiseKey, RunParams, Strategy, Tams};
 use std::hint::black_box;
 
 fn params(n: u64) -> RunParams {
-    RunParams {
-        ntrajectories: n,
-        nsplititer: 100_000,
-        k: 1,
-        walltime: None,
-        horizon: Horizon::new(10.0, 0.01, 0.95),
-    }
+    RunParams::new(n, 1, 100_000, Horizon::new(10.0, 0.01, 0.95)).expect("valid parameters")
 }
 
 fn tams(c: &mut Criterion) {

@@ -23,13 +23,7 @@
 //! use sampler::{Horizon, NoiseKey, RunParams, StopReason, Strategy, Tams};
 //!
 //! // P(max of a 100-step Brownian path on [0, 1] >= 3) = 2.256626e-3.
-//! let params = RunParams {
-//!     ntrajectories: 100,
-//!     nsplititer: 10_000,
-//!     k: 1,
-//!     walltime: None,
-//!     horizon: Horizon::new(1.0, 0.01, 3.0),
-//! };
+//! let params = RunParams::new(100, 1, 10_000, Horizon::new(1.0, 0.01, 3.0))?;
 //! let run = Tams::default().run(&Brownian::default(), &params, NoiseKey::new(1, 0), &|_, _| {})?;
 //! assert_eq!(run.stop, StopReason::Converged);
 //! assert!(run.estimate > 5e-4 && run.estimate < 1e-2);
@@ -60,7 +54,9 @@ pub use config::Config;
 pub use error::{ConfigError, DbError, Error, Missing, ModelError, Result, Row, StoreError};
 pub use journal::{IterationRecord, Journal, LoopState, NoJournal, Resume};
 pub use model::{Model, ModelInfo};
-pub use noise::{NoiseKey, NoiseRng, normal_words};
+pub use noise::{
+    ExponentialNoise, GaussianNoise, Noise, NoiseKey, NoiseRng, UniformNoise, normal_words,
+};
 pub use pipeline::{Report, Run, StorePolicy, StrategyKind};
 pub use simulate::Horizon;
 pub use store::{CompactStore, InitialOnly, Placement, StoreAll, TrajectoryStore};

@@ -55,7 +55,8 @@ impl NoiseKey {
     }
 }
 
-/// The random source handed to [`crate::Model::sample_noise`]; implements [`rand::Rng`].
+/// The random source handed to [`Noise::sample`] (and [`crate::Model::sample_noise`]);
+/// implements [`rand::Rng`].
 #[derive(Debug, Clone)]
 pub struct NoiseRng {
     rng: ChaCha8Rng,
@@ -146,6 +147,132 @@ impl NoiseRng {
 pub const fn normal_words(n: usize) -> u64 {
     4 * (n as u64).div_ceil(2)
 }
+
+/// The noise of one step: a buffer the sampler fills from the trajectory's stream before each
+/// step and hands to [`crate::Model::step`].
+///
+/// [`GaussianNoise`] (standard normals) is the common case; [`UniformNoise`] and
+/// [`ExponentialNoise`] are the other ready-made kinds, `()` is no noise. A model with another
+/// distribution implements this trait for its own buffer type:
+///
+/// ```
+/// use sampler::{Noise, NoiseRng};
+/// /// One fair coin flip per value (+1 or -1), one 32-bit word each.
+/// struct Coins(Vec<f64>);
+/// impl Noise for Coins {
+///     fn new(dim: usize) -> Self { Coins(vec![0.0; dim]) }
+///     fn words(dim: usize) -> u64 { dim as u64 }
+///     fn sample(&mut self, rng: &mut NoiseRng) {
+///         use rand::Rng;
+///         for x in &mut self.0 { *x = if rng.next_u32() & 1 == 0 { -1.0 } else { 1.0 } }
+///     }
+/// }
+/// let mut c = Coins::new(3);
+/// let mut rng = sampler::NoiseKey::new(1, 0).stream(0, Coins::words(3));
+/// c.sample(&mut rng);
+/// assert!(c.0.iter().all(|x| x.abs() == 1.0));
+/// ```
+pub trait Noise: Send + Sized {
+    /// A buffer of `dim` values (made once per worker, refilled every step).
+    ///
+    /// ```
+    /// use sampler::{GaussianNoise, Noise};
+    /// assert_eq!(GaussianNoise::new(3).len(), 3);
+    /// ```
+    fn new(dim: usize) -> Self;
+
+    /// The 32-bit words [`Noise::sample`] draws for `dim` values, at most. Step `n` uses the words
+    /// `[n * w, (n + 1) * w)` of its stream, so any step's noise can be regenerated; drawing more
+    /// is reported as [`crate::ModelError::NoiseOverdraw`].
+    ///
+    /// ```
+    /// use sampler::{GaussianNoise, Noise};
+    /// assert_eq!(GaussianNoise::words(3), 8); // Box-Muller: 4 words per pair
+    /// ```
+    fn words(dim: usize) -> u64;
+
+    /// Fill the buffer with the noise of one step from `rng`.
+    ///
+    /// ```
+    /// use sampler::{Noise, NoiseKey, UniformNoise};
+    /// let mut u = UniformNoise::new(2);
+    /// let mut rng = NoiseKey::new(7, 0).stream(0, UniformNoise::words(2));
+    /// u.sample(&mut rng);
+    /// assert!(u.iter().all(|x| (0.0..1.0).contains(x)));
+    /// ```
+    fn sample(&mut self, rng: &mut NoiseRng);
+}
+
+/// No noise (a deterministic model): no words drawn.
+impl Noise for () {
+    fn new(_: usize) -> Self {}
+    fn words(_: usize) -> u64 {
+        0
+    }
+    fn sample(&mut self, _: &mut NoiseRng) {}
+}
+
+/// Defines a noise buffer of `f64` values that dereferences to `[f64]`.
+macro_rules! f64_noise {
+    ($(#[$doc:meta])* $name:ident, words: $words:expr, sample: $sample:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct $name(Box<[f64]>);
+
+        impl std::ops::Deref for $name {
+            type Target = [f64];
+            #[inline]
+            fn deref(&self) -> &[f64] {
+                &self.0
+            }
+        }
+
+        impl std::ops::DerefMut for $name {
+            #[inline]
+            fn deref_mut(&mut self) -> &mut [f64] {
+                &mut self.0
+            }
+        }
+
+        impl Noise for $name {
+            fn new(dim: usize) -> Self {
+                $name(vec![0.0; dim].into_boxed_slice())
+            }
+            fn words(dim: usize) -> u64 {
+                let words: fn(usize) -> u64 = $words;
+                words(dim)
+            }
+            #[inline]
+            fn sample(&mut self, rng: &mut NoiseRng) {
+                let sample: fn(&mut NoiseRng, &mut [f64]) = $sample;
+                sample(rng, &mut self.0)
+            }
+        }
+    };
+}
+
+f64_noise!(
+    /// Independent standard normal values (Box-Muller, [`normal_words`] words): the increments
+    /// `xi` of an SDE step `x + f(x) dt + sigma sqrt(dt) xi`. Indexes like a slice.
+    GaussianNoise,
+    words: normal_words,
+    sample: |rng, out| rng.fill_standard_normal(out)
+);
+
+f64_noise!(
+    /// Independent uniform values in `[0, 1)` (2 words each, [`NoiseRng::uniform`]).
+    UniformNoise,
+    words: |dim| 2 * dim as u64,
+    sample: |rng, out| out.iter_mut().for_each(|x| *x = rng.uniform())
+);
+
+f64_noise!(
+    /// Independent Exp(1) values `-ln u`, `u` uniform in `(0, 1]` (2 words each,
+    /// [`NoiseRng::uniform_open0`]).
+    ExponentialNoise,
+    words: |dim| 2 * dim as u64,
+    sample: |rng, out| out.iter_mut().for_each(|x| *x = -rng.uniform_open0().ln())
+);
 
 impl rand::TryRng for NoiseRng {
     type Error = Infallible;

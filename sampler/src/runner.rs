@@ -74,7 +74,7 @@ impl ModelVisitor for Visit<'_> {
             self.threads,
             self.db,
             self.progress,
-        )
+        )?
         .run()
     }
 }
@@ -89,11 +89,11 @@ pub(crate) fn configured<'a, M: Model>(
     threads: Option<usize>,
     db: Option<(&std::path::Path, bool)>,
     progress: Progress<'a>,
-) -> Run<'a, M>
+) -> Result<Run<'a, M>>
 where
     M::State: StateBytes + PartialEq,
 {
-    let mut run = Run::new(model, c.params())
+    let mut run = Run::new(model, c.params()?)
         .seed(c.tams.seed)
         .strategy(c.strategy())
         .store(c.store_policy())
@@ -117,7 +117,7 @@ where
             run = run.save_states(save);
         }
     }
-    run
+    Ok(run)
 }
 
 /// Run a validated configuration: `repeats` independent runs on a pool of

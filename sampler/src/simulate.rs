@@ -83,7 +83,8 @@ fn run_until_end<M: Model>(
 }
 
 /// Regenerate the state at step `to` from the state at step `from`, drawing each step's noise from
-/// the stream `lineage` assigns to it. Bit-identical to the original run.
+/// the stream `lineage` assigns to it. Bit-identical to the original run. An empty `lineage`
+/// (with steps to replay) is [`StoreError::EmptyLineage`].
 #[allow(clippy::too_many_arguments)]
 pub fn replay<M: Model>(
     model: &M,
@@ -126,7 +127,10 @@ pub(crate) fn replay_with<M: Model>(
     let mut current: Option<(u64, NoiseRng)> = None;
     for step in from..to {
         let i = lineage.partition_point(|s| s.start_step <= step);
-        let stream = lineage[i.saturating_sub(1)].stream;
+        let stream = lineage
+            .get(i.saturating_sub(1))
+            .ok_or(StoreError::EmptyLineage { step })?
+            .stream;
         let rng = match &mut current {
             Some((id, rng)) if *id == stream => rng,
             _ => {

@@ -25,6 +25,24 @@ pub struct Segment {
 }
 
 /// A trajectory: scores at every step, its noise lineage, and its states in a store record `R`.
+///
+/// Whether it reached the target is `max_score() >= target` (there is no `reached_target`):
+///
+/// ```compile_fail,E0599
+/// fn reached(t: &sampler::Trajectory<()>) -> bool { t.reached_target() }
+/// ```
+///
+/// and the branch step of a level is the first score above it (there is no `first_above`):
+///
+/// ```compile_fail,E0599
+/// fn branch(t: &sampler::Trajectory<()>) -> Option<u64> { t.first_above(0.5) }
+/// ```
+///
+/// ```
+/// fn branch(t: &sampler::Trajectory<()>) -> Option<usize> {
+///     t.scores().iter().position(|&s| s > 0.5)
+/// }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Trajectory<R> {
     pub(crate) id: u64,
@@ -51,10 +69,6 @@ impl<R> Trajectory<R> {
     /// Maximum score along the trajectory.
     pub fn max_score(&self) -> f64 {
         self.max_score
-    }
-    /// Whether the trajectory reached the target set.
-    pub fn reached_target(&self) -> bool {
-        self.reached
     }
     /// The noise segments: which stream drove which steps (for replay).
     pub fn lineage(&self) -> &[Segment] {
@@ -85,14 +99,6 @@ impl<R> Trajectory<R> {
             score,
             state,
         })
-    }
-
-    /// First step whose score is strictly greater than `level`.
-    pub fn first_above(&self, level: f64) -> Option<u64> {
-        self.scores
-            .iter()
-            .position(|&s| s > level)
-            .map(|i| i as u64)
     }
 }
 

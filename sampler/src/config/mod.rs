@@ -166,15 +166,28 @@ impl Config {
         }
     }
 
-    /// Run parameters.
-    pub fn params(&self) -> RunParams {
-        RunParams {
-            ntrajectories: self.tams.ntrajectories,
-            nsplititer: self.tams.nsplititer.unwrap_or(0),
-            k: self.tams.l,
-            walltime: self.tams.walltime.map(Duration::from_secs_f64),
-            horizon: self.horizon(),
-        }
+    /// Run parameters; an error names the key of a bad value (the fields are public, so a
+    /// `Config` built in Rust may hold values [`Config::validate`] would refuse).
+    pub fn params(&self) -> Result<RunParams> {
+        let t = &self.tams;
+        let mut p = RunParams::new(
+            t.ntrajectories,
+            t.l,
+            t.nsplititer.unwrap_or(0),
+            self.horizon(),
+        )?;
+        p.walltime = match t.walltime {
+            None => None,
+            Some(w) => Some(
+                Duration::try_from_secs_f64(w)
+                    .ok()
+                    .filter(|_| w > 0.0)
+                    .ok_or_else(|| {
+                        Error::config("tams.walltime", format!("must be > 0, got {w}"))
+                    })?,
+            ),
+        };
+        Ok(p)
     }
 }
 

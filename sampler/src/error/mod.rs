@@ -132,6 +132,15 @@ pub enum ModelError {
         /// Step index.
         step: u64,
     },
+    /// A model's parameters cannot be written as TOML ([`crate::ModelInfo::of`]).
+    #[error("model {name}: cannot write its parameters as TOML: {source}")]
+    Describe {
+        /// The model's name.
+        name: String,
+        /// The serializer's error.
+        #[source]
+        source: toml::ser::Error,
+    },
 }
 
 /// Result alias of the sampler.

@@ -12,6 +12,12 @@ pub enum StoreError {
         /// The requested step.
         step: u64,
     },
+    /// A replay was given no noise lineage for the steps it must regenerate.
+    #[error("cannot replay step {step}: the noise lineage is empty")]
+    EmptyLineage {
+        /// The first step to replay.
+        step: u64,
+    },
     /// A checkpoint file could not be written, read or verified.
     #[error("checkpoint file {}: {source}", path.display())]
     Checkpoint {

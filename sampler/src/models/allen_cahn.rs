@@ -8,7 +8,7 @@
 //! (`epsilon pi / length > 1`) the transition passes the uniform saddle `u = 0`: a double well
 //! with barrier `length / 4` driven by noise of strength `sigma / sqrt(length)`, whatever `n`.
 
-use crate::{Error, Model, NoiseRng, Result, models::check_finite, models::check_positive};
+use crate::{Error, Model, Noise, NoiseRng, Result, models::check_finite, models::check_positive};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, RwLock};
@@ -25,7 +25,20 @@ pub enum PointNoise {
     Uniform,
 }
 
-/// Stochastic Allen-Cahn equation (see the [module documentation](self)).
+/// Stochastic Allen-Cahn equation (see the [module documentation](self)). Make one from
+/// [`AllenCahn::default`] and set the parameters (its solver cache is private):
+///
+/// ```
+/// use sampler::models::AllenCahn;
+/// let mut m = AllenCahn::default();
+/// (m.n, m.sigma) = (64, 0.5);
+/// assert!(m.validate().is_ok());
+/// ```
+///
+/// ```compile_fail,E0616
+/// let m = sampler::models::AllenCahn::default();
+/// let _ = &m.cache;
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AllenCahn {
@@ -43,9 +56,9 @@ pub struct AllenCahn {
     pub u0: f64,
     /// Per-point noise distribution (default gaussian).
     pub noise: PointNoise,
-    /// Cache of the implicit solver's factorisation (filled on first use; leave it default).
+    /// Cache of the implicit solver's factorisation (filled on first use).
     #[serde(skip)]
-    pub cache: PivotCache,
+    cache: PivotCache,
 }
 
 impl Default for AllenCahn {
@@ -66,7 +79,7 @@ impl Default for AllenCahn {
 /// The factorisation of the implicit operator for the last `dt` used (shared by all workers;
 /// not part of the parameters: clones start empty and all caches compare equal).
 #[derive(Debug, Default)]
-pub struct PivotCache(RwLock<Option<(u64, Arc<Vec<f64>>)>>);
+struct PivotCache(RwLock<Option<(u64, Arc<Vec<f64>>)>>);
 
 impl Clone for PivotCache {
     fn clone(&self) -> Self {
@@ -76,6 +89,30 @@ impl Clone for PivotCache {
 impl PartialEq for PivotCache {
     fn eq(&self, _: &Self) -> bool {
         true
+    }
+}
+
+/// The per-point noise of one step (standard normal or uniform, as [`AllenCahn::noise`] says;
+/// [`Noise::new`] alone gives the Gaussian one). Indexes like a slice.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AllenCahnNoise(Vec<f64>);
+
+impl std::ops::Deref for AllenCahnNoise {
+    type Target = [f64];
+    fn deref(&self) -> &[f64] {
+        &self.0
+    }
+}
+
+impl Noise for AllenCahnNoise {
+    fn new(dim: usize) -> Self {
+        AllenCahnNoise(vec![0.0; dim])
+    }
+    fn words(dim: usize) -> u64 {
+        crate::normal_words(dim)
+    }
+    fn sample(&mut self, rng: &mut NoiseRng) {
+        rng.fill_standard_normal(&mut self.0)
     }
 }
 
@@ -145,42 +182,43 @@ impl AllenCahn {
 }
 
 impl Model for AllenCahn {
-    fn describe(&self) -> crate::model::ModelInfo {
+    fn describe(&self) -> Result<crate::model::ModelInfo> {
         crate::model::ModelInfo::of("allen_cahn", self)
     }
     fn state_bytes_hint(&self) -> Option<u64> {
         Some(self.state_bytes())
     }
     type State = Vec<f64>;
-    type Noise = Vec<f64>;
+    type Noise = AllenCahnNoise;
     fn initial_state(&self) -> Vec<f64> {
         vec![self.u0; self.n as usize]
     }
-    fn noise_buffer(&self) -> Vec<f64> {
-        vec![0.0; self.n as usize]
+    fn noise_dim(&self) -> usize {
+        self.n as usize
     }
+    // The distribution is a parameter: words and sampling follow `self.noise`.
     fn noise_words(&self) -> u64 {
         match self.noise {
             PointNoise::Gaussian => crate::normal_words(self.n as usize),
             PointNoise::Uniform => self.n,
         }
     }
-    fn sample_noise(&self, rng: &mut NoiseRng, noise: &mut Vec<f64>) {
+    fn sample_noise(&self, rng: &mut NoiseRng, noise: &mut AllenCahnNoise) {
         match self.noise {
-            PointNoise::Gaussian => rng.fill_standard_normal(noise),
+            PointNoise::Gaussian => rng.fill_standard_normal(&mut noise.0),
             PointNoise::Uniform => {
                 const SCALE: f64 = 2.0 * 1.732_050_807_568_877_2 / 4_294_967_296.0;
-                for x in noise.iter_mut() {
+                for x in noise.0.iter_mut() {
                     *x = (f64::from(rng.next_u32()) + 0.5) * SCALE - 1.732_050_807_568_877_2;
                 }
             }
         }
     }
-    fn step(&self, u: &mut Vec<f64>, _t: f64, dt: f64, noise: &Vec<f64>) {
+    fn step(&self, u: &mut Vec<f64>, _t: f64, dt: f64, noise: &AllenCahnNoise) {
         let inv = self.pivots(dt);
         let amp = self.sigma * (dt / self.dx()).sqrt();
         let r = dt * self.epsilon * self.epsilon / (self.dx() * self.dx());
-        for (x, xi) in u.iter_mut().zip(noise) {
+        for (x, xi) in u.iter_mut().zip(noise.iter()) {
             let v = *x;
             *x = v + dt * (v - v * v * v + self.tilt) + amp * xi;
         }
@@ -217,7 +255,7 @@ mod tests {
         let r = dt * m.epsilon * m.epsilon / (m.dx() * m.dx());
         let u0: Vec<f64> = (0..7).map(|i| (i as f64 * 0.7).sin()).collect();
         let mut u = u0.clone();
-        m.step(&mut u, 0.0, dt, &vec![0.0; 7]);
+        m.step(&mut u, 0.0, dt, &m.noise_buffer());
         // (I - r D2) u_new = u0 + dt f(u0), D2 with no-flux ends.
         for i in 0..7 {
             let l = if i == 0 { u[0] } else { u[i - 1] };
@@ -238,7 +276,7 @@ mod tests {
         };
         let mut u = m.initial_state();
         for _ in 0..100 {
-            m.step(&mut u, 0.0, 0.01, &vec![0.0; 64]);
+            m.step(&mut u, 0.0, 0.01, &m.noise_buffer());
         }
         assert!(u.iter().all(|&x| (x + 1.0).abs() < 1e-12));
         assert!(m.score(&u, 0.0).abs() < 1e-12);

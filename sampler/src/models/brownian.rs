@@ -1,6 +1,6 @@
 //! Brownian motion with drift: `x <- x + drift dt + sqrt(dt) xi`, score `x`.
 
-use crate::{Model, Result, models::check_finite};
+use crate::{GaussianNoise, Model, Result, models::check_finite};
 use serde::{Deserialize, Serialize};
 
 /// Brownian motion with constant drift.
@@ -31,16 +31,19 @@ impl Brownian {
 }
 
 impl Model for Brownian {
-    fn describe(&self) -> crate::model::ModelInfo {
+    fn describe(&self) -> Result<crate::model::ModelInfo> {
         crate::model::ModelInfo::of("brownian", self)
     }
     type State = f64;
-    gaussian_noise!(1);
+    type Noise = GaussianNoise;
+    fn noise_dim(&self) -> usize {
+        1
+    }
     fn initial_state(&self) -> f64 {
         self.x0
     }
     #[inline]
-    fn step(&self, x: &mut f64, _t: f64, dt: f64, noise: &[f64; 1]) {
+    fn step(&self, x: &mut f64, _t: f64, dt: f64, noise: &GaussianNoise) {
         *x += self.drift * dt + dt.sqrt() * noise[0];
     }
     #[inline]

@@ -1,6 +1,6 @@
 //! 1D double well: `x <- x + (x - x^3) dt + sqrt(2 epsilon dt) xi`, score `1 - |x - 1| / 2`.
 
-use crate::{Model, Result, models::check_finite, models::check_positive};
+use crate::{GaussianNoise, Model, Result, models::check_finite, models::check_positive};
 use serde::{Deserialize, Serialize};
 
 /// Overdamped particle in the potential `x^4/4 - x^2/2`, from the left well to the right one.
@@ -31,16 +31,19 @@ impl DoubleWell1d {
 }
 
 impl Model for DoubleWell1d {
-    fn describe(&self) -> crate::model::ModelInfo {
+    fn describe(&self) -> Result<crate::model::ModelInfo> {
         crate::model::ModelInfo::of("doublewell1d", self)
     }
     type State = f64;
-    gaussian_noise!(1);
+    type Noise = GaussianNoise;
+    fn noise_dim(&self) -> usize {
+        1
+    }
     fn initial_state(&self) -> f64 {
         self.x0
     }
     #[inline]
-    fn step(&self, x: &mut f64, _t: f64, dt: f64, noise: &[f64; 1]) {
+    fn step(&self, x: &mut f64, _t: f64, dt: f64, noise: &GaussianNoise) {
         let v = *x;
         *x = v + (v - v * v * v) * dt + (2.0 * self.epsilon * dt).sqrt() * noise[0];
     }

@@ -1,7 +1,7 @@
 //! 2D double well (pyTAMS' benchmark): `V = x^4/4 - x^2/2 + y^2`,
 //! `s <- s - grad V dt + sqrt(epsilon dt) xi`, from near `a = (-1, 0)` to `b = (1, 0)`.
 
-use crate::{Model, Result, models::check_positive};
+use crate::{GaussianNoise, Model, Result, models::check_positive};
 use serde::{Deserialize, Serialize};
 
 /// Overdamped particle in a 2D double-well potential.
@@ -29,16 +29,19 @@ impl DoubleWell2d {
 }
 
 impl Model for DoubleWell2d {
-    fn describe(&self) -> crate::model::ModelInfo {
+    fn describe(&self) -> Result<crate::model::ModelInfo> {
         crate::model::ModelInfo::of("doublewell2d", self)
     }
     type State = [f64; 2];
-    gaussian_noise!(2);
+    type Noise = GaussianNoise;
+    fn noise_dim(&self) -> usize {
+        2
+    }
     fn initial_state(&self) -> [f64; 2] {
         Self::START
     }
     #[inline]
-    fn step(&self, s: &mut [f64; 2], _t: f64, dt: f64, noise: &[f64; 2]) {
+    fn step(&self, s: &mut [f64; 2], _t: f64, dt: f64, noise: &GaussianNoise) {
         let [x, y] = *s;
         let amp = (self.epsilon * dt).sqrt();
         s[0] = x - (x * x * x - x) * dt + amp * noise[0];

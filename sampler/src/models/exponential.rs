@@ -4,7 +4,7 @@
 //! `increment` ends the trajectory at `x + e`. By memorylessness the final (maximal) score is
 //! exactly Exp(1), so `P(max >= a) = e^-a`. The state is `[x, dead]` (`dead` is 0 or 1).
 
-use crate::{Model, NoiseRng, Result, models::check_positive};
+use crate::{ExponentialNoise, Model, Result, models::check_positive};
 use serde::{Deserialize, Serialize};
 
 /// Trajectories whose maximum score is Exp(1)-distributed.
@@ -30,31 +30,25 @@ impl Exponential {
 }
 
 impl Model for Exponential {
-    fn describe(&self) -> crate::model::ModelInfo {
+    fn describe(&self) -> Result<crate::model::ModelInfo> {
         crate::model::ModelInfo::of("exponential", self)
     }
     type State = [f64; 2];
-    type Noise = f64;
+    type Noise = ExponentialNoise;
+    fn noise_dim(&self) -> usize {
+        1
+    }
     fn initial_state(&self) -> [f64; 2] {
         [0.0, 0.0]
     }
-    fn noise_buffer(&self) -> f64 {
-        0.0
-    }
-    fn noise_words(&self) -> u64 {
-        2
-    }
     #[inline]
-    fn sample_noise(&self, rng: &mut NoiseRng, noise: &mut f64) {
-        *noise = -rng.uniform_open0().ln();
-    }
-    #[inline]
-    fn step(&self, s: &mut [f64; 2], _t: f64, _dt: f64, e: &f64) {
+    fn step(&self, s: &mut [f64; 2], _t: f64, _dt: f64, e: &ExponentialNoise) {
+        let e = e[0];
         if s[1] != 0.0 {
             return;
         }
-        if *e < self.increment {
-            s[0] += *e;
+        if e < self.increment {
+            s[0] += e;
             s[1] = 1.0;
         } else {
             s[0] += self.increment;

@@ -1,24 +1,5 @@
 //! Built-in models, selected by `[model] name = "..."` in a config.
 
-/// The noise plumbing of an SDE driven by `$d` independent standard normals per step (the
-/// `Noise` type, its buffer, its word count and its sampling), shared by the scalar and 2D
-/// built-in models.
-macro_rules! gaussian_noise {
-    ($d:literal) => {
-        type Noise = [f64; $d];
-        fn noise_buffer(&self) -> [f64; $d] {
-            [0.0; $d]
-        }
-        fn noise_words(&self) -> u64 {
-            crate::normal_words($d)
-        }
-        #[inline]
-        fn sample_noise(&self, rng: &mut crate::NoiseRng, noise: &mut [f64; $d]) {
-            rng.fill_standard_normal(noise);
-        }
-    };
-}
-
 mod allen_cahn;
 mod brownian;
 mod doublewell1d;
@@ -27,7 +8,7 @@ mod exponential;
 mod ou;
 mod randomwalk;
 
-pub use allen_cahn::{AllenCahn, PivotCache, PointNoise};
+pub use allen_cahn::{AllenCahn, AllenCahnNoise, PointNoise};
 pub use brownian::Brownian;
 pub use doublewell1d::DoubleWell1d;
 pub use doublewell2d::DoubleWell2d;

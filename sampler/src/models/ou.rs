@@ -1,6 +1,6 @@
 //! Ornstein-Uhlenbeck: `x <- (1 - theta dt) x + sqrt(2 epsilon dt) xi`, score `x`.
 
-use crate::{Model, Result, models::check_finite, models::check_positive};
+use crate::{GaussianNoise, Model, Result, models::check_finite, models::check_positive};
 use serde::{Deserialize, Serialize};
 
 /// Ornstein-Uhlenbeck process.
@@ -35,16 +35,19 @@ impl Ou {
 }
 
 impl Model for Ou {
-    fn describe(&self) -> crate::model::ModelInfo {
+    fn describe(&self) -> Result<crate::model::ModelInfo> {
         crate::model::ModelInfo::of("ou", self)
     }
     type State = f64;
-    gaussian_noise!(1);
+    type Noise = GaussianNoise;
+    fn noise_dim(&self) -> usize {
+        1
+    }
     fn initial_state(&self) -> f64 {
         self.x0
     }
     #[inline]
-    fn step(&self, x: &mut f64, _t: f64, dt: f64, noise: &[f64; 1]) {
+    fn step(&self, x: &mut f64, _t: f64, dt: f64, noise: &GaussianNoise) {
         *x = (1.0 - self.theta * dt) * *x + (2.0 * self.epsilon * dt).sqrt() * noise[0];
     }
     #[inline]

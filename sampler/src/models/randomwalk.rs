@@ -2,7 +2,7 @@
 //!
 //! Started at `x0 = 1` with `up = 1/3`, `P(hit M before 0) = 1 / (2^M - 1)`.
 
-use crate::{Model, NoiseRng, Result, models::check_finite};
+use crate::{Model, Result, UniformNoise, models::check_finite};
 use serde::{Deserialize, Serialize};
 
 /// Random walk on the integers, absorbed at `floor`.
@@ -42,27 +42,20 @@ impl RandomWalk {
 }
 
 impl Model for RandomWalk {
-    fn describe(&self) -> crate::model::ModelInfo {
+    fn describe(&self) -> Result<crate::model::ModelInfo> {
         crate::model::ModelInfo::of("randomwalk", self)
     }
     type State = i64;
-    type Noise = f64;
+    type Noise = UniformNoise;
+    fn noise_dim(&self) -> usize {
+        1
+    }
     fn initial_state(&self) -> i64 {
         self.x0
     }
-    fn noise_buffer(&self) -> f64 {
-        0.0
-    }
-    fn noise_words(&self) -> u64 {
-        2
-    }
     #[inline]
-    fn sample_noise(&self, rng: &mut NoiseRng, noise: &mut f64) {
-        *noise = rng.uniform();
-    }
-    #[inline]
-    fn step(&self, x: &mut i64, _t: f64, _dt: f64, u: &f64) {
-        if *u < self.up {
+    fn step(&self, x: &mut i64, _t: f64, _dt: f64, u: &UniformNoise) {
+        if u[0] < self.up {
             *x += 1;
         } else {
             *x -= 1;

@@ -114,7 +114,7 @@ pub(crate) fn describe(settings: &Settings, model: &ModelInfo) -> Result<toml::T
         tams: TamsPart {
             ntrajectories: p.ntrajectories,
             nsplititer: tams.then_some(p.nsplititer),
-            l: p.k,
+            l: p.l,
             seed: settings.seed,
             walltime: p.walltime.map(|w| w.as_secs_f64()),
         },
@@ -179,7 +179,7 @@ pub(crate) fn settings(description: &toml::Table, path: &std::path::Path) -> Res
         params: RunParams {
             ntrajectories: d.tams.ntrajectories,
             nsplititer: d.tams.nsplititer.unwrap_or(0),
-            k: d.tams.l,
+            l: d.tams.l,
             walltime,
             horizon: Horizon::new(tr.end_time, tr.step_size, tr.targetscore),
         },

@@ -76,7 +76,7 @@ where
         }
         let details = details?;
         let seconds = start.elapsed().as_secs_f64();
-        let model = self.model.describe().name;
+        let model = self.model.describe()?.name;
         Report::new(s.strategy.as_str(), model, s.seed, details, seconds).map(Some)
     }
 

@@ -156,7 +156,7 @@ mod tests {
         RunParams {
             ntrajectories: n,
             nsplititer: 10,
-            k: 1,
+            l: 1,
             walltime: None,
             horizon: Horizon::new(end, 0.01, 1.0),
         }

@@ -10,13 +10,7 @@
 //! use sampler::models::Brownian;
 //! use sampler::{Horizon, Run, RunParams, StorePolicy};
 //!
-//! let params = RunParams {
-//!     ntrajectories: 50,
-//!     nsplititer: 2_000,
-//!     k: 1,
-//!     walltime: None,
-//!     horizon: Horizon::new(1.0, 0.01, 3.0),
-//! };
+//! let params = RunParams::new(50, 1, 2_000, Horizon::new(1.0, 0.01, 3.0))?;
 //! let dir = tempfile::tempdir().unwrap();
 //! let spill = tempfile::tempdir().unwrap();
 //! let store = StorePolicy::Uniform {
@@ -66,39 +60,6 @@ pub fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
         b = b.num_threads(t);
     }
     b.build().map_err(Error::Pool)
-}
-
-/// The checks of `params` the strategies rely on, naming the config key.
-fn check(p: &RunParams) -> Result<()> {
-    if p.ntrajectories < 2 {
-        return Err(Error::config(
-            "tams.ntrajectories",
-            format!("must be >= 2, got {}", p.ntrajectories),
-        ));
-    }
-    if p.k < 1 || p.k >= p.ntrajectories {
-        return Err(Error::config(
-            "tams.l",
-            format!(
-                "must be >= 1 and < tams.ntrajectories ({}), got {}",
-                p.ntrajectories, p.k
-            ),
-        ));
-    }
-    let h = &p.horizon;
-    if !(h.dt.is_finite() && h.dt > 0.0) {
-        return Err(Error::config(
-            "trajectory.step_size",
-            format!("must be > 0, got {}", h.dt),
-        ));
-    }
-    if !h.target.is_finite() {
-        return Err(Error::config(
-            "trajectory.targetscore",
-            format!("must be finite, got {}", h.target),
-        ));
-    }
-    Ok(())
 }
 
 /// The run database of a [`Run`].
@@ -285,7 +246,7 @@ where
     /// What a run database records for this run: its settings and [`Model::describe`] as TOML
     /// tables (`[tams]`, `[trajectory]`, `[runner]`, `[sampler]`, `[model]`).
     pub fn description(&self) -> Result<toml::Table> {
-        describe::describe(&self.settings, &self.model.describe())
+        describe::describe(&self.settings, &self.model.describe()?)
     }
 
     /// Run: the report of all repeats (bit-identical for the same settings and seed, whatever
@@ -306,7 +267,7 @@ where
             None => self.repeated(progress),
         })?;
         let seconds = start.elapsed().as_secs_f64();
-        let model = self.model.describe().name;
+        let model = self.model.describe()?.name;
         Report::new(s.strategy.as_str(), model, s.seed, details, seconds)
     }
 
@@ -319,7 +280,7 @@ where
         if s.threads == Some(0) {
             return Err(Error::config("threads", "must be >= 1, got 0"));
         }
-        check(&s.params)?;
+        s.params.check()?;
         let state_bytes = match self.model.state_bytes_hint() {
             Some(b) => b,
             None => self.model.initial_state().byte_len() as u64,

@@ -33,7 +33,7 @@ impl<C: Communicator> ModelVisitor for Visit<'_, C> {
             self.threads,
             self.db,
             self.progress,
-        )
+        )?
         .rank_timeout(self.timeout)
         .run_mpi(self.comm)
     }

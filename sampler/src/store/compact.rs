@@ -146,10 +146,7 @@ impl<S> CompactRecord<S> {
 /// use sampler::models::Brownian;
 /// use sampler::store::{CompactStore, Placement};
 /// use sampler::{Horizon, NoiseKey, RunParams, Tams};
-/// let params = RunParams {
-///     ntrajectories: 20, nsplititer: 200, k: 1, walltime: None,
-///     horizon: Horizon::new(1.0, 0.01, 2.5),
-/// };
+/// let params = RunParams::new(20, 1, 200, Horizon::new(1.0, 0.01, 2.5))?;
 /// let key = NoiseKey::new(4, 0);
 /// let all = Tams::default().run_ensemble(&Brownian::default(), &params, key, &|_, _| {})?.0;
 /// let dir = tempfile::tempdir().unwrap();

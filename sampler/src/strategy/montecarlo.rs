@@ -24,6 +24,7 @@ impl<M: Model> Strategy<M> for MonteCarlo {
         key: NoiseKey,
         progress: Progress<'_>,
     ) -> Result<RunOutcome> {
+        params.check()?;
         let n = params.ntrajectories;
         let (reached, steps) = block(model, &params.horizon, key, 0..n, &|done| progress(done, n))?;
         Ok(outcome(n, reached, steps))

@@ -88,7 +88,8 @@ impl<St> Tams<St> {
     }
 }
 
-/// The TAMS loop: levels, selection, weights and the journal, computing trajectories with `c`.
+/// The TAMS loop: levels, selection, weights and the journal, computing trajectories with `c`;
+/// bad `params` are an error before anything runs.
 pub(crate) fn run_loop<C: Compute>(
     c: &mut C,
     params: &RunParams,
@@ -97,6 +98,7 @@ pub(crate) fn run_loop<C: Compute>(
     journal: &mut dyn Journal<C::Record>,
     resume: Option<Resume<C::Record>>,
 ) -> Result<(RunOutcome, Ensemble<C::Record>)> {
+    params.check()?;
     let start = Instant::now();
     let n = params.ntrajectories;
     let h = &params.horizon;
@@ -145,7 +147,7 @@ pub(crate) fn run_loop<C: Compute>(
     let mut killed = Vec::new();
     let mut survivors = Vec::new();
     let mut tasks: Vec<Task> = Vec::new();
-    let kth = (params.k.max(1) - 1) as usize;
+    let kth = (params.l.max(1) - 1) as usize;
     let stop = loop {
         if iterations >= params.nsplititer {
             break StopReason::IterationBudget;

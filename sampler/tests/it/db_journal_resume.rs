@@ -63,18 +63,14 @@ fn check<M: Model>(model: &M, params: &RunParams, seed: u64) {
 
 #[test]
 fn resume_after_any_iteration_is_bit_identical() {
-    let params = |n, target, end, dt| RunParams {
-        ntrajectories: n,
-        nsplititer: 100_000,
-        k: 1,
-        walltime: None,
-        horizon: Horizon::new(end, dt, target),
+    let params = |n, target, end, dt| {
+        RunParams::new(n, 1, 100_000, Horizon::new(end, dt, target)).expect("valid parameters")
     };
     check(&Brownian::default(), &params(20, 3.0, 1.0, 0.01), 4);
     // Integer scores: ties, K > 1.
     let walk = RandomWalk::default();
     let mut p = params(50, 12.0, 1000.0, 1.0);
-    p.k = 2;
+    p.l = 2;
     check(&walk, &p, 2);
 }
 
@@ -102,13 +98,8 @@ impl<R> Journal<R> for Failing {
 
 #[test]
 fn journal_errors_stop_the_run() {
-    let params = RunParams {
-        ntrajectories: 20,
-        nsplititer: 100,
-        k: 1,
-        walltime: None,
-        horizon: Horizon::new(1.0, 0.01, 3.0),
-    };
+    let params =
+        RunParams::new(20, 1, 100, Horizon::new(1.0, 0.01, 3.0)).expect("valid parameters");
     let err = Tams::new(StoreAll)
         .run_journaled(
             &Brownian::default(),

@@ -10,7 +10,7 @@
 //! every kill lands in a running process whatever the machine's speed. No timing is assumed.
 
 use sampler::{
-    DbError, Error, Horizon, Model, ModelInfo, NoiseRng, Run, RunParams, StorePolicy, normal_words,
+    DbError, Error, GaussianNoise, Horizon, Model, ModelInfo, Run, RunParams, StorePolicy,
 };
 use serde::Serialize;
 use std::io::Read;
@@ -30,20 +30,14 @@ struct OuField {
 
 impl Model for OuField {
     type State = Vec<f64>;
-    type Noise = Vec<f64>;
+    type Noise = GaussianNoise;
+    fn noise_dim(&self) -> usize {
+        self.n
+    }
     fn initial_state(&self) -> Vec<f64> {
         vec![0.0; self.n]
     }
-    fn noise_buffer(&self) -> Vec<f64> {
-        vec![0.0; self.n]
-    }
-    fn noise_words(&self) -> u64 {
-        normal_words(self.n)
-    }
-    fn sample_noise(&self, rng: &mut NoiseRng, noise: &mut Vec<f64>) {
-        rng.fill_standard_normal(noise);
-    }
-    fn step(&self, u: &mut Vec<f64>, _t: f64, dt: f64, xi: &Vec<f64>) {
+    fn step(&self, u: &mut Vec<f64>, _t: f64, dt: f64, xi: &GaussianNoise) {
         let n = self.n;
         let (first, last) = (u[0], u[n - 1]);
         let mut prev = last;
@@ -58,7 +52,7 @@ impl Model for OuField {
     fn score(&self, u: &Vec<f64>, _t: f64) -> f64 {
         u.iter().sum::<f64>() / self.n as f64
     }
-    fn describe(&self) -> ModelInfo {
+    fn describe(&self) -> sampler::Result<ModelInfo> {
         ModelInfo::of("ou_field", self)
     }
 }
@@ -68,20 +62,14 @@ struct Other(OuField);
 
 impl Model for Other {
     type State = Vec<f64>;
-    type Noise = Vec<f64>;
+    type Noise = GaussianNoise;
+    fn noise_dim(&self) -> usize {
+        self.0.noise_dim()
+    }
     fn initial_state(&self) -> Vec<f64> {
         self.0.initial_state()
     }
-    fn noise_buffer(&self) -> Vec<f64> {
-        self.0.noise_buffer()
-    }
-    fn noise_words(&self) -> u64 {
-        self.0.noise_words()
-    }
-    fn sample_noise(&self, rng: &mut NoiseRng, noise: &mut Vec<f64>) {
-        self.0.sample_noise(rng, noise)
-    }
-    fn step(&self, u: &mut Vec<f64>, t: f64, dt: f64, xi: &Vec<f64>) {
+    fn step(&self, u: &mut Vec<f64>, t: f64, dt: f64, xi: &GaussianNoise) {
         self.0.step(u, t, dt, xi)
     }
     fn score(&self, u: &Vec<f64>, t: f64) -> f64 {
@@ -99,13 +87,7 @@ fn model(sigma: f64) -> OuField {
 }
 
 fn params() -> RunParams {
-    RunParams {
-        ntrajectories: 32,
-        nsplititer: 5_000,
-        k: 1,
-        walltime: None,
-        horizon: Horizon::new(4.0, 0.02, 0.5),
-    }
+    RunParams::new(32, 1, 5_000, Horizon::new(4.0, 0.02, 0.5)).expect("valid parameters")
 }
 
 /// 4 KiB of RAM for the checkpoints of 32 trajectories of 200 steps of 256-byte states (one

@@ -4,13 +4,7 @@ use sampler::models::{AllenCahn, Brownian};
 use sampler::{ConfigError, Error, Horizon, Run, RunParams, StorePolicy};
 
 fn params(n: u64) -> RunParams {
-    RunParams {
-        ntrajectories: n,
-        nsplititer: 100,
-        k: 1,
-        walltime: None,
-        horizon: Horizon::new(1.0, 0.01, 0.5),
-    }
+    RunParams::new(n, 1, 100, Horizon::new(1.0, 0.01, 0.5)).expect("valid parameters")
 }
 
 fn too_large(r: sampler::Result<sampler::Report>) -> u64 {
@@ -23,10 +17,8 @@ fn too_large(r: sampler::Result<sampler::Report>) -> u64 {
 #[test]
 fn a_state_of_16_gib_per_step_is_refused_before_it_is_allocated() {
     // 2^31 grid points: one state is 16 GiB; store-all keeps 10 x 101 of them (16 TiB).
-    let model = AllenCahn {
-        n: 1 << 31,
-        ..AllenCahn::default()
-    };
+    let mut model = AllenCahn::default();
+    model.n = 1 << 31;
     let needed = too_large(Run::new(&model, params(10)).threads(1).run());
     assert!(needed >= 10 * 101 * (16 << 30), "{needed}");
     // A budget policy keeps at most the budget, but two 16 GiB worker buffers per thread remain

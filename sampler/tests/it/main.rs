@@ -1,5 +1,6 @@
 //! The sampler's integration tests: one binary, one module per subject.
 
+mod api_checks;
 mod db_compact_store;
 mod db_foreign_files;
 mod db_identity;

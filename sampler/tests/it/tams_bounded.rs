@@ -2,27 +2,19 @@
 //! checkpoints within the budget, detect corrupted spill files and remove them at the end.
 
 use revolve::State as _;
-use sampler::models::{AllenCahn, Brownian};
+use sampler::models::{AllenCahn, AllenCahnNoise, Brownian};
 use sampler::store::{CompactStore, Placement, TrajectoryStore};
 use sampler::{Ensemble, Horizon, Model, NoiseKey, NoiseRng, RunParams, StopReason, Tams};
 use std::path::Path;
 
 fn model() -> AllenCahn {
-    AllenCahn {
-        n: 16,
-        sigma: 0.5,
-        ..AllenCahn::default()
-    }
+    let mut m = AllenCahn::default();
+    (m.n, m.sigma) = (16, 0.5);
+    m
 }
 
 fn params() -> RunParams {
-    RunParams {
-        ntrajectories: 20,
-        nsplititer: 300,
-        k: 2,
-        walltime: None,
-        horizon: Horizon::new(2.0, 0.01, 0.9),
-    }
+    RunParams::new(20, 2, 300, Horizon::new(2.0, 0.01, 0.9)).expect("valid parameters")
 }
 
 fn same_ensembles<A, B>(a: &Ensemble<A>, b: &Ensemble<B>) {
@@ -144,20 +136,20 @@ struct Failing(AllenCahn);
 
 impl Model for Failing {
     type State = Vec<f64>;
-    type Noise = Vec<f64>;
+    type Noise = AllenCahnNoise;
     fn initial_state(&self) -> Vec<f64> {
         self.0.initial_state()
     }
-    fn noise_buffer(&self) -> Vec<f64> {
-        self.0.noise_buffer()
+    fn noise_dim(&self) -> usize {
+        self.0.noise_dim()
     }
     fn noise_words(&self) -> u64 {
         self.0.noise_words()
     }
-    fn sample_noise(&self, rng: &mut NoiseRng, noise: &mut Vec<f64>) {
+    fn sample_noise(&self, rng: &mut NoiseRng, noise: &mut AllenCahnNoise) {
         self.0.sample_noise(rng, noise)
     }
-    fn step(&self, s: &mut Vec<f64>, t: f64, dt: f64, noise: &Vec<f64>) {
+    fn step(&self, s: &mut Vec<f64>, t: f64, dt: f64, noise: &AllenCahnNoise) {
         self.0.step(s, t, dt, noise)
     }
     fn score(&self, s: &Vec<f64>, t: f64) -> f64 {
@@ -200,14 +192,8 @@ fn spill_files_are_removed_after_an_error() {
 fn shared_prefixes_keep_memory_bounded_over_thousands_of_iterations() {
     let m = Brownian::default();
     let (n, k) = (200u64, 1u64);
-    let p = RunParams {
-        ntrajectories: n,
-        nsplititer: 3000,
-        k,
-        walltime: None,
-        // Far beyond reach: the levels keep rising until the iteration budget.
-        horizon: Horizon::new(20.0, 0.01, 1e9),
-    };
+    // Far beyond reach: the levels keep rising until the iteration budget.
+    let p = RunParams::new(n, k, 3000, Horizon::new(20.0, 0.01, 1e9)).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let nsteps = p.horizon.nsteps;
     for (placement, per_record) in [

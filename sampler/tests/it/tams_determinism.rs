@@ -6,13 +6,7 @@ use sampler::runner::pool;
 use sampler::{Horizon, MonteCarlo, NoiseKey, RunParams, Strategy, Tams};
 
 fn params(n: u64) -> RunParams {
-    RunParams {
-        ntrajectories: n,
-        nsplititer: 300,
-        k: 3,
-        walltime: None,
-        horizon: Horizon::new(5.0, 0.01, 0.95),
-    }
+    RunParams::new(n, 3, 300, Horizon::new(5.0, 0.01, 0.95)).expect("valid parameters")
 }
 
 #[test]

@@ -3,18 +3,12 @@
 
 use sampler::models::{DoubleWell2d, RandomWalk};
 use sampler::{
-    Error, Horizon, InitialOnly, Model, ModelError, NoiseKey, NoiseRng, RunParams, StopReason,
+    Error, GaussianNoise, Horizon, InitialOnly, Model, ModelError, NoiseKey, RunParams, StopReason,
     Strategy, Tams, normal_words,
 };
 
 fn params(n: u64, nsplititer: u64, horizon: Horizon) -> RunParams {
-    RunParams {
-        ntrajectories: n,
-        nsplititer,
-        k: 1,
-        walltime: None,
-        horizon,
-    }
+    RunParams::new(n, 1, nsplititer, horizon).expect("valid parameters")
 }
 
 fn run<M: Model>(model: &M, p: &RunParams, seed: u64) -> sampler::Result<sampler::RunOutcome> {
@@ -168,14 +162,12 @@ struct NanAfter(u32);
 impl Model for NanAfter {
     type State = u32;
     type Noise = ();
+    fn noise_dim(&self) -> usize {
+        0
+    }
     fn initial_state(&self) -> u32 {
         0
     }
-    fn noise_buffer(&self) {}
-    fn noise_words(&self) -> u64 {
-        0
-    }
-    fn sample_noise(&self, _: &mut NoiseRng, _: &mut ()) {}
     fn step(&self, s: &mut u32, _: f64, _: f64, _: &()) {
         *s += 1;
     }
@@ -218,24 +210,21 @@ fn nan_score_is_an_error() {
     }
 }
 
-/// A model that draws more noise than it declares.
+/// A model that draws more noise than it declares (its own sampling, declaring 2 values).
 struct Greedy;
 impl Model for Greedy {
     type State = f64;
-    type Noise = [f64; 4];
-    fn initial_state(&self) -> f64 {
-        0.0
-    }
-    fn noise_buffer(&self) -> [f64; 4] {
-        [0.0; 4]
+    type Noise = GaussianNoise;
+    fn noise_dim(&self) -> usize {
+        4
     }
     fn noise_words(&self) -> u64 {
         normal_words(2)
     }
-    fn sample_noise(&self, rng: &mut NoiseRng, noise: &mut [f64; 4]) {
-        rng.fill_standard_normal(noise);
+    fn initial_state(&self) -> f64 {
+        0.0
     }
-    fn step(&self, s: &mut f64, _: f64, _: f64, n: &[f64; 4]) {
+    fn step(&self, s: &mut f64, _: f64, _: f64, n: &GaussianNoise) {
         *s += n[0];
     }
     fn score(&self, s: &f64, _: f64) -> f64 {

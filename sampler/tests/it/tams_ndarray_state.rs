@@ -1,10 +1,8 @@
 //! Large ndarray states work: an N-dimensional Ornstein-Uhlenbeck process stepped in place, with
 //! its noise in a reused array buffer; TAMS estimate against brute-force Monte Carlo.
 
-use ndarray::Array1;
-use sampler::{
-    Horizon, Model, MonteCarlo, NoiseKey, NoiseRng, RunParams, Strategy, Tams, normal_words,
-};
+use ndarray::{Array1, ArrayView1};
+use sampler::{GaussianNoise, Horizon, Model, MonteCarlo, NoiseKey, RunParams, Strategy, Tams};
 
 /// dx = -x dt + sqrt(2 eps dt) xi in `dim` dimensions; score = mean of the components.
 struct OuField {
@@ -14,22 +12,18 @@ struct OuField {
 
 impl Model for OuField {
     type State = Array1<f64>;
-    type Noise = Array1<f64>;
+    type Noise = GaussianNoise;
+    fn noise_dim(&self) -> usize {
+        self.dim
+    }
     fn initial_state(&self) -> Array1<f64> {
         Array1::zeros(self.dim)
     }
-    fn noise_buffer(&self) -> Array1<f64> {
-        Array1::zeros(self.dim)
-    }
-    fn noise_words(&self) -> u64 {
-        normal_words(self.dim)
-    }
-    fn sample_noise(&self, rng: &mut NoiseRng, noise: &mut Array1<f64>) {
-        rng.fill_standard_normal(noise.as_slice_mut().expect("contiguous"));
-    }
-    fn step(&self, x: &mut Array1<f64>, _t: f64, dt: f64, noise: &Array1<f64>) {
+    fn step(&self, x: &mut Array1<f64>, _t: f64, dt: f64, noise: &GaussianNoise) {
         let amp = (2.0 * self.epsilon * dt).sqrt();
-        x.zip_mut_with(noise, |xi, &n| *xi += -*xi * dt + amp * n);
+        x.zip_mut_with(&ArrayView1::from(&noise[..]), |xi, &n| {
+            *xi += -*xi * dt + amp * n
+        });
     }
     fn score(&self, x: &Array1<f64>, _t: f64) -> f64 {
         x.mean().unwrap_or(0.0)
@@ -44,13 +38,7 @@ fn ndarray_state_tams_matches_monte_carlo() {
         epsilon: 0.5 * 256.0,
     };
     let h = Horizon::new(1.0, 0.02, 1.5);
-    let p = |n| RunParams {
-        ntrajectories: n,
-        nsplititer: 10_000,
-        k: 1,
-        walltime: None,
-        horizon: h,
-    };
+    let p = |n| RunParams::new(n, 1, 10_000, h).expect("valid parameters");
     let runs: Vec<f64> = (0..8)
         .map(|r| {
             Tams::default()

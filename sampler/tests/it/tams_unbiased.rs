@@ -8,13 +8,7 @@ use sampler::strategy::Summary;
 use sampler::{Horizon, Model, MonteCarlo, NoiseKey, RunParams, StopReason, Strategy, Tams};
 
 fn params(n: u64, k: u64, horizon: Horizon) -> RunParams {
-    RunParams {
-        ntrajectories: n,
-        nsplititer: 100_000,
-        k,
-        walltime: None,
-        horizon,
-    }
+    RunParams::new(n, k, 100_000, horizon).expect("valid parameters")
 }
 
 /// Mean and standard error of `repeats` independent TAMS runs (in parallel).
