@@ -231,6 +231,9 @@ pub(crate) fn run(args: Args) -> CliResult {
 /// Print the summary, then write the JSON report (if asked): a result is printed even if the
 /// JSON file cannot be written.
 pub(crate) fn output(json: Option<&Target>, config: &Config, report: &Report) -> CliResult {
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
     let Some(json) = json else {
         let mut out = super::stdout();
         summary(&mut out, config, report)?;

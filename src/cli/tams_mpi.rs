@@ -118,15 +118,22 @@ fn distributed<C: Communicator>(args: &Args, world: &C) -> CliResult {
         bar.set_length(total);
         bar.set_position(done);
     };
-    let report = sampler::runner::run_config_mpi(
+    let report = match sampler::runner::run_config_mpi(
         &config,
         &opts,
         database.as_ref(),
         world,
         timeout,
         &progress,
-    )
-    .map_err(run_error)?;
+    ) {
+        // Another rank waits for this one, or does not answer: end the whole job.
+        Err(e) if e.ends_job() => {
+            bar.finish_and_clear();
+            eprintln!("error: {e}");
+            world.abort(3)
+        }
+        r => r.map_err(run_error)?,
+    };
     bar.finish_and_clear();
     match report {
         Some(report) => output(json.as_ref(), &config, &report),
