@@ -10,7 +10,8 @@
 //! every kill lands in a running process whatever the machine's speed. No timing is assumed.
 
 use sampler::{
-    Database, DbError, Error, Horizon, Model, ModelInfo, NoiseRng, Run, RunParams, StorePolicy, normal_words,
+    Database, DbError, Error, Horizon, Model, ModelInfo, NoiseRng, Run, RunParams, StorePolicy,
+    normal_words,
 };
 use serde::Serialize;
 use std::io::Read;
@@ -162,7 +163,9 @@ fn child() {
     let builder = if db.join("run.sqlite").exists() {
         Run::from_database(&m, &db).unwrap()
     } else {
-        run(&m, &spill, 2).database(Database::Create(db.clone())).save_states(save)
+        run(&m, &spill, 2)
+            .database(Database::Create(db.clone()))
+            .save_states(save)
     };
     let report = builder.on_progress(progress).run().unwrap();
     let text = serde_json::to_string(&without_seconds(&report)).unwrap();
@@ -302,7 +305,10 @@ fn kill_and_restart(save: bool, seed: u64) {
         "{text}"
     );
     // The unchanged model continues (nothing left to do) with the same result.
-    let again = Run::from_database(&m, dir.join("run")).unwrap().run().unwrap();
+    let again = Run::from_database(&m, dir.join("run"))
+        .unwrap()
+        .run()
+        .unwrap();
     assert_eq!(without_seconds(&again), reference);
 }
 

@@ -67,7 +67,10 @@ fn from_config_maps_the_database_table() {
         .run()
         .unwrap();
     let summary = RunReader::open(&dir).unwrap().summary().unwrap();
-    assert_eq!(summary.sessions[1].kind, "restart", "restart = true continues");
+    assert_eq!(
+        summary.sessions[1].kind, "restart",
+        "restart = true continues"
+    );
     assert_eq!(json(&again), json(&first));
 }
 
