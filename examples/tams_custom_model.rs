@@ -9,7 +9,8 @@
 //! `cargo run --release --example tams_custom_model`
 
 use sampler::{
-    Database, Horizon, Model, ModelInfo, NoiseRng, Run, RunParams, StopReason, StorePolicy, normal_words,
+    Database, Horizon, Model, ModelInfo, NoiseRng, Run, RunParams, StopReason, StorePolicy,
+    normal_words,
 };
 use serde::Serialize;
 
