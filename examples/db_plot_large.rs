@@ -8,7 +8,7 @@
 
 use retrace::sampler;
 use sampler::Config;
-use sampler::db::{RunDb, RunReader, encode_scores};
+use sampler::db::{RunDb, RunReader};
 use sampler::models::BuiltinModel;
 use std::time::Instant;
 
@@ -95,7 +95,8 @@ fn main() {
                 })
                 .collect();
             let max = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let blob = encode_scores(&scores);
+            // Scores as little-endian f64 bytes (the `scores` BLOB format).
+            let blob: Vec<u8> = scores.iter().flat_map(|x| x.to_le_bytes()).collect();
             // One lineage segment: its own noise stream from step 0 (pairs of LE u64).
             let lineage = [0u64.to_le_bytes(), id.to_le_bytes()].concat();
             tr.execute(rusqlite::params![

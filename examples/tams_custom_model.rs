@@ -8,7 +8,9 @@
 //!
 //! `cargo run --release --example tams_custom_model`
 
-use sampler::{GaussianNoise, Horizon, Model, ModelInfo, Run, RunParams, StopReason, StorePolicy};
+use sampler::{
+    Database, GaussianNoise, Horizon, Model, ModelInfo, Run, RunParams, StopReason, StorePolicy,
+};
 use serde::Serialize;
 
 /// The model's parameters; `describe` records them in the run database, so a restart with
@@ -93,7 +95,7 @@ fn main() -> sampler::Result<()> {
     let db = tmp.path().join("run");
     let first = configured(&model, &params, &store)
         .iterations(40)
-        .database(&db)
+        .database(Database::Create(db.clone()))
         .save_states(true)
         .run()?;
     assert_eq!(first.details[0].stop, StopReason::IterationBudget);
@@ -104,11 +106,11 @@ fn main() -> sampler::Result<()> {
         sigma: 12.0,
         ..model.clone()
     };
-    let refused = Run::restart(&db, &other)?.iterations(5_000).run();
+    let refused = Run::from_database(&other, &db)?.iterations(5_000).run();
     println!("changed model: {}", refused.expect_err("refused"));
 
     // ... and the same model continues it to the end, with progress reports.
-    let report = Run::restart(&db, &model)?
+    let report = Run::from_database(&model, &db)?
         .iterations(5_000)
         .on_progress(|done, _| {
             if done % 50 == 0 {

@@ -8,7 +8,6 @@
 //! `cargo run --release --example tams_scaling [-- THREADS...]`
 
 use sampler::models::DoubleWell2d;
-use sampler::runner::pool;
 use sampler::{Horizon, Model, NoiseKey, RunParams, Strategy, Tams};
 use std::hint::black_box;
 use std::time::Instant;
@@ -63,7 +62,7 @@ fn main() {
             RunParams::new(100, k, 100_000, Horizon::new(10.0, 0.01, 0.95)).expect("valid");
         let mut base = None;
         for &t in &threads {
-            let pool = pool(Some(t)).expect("pool");
+            let pool = pool(t);
             // Warm up (page faults, pool start).
             pool.install(|| {
                 Tams::default().run(&model, &params, NoiseKey::new(0, 1000), &|_, _| {})
@@ -108,4 +107,12 @@ fn main() {
          with l = 1 the splitting loop is serial (one branch per iteration), only the initial \
          ensemble and tied/l > 1 kills run in parallel"
     );
+}
+
+/// A rayon pool of `threads` workers.
+fn pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("thread pool")
 }

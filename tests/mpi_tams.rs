@@ -514,6 +514,11 @@ fn child(mode: &str) -> i32 {
     );
     let code = match r {
         Ok(_) => 0,
+        // A rank that does not answer comes back as an error; ending the job is ours to do.
+        Err(e) if e.ends_job() => {
+            eprintln!("{e}");
+            world.abort(3)
+        }
         Err(e) => {
             eprintln!("rank {}: {e}", world.rank());
             1

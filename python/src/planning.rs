@@ -102,7 +102,7 @@ pub(crate) fn plan<'py>(
         d.set_item("config", r.config.to_string())?;
         match &r.outcome {
             Outcome::Skipped(why) => {
-                d.set_item("skipped", why)?;
+                d.set_item("skipped", why.to_string())?;
             }
             Outcome::Planned(f) => {
                 d.set_item("skipped", py.None())?;

@@ -10,7 +10,7 @@ use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 use sampler::runner::{DbOptions, RunOptions, run_config, run_with_database};
-use sampler::{Config, DbError, Error, ModelError, Report, Run};
+use sampler::{Config, Database, DbError, Error, ModelError, Report, Run};
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
@@ -78,7 +78,7 @@ fn python_run(
 ) -> sampler::Result<Report> {
     let mut run = match config {
         None => match db.restart {
-            Some(dir) => Run::restart(dir, model)?,
+            Some(dir) => Run::from_database(model, dir)?,
             None => {
                 return Err(Error::config(
                     "config",
@@ -86,27 +86,12 @@ fn python_run(
                 ));
             }
         },
-        Some(c) => {
-            let mut run = Run::new(model, c.params()?)
-                .seed(c.tams.seed)
-                .strategy(c.strategy())
-                .store(c.store_policy());
-            if let Some(n) = c.runner.nworkers {
-                run = run.threads(n as usize);
-            }
-            let recorded = c.database.as_ref();
-            run = match (db.restart, db.db, recorded) {
-                (Some(dir), _, _) => run.resume(dir),
-                (None, Some(dir), _) => run.database(dir),
-                (None, None, Some(d)) if d.restart => run.resume(&d.path),
-                (None, None, Some(d)) => run.database(&d.path),
-                (None, None, None) => run,
-            };
-            if let Some(save) = recorded.and_then(|d| d.save_states) {
-                run = run.save_states(save);
-            }
-            run
-        }
+        // The one mapping of config keys (`[database]` included); the arguments replace it.
+        Some(c) => match (db.restart, db.db) {
+            (Some(dir), _) => Run::from_config(model, c)?.database(Database::Continue(dir)),
+            (None, Some(dir)) => Run::from_config(model, c)?.database(Database::Create(dir)),
+            (None, None) => Run::from_config(model, c)?,
+        },
     };
     if let Some(t) = threads {
         run = run.threads(t);

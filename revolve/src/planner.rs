@@ -393,7 +393,73 @@ pub enum Outcome {
     /// Evaluated.
     Planned(Figures),
     /// Not evaluated, with the reason.
-    Skipped(String),
+    Skipped(SkipReason),
+}
+
+/// Why a planner row has no figures (its `Display` is the sentence of `retrace plan`).
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum SkipReason {
+    /// The schedule must be run to be counted, and `n` exceeds [`Problem::run_limit`].
+    RunLimit {
+        /// The run limit (steps).
+        limit: u64,
+        /// A lower bound (or the exact value) of the forward steps, if known.
+        forward: Option<u64>,
+        /// Whether `forward` is exact while disk traffic has no closed form (multistage).
+        exact_forward: bool,
+    },
+    /// The online planner's work `n s` exceeds its limit.
+    OnlineWork {
+        /// `n s`.
+        work: u128,
+        /// The limit.
+        limit: u64,
+        /// `T(n, s)`, a lower bound of the forward steps.
+        forward: u64,
+    },
+    /// A count of this row overflows 64 bits ([`Error::Overflow`]).
+    Overflow {
+        /// The quantity that overflowed.
+        what: &'static str,
+    },
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SkipReason::RunLimit {
+                limit,
+                forward: Some(forward),
+                exact_forward: true,
+            } => write!(
+                f,
+                "n > run limit {limit} (forward would be T(n, R+D) = {forward}; disk traffic has no closed form)"
+            ),
+            SkipReason::RunLimit {
+                limit,
+                forward: Some(bound),
+                exact_forward: false,
+            } => write!(
+                f,
+                "n > run limit {limit} (no closed form; forward >= T(n, s) = {bound})"
+            ),
+            SkipReason::RunLimit {
+                limit,
+                forward: None,
+                ..
+            } => write!(f, "n > run limit {limit}"),
+            SkipReason::OnlineWork {
+                work,
+                limit,
+                forward,
+            } => write!(
+                f,
+                "n s = {work} > {limit} (no closed form; forward >= T(n, s) = {forward})"
+            ),
+            SkipReason::Overflow { what } => fmt::Display::fmt(&Error::Overflow { what }, f),
+        }
+    }
 }
 
 /// The problem and one row per strategy.
@@ -521,9 +587,11 @@ pub fn plan(problem: &Problem) -> Result<Plan, PlanError> {
     for (strategy, make) in makers {
         rows.push(match make(problem) {
             // A count past 64 bits spoils that row only.
-            Err(PlanError::Schedule(e @ Error::Overflow { .. })) => {
-                skipped(problem, slots_config(strategy, problem), e.to_string())
-            }
+            Err(PlanError::Schedule(Error::Overflow { what })) => skipped(
+                problem,
+                slots_config(strategy, problem),
+                SkipReason::Overflow { what },
+            ),
             other => other?,
         });
     }
@@ -722,7 +790,7 @@ fn slots_config(strategy: Strategy, p: &Problem) -> Config {
     }
 }
 
-fn skipped(p: &Problem, config: Config, reason: String) -> Row {
+fn skipped(p: &Problem, config: Config, reason: SkipReason) -> Row {
     p.row(config, Outcome::Skipped(reason))
 }
 
@@ -743,10 +811,11 @@ fn multistage_row(p: &Problem) -> Result<Row, PlanError> {
         return Ok(skipped(
             p,
             config,
-            format!(
-                "n > run limit {} (forward would be T(n, R+D) = {forward}; disk traffic has no closed form)",
-                p.run_limit
-            ),
+            SkipReason::RunLimit {
+                limit: p.run_limit,
+                forward: Some(forward),
+                exact_forward: true,
+            },
         ));
     }
     let schedule = Multistage::new(n, r, d)?;
@@ -762,7 +831,15 @@ fn cost_aware_row(p: &Problem) -> Result<Row, PlanError> {
     let (r, d) = two_level_slots(p);
     let config = slots_config(Strategy::CostAware, p);
     if n > p.run_limit {
-        return Ok(skipped(p, config, format!("n > run limit {}", p.run_limit)));
+        return Ok(skipped(
+            p,
+            config,
+            SkipReason::RunLimit {
+                limit: p.run_limit,
+                forward: None,
+                exact_forward: false,
+            },
+        ));
     }
     let schedule = CostAware::best(n, r, d, p.costs)?;
     let c = p.run(Strategy::CostAware, Capacity { ram: r, disk: d }, schedule)?;
@@ -777,20 +854,22 @@ fn online_row(p: &Problem) -> Result<Row, PlanError> {
     let s = p.ram_slots().clamp(1, n);
     let config = slots_config(Strategy::Online, p);
     let work = u128::from(n) * u128::from(s);
-    let why = if n > p.run_limit {
-        format!("n > run limit {}", p.run_limit)
-    } else if work > u128::from(ONLINE_WORK) {
-        format!("n s = {work} > {ONLINE_WORK}")
-    } else {
-        String::new()
-    };
-    if !why.is_empty() {
+    if n > p.run_limit || work > u128::from(ONLINE_WORK) {
         let bound = cost::optimal_forward(n, s)?;
-        return Ok(skipped(
-            p,
-            config,
-            format!("{why} (no closed form; forward >= T(n, s) = {bound})"),
-        ));
+        let why = if n > p.run_limit {
+            SkipReason::RunLimit {
+                limit: p.run_limit,
+                forward: Some(bound),
+                exact_forward: false,
+            }
+        } else {
+            SkipReason::OnlineWork {
+                work,
+                limit: ONLINE_WORK,
+                forward: bound,
+            }
+        };
+        return Ok(skipped(p, config, why));
     }
     let c = p.run(Strategy::Online, Capacity::ram(s), online::simulate(n, s)?)?;
     Ok(p.row(

@@ -3,7 +3,6 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sampler::models::DoubleWell2d;
-use sampler::runner::pool;
 use sampler::{Horizon, Model, MonteCarlo, NoiseKey, RunParams, Strategy, Tams};
 use std::hint::black_box;
 
@@ -14,7 +13,7 @@ fn params(n: u64) -> RunParams {
 fn tams(c: &mut Criterion) {
     let model = DoubleWell2d { epsilon: 0.05 };
     let p = params(100);
-    let one = pool(Some(1)).unwrap();
+    let one = pool(1);
     let steps = one
         .install(|| Tams::default().run(&model, &p, NoiseKey::new(0, 0), &|_, _| {}))
         .unwrap()
@@ -28,7 +27,7 @@ fn tams(c: &mut Criterion) {
                 .unwrap()
         })
     });
-    let two = pool(Some(2)).unwrap();
+    let two = pool(2);
     g.bench_function("tams_2_threads", |b| {
         b.iter(|| {
             two.install(|| Tams::default().run(&model, &p, NoiseKey::new(0, 0), &|_, _| {}))
@@ -69,3 +68,11 @@ fn tams(c: &mut Criterion) {
 
 criterion_group!(benches, tams);
 criterion_main!(benches);
+
+/// A rayon pool of `threads` workers.
+fn pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("thread pool")
+}

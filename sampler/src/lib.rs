@@ -10,9 +10,13 @@
 //! - [`Run`] ([`pipeline`]): the one run pipeline for every model, built-in or the user's: store
 //!   policy with a memory budget and spill, run database ([`db`]) and restart, walltime, progress,
 //!   repeats, the JSON [`Report`]. [`Model::describe`] identifies the model in a database.
-//! - [`Config`] (TOML) and [`runner`]: a config file's built-in model handed to [`Run`].
-//! - `mpi` (feature `mpi`): the same runs over MPI ranks (`Run::run_mpi`), bit-identical to
-//!   one process.
+//! - [`Config`] (TOML): [`Run::from_config`] maps it to a run of any model; [`runner`] builds
+//!   the built-in model a config names and hands it to the same [`Run`].
+//! - `mpi` (feature `mpi`): the same runs over MPI ranks (`Run::run_mpi`, after
+//!   `sampler::mpi::initialize()`), bit-identical to one process.
+//!
+//! The library prints nothing and never ends the process: warnings come back in
+//! [`Report::warnings`], failures as [`Error`].
 //!
 //! Layers, each using only those listed before it: noise, model, trajectory store, strategy
 //! (calling a [`Journal`]), database (implementing the journal), pipeline (running a strategy
@@ -57,7 +61,7 @@ pub use model::{Model, ModelInfo};
 pub use noise::{
     ExponentialNoise, GaussianNoise, Noise, NoiseKey, NoiseRng, UniformNoise, normal_words,
 };
-pub use pipeline::{Report, Run, StorePolicy, StrategyKind};
+pub use pipeline::{Database, Report, Run, StorePolicy, StrategyKind};
 pub use simulate::Horizon;
 pub use store::{CompactStore, InitialOnly, Placement, StoreAll, TrajectoryStore};
 pub use strategy::{MonteCarlo, RunOutcome, RunParams, StopReason, Strategy, Tams};

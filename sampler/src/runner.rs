@@ -3,13 +3,13 @@
 
 use crate::config::Config;
 use crate::models::ModelVisitor;
-use crate::pipeline::Run;
+use crate::pipeline::{Database, Run};
 use crate::store::StateBytes;
 use crate::strategy::Progress;
 use crate::{Model, Result};
 use std::path::PathBuf;
 
-pub use crate::pipeline::{ErrorSource, Report, pool};
+pub use crate::pipeline::{ErrorSource, Report};
 #[cfg(feature = "mpi")]
 pub use mpi_config::run_config as run_config_mpi;
 
@@ -79,9 +79,10 @@ impl ModelVisitor for Visit<'_> {
     }
 }
 
-/// The [`Run`] of `model` that config `c` asks for: its seed, strategy, store policy and
-/// threads (`threads` replaces `runner.nworkers`), `repeats`, `progress`, and the database
-/// `db` (`(dir, restart)`) if any.
+/// The [`Run`] of `model` that config `c` asks for ([`Run::from_config`]) with `threads`
+/// replacing `runner.nworkers`, `repeats`, `progress`, and the database `db` (`(dir, restart)`)
+/// replacing `[database]` (`None`: no database, whatever `[database]` says); a new database
+/// records `c` as given (less `[database]`).
 pub(crate) fn configured<'a, M: Model>(
     model: &'a M,
     c: &Config,
@@ -93,29 +94,26 @@ pub(crate) fn configured<'a, M: Model>(
 where
     M::State: StateBytes + PartialEq,
 {
-    let mut run = Run::new(model, c.params()?)
-        .seed(c.tams.seed)
-        .strategy(c.strategy())
-        .store(c.store_policy())
+    let mut given = c.clone();
+    if db.is_none() {
+        given.database = None;
+    }
+    let mut run = Run::from_config(model, &given)?
         .repeats(repeats)
         .on_progress(progress);
-    if let Some(t) = threads.or(c.runner.nworkers.map(|n| n as usize)) {
+    if let Some(t) = threads {
         run = run.threads(t);
     }
     if let Some((dir, restart)) = db {
-        run = if restart {
-            run.resume(dir)
+        run = run.database(if restart {
+            Database::Continue(dir.to_path_buf())
         } else {
-            let mut given = c.clone();
-            given.database = None;
-            match toml::to_string(&given) {
-                Ok(text) => run.database(dir).given_config(text),
-                Err(_) => run.database(dir),
-            }
-        };
-        if let Some(save) = c.database.as_ref().and_then(|d| d.save_states) {
-            run = run.save_states(save);
-        }
+            Database::Create(dir.to_path_buf())
+        });
+    }
+    given.database = None;
+    if let Ok(text) = toml::to_string(&given) {
+        run = run.given_config(text);
     }
     Ok(run)
 }
@@ -191,7 +189,12 @@ pub fn recorded_config(dir: &std::path::Path) -> Result<Config> {
 }
 
 /// The configuration of the built-in demo: TAMS on the 2D double well (N = 50, T = 10, dt = 0.01).
-pub const DEMO_CONFIG: &str = r#"
+///
+/// Not public (the demo is [`demo_doublewell2d`]):
+/// ```compile_fail
+/// let _ = sampler::runner::DEMO_CONFIG;
+/// ```
+pub(crate) const DEMO_CONFIG: &str = r#"
 [tams]
 ntrajectories = 50
 nsplititer = 2000

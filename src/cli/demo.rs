@@ -199,7 +199,7 @@ fn check_sizes(args: &Args) -> CliResult {
     Ok(())
 }
 
-/// The TAMS part: a short run on the 2D double well (the config is `sampler::runner::DEMO_CONFIG`).
+/// The TAMS part: a short run on the 2D double well (`sampler::runner::demo_doublewell2d`).
 pub(crate) fn tams_section(seed: u64, out: &mut impl Write) -> CliResult {
     let report = sampler::runner::demo_doublewell2d(seed, None).map_err(CliError::failed)?;
     let run = &report.details[0];

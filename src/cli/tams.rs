@@ -74,6 +74,12 @@ pub(crate) const MAX_REPEATS: u64 = 1_000_000;
 
 /// Read the config and check the arguments.
 pub(crate) fn prepare(args: &Args) -> Result<Prepared, CliError> {
+    prepare_checking(args, true)
+}
+
+/// [`prepare`]; `outputs`: check the output files (by creating them: under MPI only rank 0,
+/// which writes them, may, or ranks race on the same path).
+pub(crate) fn prepare_checking(args: &Args, outputs: bool) -> Result<Prepared, CliError> {
     let config = match &args.config {
         Some(path) => Some(Config::from_file(path).map_err(CliError::usage)?),
         None => None,
@@ -108,6 +114,7 @@ pub(crate) fn prepare(args: &Args) -> Result<Prepared, CliError> {
     }
     if let Some(db) = &database
         && !db.restart
+        && outputs
     {
         let flag = if args.db.is_some() {
             "--db"
@@ -117,10 +124,10 @@ pub(crate) fn prepare(args: &Args) -> Result<Prepared, CliError> {
         check_new_run_dir(flag, &db.dir)?;
     }
     let json = match &args.json {
-        Some(path) => {
+        Some(path) if outputs => {
             Some(Outputs::new(database.as_ref().map(|d| d.dir.as_path())).check("--json", path)?)
         }
-        None => None,
+        _ => None,
     };
     if let Some(db) = &mut database {
         db.seed = args.seed;
@@ -231,6 +238,9 @@ pub(crate) fn run(args: Args) -> CliResult {
 /// Print the summary, then write the JSON report (if asked): a result is printed even if the
 /// JSON file cannot be written.
 pub(crate) fn output(json: Option<&Target>, config: &Config, report: &Report) -> CliResult {
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
     let Some(json) = json else {
         let mut out = super::stdout();
         summary(&mut out, config, report)?;

@@ -2,7 +2,9 @@
 //! config; rank 0 coordinates, opens the database and prints, every rank computes. Argument
 //! and config errors are printed once, by rank 0, and every rank exits with rank 0's code.
 
-use super::{Args, CliError, CliResult, Prepared, output, prepare, progress_bar, run_error};
+use super::{
+    Args, CliError, CliResult, Prepared, output, prepare_checking, progress_bar, run_error,
+};
 use mpi::collective::SystemOperation;
 use mpi::traits::*;
 use sampler::Config;
@@ -85,7 +87,8 @@ fn agreed_config<C: Communicator>(
 fn distributed<C: Communicator>(args: &Args, world: &C) -> CliResult {
     let rank = world.rank();
     // Every rank reads the config; if any rank cannot, no rank runs.
-    let prepared = prepare(args);
+    // Only rank 0 writes (and so checks) the output files.
+    let prepared = prepare_checking(args, rank == 0);
     let failed = u8::from(prepared.is_err());
     let mut any = 0u8;
     world.all_reduce_into(&failed, &mut any, SystemOperation::max());
@@ -118,15 +121,22 @@ fn distributed<C: Communicator>(args: &Args, world: &C) -> CliResult {
         bar.set_length(total);
         bar.set_position(done);
     };
-    let report = sampler::runner::run_config_mpi(
+    let report = match sampler::runner::run_config_mpi(
         &config,
         &opts,
         database.as_ref(),
         world,
         timeout,
         &progress,
-    )
-    .map_err(run_error)?;
+    ) {
+        // Another rank waits for this one, or does not answer: end the whole job.
+        Err(e) if e.ends_job() => {
+            bar.finish_and_clear();
+            eprintln!("error: {e}");
+            world.abort(3)
+        }
+        r => r.map_err(run_error)?,
+    };
     bar.finish_and_clear();
     match report {
         Some(report) => output(json.as_ref(), &config, &report),

@@ -4,7 +4,7 @@ use crate::trajectory::Segment;
 use crate::{Error, Result};
 
 /// Scores as little-endian f64 bytes (bit-exact).
-pub fn encode_scores(scores: &[f64]) -> Vec<u8> {
+pub(crate) fn encode_scores(scores: &[f64]) -> Vec<u8> {
     let mut out = Vec::with_capacity(scores.len() * 8);
     for s in scores {
         out.extend_from_slice(&s.to_le_bytes());
@@ -13,7 +13,7 @@ pub fn encode_scores(scores: &[f64]) -> Vec<u8> {
 }
 
 /// Inverse of [`encode_scores`]; `None` if the length is not a multiple of 8.
-pub fn decode_scores(bytes: &[u8]) -> Option<Vec<f64>> {
+pub(crate) fn decode_scores(bytes: &[u8]) -> Option<Vec<f64>> {
     if !bytes.len().is_multiple_of(8) {
         return None;
     }
@@ -26,7 +26,7 @@ pub fn decode_scores(bytes: &[u8]) -> Option<Vec<f64>> {
 }
 
 /// Lineage as pairs (start_step, stream) of little-endian u64.
-pub fn encode_lineage(lineage: &[Segment]) -> Vec<u8> {
+pub(crate) fn encode_lineage(lineage: &[Segment]) -> Vec<u8> {
     let mut out = Vec::with_capacity(lineage.len() * 16);
     for s in lineage {
         out.extend_from_slice(&s.start_step.to_le_bytes());
@@ -36,7 +36,7 @@ pub fn encode_lineage(lineage: &[Segment]) -> Vec<u8> {
 }
 
 /// Inverse of [`encode_lineage`]; `None` if malformed.
-pub fn decode_lineage(bytes: &[u8]) -> Option<Vec<Segment>> {
+pub(crate) fn decode_lineage(bytes: &[u8]) -> Option<Vec<Segment>> {
     if !bytes.len().is_multiple_of(16) || bytes.is_empty() {
         return None;
     }

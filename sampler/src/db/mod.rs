@@ -18,6 +18,17 @@
 //! [`resume`], by [`RunReader`] (the CLI's `db` commands, the plot) and by Python.
 //!
 //! The schema is documented in `docs/run-database.md`.
+//!
+//! The BLOB encodings and the list of keys a restart may change are internal:
+//! ```compile_fail
+//! let _ = sampler::db::encode_scores(&[1.0]);
+//! ```
+//! ```compile_fail
+//! let _ = sampler::db::decode_lineage(&[]);
+//! ```
+//! ```compile_fail
+//! let _ = sampler::db::HARMLESS_KEYS;
+//! ```
 
 mod codec;
 mod copies;
@@ -30,12 +41,11 @@ mod state_rows;
 mod states;
 mod writer;
 
-pub use codec::{decode_lineage, decode_scores, encode_lineage, encode_scores};
 pub use copies::{remove_private_copies, remove_stale_private_copies};
 pub use read::{ConfigChange, ConfigRow, IterationRow, Session, TrajectoryRow};
 pub use reader::{RunReader, RunSummary, recorded_description};
-pub use restart::{HARMLESS_KEYS, config_changes, resume};
+pub use restart::{config_changes, resume};
 pub use schema::{FORMAT, SCHEMA_VERSION, db_path};
 pub use state_rows::states_dir;
 pub use states::{AUTO_SAVE_STATE_BYTES, StateJournal};
-pub use writer::{RUN_ID_FILE, RunDb};
+pub use writer::{RUN_ID_FILE, RunDb, SessionKind};

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 /// Keys whose change keeps a run valid (recorded, then accepted).
-pub const HARMLESS_KEYS: &[&str] = &["tams.walltime", "tams.nsplititer", "runner.nworkers"];
+pub(crate) const HARMLESS_KEYS: &[&str] = &["tams.walltime", "tams.nsplititer", "runner.nworkers"];
 
 fn flatten(prefix: &str, v: &toml::Value, out: &mut Vec<(String, String)>) {
     match v {

@@ -120,10 +120,30 @@ fn check_run_id(dir: &Path, conn: &Connection) -> Result<()> {
 /// An accepted config change `(key, old, new)`.
 type Change = (String, String, String);
 
+/// What a session of a run database is (its `sessions.kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionKind {
+    /// The session that created the run (`new`).
+    New,
+    /// A session continuing a recorded run (`restart`).
+    Restart,
+}
+
+impl SessionKind {
+    /// The name recorded in `sessions.kind`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionKind::New => "new",
+            SessionKind::Restart => "restart",
+        }
+    }
+}
+
 /// A session started and not yet written (see [`RunDb::start_session`]).
 #[derive(Debug)]
 struct Opening {
-    kind: String,
+    kind: SessionKind,
     started_at: f64,
     start_iteration: Option<i64>,
     /// The new description and its accepted changes.
@@ -267,7 +287,7 @@ impl RunDb {
             identity,
             _lock: lock,
         };
-        db.start_session("new")?;
+        db.start_session(SessionKind::New)?;
         Ok(db)
     }
 
@@ -344,18 +364,18 @@ impl RunDb {
         db_path(&self.dir)
     }
 
-    /// Start a session (`new`, `restart`). Its `sessions` row (with the changes of
+    /// Start a session of `kind`. Its `sessions` row (with the changes of
     /// [`RunDb::record_changes`] and the choice of `save_states`) is written with the session's
     /// first commit, so a session refused before it (damaged rows, a failed rebuild) leaves
     /// nothing behind.
-    pub fn start_session(&mut self, kind: &str) -> Result<()> {
+    pub fn start_session(&mut self, kind: SessionKind) -> Result<()> {
         let path = self.path();
         let last: Option<i64> = self
             .conn
             .query_row("SELECT max(iteration) FROM iterations", [], |r| r.get(0))
             .map_err(sql_error(&path))?;
         self.opening = Some(Opening {
-            kind: kind.to_owned(),
+            kind,
             started_at: now(),
             start_iteration: last,
             changes: None,
@@ -397,7 +417,7 @@ impl RunDb {
             "INSERT INTO sessions (kind, started_at, start_iteration, retrace_version, warnings) \
              VALUES (?1, ?2, ?3, ?4, ?5)",
             params![
-                o.kind,
+                o.kind.as_str(),
                 o.started_at,
                 o.start_iteration,
                 env!("CARGO_PKG_VERSION"),
@@ -429,12 +449,17 @@ impl RunDb {
         Ok(())
     }
 
-    /// Record a warning of this session (stderr now, its `sessions` row with its first commit).
+    /// Record a warning of this session (in its `sessions` row with its first commit, and in
+    /// [`RunDb::warnings`] for the run's report; nothing is printed).
     pub(super) fn warn(&self, warning: String) {
-        eprintln!("warning: {warning}");
         if let Ok(mut w) = self.warnings.lock() {
             w.push(warning);
         }
+    }
+
+    /// The warnings of this session so far, oldest first.
+    pub fn warnings(&self) -> Vec<String> {
+        self.warnings.lock().map(|w| w.clone()).unwrap_or_default()
     }
 
     /// Check that `run.sqlite` is still the file this writer opened (same device and inode)

@@ -37,6 +37,35 @@ pub enum Error {
         /// What went wrong there.
         message: String,
     },
+    /// An MPI rank did not answer rank 0 in time ([`crate::Run::rank_timeout`]). The job cannot
+    /// go on: the caller should end it (`MPI_Abort`, see [`Error::ends_job`]).
+    #[error("rank {rank} did not answer within {seconds} s while {doing}")]
+    RankTimeout {
+        /// The rank that did not answer.
+        rank: i32,
+        /// The timeout, seconds.
+        seconds: f64,
+        /// What it was asked to compute (e.g. `computing iteration 3 (2 branch tasks)`).
+        doing: String,
+    },
+    /// This worker rank failed while serving rank 0 (outside a computation, whose errors go to
+    /// rank 0). Rank 0 waits for it: the caller should end the job (see [`Error::ends_job`]).
+    #[error("rank {rank}: {source}; the job cannot go on")]
+    Worker {
+        /// This rank.
+        rank: i32,
+        /// What failed.
+        #[source]
+        source: Box<Error>,
+    },
+}
+
+impl Error {
+    /// Whether this error leaves other MPI ranks waiting, so the job must be ended (with
+    /// `MPI_Abort`) rather than finished: [`Error::RankTimeout`] and [`Error::Worker`].
+    pub fn ends_job(&self) -> bool {
+        matches!(self, Error::RankTimeout { .. } | Error::Worker { .. })
+    }
 }
 
 /// A configuration error.

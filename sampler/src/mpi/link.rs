@@ -1,6 +1,6 @@
 //! Sending and receiving messages: only the main thread calls MPI (`MPI_THREAD_FUNNELED`).
 //! Rank 0 waits for answers with immediate probes against an `MPI_Wtime` deadline, so a rank
-//! that hangs ends the job (`MPI_Abort`) instead of hanging it.
+//! that hangs gives [`crate::Error::RankTimeout`] (the caller ends the job) instead of hanging it.
 
 use super::messages::{FromWorker, ToWorker, decode, encode};
 use crate::Result;
@@ -72,8 +72,8 @@ impl<C: Communicator> Link<'_, C> {
     }
 
     /// The answers of `ranks` (each sent one request at time `since`, `mpi::time()`), in the
-    /// order of `ranks`. A rank that has not answered `timeout` seconds after `since` ends the
-    /// job: one line on stderr naming it and `doing(rank)`, then `MPI_Abort`.
+    /// order of `ranks`. A rank that has not answered `timeout` seconds after `since` gives
+    /// [`crate::Error::RankTimeout`] naming it and `doing(rank)`.
     pub(crate) fn gather(
         &mut self,
         ranks: &[i32],
@@ -115,12 +115,11 @@ impl<C: Communicator> Link<'_, C> {
                             .zip(&got)
                             .find(|(_, g)| g.is_none())
                             .map_or(-1, |(&r, _)| r);
-                        eprintln!(
-                            "rank {r} did not answer within {} s while {}",
-                            self.timeout,
-                            doing(r)
-                        );
-                        self.comm.abort(3);
+                        return Err(crate::Error::RankTimeout {
+                            rank: r,
+                            seconds: self.timeout,
+                            doing: doing(r),
+                        });
                     }
                     backoff(idle);
                 }

@@ -21,9 +21,11 @@
 //! a single process.
 //!
 //! Faults: rank 0 waits for answers with immediate probes against an `MPI_Wtime` deadline
-//! ([`crate::Run::rank_timeout`]); a rank that does not answer in time ends the job with one
-//! line (`rank R did not answer within S s while computing iteration I (K branch tasks)`) and
-//! `MPI_Abort`. A rank that dies ends the job through the launcher. Every iteration committed
+//! ([`crate::Run::rank_timeout`]); a rank that does not answer in time makes
+//! [`crate::Run::run_mpi`] return [`crate::Error::RankTimeout`]
+//! (`rank R did not answer within S s while computing iteration I (K branch tasks)`), and the
+//! caller ends the job (`MPI_Abort`; the library never does, see [`crate::Error::ends_job`]).
+//! A rank that dies ends the job through the launcher. Every iteration committed
 //! to the run database before that stays, and a restart (on any number of ranks) continues
 //! bit-identically: rank 0 reads the run, deals the alive trajectories out in slot blocks, and
 //! each rank rebuilds its share by replay.

@@ -26,7 +26,8 @@ pub fn abort_on_panic() {
     }));
 }
 
-/// Initialises MPI for a process whose other threads (a disk store's I/O thread, a rayon pool)
+/// Initialises MPI as [`crate::Run::run_mpi`] needs it; call it once, first, and keep the
+/// universe until the end of `main` (its drop finalises MPI). For a process whose other threads (a disk store's I/O thread, a rayon pool)
 /// never call MPI: thread level `MPI_THREAD_FUNNELED`, which plain `mpi::initialize`
 /// (`MPI_THREAD_SINGLE`, one thread in the whole process) does not allow.
 pub fn initialize() -> Result<mpi::environment::Universe, InitError> {

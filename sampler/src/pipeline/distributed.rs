@@ -32,7 +32,8 @@ where
 {
     /// How long rank 0 waits for another rank's answer to one request (a batch of branch tasks,
     /// its block of fresh or Monte Carlo trajectories) before it ends the job with one line
-    /// naming the rank and what it was computing (`MPI_Abort`). Default ten minutes.
+    /// naming the rank and what it was computing ([`Error::RankTimeout`] from
+    /// [`Run::run_mpi`]). Default ten minutes.
     pub fn rank_timeout(mut self, timeout: Duration) -> Self {
         self.rank_timeout = timeout;
         self
@@ -45,28 +46,58 @@ where
         self
     }
 
-    /// Run over the ranks of `comm` (every rank calls this with the same settings; MPI
-    /// initialised with at least `MPI_THREAD_FUNNELED`, called from the main thread): the
-    /// report on rank 0, `None` on the others. The report is bit-identical to [`Run::run`]'s
-    /// for any number of ranks and threads (except `seconds`).
+    /// Run over the ranks of `comm` (every rank calls this with the same settings, from the
+    /// main thread): the report on rank 0, `None` on the others. The report is bit-identical to
+    /// [`Run::run`]'s for any number of ranks and threads (except `seconds`).
+    ///
+    /// MPI must be initialised with at least `MPI_THREAD_FUNNELED` (other threads exist but
+    /// never call MPI): use [`crate::mpi::initialize`], which returns the universe.
+    ///
+    /// ```no_run
+    /// # use sampler::models::Brownian;
+    /// # use sampler::{Horizon, Run, RunParams};
+    /// use mpi::traits::*;
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let params = RunParams { ntrajectories: 50, nsplititer: 2_000, k: 1, walltime: None,
+    /// #     horizon: Horizon::new(1.0, 0.01, 3.0) };
+    /// let universe = sampler::mpi::initialize()?;
+    /// let world = universe.world();
+    /// let model = Brownian::default();
+    /// match Run::new(&model, params).seed(3).run_mpi(&world) {
+    ///     Ok(Some(report)) => println!("{}", report.estimate),
+    ///     Ok(None) => {} // another rank
+    ///     // Another rank waits for this one (or hangs): end the whole job.
+    ///     Err(e) if e.ends_job() => {
+    ///         eprintln!("{e}");
+    ///         world.abort(1);
+    ///     }
+    ///     Err(e) => return Err(e.into()),
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     ///
     /// Rank 0 alone opens the run database; the others keep the states of the trajectories
     /// they computed in their own store (own memory budget: the configured budget is per rank;
     /// own spill directory). States are not saved in the database (`save_states = true` is
     /// refused): a restart, on any number of ranks, rebuilds them by replay.
     ///
-    /// Settings errors are returned on every rank alike. An error only one worker rank meets
-    /// outside a computation ends the job (`MPI_Abort`): rank 0 would wait for it.
+    /// Settings errors are returned on every rank alike. A rank that does not answer in time
+    /// gives [`Error::RankTimeout`] on rank 0; an error only one worker rank meets outside a
+    /// computation gives [`Error::Worker`] there. Both leave other ranks waiting
+    /// ([`Error::ends_job`]): the caller ends the job (`MPI_Abort`); nothing is printed here.
     pub fn run_mpi<C: Communicator>(self, comm: &C) -> Result<Option<Report>> {
         self.validate()?;
         let rank = comm.rank();
         let s = &self.settings;
         if rank != 0 {
-            if let Err(e) = pool(s.threads).and_then(|p| self.serve(comm, &p)) {
-                eprintln!("rank {rank}: {e}; aborting the job");
-                comm.abort(1);
-            }
-            return Ok(None);
+            return match pool(s.threads).and_then(|p| self.serve(comm, &p)) {
+                Ok(()) => Ok(None),
+                Err(e) => Err(Error::Worker {
+                    rank,
+                    source: Box::new(e),
+                }),
+            };
         }
         let start = Instant::now();
         let details = pool(s.threads).and_then(|p| self.coordinate(comm, &p));
@@ -74,10 +105,12 @@ where
         for r in 1..comm.size() {
             comm.process_at_rank(r).send(&stop[..]);
         }
-        let details = details?;
+        let (details, warnings) = details?;
         let seconds = start.elapsed().as_secs_f64();
         let model = self.model.describe()?.name;
-        Report::new(s.strategy.as_str(), model, s.seed, details, seconds).map(Some)
+        let mut report = Report::new(s.strategy, model, s.seed, details, seconds)?;
+        report.warnings = warnings;
+        Ok(Some(report))
     }
 
     /// A worker rank: answer rank 0 until it says stop.
@@ -96,12 +129,12 @@ where
         }
     }
 
-    /// Rank 0: every repeat (or the database's run).
+    /// Rank 0: every repeat (or the database's run), and the database's warnings.
     fn coordinate<C: Communicator>(
         &self,
         comm: &C,
         pool: &rayon::ThreadPool,
-    ) -> Result<Vec<RunOutcome>> {
+    ) -> Result<(Vec<RunOutcome>, Vec<String>)> {
         let s = &self.settings;
         if self.database.is_some() && self.save_states == Some(true) {
             return Err(Error::config(
@@ -117,18 +150,19 @@ where
             traffic: Default::default(),
         };
         let bytes = self.model.initial_state().byte_len() as u64;
-        let db = db.as_mut().map(|(db, _)| db);
+        let mut db = db.as_mut().map(|(db, _)| db);
         let out = match s.strategy {
             StrategyKind::MonteCarlo => self.montecarlo(&mut link, pool),
             StrategyKind::Tams => match s.store.compact(bytes, &s.params) {
-                Some(store) => self.tams(&mut link, pool, &store, db),
-                None => self.tams(&mut link, pool, &StoreAll, db),
+                Some(store) => self.tams(&mut link, pool, &store, db.as_deref_mut()),
+                None => self.tams(&mut link, pool, &StoreAll, db.as_deref_mut()),
             },
         };
         if let Some(f) = &self.on_traffic {
             f(&link.traffic);
         }
-        out
+        let warnings = db.map(|db| db.warnings()).unwrap_or_default();
+        out.map(|o| (o, warnings))
     }
 
     fn progress_of(&self, r: u64) -> impl Fn(u64, u64) + Sync + '_ {

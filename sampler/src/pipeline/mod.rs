@@ -1,14 +1,19 @@
 //! The run pipeline: the only code that runs a strategy for a whole run, for every model.
 //!
-//! [`Run`] is a builder in the style of argmin's `Executor`: a model and its [`RunParams`],
-//! then options (seed, strategy, store policy with a memory budget and spill directory, run
-//! database, restart, threads, repeats, progress), then [`Run::run`] gives the [`Report`].
-//! The CLI builds its built-in models from a config file and calls the same builder, so a
-//! user's model gets exactly what a built-in one gets.
+//! [`Run`] is a builder in the style of argmin's `Executor`. It starts from a model and
+//! - its [`RunParams`] ([`Run::new`]),
+//! - a [`Config`] ([`Run::from_config`]: the one mapping of config keys to settings, used by
+//!   the CLI, the MPI runner and Python), or
+//! - a run directory ([`Run::from_database`]: the recorded settings, continuing that run),
+//!
+//! then takes options (seed, strategy, store policy with a memory budget and spill directory,
+//! the run database ([`Run::database`] with a [`Database`]), threads, repeats, progress), then
+//! [`Run::run`] gives the [`Report`]. The CLI builds its built-in models from a config file and
+//! calls the same builder, so a user's model gets exactly what a built-in one gets.
 //!
 //! ```
 //! use sampler::models::Brownian;
-//! use sampler::{Horizon, Run, RunParams, StorePolicy};
+//! use sampler::{Database, Horizon, Run, RunParams, StorePolicy};
 //!
 //! let params = RunParams::new(50, 1, 2_000, Horizon::new(1.0, 0.01, 3.0))?;
 //! let dir = tempfile::tempdir().unwrap();
@@ -22,14 +27,24 @@
 //! let first = Run::new(&model, params.clone())
 //!     .seed(3)
 //!     .store(store)
-//!     .database(dir.path().join("run"))
+//!     .database(Database::Create(dir.path().join("run")))
 //!     .threads(2)
 //!     .run()?;
 //! // Continue the recorded run (here: it already converged, so nothing is left to do).
-//! let again = Run::restart(dir.path().join("run"), &model)?.run()?;
+//! let again = Run::from_database(&model, dir.path().join("run"))?.run()?;
 //! assert_eq!(first.estimate.to_bits(), again.estimate.to_bits());
 //! # Ok::<(), sampler::Error>(())
 //! ```
+
+// The worker pool is internal (`Run::threads` sets its size):
+/// ```compile_fail
+/// let _ = sampler::pipeline::pool(Some(2));
+/// ```
+/// ```compile_fail
+/// let _ = sampler::runner::pool(Some(2));
+/// ```
+#[cfg(doctest)]
+struct PoolIsPrivate;
 
 mod describe;
 #[cfg(feature = "mpi")]
@@ -42,7 +57,8 @@ pub use limits::{MemoryNeed, available_memory, check_threads, max_threads};
 pub use policy::{StorePolicy, StrategyKind};
 pub use report::{ErrorSource, Report};
 
-use crate::db::{AUTO_SAVE_STATE_BYTES, RunDb, StateJournal, config_changes, resume};
+use crate::config::Config;
+use crate::db::{AUTO_SAVE_STATE_BYTES, RunDb, SessionKind, StateJournal, config_changes, resume};
 use crate::noise::NoiseKey;
 use crate::outcome::RunOutcome;
 use crate::store::{StateBytes, StoreAll, TrajectoryStore};
@@ -54,7 +70,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// A rayon pool with `threads` workers (`None`: all cores).
-pub fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
+pub(crate) fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
     let mut b = rayon::ThreadPoolBuilder::new();
     if let Some(t) = threads {
         b = b.num_threads(t);
@@ -62,12 +78,26 @@ pub fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
     b.build().map_err(Error::Pool)
 }
 
-/// The run database of a [`Run`].
-#[derive(Debug, Clone)]
-struct Database {
-    dir: PathBuf,
-    /// Continue the run recorded in `dir` (else create it).
-    restart: bool,
+/// The run database of a [`Run`] ([`Run::database`]; TAMS only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Database {
+    /// Record the run in a new crash-safe run database in this directory (refused if it
+    /// holds a run already).
+    Create(PathBuf),
+    /// Continue the run recorded in this directory with the run's settings (refused, naming
+    /// the key, if a setting other than `nsplititer`, `walltime` or the threads differs, or
+    /// the model describes itself differently).
+    Continue(PathBuf),
+}
+
+impl Database {
+    /// The run directory.
+    pub fn dir(&self) -> &std::path::Path {
+        match self {
+            Database::Create(d) | Database::Continue(d) => d,
+        }
+    }
 }
 
 /// One run of a strategy on a model: builder, then [`Run::run`] (see the [module
@@ -128,28 +158,56 @@ where
         }
     }
 
+    /// The run `config` asks for on `model`: its parameters, seed, strategy, store policy,
+    /// `runner.nworkers` threads, and `[database]` (path, restart, save_states). The config's
+    /// `[model]` is not read: `model` is the model (for the built-in one the config names, see
+    /// [`crate::runner`], which also records the config as given with [`Run::given_config`]).
+    /// Options set afterwards replace the config's.
+    ///
+    /// ```
+    /// use sampler::models::Brownian;
+    /// use sampler::{Config, Run};
+    /// let config = Config::from_toml(
+    ///     "[tams]\nntrajectories = 20\nnsplititer = 100\nl = 1\nseed = 7\n\
+    ///      [trajectory]\nend_time = 1.0\nstep_size = 0.01\ntargetscore = 2.0\n\
+    ///      [model]\nname = \"brownian\"\n",
+    /// )?;
+    /// let report = Run::from_config(&Brownian::default(), &config)?.run()?;
+    /// assert_eq!(report.seed, 7);
+    /// # Ok::<(), sampler::Error>(())
+    /// ```
+    pub fn from_config(model: &'a M, config: &Config) -> Result<Self> {
+        let mut run = Run::new(model, config.params()?)
+            .seed(config.tams.seed)
+            .strategy(config.strategy())
+            .store(config.store_policy());
+        if let Some(n) = config.runner.nworkers {
+            run.settings.threads = Some(usize::try_from(n).unwrap_or(usize::MAX));
+        }
+        if let Some(d) = &config.database {
+            run = run.database(if d.restart {
+                Database::Continue(d.path.clone())
+            } else {
+                Database::Create(d.path.clone())
+            });
+            run.save_states = d.save_states;
+        }
+        Ok(run)
+    }
+
     /// Continue the run recorded in the run directory `dir` with its recorded settings
-    /// (parameters, seed, strategy, store policy, threads); `model` must describe itself
-    /// ([`Model::describe`]) as the recorded model, or [`Run::run`] refuses it naming the
-    /// differing `model.*` key. Settings may still be changed before running; only
-    /// `nsplititer`, `walltime` and the thread count may differ from the recorded ones.
-    pub fn restart(dir: impl Into<PathBuf>, model: &'a M) -> Result<Self> {
+    /// (parameters, seed, strategy, store policy, threads): a [`Run`] with those settings and
+    /// [`Database::Continue`]`(dir)`. `model` must describe itself ([`Model::describe`]) as the
+    /// recorded model, or [`Run::run`] refuses it naming the differing `model.*` key. Settings
+    /// may still be changed before running; only `nsplititer`, `walltime` and the thread count
+    /// may differ from the recorded ones.
+    pub fn from_database(model: &'a M, dir: impl Into<PathBuf>) -> Result<Self> {
         let dir = dir.into();
         let recorded = crate::db::recorded_description(&dir)?;
         let settings = describe::settings(&recorded, &crate::db::db_path(&dir))?;
-        Ok(Run {
-            model,
-            settings,
-            repeats: 1,
-            database: Some(Database { dir, restart: true }),
-            save_states: None,
-            given_config: None,
-            progress: None,
-            #[cfg(feature = "mpi")]
-            rank_timeout: distributed::DEFAULT_RANK_TIMEOUT,
-            #[cfg(feature = "mpi")]
-            on_traffic: None,
-        })
+        let mut run = Run::new(model, settings.params.clone()).database(Database::Continue(dir));
+        run.settings = settings;
+        Ok(run)
     }
 
     /// Replace the run parameters.
@@ -200,12 +258,10 @@ where
         self
     }
 
-    /// Record the run in a new crash-safe run database in directory `dir` (TAMS only).
-    pub fn database(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.database = Some(Database {
-            dir: dir.into(),
-            restart: false,
-        });
+    /// Record the run in a run database, new ([`Database::Create`]) or continued
+    /// ([`Database::Continue`]); TAMS only, one repeat.
+    pub fn database(mut self, database: Database) -> Self {
+        self.database = Some(database);
         self
     }
 
@@ -214,17 +270,6 @@ where
     /// harmless keys as last changed). Ignored on a restart or without a database.
     pub fn given_config(mut self, text: String) -> Self {
         self.given_config = Some(text);
-        self
-    }
-
-    /// Continue the run recorded in `dir` with this run's settings (refused, naming the key,
-    /// if a setting other than `nsplititer`, `walltime` or the threads differs, or the model
-    /// describes itself differently).
-    pub fn resume(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.database = Some(Database {
-            dir: dir.into(),
-            restart: true,
-        });
         self
     }
 
@@ -268,7 +313,11 @@ where
         })?;
         let seconds = start.elapsed().as_secs_f64();
         let model = self.model.describe()?.name;
-        Report::new(s.strategy.as_str(), model, s.seed, details, seconds)
+        let mut report = Report::new(s.strategy, model, s.seed, details, seconds)?;
+        if let Some((db, _)) = &db {
+            report.warnings = db.warnings();
+        }
+        Ok(report)
     }
 
     /// The checks every rank of a run makes the same way.
@@ -316,20 +365,23 @@ where
                     ));
                 }
                 let description = self.description()?;
-                let mut db = if d.restart {
-                    let (mut db, stored) = RunDb::open(&d.dir)?;
-                    let changes = config_changes(&d.dir, &stored, &description)?;
-                    db.start_session("restart")?;
-                    if !changes.is_empty() {
-                        db.record_changes(&description, &changes)?;
+                let mut db = match d {
+                    Database::Continue(dir) => {
+                        let (mut db, stored) = RunDb::open(dir)?;
+                        let changes = config_changes(dir, &stored, &description)?;
+                        db.start_session(SessionKind::Restart)?;
+                        if !changes.is_empty() {
+                            db.record_changes(&description, &changes)?;
+                        }
+                        db
                     }
-                    db
-                } else {
-                    let mut db = RunDb::create(&d.dir, &description)?;
-                    if let Some(text) = &self.given_config {
-                        db.record_meta("config", text)?;
+                    Database::Create(dir) => {
+                        let mut db = RunDb::create(dir, &description)?;
+                        if let Some(text) = &self.given_config {
+                            db.record_meta("config", text)?;
+                        }
+                        db
                     }
-                    db
                 };
                 let save = db.save_states(self.save_states)?;
                 Some((db, save))

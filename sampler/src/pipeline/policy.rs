@@ -4,13 +4,17 @@ use crate::store::{CompactStore, Placement, StateBytes};
 use crate::strategy::RunParams;
 use std::path::PathBuf;
 
-/// Which strategy a [`super::Run`] uses.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Which strategy a [`super::Run`] uses (serialized as its name in configs and reports:
+/// `"tams"`, `"montecarlo"`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub enum StrategyKind {
-    /// [`Tams`].
+    /// [`crate::Tams`].
     #[default]
+    #[serde(rename = "tams")]
     Tams,
-    /// [`MonteCarlo`] (`ntrajectories` independent trajectories; no run database).
+    /// [`crate::MonteCarlo`] (`ntrajectories` independent trajectories; no run database).
+    #[serde(rename = "montecarlo")]
     MonteCarlo,
 }
 
@@ -21,6 +25,12 @@ impl StrategyKind {
             StrategyKind::Tams => "tams",
             StrategyKind::MonteCarlo => "montecarlo",
         }
+    }
+}
+
+impl std::fmt::Display for StrategyKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

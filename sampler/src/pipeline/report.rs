@@ -1,5 +1,6 @@
 //! The result of a run: estimate, error, per-repeat details, work counters.
 
+use super::StrategyKind;
 use crate::outcome::RunOutcome;
 use crate::strategy::Summary;
 use crate::{Error, Result};
@@ -20,8 +21,8 @@ pub enum ErrorSource {
 /// The result of a [`crate::Run`] (serialized as the JSON report of `retrace tams --json`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
-    /// Strategy name.
-    pub strategy: &'static str,
+    /// The strategy (serialized as its name, `"tams"` or `"montecarlo"`).
+    pub strategy: StrategyKind,
     /// Model name ([`crate::Model::describe`]).
     pub model: String,
     /// Seed of repeat 0 (repeat r uses streams keyed by (seed, r)).
@@ -50,12 +51,17 @@ pub struct Report {
     pub replay_steps: u64,
     /// Wall time of all repeats, seconds (the only timing-dependent field).
     pub seconds: f64,
+    /// What the run warned about (e.g. a restart that replayed trajectories whose state files
+    /// were missing); also recorded in the run database's `sessions` row. Left out of the JSON
+    /// when empty. The library prints nothing: the caller shows them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl Report {
     /// The report of `details` (one outcome per repeat, at least one).
     pub(crate) fn new(
-        strategy: &'static str,
+        strategy: StrategyKind,
         model: String,
         seed: u64,
         details: Vec<RunOutcome>,
@@ -66,7 +72,7 @@ impl Report {
         let summary = Summary::of(&runs).ok_or(Error::config("repeats", "no runs"))?;
         let (std_error, std_error_source) = if repeats > 1 {
             (Some(summary.std_error), ErrorSource::Repeats)
-        } else if strategy == "tams" {
+        } else if strategy == StrategyKind::Tams {
             (details[0].std_error, ErrorSource::Ideal)
         } else {
             (details[0].std_error, ErrorSource::Binomial)
@@ -93,6 +99,7 @@ impl Report {
             runs,
             details,
             seconds,
+            warnings: Vec::new(),
         })
     }
 }

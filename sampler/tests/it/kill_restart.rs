@@ -10,7 +10,7 @@
 //! every kill lands in a running process whatever the machine's speed. No timing is assumed.
 
 use sampler::{
-    DbError, Error, GaussianNoise, Horizon, Model, ModelInfo, Run, RunParams, StorePolicy,
+    Database, DbError, Error, GaussianNoise, Horizon, Model, ModelInfo, Run, RunParams, StorePolicy,
 };
 use serde::Serialize;
 use std::io::Read;
@@ -142,9 +142,11 @@ fn child() {
         }
     };
     let builder = if db.join("run.sqlite").exists() {
-        Run::restart(&db, &m).unwrap()
+        Run::from_database(&m, &db).unwrap()
     } else {
-        run(&m, &spill, 2).database(&db).save_states(save)
+        run(&m, &spill, 2)
+            .database(Database::Create(db.clone()))
+            .save_states(save)
     };
     let report = builder.on_progress(progress).run().unwrap();
     let text = serde_json::to_string(&without_seconds(&report)).unwrap();
@@ -194,7 +196,7 @@ fn kill_and_restart(save: bool, seed: u64) {
     // Uninterrupted: without a database, and with one.
     let plain = run(&m, &spill, 1).run().unwrap();
     let whole = run(&m, &spill, 2)
-        .database(tmp.path().join("whole"))
+        .database(Database::Create(tmp.path().join("whole")))
         .save_states(save)
         .run()
         .unwrap();
@@ -255,8 +257,10 @@ fn kill_and_restart(save: bool, seed: u64) {
     // A changed parameter of the custom model is refused, naming it and both values.
     let changed = model(1.25);
     for attempt in [
-        Run::restart(dir.join("run"), &changed).unwrap().run(),
-        run(&changed, &spill, 2).resume(dir.join("run")).run(),
+        Run::from_database(&changed, dir.join("run")).unwrap().run(),
+        run(&changed, &spill, 2)
+            .database(Database::Continue(dir.join("run")))
+            .run(),
     ] {
         match attempt {
             Err(Error::Database(DbError::Incompatible {
@@ -270,7 +274,7 @@ fn kill_and_restart(save: bool, seed: u64) {
     }
     // So is another model (described by its type name).
     let other = Other(model(1.0));
-    let err = Run::restart(dir.join("run"), &other)
+    let err = Run::from_database(&other, dir.join("run"))
         .unwrap()
         .run()
         .unwrap_err();
@@ -282,7 +286,10 @@ fn kill_and_restart(save: bool, seed: u64) {
         "{text}"
     );
     // The unchanged model continues (nothing left to do) with the same result.
-    let again = Run::restart(dir.join("run"), &m).unwrap().run().unwrap();
+    let again = Run::from_database(&m, dir.join("run"))
+        .unwrap()
+        .run()
+        .unwrap();
     assert_eq!(without_seconds(&again), reference);
 }
 

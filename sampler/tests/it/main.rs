@@ -12,6 +12,7 @@ mod db_power_loss;
 mod db_states;
 mod kill_restart;
 mod limits;
+mod run_api;
 mod tams_bounded;
 mod tams_determinism;
 mod tams_edge_cases;

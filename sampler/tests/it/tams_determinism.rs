@@ -2,7 +2,6 @@
 //! seeds or repeats give different results.
 
 use sampler::models::DoubleWell2d;
-use sampler::runner::pool;
 use sampler::{Horizon, MonteCarlo, NoiseKey, RunParams, Strategy, Tams};
 
 fn params(n: u64) -> RunParams {
@@ -15,7 +14,7 @@ fn tams_is_bit_identical_on_one_and_two_threads() {
     let p = params(40);
     let key = NoiseKey::new(42, 0);
     let run = |threads| {
-        pool(Some(threads)).unwrap().install(|| {
+        pool(threads).install(|| {
             Tams::default()
                 .run_ensemble(&model, &p, key, &|_, _| {})
                 .unwrap()
@@ -31,7 +30,7 @@ fn tams_is_bit_identical_on_one_and_two_threads() {
         assert_eq!(x.scores(), y.scores());
         assert_eq!(x.record(), y.record());
     }
-    let other = pool(Some(2)).unwrap().install(|| {
+    let other = pool(2).install(|| {
         Tams::default()
             .run(&model, &p, NoiseKey::new(42, 1), &|_, _| {})
             .unwrap()
@@ -44,7 +43,7 @@ fn montecarlo_is_bit_identical_on_one_and_two_threads() {
     let model = DoubleWell2d { epsilon: 0.2 };
     let p = params(5000);
     let run = |threads| {
-        pool(Some(threads)).unwrap().install(|| {
+        pool(threads).install(|| {
             MonteCarlo
                 .run(&model, &p, NoiseKey::new(9, 0), &|_, _| {})
                 .unwrap()
@@ -53,4 +52,12 @@ fn montecarlo_is_bit_identical_on_one_and_two_threads() {
     let (a, b) = (run(1), run(2));
     assert!(a.reached > 0 && a.reached < 5000);
     assert_eq!(a, b);
+}
+
+/// A rayon pool of `threads` workers.
+fn pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("thread pool")
 }

@@ -185,7 +185,10 @@ fn nan_score_is_an_error() {
     // Every trajectory fails at step 3: the error reported is the lowest id's, for any thread
     // count and any scheduling (repeated to give other schedules a chance to show up).
     for threads in [1, 2, 4] {
-        let pool = sampler::pipeline::pool(Some(threads)).unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
         for _ in 0..20 {
             let e = pool
                 .install(|| {
