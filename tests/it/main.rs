@@ -18,6 +18,7 @@ mod cli_schedule;
 mod cli_schedule_more;
 mod cli_signals;
 mod cli_tams;
+mod cli_warnings;
 mod db_errors;
 mod db_kill_restart;
 mod db_messages;

@@ -1,8 +1,7 @@
 //! Warnings of a run come back in its report; `retrace tams` prints them on stderr (the library
 //! prints nothing) and writes them to the JSON report.
 
-mod common;
-use common::retrace;
+use crate::common::retrace;
 
 const CONFIG: &str = "[tams]\nntrajectories = 20\nnsplititer = NSPLIT\nl = 2\nseed = 11\n\
     [trajectory]\nend_time = 1.0\nstep_size = 0.02\ntargetscore = 0.8\n\
