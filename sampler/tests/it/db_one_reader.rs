@@ -70,10 +70,11 @@ fn restart_and_inspection_read_the_same_rows() {
         assert_eq!(t.id(), row.id);
         assert_eq!(t.lineage(), row.lineage);
         assert_eq!(t.max_score().to_bits(), row.max_score.to_bits());
-        assert_eq!(t.reached_target(), row.reached);
         let bits = |s: &[f64]| s.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(t.scores()), bits(&row.scores), "trajectory {}", t.id());
     }
+    let reached = ensemble.iter().filter(|row| row.reached).count() as u64;
+    assert_eq!(resumed.ensemble.reached(), reached);
 }
 
 /// The damaged row `e` names, as (table, row, reason).
