@@ -4,7 +4,6 @@
 //! that holds no run (empty, other files, a foreign SQLite file named `run.sqlite`) fails and
 //! leaves nothing behind either.
 
-
 use crate::common::retrace;
 use sampler::Config;
 use sampler::runner::{DbOptions, run_with_database};

@@ -4,7 +4,6 @@
 //! `db show` / `db export` fail with exit 1 and one line naming the database file and the row,
 //! instead of continuing (exit 0) to a different answer.
 
-
 use crate::common::retrace;
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};

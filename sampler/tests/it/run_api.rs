@@ -29,7 +29,10 @@ fn from_config_is_the_runner_mapping() {
     for strategy in ["tams", "montecarlo"] {
         let c = config(strategy, "");
         let builtin = run_config(&c, &RunOptions::default(), &|_, _| {}).unwrap();
-        let mapped = Run::from_config(&Brownian::default(), &c).unwrap().run().unwrap();
+        let mapped = Run::from_config(&Brownian::default(), &c)
+            .unwrap()
+            .run()
+            .unwrap();
         // By hand: what each key of the config means.
         let kind = match strategy {
             "tams" => StrategyKind::Tams,
@@ -56,14 +59,16 @@ fn from_config_maps_the_database_table() {
         "[database]\npath = {:?}\nsave_states = false\n",
         dir.display().to_string()
     );
-    let first = Run::from_config(&Brownian::default(), &config("tams", &table)).unwrap()
+    let first = Run::from_config(&Brownian::default(), &config("tams", &table))
+        .unwrap()
         .run()
         .unwrap();
     let summary = RunReader::open(&dir).unwrap().summary().unwrap();
     assert_eq!(summary.sessions.len(), 1, "the [database] path was created");
     assert_eq!(summary.sessions[0].kind, "new");
     let restart = table.replace("save_states", "restart = true\nsave_states");
-    let again = Run::from_config(&Brownian::default(), &config("tams", &restart)).unwrap()
+    let again = Run::from_config(&Brownian::default(), &config("tams", &restart))
+        .unwrap()
         .run()
         .unwrap();
     let summary = RunReader::open(&dir).unwrap().summary().unwrap();
@@ -81,17 +86,20 @@ fn one_database_verb_creates_and_continues() {
     let c = config("tams", "");
     let model = Brownian::default();
     let whole = Run::from_config(&model, &c).unwrap().run().unwrap();
-    let short = Run::from_config(&model, &c).unwrap()
+    let short = Run::from_config(&model, &c)
+        .unwrap()
         .iterations(3)
         .database(Database::Create(dir.clone()))
         .run()
         .unwrap();
     assert_eq!(short.iterations, 3);
-    let refused = Run::from_config(&model, &c).unwrap()
+    let refused = Run::from_config(&model, &c)
+        .unwrap()
         .database(Database::Create(dir.clone()))
         .run();
     assert!(refused.is_err(), "Create refuses a directory holding a run");
-    let continued = Run::from_config(&model, &c).unwrap()
+    let continued = Run::from_config(&model, &c)
+        .unwrap()
         .database(Database::Continue(dir.clone()))
         .run()
         .unwrap();
