@@ -4,8 +4,8 @@
 
 use sampler::models::Brownian;
 use sampler::{
-    Config, ConfigError, Error, GaussianNoise, Horizon, Model, ModelError, ModelInfo, MonteCarlo,
-    NoiseKey, Run, RunParams, StoreError, Strategy, Tams,
+    Config, ConfigError, Database, Error, GaussianNoise, Horizon, Model, ModelError, ModelInfo,
+    MonteCarlo, NoiseKey, Run, RunParams, StoreError, Strategy, Tams,
 };
 
 fn h() -> Horizon {
@@ -142,7 +142,9 @@ fn a_model_that_cannot_be_described_is_an_error_not_a_description() {
     }
     let dir = tempfile::tempdir().unwrap();
     let params = RunParams::new(10, 1, 100, h()).unwrap();
-    let r = Run::new(&a, params).database(dir.path().join("run")).run();
+    let r = Run::new(&a, params)
+        .database(Database::Create(dir.path().join("run")))
+        .run();
     assert!(
         matches!(r, Err(Error::Model(ModelError::Describe { .. }))),
         "{r:?}"
@@ -151,10 +153,10 @@ fn a_model_that_cannot_be_described_is_an_error_not_a_description() {
     // A database recorded by a describable model cannot be continued by an undescribable one.
     let params = RunParams::new(10, 1, 100, h()).unwrap();
     Run::new(&Brownian::default(), params)
-        .database(dir.path().join("good"))
+        .database(Database::Create(dir.path().join("good")))
         .run()
         .unwrap();
-    let r = Run::restart(dir.path().join("good"), &b).and_then(|r| r.run());
+    let r = Run::from_database(&b, dir.path().join("good")).and_then(|r| r.run());
     assert!(
         matches!(r, Err(Error::Model(ModelError::Describe { .. }))),
         "{r:?}"

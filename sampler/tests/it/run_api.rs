@@ -38,7 +38,7 @@ fn from_config_is_the_runner_mapping() {
             "tams" => StrategyKind::Tams,
             _ => StrategyKind::MonteCarlo,
         };
-        let by_hand = Run::new(&Brownian::default(), c.params())
+        let by_hand = Run::new(&Brownian::default(), c.params().unwrap())
             .seed(5)
             .strategy(kind)
             .threads(2)
