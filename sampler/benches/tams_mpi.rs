@@ -101,7 +101,7 @@ impl<C: Communicator> ModelVisitor for Visit<'_, C> {
     {
         let traffic = Mutex::new(None);
         let c = self.config;
-        let report = Run::new(model, c.params())
+        let report = Run::new(model, c.params()?)
             .seed(c.tams.seed)
             .store(c.store_policy())
             .threads(self.threads)
