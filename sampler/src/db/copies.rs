@@ -3,7 +3,7 @@
 //! it on SIGINT/SIGTERM) removes them, locked (`flock`) so a later reader removes those of
 //! dead processes only ([`remove_stale_private_copies`]).
 
-use crate::store::spill::{lock_held, process_alive};
+use crate::store::spill::{lock_held, process_alive, remove_while_written};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -67,8 +67,10 @@ pub fn remove_private_copies() -> usize {
     let mut live = live();
     live.1 = true;
     let dirs = std::mem::take(&mut live.0);
+    // The reading thread may still be copying files into a directory: renamed first, then
+    // removed (see `remove_while_written`).
     for d in &dirs {
-        let _ = std::fs::remove_dir_all(d);
+        remove_while_written(d);
     }
     dirs.len()
 }

@@ -56,9 +56,10 @@ pub fn remove_spill_dirs() -> usize {
     dirs.len()
 }
 
-/// Remove spill directory `dir` while workers may still be writing files into it: rename it
-/// first (a file created by path afterwards fails instead of appearing in it), then remove it.
-fn remove_while_written(dir: &Path) {
+/// Remove directory `dir` (a spill directory, a private read copy) while other threads may
+/// still be writing files into it: rename it first (a file created by path afterwards fails
+/// instead of appearing in it), then remove it.
+pub(crate) fn remove_while_written(dir: &Path) {
     let mut doomed = dir.as_os_str().to_owned();
     doomed.push(REMOVING);
     let doomed = PathBuf::from(doomed);
