@@ -3,7 +3,7 @@
 //! it on SIGINT/SIGTERM) removes them, locked (`flock`) so a later reader removes those of
 //! dead processes only ([`remove_stale_private_copies`]).
 
-use crate::store::spill::{lock_held, process_alive, remove_while_written};
+use crate::store::spill::{remove_stale_dirs, remove_while_written};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -79,25 +79,7 @@ pub fn remove_private_copies() -> usize {
 /// named `retrace-read-<pid>-<random>`, `pid` not alive (checked in `/proc` on Linux;
 /// elsewhere nothing is removed) and not locked by a live owner. Returns how many were removed.
 pub fn remove_stale_private_copies(parent: &Path) -> usize {
-    let Ok(entries) = std::fs::read_dir(parent) else {
-        return 0;
-    };
-    let mut removed = 0;
-    for e in entries.flatten() {
-        let name = e.file_name();
-        let Some(pid) = name.to_str().and_then(copy_pid) else {
-            continue;
-        };
-        let path = e.path();
-        let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
-        if pid == std::process::id() || !is_dir || process_alive(pid) || lock_held(&path) {
-            continue;
-        }
-        if std::fs::remove_dir_all(&path).is_ok() {
-            removed += 1;
-        }
-    }
-    removed
+    remove_stale_dirs(parent, copy_pid)
 }
 
 /// The PID in a private copy name `retrace-read-<pid>-<random>`.

@@ -82,20 +82,28 @@ pub(crate) fn remove_while_written(dir: &Path) {
 const REMOVING: &str = ".removing";
 
 /// Remove the spill directories in `parent` left by processes that died without removing them:
-/// named `retrace-spill-<pid>-<n>` (or that with `.removing`: interrupted removals), `pid` not alive (checked in `/proc` on Linux; elsewhere
-/// nothing is removed) and not locked by a live owner. Returns how many were removed.
+/// named `retrace-spill-<pid>-<n>` (or that with `.removing`: interrupted removals), `pid` not
+/// alive (checked in `/proc` on Linux; elsewhere nothing is removed) and not locked by a live owner. Returns how many were removed.
 pub fn remove_stale_spill_dirs(parent: &Path) -> usize {
+    remove_stale_dirs(parent, spill_pid)
+}
+
+/// Remove the directories in `parent` whose name gives a PID (`pid_of`) of a process that is
+/// not this one, not alive and does not hold the directory's lock (spill directories, private
+/// read copies). Symbolic links are never followed. Returns how many were removed.
+pub(crate) fn remove_stale_dirs(parent: &Path, pid_of: fn(&str) -> Option<u32>) -> usize {
     let Ok(entries) = std::fs::read_dir(parent) else {
         return 0;
     };
     let mut removed = 0;
     for e in entries.flatten() {
         let name = e.file_name();
-        let Some(pid) = name.to_str().and_then(spill_pid) else {
+        let Some(pid) = name.to_str().and_then(pid_of) else {
             continue;
         };
         let path = e.path();
-        if pid == std::process::id() || !path.is_dir() || process_alive(pid) || lock_held(&path) {
+        let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+        if pid == std::process::id() || !is_dir || process_alive(pid) || lock_held(&path) {
             continue;
         }
         if std::fs::remove_dir_all(&path).is_ok() {
