@@ -11,13 +11,13 @@ fn main() {
         "{:>8} {:>5} {:>10} {:>10} {:>11} {:>11} {:>10} {:>10}",
         "n", "s", "table MB", "table s", "stream s", "binomial s", "forward", "T(n,s)"
     );
+    // n = 10^5, s = 100 is left out: its table does not finish in minutes (see docs/schedules.md).
     let cases: &[(u64, u64)] = &[
         (1_000, 10),
         (10_000, 10),
+        (10_000, 30),
         (10_000, 100),
-        (30_000, 100),
-        (100_000, 10),
-        (100_000, 100),
+        (30_000, 30),
     ];
     for &(n, s) in cases {
         let t = Instant::now();

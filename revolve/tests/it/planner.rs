@@ -147,6 +147,10 @@ fn cost_aware_is_fastest_among_rows_that_fit() {
             continue;
         }
         for row in &result.rows {
+            // Mixed records steps (a richer machine than cost-aware's): it may be faster.
+            if row.strategy == Strategy::Mixed {
+                continue;
+            }
             if let Some(f) = row.figures().filter(|f| f.fits) {
                 checked += 1;
                 assert!(
