@@ -35,7 +35,7 @@
 //! (by induction on the recurrence): for `lo <= i <= hi`,
 //! `i + M(i, k) + M(m-i, k-1) >= lo + M(lo, k) + M(m-hi, k-1) + (hi - lo)`.
 //! The bound cannot prune `M`'s wide plateaus of tied splits, so the time per entry grows with
-//! `n` and `s`: about 1 s in all for `n = 10^4, s = 10`, a minute for `s = 127` (debug build);
+//! `n` and `s`: 1.2 s for `n = 10^4, s = 10`, 21 s for `s = 100` (release build);
 //! `n = 10^5, s = 100` is not practical yet (see docs/schedules.md).
 //! The schedule itself is generated lazily from the table, re-deriving each split. A
 //! [`MixedTable`] built once serves every smaller problem (as in the tests' sweeps).
