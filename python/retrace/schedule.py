@@ -8,9 +8,9 @@ Each action is a string: ``advance FROM TO``, ``store STEP LEVEL``, ``restore ST
 (or any iterable of such strings) to ``retrace.validate`` or to ``retrace.Revolver``.
 """
 
-from ._retrace import Online, Schedule, binomial, multistage
+from ._retrace import Online, Schedule, adjust, binomial, multistage
 
-__all__ = ["Online", "Schedule", "binomial", "multistage", "online"]
+__all__ = ["Online", "Schedule", "adjust", "binomial", "multistage", "online"]
 
 
 def online(snaps):
