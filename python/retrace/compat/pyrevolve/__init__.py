@@ -1,6 +1,5 @@
-"""pyrevolve 2.2's user-facing API on retrace's schedules and checkpoint stores.
-
-Code written for pyrevolve runs after changing its import::
+"""pyrevolve 2.2.8's API on retrace: code written for pyrevolve runs with its import changed,
+or unchanged with a one-line ``pyrevolve`` package re-exporting this one (see docs/compat.md).
 
     from retrace.compat import pyrevolve as pr     # was: import pyrevolve as pr
     rev = pr.Revolver(checkpoint, fwd_op, rev_op, n_checkpoints, n_timesteps)
@@ -10,43 +9,44 @@ Code written for pyrevolve runs after changing its import::
 The calling conventions are pyrevolve's: ``fwd_op.apply(t_start=, t_end=)`` advances the live
 data held by the user's objects; ``checkpoint.get_data(timestep)`` is the list of arrays to
 save and ``checkpoint.get_data_location(timestep)`` (by default the same list) the arrays to
-load into; after ``apply_forward`` the live data is at step ``n_timesteps``; reversing step
-``k`` is ``fwd_op.apply(t_start=k, t_end=k+1)`` then ``rev_op.apply(t_start=k, t_end=k+1)``,
-except the first (``k = n - 1``), which finds the forward step already done.
+load into; after ``apply_forward`` the live data is at step ``n_timesteps``.
 
-Schedules are retrace's optimal binomial (single level) and multistage (RAM + disk) ones;
-checkpoints live in retrace's RAM store or its checksummed memory-mapped disk store.
+Single-level revolvers (``Revolver``, ``MemoryRevolver``, ``DiskRevolver``,
+``SingleLevelRevolver``) follow Revolve's offline schedule exactly as pyrevolve does (the same
+operator calls, arguments, saves and loads; ``n_checkpoints=None`` is Revolve's ``adjust``),
+with checkpoints in retrace's RAM or disk store, or compressed (``compression_params``).
+``MultiLevelRevolver`` runs retrace's multistage schedule on one or two storages (see
+:mod:`.schedulers`). After an operator or a storage raises, a revolver refuses further calls.
 
-Not supported: compression (``compression_params`` other than None, ``BytesStorage``),
-``n_checkpoints=None`` (pyrevolve's ``adjust``), profiler output, HRevolve's cost arguments
-(``uf``/``ub``/``up`` and storage ``wd``/``rd`` are accepted and ignored: the multistage
-schedule minimises recomputation first, then disk accesses), more than one storage per level,
-``singlefile`` (retrace always keeps one file per disk slot) and ``keepfiles``.
+Not offered: online checkpointing (``n_timesteps=None``), more than two storage levels,
+H-Revolve's cost-driven schedule, the ``blosc``/``zfp`` codecs.
 """
 
-import numpy as np
+from . import compression, crevolve, profiling, schedulers, storage
+from .compression import init_compression as init
+from .crevolve import Action, CRevolve, RevolveError, adjust, expense, maxrange, numforw
+from .profiling import Profiler
+from .schedulers import Architecture, HRevolve
+from .storage import BytesStorage, DiskStorage, NumpyStorage
 
-from .._retrace import ArrayStore
-from ..schedule import binomial, multistage
+__version__ = "2.2.8"
 
 __all__ = [
-    "Checkpoint",
-    "DiskRevolver",
-    "DiskStorage",
-    "MemoryRevolver",
-    "MultiLevelRevolver",
-    "NumpyStorage",
-    "Operator",
-    "Revolver",
-    "SingleLevelRevolver",
+    "Action", "Architecture", "BaseRevolver", "BytesStorage", "CRevolve", "Checkpoint",
+    "DiskRevolver", "DiskStorage", "HRevolve", "MemoryRevolver", "MultiLevelRevolver",
+    "NumpyStorage", "Operator", "Profiler", "RevolveError", "Revolver", "SingleLevelRevolver",
+    "adjust", "compression", "crevolve", "expense", "init", "maxrange", "numforw", "profiling",
+    "schedulers", "storage",
 ]
+
+_A = schedulers.Action
 
 
 class Operator:
     """Base class of a user operator: ``apply(t_start=..., t_end=...)``."""
 
     def apply(self, **kwargs):
-        raise NotImplementedError
+        """Advance (or reverse) the live data from ``t_start`` to ``t_end``."""
 
 
 class Checkpoint:
@@ -55,14 +55,17 @@ class Checkpoint:
 
     @property
     def dtype(self):
-        raise NotImplementedError
+        """The dtype checkpoints are stored in."""
+        return NotImplemented
 
     @property
     def size(self):
-        raise NotImplementedError
+        """Entries of ``dtype`` one checkpoint holds at most."""
+        return NotImplemented
 
     def get_data(self, timestep):
-        raise NotImplementedError
+        """The arrays to save at ``timestep``."""
+        return NotImplemented
 
     def get_data_location(self, timestep):
         """The arrays a checkpoint is loaded into (by default those ``get_data`` gives)."""
@@ -70,184 +73,242 @@ class Checkpoint:
 
     @property
     def nbytes(self):
+        """Bytes of one checkpoint."""
+        import numpy as np
+
         return self.size * np.dtype(self.dtype).itemsize
 
 
-class _Storage:
-    level = "ram"
-
-    def __init__(self, size_ckp, n_ckp, dtype, profiler=None, wd=0, rd=0, name="storage"):
-        self.size_ckp = size_ckp
-        self.n_ckp = n_ckp
-        self.dtype = dtype
-        self.profiler = profiler
-        self.wd = wd
-        self.rd = rd
-        self.name = name
-        self._store = None
-
-    @property
-    def nbytes(self):
-        return self.size_ckp * np.dtype(self.dtype).itemsize
-
-    def _open(self):
-        raise NotImplementedError
-
-    def store(self):
-        """The retrace store behind this storage (made on first use)."""
-        if self._store is None:
-            self._store = self._open()
-        return self._store
-
-    def maxsize(self):
-        return self.n_ckp
-
-
-class NumpyStorage(_Storage):
-    """Checkpoints in memory (retrace's RAM store)."""
-
-    def __init__(self, size_ckp, n_ckp, dtype, profiler=None, wd=0, rd=0, name="MemoryStorage"):
-        super().__init__(size_ckp, n_ckp, dtype, profiler, wd, rd, name)
-
-    def _open(self):
-        return ArrayStore(self.nbytes, self.n_ckp)
-
-
-class DiskStorage(_Storage):
-    """Checkpoints on disk (retrace's disk store: one memory-mapped, checksummed file per slot in
-    a fresh directory inside ``filedir``, removed when done). ``singlefile`` and ``keepfiles``
-    are accepted and ignored."""
-
-    level = "disk"
-
-    def __init__(self, size_ckp, n_ckp, dtype, profiler=None, filedir="./", singlefile=True,
-                 wd=0, rd=0, name="DiskStorage", keepfiles=False):
-        super().__init__(size_ckp, n_ckp, dtype, profiler, wd, rd, name)
-        self.filedir = filedir
-        self.singlefile = singlefile
-        self.keepfiles = keepfiles
-
-    def _open(self):
-        return ArrayStore(self.nbytes, self.n_ckp, str(self.filedir))
-
-
-def _parse(action):
-    parts = action.split()
-    return parts[0], [int(p) if p.isdigit() else p for p in parts[1:]]
-
-
 class BaseRevolver:
-    """Runs pyrevolve-style operators through a retrace schedule (see the module docs)."""
+    """Runs the user's operators through ``scheduler``'s actions, checkpoints in
+    ``storage_list`` (see the module docs)."""
 
     def __init__(self, checkpoint, fwd_operator, rev_operator, n_checkpoints, n_timesteps,
                  storage_list=None, scheduler=None, timings=None, profiler=None):
         if n_timesteps is None:
-            raise ValueError("online checkpointing is not offered here: give n_timesteps")
-        if n_timesteps < 1:
-            raise ValueError("n_timesteps must be at least 1")
+            raise ValueError("online checkpointing is not offered: give n_timesteps")
+        self.profiler = Profiler() if profiler is None else profiler
+        self.storage_list = [] if storage_list is None else storage_list
         self.checkpoint = checkpoint
-        self.fwd_operator = fwd_operator
-        self.rev_operator = rev_operator
         self.n_checkpoints = n_checkpoints
         self.n_timesteps = n_timesteps
-        self.storage_list = list(storage_list or [])
         self.timings = timings
-        self.profiler = profiler
-        self._actions = None
-        self._forwarded = False
+        self.fwd_operator = fwd_operator
+        self.rev_operator = rev_operator
+        self.scheduler = scheduler
+        self._failed = False
 
-    # Storage per level.
-    def _level_storage(self, level):
-        found = [s for s in self.storage_list if s.level == level]
-        if len(found) > 1:
-            raise ValueError(f"more than one {level} storage is not supported")
-        return found[0] if found else None
+    # Storages.
+    def addStorage(self, new_storage):
+        """Append a storage (its index is its level)."""
+        self.storage_list.append(new_storage)
 
-    def _schedule(self):
-        raise NotImplementedError
+    def removeStorage(self, st_idx):
+        """Remove storage ``st_idx`` if there is one."""
+        if st_idx < len(self.storage_list):
+            del self.storage_list[st_idx]
 
-    def _run(self, action):
-        kind, args = _parse(action)
-        if kind == "advance":
-            self.fwd_operator.apply(t_start=args[0], t_end=args[1])
-        elif kind == "store":
-            step, level = args
-            self._level_storage(level).store().save(step, self.checkpoint.get_data(step))
-        elif kind == "restore":
-            step, level = args
-            self._level_storage(level).store().load(step, self.checkpoint.get_data_location(step))
-        elif kind == "free":
-            step, level = args
-            self._level_storage(level).store().free(step)
-        elif kind == "reverse":
-            k = args[0]
-            self.fwd_operator.apply(t_start=k, t_end=k + 1)
-            self.rev_operator.apply(t_start=k, t_end=k + 1)
-        else:  # pragma: no cover - retrace schedules emit only the five kinds
-            raise ValueError(f"unknown action {action!r}")
+    def resetStorageList(self):
+        """Remove all storages."""
+        self.storage_list.clear()
+
+    def addDiskStorage(self, filedir="./", singlefile=False, wd=0, rd=0):
+        """Append a :class:`DiskStorage` for ``n_checkpoints`` checkpoints; its index."""
+        cp = self.checkpoint
+        self.addStorage(DiskStorage(cp.size, self.n_checkpoints, cp.dtype,
+                                    profiler=self.profiler, filedir=filedir,
+                                    singlefile=singlefile, wd=wd, rd=rd))
+        return len(self.storage_list) - 1
+
+    def addNumpyStorage(self, compression_params=None):
+        """Append a :class:`NumpyStorage` (or, with a compression scheme, a
+        :class:`BytesStorage`) for ``n_checkpoints`` checkpoints; its index."""
+        if compression_params is None or compression_params.get("scheme") is None:
+            cp = self.checkpoint
+            self.addStorage(NumpyStorage(cp.size, self.n_checkpoints, cp.dtype,
+                                         profiler=self.profiler))
+            return len(self.storage_list) - 1
+        return self.addByteStorage(compression_params)
+
+    def addByteStorage(self, compression_params):
+        """Append a compressing :class:`BytesStorage`; its index."""
+        cp = self.checkpoint
+        self.addStorage(BytesStorage(cp.nbytes, self.n_checkpoints, cp.dtype,
+                                     compression=init(compression_params), auto_pickle=True,
+                                     profiler=self.profiler))
+        return len(self.storage_list) - 1
+
+    @property
+    def makespan(self):
+        """The schedule's cost (multi-level only; 0 here)."""
+        return 0
+
+    @property
+    def ratio(self):
+        """Forward steps per step (0 here)."""
+        return 0
+
+    # Running.
+    def _guarded(self, run):
+        if self._failed:
+            raise RuntimeError("a previous call of this Revolver failed: its schedule cannot "
+                               "resume (make a new Revolver)")
+        try:
+            run()
+        except BaseException:
+            self._failed = True
+            raise
 
     def apply_forward(self):
         """The forward sweep, storing checkpoints; the live data ends at step n_timesteps."""
-        if self._forwarded:
-            raise RuntimeError("apply_forward was already called")
-        self._actions = iter(self._schedule())
-        n = self.n_timesteps
-        for action in self._actions:
-            if action.startswith("reverse"):
-                # The first reverse is of step n - 1: take the last forward step now.
-                self.fwd_operator.apply(t_start=n - 1, t_end=n)
-                break
-            self._run(action)
-        self._forwarded = True
+        self._guarded(self._forward)
 
     def apply_reverse(self):
-        """The reverse sweep: the reverse operator runs once per step, from n - 1 down to 0."""
-        if not self._forwarded:
-            raise RuntimeError("apply_reverse needs apply_forward first")
-        n = self.n_timesteps
-        self.rev_operator.apply(t_start=n - 1, t_end=n)
-        for action in self._actions:
-            self._run(action)
-        self._actions = None
-        self._forwarded = False
+        """The reverse sweep: the reverse operator runs once per step, from the last down to
+        0, the forward operator recomputing what was not stored."""
+        self._guarded(self._reverse)
+
+    def _forward(self):
+        sch, prof = self.scheduler, self.profiler
+        while True:
+            action = sch.next()
+            kind = action.type
+            if kind == _A.ADVANCE:
+                with prof.get_timer("forward", "advance"):
+                    self.fwd_operator.apply(t_start=sch.old_capo, t_end=sch.capo)
+            elif kind == _A.TAKESHOT:
+                with prof.get_timer("forward", "takeshot"):
+                    self.save_checkpoint(action.storageIndex())
+            elif kind == _A.CPDEL:
+                with prof.get_timer("forward", "remove"):
+                    self.remove_checkpoint(action.storageIndex())
+            elif kind == _A.LASTFW:
+                with prof.get_timer("forward", "lastfw"):
+                    self.fwd_operator.apply(t_start=sch.old_capo, t_end=self.n_timesteps)
+                return
+            elif kind == _A.REVERSE:
+                return  # a schedule without LASTFW: the forward sweep ends here
+            else:
+                raise ValueError(f"unexpected action {action!r} in the forward sweep")
+
+    def _reverse(self):
+        sch, prof = self.scheduler, self.profiler
+        while True:
+            action = sch.next()
+            kind = action.type
+            if kind == _A.REVERSE:
+                with prof.get_timer("reverse", "reverse"):
+                    self.fwd_operator.apply(t_start=sch.capo, t_end=sch.capo + 1)
+                    self.rev_operator.apply(t_start=sch.capo, t_end=sch.capo + 1)
+            elif kind == _A.REVSTART:
+                with prof.get_timer("reverse", "reverse"):
+                    self.rev_operator.apply(t_start=sch.capo, t_end=sch.capo + 1)
+            elif kind == _A.TAKESHOT:
+                with prof.get_timer("reverse", "takeshot"):
+                    self.save_checkpoint(action.storageIndex())
+            elif kind == _A.ADVANCE:
+                with prof.get_timer("reverse", "advance"):
+                    self.fwd_operator.apply(t_start=sch.old_capo, t_end=sch.capo)
+            elif kind == _A.RESTORE:
+                with prof.get_timer("reverse", "restore"):
+                    self.load_checkpoint(action.storageIndex())
+            elif kind == _A.CPDEL:
+                with prof.get_timer("reverse", "remove"):
+                    self.remove_checkpoint(action.storageIndex())
+            elif kind == _A.TERMINATE:
+                return
+            else:
+                raise ValueError(f"unexpected action {action!r} in the reverse sweep")
+
+    def save_checkpoint(self, st_idx=0):
+        """Save the live data of the current step into storage ``st_idx``."""
+        data = self.checkpoint.get_data(self.scheduler.capo)
+        self.storage_list[st_idx].save(self.scheduler.cp_pointer, data)
+
+    def load_checkpoint(self, st_idx=0):
+        """Load the current step's checkpoint from storage ``st_idx`` into the live data."""
+        locations = self.checkpoint.get_data_location(self.scheduler.capo)
+        self.storage_list[st_idx].load(self.scheduler.cp_pointer, locations)
+
+    def remove_checkpoint(self, st_idx=0):
+        """Release the current step's checkpoint in storage ``st_idx``."""
+        release = getattr(self.storage_list[st_idx], "_release", None)
+        if release is not None:
+            release(self.scheduler.cp_pointer)
 
     def storage_ckps(self, k=0):
+        """The steps stored at level ``k``."""
         return NotImplemented
 
 
 class SingleLevelRevolver(BaseRevolver):
-    """The binomial schedule (Revolve) with one storage: in memory, or on disk with
-    ``diskstorage=True`` (files in ``filedir``)."""
+    """Revolve's offline schedule (:class:`.schedulers.CRevolve`) with one storage: in memory
+    (compressed with ``compression_params``), or on disk with ``diskstorage=True`` (files
+    under ``filedir``). ``n_checkpoints=None`` takes Revolve's ``adjust(n_timesteps)``."""
 
     def __init__(self, checkpoint, fwd_operator, rev_operator, n_checkpoints, n_timesteps,
                  timings=None, profiler=None, compression_params=None, diskstorage=False,
                  filedir="./", singlefile=True):
-        if n_checkpoints is None:
-            raise ValueError("n_checkpoints=None (pyrevolve's adjust) is not supported: give it")
-        if compression_params not in (None, {"scheme": None}):
-            raise ValueError("compression is not supported by retrace.compat.pyrevolve")
         super().__init__(checkpoint, fwd_operator, rev_operator, n_checkpoints, n_timesteps,
                          timings=timings, profiler=profiler)
         self.filedir = filedir
         self.singlefile = singlefile
-        if diskstorage:
-            storage = DiskStorage(checkpoint.size, n_checkpoints, checkpoint.dtype,
-                                  filedir=filedir, singlefile=singlefile)
+        if n_checkpoints is None:
+            # adjust gives 0 for one step, where C++ Revolve would fail: one slot suffices.
+            n_checkpoints = max(1, adjust(n_timesteps))
+        self.n_checkpoints = n_checkpoints
+        self.scheduler = schedulers.CRevolve(self.n_checkpoints, self.n_timesteps)
+        self.resetStorageList()
+        if diskstorage is True:
+            self.addDiskStorage(filedir=self.filedir, singlefile=self.singlefile)
         else:
-            storage = NumpyStorage(checkpoint.size, n_checkpoints, checkpoint.dtype)
-        self.storage_list = [storage]
-        storage.store()  # allocate now, not during the run
+            self.compression_params = compression_params
+            self.addNumpyStorage(compression_params)
 
-    def _schedule(self):
-        # A binomial schedule written for the one storage's level.
-        level = self.storage_list[0].level
-        acts = binomial(self.n_timesteps, self.n_checkpoints)
-        if level == "ram":
-            return acts
-        return (a.replace(" ram", " disk") for a in acts)
+    @property
+    def ratio(self):
+        return self.scheduler.ratio
 
-    def _level_storage(self, level):
-        return self.storage_list[0]
+    def storage_ckps(self, k=0):
+        return self.scheduler.storage(0)
+
+
+class MultiLevelRevolver(BaseRevolver):
+    """Checkpoints in one or two storages (``storage_list``; the first is the fast level) with
+    retrace's multistage schedule (:class:`.schedulers.HRevolve`)."""
+
+    def __init__(self, checkpoint, fwd_operator, rev_operator, n_timesteps, storage_list,
+                 timings=None, profiler=None, uf=1, ub=1, up=1):
+        if storage_list is None:
+            raise ValueError("Parameter 'storage_list' can not be None.")
+        super().__init__(checkpoint, fwd_operator, rev_operator, n_timesteps, n_timesteps,
+                         storage_list=storage_list, timings=timings, profiler=profiler)
+        self.uf, self.ub, self.up = uf, ub, up
+        self.arch = None
+        for st in storage_list:
+            st.profiler = self.profiler
+        self.reload_scheduler()
+
+    def reload_scheduler(self, uf=1, ub=1, up=1):
+        """Rebuild the schedule for the current storage list (as pyrevolve, the costs are
+        this call's arguments)."""
+        if not self.storage_list:
+            raise ValueError("Empty 'storage_list'. Storage list must contain at least one "
+                             "storage method.")
+        self.uf, self.ub, self.up = uf, ub, up
+        self.arch = Architecture(self.storage_list)
+        self.scheduler = HRevolve(self.n_checkpoints, self.n_timesteps, self.arch, uf, ub, up)
+
+    @property
+    def makespan(self):
+        return self.scheduler.makespan
+
+    @property
+    def ratio(self):
+        return self.scheduler.ratio
+
+    def storage_ckps(self, k=0):
+        return self.scheduler.storage(k)
 
 
 class MemoryRevolver(SingleLevelRevolver):
@@ -271,29 +332,3 @@ class DiskRevolver(SingleLevelRevolver):
 
 
 Revolver = MemoryRevolver
-
-
-class MultiLevelRevolver(BaseRevolver):
-    """RAM and disk checkpoints (one ``NumpyStorage`` and/or one ``DiskStorage`` in
-    ``storage_list``) with retrace's multistage schedule."""
-
-    def __init__(self, checkpoint, fwd_operator, rev_operator, n_timesteps, storage_list,
-                 timings=None, profiler=None, uf=1, ub=1, up=1):
-        if storage_list is None:
-            raise ValueError("Parameter 'storage_list' can not be None.")
-        super().__init__(checkpoint, fwd_operator, rev_operator, n_timesteps, n_timesteps,
-                         storage_list=storage_list, timings=timings, profiler=profiler)
-        self.uf, self.ub, self.up = uf, ub, up
-        for s in self.storage_list:
-            if not isinstance(s, (NumpyStorage, DiskStorage)):
-                raise ValueError(f"unsupported storage {type(s).__name__}")
-        ram = self._level_storage("ram")
-        disk = self._level_storage("disk")
-        self._slots = (ram.n_ckp if ram else 0, disk.n_ckp if disk else 0)
-        if sum(self._slots) == 0:
-            raise ValueError("the storages hold no checkpoint slot")
-        for st in self.storage_list:
-            st.store()  # allocate now, not during the run
-
-    def _schedule(self):
-        return multistage(self.n_timesteps, *self._slots)
