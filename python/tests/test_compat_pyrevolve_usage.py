@@ -253,3 +253,79 @@ def test_the_rest_of_the_surface(u0, tmp_path):
         pr.crevolve.CRevolve(3)  # online Revolve
     h = pr.HRevolve(4, 10, pr.schedulers.Architecture(None, sizes=[4]))
     assert h.next().type == pr.schedulers.Action.TAKESHOT and h.ratio >= 1
+
+
+class Wave:
+    """A Devito-like leapfrog wave solver: a 3-level modulo time buffer for u (forward) and v
+    (adjoint), operators over ``time_m..time_M`` and a gradient accumulated in reverse."""
+
+    def __init__(self, nx=64, save=False, nt=0):
+        x = np.linspace(0.0, 1.0, nx)
+        self.c = 0.2 + 0.1 * np.sin(3 * x)
+        self.src = np.sin(np.arange(nt + 3) * 0.3)
+        self.u = np.zeros((nt + 3 if save else 3, nx))
+        self.v = np.zeros((3, nx))
+        self.grad = np.zeros(nx)
+        self.rec = np.cos(np.arange(nt + 3) * 0.2)
+        self.save = save
+
+    def _u(self, t):
+        return self.u[t if self.save else t % 3]
+
+    def forward(self, time_m, time_M):
+        for t in range(time_m, time_M + 1):
+            ut = self._u(t)
+            lap = np.roll(ut, 1) - 2 * ut + np.roll(ut, -1)
+            nxt = 2 * ut - self._u(t - 1) + self.c * lap
+            nxt[3] += self.src[t]
+            self._u(t + 1)[:] = nxt
+
+    def gradient(self, time_m, time_M):
+        for t in range(time_M, time_m - 1, -1):
+            vt = self.v[t % 3]
+            lap = np.roll(vt, 1) - 2 * vt + np.roll(vt, -1)
+            prev = 2 * vt - self.v[(t + 1) % 3] + self.c * lap
+            prev[7] += self.rec[t]
+            self.v[(t - 1) % 3] = prev
+            self.grad += self._u(t) * vt
+
+
+def test_devito_style_checkpoint_operator_gradient_is_exact():
+    """Devito's CheckpointOperator / DevitoCheckpoint pattern: t_start/t_end become
+    time_m = t_start + 1, time_M = t_end; a checkpoint is the two time levels u[k+1], u[k]
+    (views into the modulo buffer); n_checkpoints=None as Devito's wave solvers pass it."""
+
+    class CheckpointOperator(pr.Operator):
+        def __init__(self, op):
+            self.op = op
+
+        def apply(self, t_start, t_end):
+            self.op(time_m=t_start + 1, time_M=t_end - 1 + 1)
+
+    class DevitoCheckpoint(pr.Checkpoint):
+        def __init__(self, wave):
+            self.wave = wave
+
+        @property
+        def dtype(self):
+            return self.wave.u.dtype
+
+        @property
+        def size(self):
+            return 2 * self.wave.u.shape[1]
+
+        def get_data(self, timestep):
+            return [self.wave.u[(timestep + 1 - i) % 3] for i in range(2)]
+
+    nt = 120
+    ref = Wave(save=True, nt=nt)
+    ref.forward(1, nt)
+    ref.gradient(1, nt)
+    wave = Wave(nt=nt)
+    wrp = pr.Revolver(DevitoCheckpoint(wave), CheckpointOperator(wave.forward),
+                      CheckpointOperator(wave.gradient), None, nt)
+    wrp.apply_forward()
+    assert np.array_equal(wave.u[(nt + 1) % 3], ref.u[nt + 1])
+    wrp.apply_reverse()
+    assert wrp.n_checkpoints == 5 and np.abs(ref.grad).max() > 0
+    assert np.array_equal(wave.grad, ref.grad)
