@@ -9,9 +9,18 @@ data in a unit), ``reverse STEP`` (LEVEL is ``ram`` or ``disk``). Pass a schedul
 (or any iterable of such strings) to ``retrace.validate`` or to ``retrace.Revolver``.
 """
 
-from ._retrace import Online, Schedule, binomial, mixed, mixed_forward, multistage
+from ._retrace import Online, Schedule, adjust, binomial, mixed, mixed_forward, multistage
 
-__all__ = ["Online", "Schedule", "binomial", "mixed", "mixed_forward", "multistage", "online"]
+__all__ = [
+    "Online",
+    "Schedule",
+    "adjust",
+    "binomial",
+    "mixed",
+    "mixed_forward",
+    "multistage",
+    "online",
+]
 
 
 def online(snaps):

@@ -3,6 +3,7 @@
 //! into the public modules.
 #![deny(missing_docs)]
 
+mod adjust;
 mod convert;
 mod db;
 mod errors;
@@ -32,6 +33,7 @@ fn _retrace(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<revolver::PyRevolver>()?;
     m.add_class::<store::ArrayStore>()?;
     m.add_class::<db::RunDatabase>()?;
+    m.add_function(wrap_pyfunction!(adjust::adjust, m)?)?;
     m.add_function(wrap_pyfunction!(schedule::binomial, m)?)?;
     m.add_function(wrap_pyfunction!(schedule::multistage, m)?)?;
     m.add_function(wrap_pyfunction!(schedule::mixed, m)?)?;

@@ -92,14 +92,14 @@ def memory(cp, fwd, rev):
 
 def single_disk(tmp):
     return lambda cp, fwd, rev: pr.SingleLevelRevolver(
-        cp, fwd, rev, 5, N, diskstorage=True, filedir=str(tmp), singlefile=True
+        cp, fwd, rev, 5, N, diskstorage=True, filedir=str(tmp) + "/", singlefile=True
     )
 
 
 def multilevel(tmp):
     def build(cp, fwd, rev):
         ram = pr.NumpyStorage(cp.size, 2, cp.dtype)
-        disk = pr.DiskStorage(cp.size, 3, cp.dtype, filedir=str(tmp))
+        disk = pr.DiskStorage(cp.size, 3, cp.dtype, filedir=str(tmp) + "/")
         return pr.MultiLevelRevolver(cp, fwd, rev, N, [ram, disk])
 
     return build
@@ -136,23 +136,27 @@ def test_disk_and_multilevel_identical_to_memory(u0, tmp_path, variant):
 def test_multilevel_uses_both_levels(u0, tmp_path):
     field, cp, fwd, rev = make(u0)
     ram = pr.NumpyStorage(cp.size, 2, cp.dtype)
-    disk = pr.DiskStorage(cp.size, 3, cp.dtype, filedir=str(tmp_path))
+    disk = pr.DiskStorage(cp.size, 3, cp.dtype, filedir=str(tmp_path) + "/")
     wrev = pr.MultiLevelRevolver(cp, fwd, rev, N, [ram, disk])
+    assert wrev.storage_ckps(0) and wrev.storage_ckps(1)  # both levels get checkpoints
+    assert wrev.makespan > 2 * N and wrev.ratio >= 1
     wrev.apply_forward()
-    assert len(disk.store()) > 0 and disk.store().dir is not None
+    assert disk.size > 0 and ram.size > 0
     wrev.apply_reverse()
-    assert len(disk.store()) == 0 and len(ram.store()) == 0
+    assert disk.size == 0 and ram.size == 0
 
 
 def test_wrong_sizes_and_unsupported(u0):
     field, cp, fwd, rev = make(u0)
     bad = pr.MultiLevelRevolver(cp, fwd, rev, N, [pr.NumpyStorage(cp.size - 1, 3, cp.dtype)])
-    with pytest.raises(ValueError, match="bytes"):
+    with pytest.raises(ValueError, match="entries"):
         bad.apply_forward()
-    with pytest.raises(ValueError, match="compression"):
+    with pytest.raises(ValueError, match="not offered"):
         pr.SingleLevelRevolver(cp, fwd, rev, 5, N, compression_params={"scheme": "zfp"})
-    with pytest.raises(ValueError, match="n_checkpoints"):
-        pr.SingleLevelRevolver(cp, fwd, rev, None, N)
+    with pytest.raises(ValueError, match="at least 1"):
+        pr.SingleLevelRevolver(cp, fwd, rev, 0, N)
+    with pytest.raises(ValueError, match="online"):
+        pr.Revolver(cp, fwd, rev, 5, None)
 
 
 def test_same_as_pyrevolve_itself(u0):

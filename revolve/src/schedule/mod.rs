@@ -7,6 +7,9 @@
 
 use crate::{Action, Capacity};
 
+pub use adjust::adjust;
+
+mod adjust;
 pub mod binomial;
 pub mod cost_aware;
 pub mod mixed;

@@ -1,5 +1,6 @@
 //! revolve's integration tests: one test binary, one module per subject.
 
+mod adjust;
 mod binomial_optimal;
 mod cost_aware_schedule;
 mod cost_aware_search;
