@@ -313,7 +313,12 @@ impl Model for PyModel {
         let Some(f) = &self.initial_fn else {
             return self.initial.clone();
         };
-        let words = [rng.next_u64(), rng.next_u64(), rng.next_u64(), rng.next_u64()];
+        let words = [
+            rng.next_u64(),
+            rng.next_u64(),
+            rng.next_u64(),
+            rng.next_u64(),
+        ];
         let drawn = if self.interrupted.load(Ordering::Relaxed) {
             None
         } else {

@@ -131,14 +131,21 @@ def test_no_seed_draws_one_and_reports_it(tmp_path):
     assert strip(rest) == strip(retrace.tams(Fixed(), config(seed=first["seed"]), threads=2))
 
 
+class Flat(Fixed):
+    """A score that never moves: every maximum is 0."""
+
+    def score(self, x, t):
+        return 0.0
+
+
 def test_stalling_raises_naming_iteration_level_and_count():
     cfg = config(seed=1)
-    cfg["trajectory"]["end_time"] = 0.0
     with pytest.raises(retrace.StalledError) as e:
-        retrace.tams(Fixed(), cfg, threads=2)
+        retrace.tams(Flat(), cfg, threads=2)
     assert isinstance(e.value, RuntimeError)
     assert (e.value.iteration, e.value.level, e.value.count) == (1, 0.0, 50)
     assert "stalled" in str(e.value)
     cfg["tams"]["on_stall"] = "zero"
-    r = retrace.tams(Fixed(), cfg, threads=2)
+    r = retrace.tams(Flat(), cfg, threads=2)
     assert r["estimate"] == 0.0
+    assert r["details"][0]["stop"] == "extinction"

@@ -23,8 +23,8 @@ pub(crate) struct Args {
     #[arg(long, value_name = "FILE", required_unless_present = "restart")]
     pub(crate) config: Option<PathBuf>,
     /// Seed (replaces `tams.seed`); repeat r uses streams keyed by (seed, r). With neither, a
-    /// fresh seed from the OS, printed on stderr (`seed: N`) and in the report; a restart
-    /// keeps the recorded one.
+    /// fresh seed from the OS, printed on stderr (`seed: N`, after the run) and in the report
+    /// (and recorded by a run database; a restart keeps it).
     #[arg(long, value_name = "S")]
     seed: Option<u64>,
     /// Number of independent repeats (mean, standard error and IQR over them).
@@ -214,20 +214,16 @@ pub(crate) fn run(args: Args) -> CliResult {
     }
     let Prepared {
         config,
-        mut database,
-        mut opts,
+        database,
+        opts,
         json,
     } = prepare(&args)?;
     let restart = database.as_ref().is_some_and(|d| d.restart);
-    let given = args.seed.or(config.as_ref().and_then(|c| c.tams.seed));
-    if given.is_none() && !restart {
-        let seed = sampler::seed_from_os().map_err(CliError::failed)?;
-        eprintln!("seed: {seed}");
-        opts.seed = Some(seed);
-        if let Some(db) = &mut database {
-            db.seed = Some(seed);
-        }
-    }
+    let drawn = args
+        .seed
+        .or(config.as_ref().and_then(|c| c.tams.seed))
+        .is_none()
+        && !restart;
     let bar = progress_bar(config.as_ref(), false);
     let progress = |done: u64, total: u64| {
         bar.set_length(total);
@@ -244,6 +240,9 @@ pub(crate) fn run(args: Args) -> CliResult {
         }
     };
     bar.finish_and_clear();
+    if drawn {
+        eprintln!("seed: {}", report.seed);
+    }
     output(json.as_ref(), &config, &report)
 }
 

@@ -86,15 +86,17 @@ fn no_seed_draws_one_prints_it_and_reports_it() {
 fn a_stalled_run_fails_naming_iteration_level_and_count() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("stall.toml");
-    // No time to move: every trajectory's maximum is its initial score 0.
-    let text = CONFIG.replace("end_time = 1.0", "end_time = 0.0") + "";
-    std::fs::write(&cfg, text.replace("[trajectory]", "seed = 1\n[trajectory]")).unwrap();
+    // A walk that always goes down: every trajectory's maximum is its initial score 1.
+    let text = "[tams]\nntrajectories = 20\nnsplititer = 400\nseed = 1\n\
+        [trajectory]\nend_time = 50.0\nstep_size = 1.0\ntargetscore = 5.0\n\
+        [model]\nname = \"randomwalk\"\nup = 0.0\nx0 = 1\nfloor = 0\n";
+    std::fs::write(&cfg, text).unwrap();
     let o = retrace(&["tams", "--config", cfg.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
         err.contains("splitting stalled at iteration 1")
-            && err.contains("level 0")
+            && err.contains("level 1 ")
             && err.contains("20 of 20")
             && err.contains("on_stall"),
         "{err}"
@@ -103,7 +105,7 @@ fn a_stalled_run_fails_naming_iteration_level_and_count() {
     // Asked for, the extinction is a result: estimate 0.
     std::fs::write(
         &cfg,
-        text.replace("[trajectory]", "seed = 1\non_stall = \"zero\"\n[trajectory]"),
+        text.replace("seed = 1", "seed = 1\non_stall = \"zero\""),
     )
     .unwrap();
     let json = dir.path().join("zero.json");

@@ -278,7 +278,10 @@ where
                 self.db,
                 self.store,
                 t,
-                (rec.state.iterations, format!("it{}.bin", rec.state.iterations)),
+                (
+                    rec.state.iterations,
+                    format!("it{}.bin", rec.state.iterations),
+                ),
                 rec.tasks.iter().map(|&(slot, p, _)| {
                     let child = &ens.trajectories[slot];
                     let j = child.lineage.last().map_or(0, |s| s.start_step);
@@ -299,7 +302,13 @@ where
 mod tests {
     #[test]
     fn only_the_writers_names_are_state_files() {
-        for ours in ["it0.bin", "it17.bin", "it3.bin.partial", "init0.bin", "init12.bin"] {
+        for ours in [
+            "it0.bin",
+            "it17.bin",
+            "it3.bin.partial",
+            "init0.bin",
+            "init12.bin",
+        ] {
             assert!(super::is_state_file_name(ours), "{ours}");
         }
         for theirs in [

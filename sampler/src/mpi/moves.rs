@@ -82,11 +82,7 @@ where
         rank,
         message: format!("parent {id} sent for balance: {m}"),
     };
-    let root = import
-        .lineage
-        .first()
-        .ok_or(bad("no lineage".into()))?
-        .1;
+    let root = import.lineage.first().ok_or(bad("no lineage".into()))?.1;
     // Step 0 is not sent: the root's initial state is drawn again.
     let initial = initial_of(model, key, root);
     let width = initial.byte_len();

@@ -110,7 +110,11 @@ fn child() {
     };
     let report = builder.run().unwrap();
     let text = serde_json::to_string(&without_seconds(&report)).unwrap();
-    std::fs::write(dir.join("steps"), m.steps.load(Ordering::SeqCst).to_string()).unwrap();
+    std::fs::write(
+        dir.join("steps"),
+        m.steps.load(Ordering::SeqCst).to_string(),
+    )
+    .unwrap();
     std::fs::write(dir.join("report.json"), text).unwrap();
 }
 
@@ -172,7 +176,10 @@ fn kill_during_the_ensemble(save: bool) {
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     let (rows, done_steps) = committed(&dir);
-    assert_eq!(rows, hold, "only the trajectories that finished are committed");
+    assert_eq!(
+        rows, hold,
+        "only the trajectories that finished are committed"
+    );
     assert!(!dir.join("report.json").exists());
 
     let out = Command::new(std::env::current_exe().unwrap())

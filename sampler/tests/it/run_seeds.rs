@@ -25,7 +25,11 @@ fn no_seed_draws_a_fresh_one_and_reports_it() {
     assert_ne!(a.seed, b.seed);
     assert!(a.seed < 1 << 63 && b.seed < 1 << 63);
     // The reported seed reproduces the run.
-    let again = Run::new(&m, params()).seed(a.seed).threads(1).run().unwrap();
+    let again = Run::new(&m, params())
+        .seed(a.seed)
+        .threads(1)
+        .run()
+        .unwrap();
     assert_eq!(json(&again), json(&a));
     // A given seed is used as given.
     let fixed = Run::new(&m, params()).seed(0).run().unwrap();
@@ -83,19 +87,21 @@ fn configs_without_a_seed_draw_one_and_record_it() {
     assert_ne!(a.seed, b.seed);
     let seeded = Config::from_toml(&text.replace("nsplititer", "seed = 4\nnsplititer")).unwrap();
     let s = run_config(&seeded, &opts, &|_, _| {}).unwrap();
-    assert_eq!(json(&s), json(&run_config(&seeded, &opts, &|_, _| {}).unwrap()));
+    assert_eq!(
+        json(&s),
+        json(&run_config(&seeded, &opts, &|_, _| {}).unwrap())
+    );
     assert_eq!(s.seed, 4);
     // A run database: the drawn seed is recorded, and a restart without a config keeps it.
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("run");
-    let (first, _) = run_with_database(Some(&c), &DbOptions::new(db.clone(), false), &|_, _| {})
-        .unwrap();
+    let (first, _) =
+        run_with_database(Some(&c), &DbOptions::new(db.clone(), false), &|_, _| {}).unwrap();
     let (again, config) =
         run_with_database(None, &DbOptions::new(db.clone(), true), &|_, _| {}).unwrap();
     assert_eq!(config.tams.seed, Some(first.seed));
     assert_eq!(json(&again), json(&first));
     // The config without a seed continues it too.
-    let (third, _) =
-        run_with_database(Some(&c), &DbOptions::new(db, true), &|_, _| {}).unwrap();
+    let (third, _) = run_with_database(Some(&c), &DbOptions::new(db, true), &|_, _| {}).unwrap();
     assert_eq!(json(&third), json(&first));
 }

@@ -82,7 +82,8 @@ fn exact(m: &Ou, steps: usize, level: f64, n: usize) -> f64 {
     let h = (level - lo) / (n - 1) as f64;
     let x: Vec<f64> = (0..n).map(|i| lo + i as f64 * h).collect();
     let w = |i: usize| if i == 0 || i == n - 1 { 0.5 * h } else { h };
-    let gauss = |z: f64, s: f64| (-0.5 * (z / s).powi(2)).exp() / (s * (2.0 * std::f64::consts::PI).sqrt());
+    let gauss =
+        |z: f64, s: f64| (-0.5 * (z / s).powi(2)).exp() / (s * (2.0 * std::f64::consts::PI).sqrt());
     let mut q: Vec<f64> = x.iter().map(|&x| gauss(x, sd)).collect();
     for _ in 0..steps {
         q = x
@@ -127,7 +128,11 @@ fn stationary_start_gives_the_exact_probability() {
         s.mean, s.std_error
     );
     assert!(dev < 4.0, "{:.6e} vs exact {p:.6e}: {dev:.2} se", s.mean);
-    assert!(s.std_error < 0.1 * p, "error bar too wide: {:.3e}", s.std_error);
+    assert!(
+        s.std_error < 0.1 * p,
+        "error bar too wide: {:.3e}",
+        s.std_error
+    );
     // A constant start (the stationary mean) is told apart by the same criterion.
     let fixed = Ou {
         x0: Some(0.0),
@@ -135,7 +140,10 @@ fn stationary_start_gives_the_exact_probability() {
     };
     let f = repeats(&fixed, &params(100), 41, 60);
     let dev = (f.mean - p).abs() / f.std_error.max(s.std_error);
-    eprintln!("start at 0: mean {:.6e}, {dev:.1} se from the stationary answer", f.mean);
+    eprintln!(
+        "start at 0: mean {:.6e}, {dev:.1} se from the stationary answer",
+        f.mean
+    );
     assert!(dev > 8.0, "a constant start is not told apart: {dev:.2} se");
 }
 
@@ -175,15 +183,17 @@ fn ks_normal(xs: &mut [f64], sd: f64) -> f64 {
 fn erfc(x: f64) -> f64 {
     let z = x.abs();
     let t = 1.0 / (1.0 + 0.5 * z);
-    let r = t * (-z * z - 1.265_512_23
-        + t * (1.000_023_68
-            + t * (0.374_091_96
-                + t * (0.096_784_18
-                    + t * (-0.186_288_06
-                        + t * (0.278_868_07
-                            + t * (-1.135_203_98
-                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
-        .exp();
+    let r = t
+        * (-z * z - 1.265_512_23
+            + t * (1.000_023_68
+                + t * (0.374_091_96
+                    + t * (0.096_784_18
+                        + t * (-0.186_288_06
+                            + t * (0.278_868_07
+                                + t * (-1.135_203_98
+                                    + t * (1.488_515_87
+                                        + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+            .exp();
     if x >= 0.0 { r } else { 2.0 - r }
 }
 
@@ -208,12 +218,23 @@ fn start_values_have_the_stationary_law() {
     // 5 standard errors of the mean and of the variance of a normal sample.
     assert!(mean.abs() < 5.0 * sd / (n as f64).sqrt(), "mean {mean}");
     let se_var = sd * sd * (2.0 / (n - 1) as f64).sqrt();
-    assert!((var - sd * sd).abs() < 5.0 * se_var, "variance {var} vs {}", sd * sd);
+    assert!(
+        (var - sd * sd).abs() < 5.0 * se_var,
+        "variance {var} vs {}",
+        sd * sd
+    );
     // Kolmogorov-Smirnov at level 0.001: D < 1.95 / sqrt(n).
     let d = ks_normal(&mut xs, sd);
     assert!(d < 1.95 / (n as f64).sqrt(), "KS distance {d}");
     // The test tells a wrong law apart: a constant start, or the right law scaled by 1.3.
-    let mut fixed = starts(&Ou { x0: Some(0.0), ..m.clone() }, n, 5);
+    let mut fixed = starts(
+        &Ou {
+            x0: Some(0.0),
+            ..m.clone()
+        },
+        n,
+        5,
+    );
     assert!(ks_normal(&mut fixed, sd) > 0.4);
     let mut wide: Vec<f64> = starts(&m, n, 5).iter().map(|x| 1.3 * x).collect();
     assert!(ks_normal(&mut wide, sd) > 1.95 / (n as f64).sqrt());
@@ -251,7 +272,8 @@ fn replay_restart_and_budgets_reproduce_random_starts() {
     let (_, ens) = Tams::new(StoreAll)
         .run_ensemble(&m, &p, NoiseKey::new(9, 0), &|_, _| {})
         .unwrap();
-    let at_zero = |t: &Trajectory<Vec<f64>>| t.lineage().iter().filter(|s| s.start_step == 0).count();
+    let at_zero =
+        |t: &Trajectory<Vec<f64>>| t.lineage().iter().filter(|s| s.start_step == 0).count();
     assert!(
         ens.trajectories.iter().any(|t| at_zero(t) == 2),
         "no trajectory branched at step 0"
@@ -299,6 +321,10 @@ fn replay_restart_and_budgets_reproduce_random_starts() {
             .iterations(p.nsplititer)
             .run()
             .unwrap();
-        assert_eq!(without_seconds(&rest), without_seconds(&base), "save {save}");
+        assert_eq!(
+            without_seconds(&rest),
+            without_seconds(&base),
+            "save {save}"
+        );
     }
 }
