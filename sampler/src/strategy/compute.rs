@@ -13,6 +13,9 @@ use std::sync::mpsc;
 /// A branch task: `(slot, parent slot, child id)`, the slot being the killed trajectory's.
 pub(crate) type Task = (usize, usize, u64);
 
+/// What [`Compute::fresh_each`] hands on: a batch of finished initial trajectories.
+pub(crate) type OnFresh<'a, R> = dyn FnMut(Vec<(Trajectory<R>, Work)>) -> Result<()> + 'a;
+
 /// Computes the trajectories of a TAMS run and keeps their states.
 pub(crate) trait Compute {
     /// What the ensemble holds of a trajectory's states.
@@ -28,7 +31,7 @@ pub(crate) trait Compute {
         &mut self,
         n: u64,
         ids: &[u64],
-        done: &mut dyn FnMut(Vec<(Trajectory<Self::Record>, Work)>) -> Result<()>,
+        done: &mut OnFresh<'_, Self::Record>,
     ) -> Result<()> {
         let all = self.fresh(n)?;
         done(
@@ -78,7 +81,7 @@ impl<M: Model, St: TrajectoryStore<M::State>> Compute for Local<'_, M, St> {
         &mut self,
         _n: u64,
         ids: &[u64],
-        done: &mut dyn FnMut(Vec<(Trajectory<St::Record>, Work)>) -> Result<()>,
+        done: &mut OnFresh<'_, St::Record>,
     ) -> Result<()> {
         let (model, store, h, key) = (self.model, self.store, self.horizon, self.key);
         let workers = rayon::ThreadPoolBuilder::new()
