@@ -18,7 +18,7 @@ fn a_restart_that_replays_missing_states_prints_a_warning() {
     let first = retrace(&["tams", "--config", c, "--db", d]);
     assert!(first.status.success(), "{first:?}");
     assert!(!String::from_utf8_lossy(&first.stderr).contains("warning"));
-    std::fs::remove_file(dir.join("states").join("it0.bin")).unwrap();
+    std::fs::remove_file(dir.join("states").join("init0.bin")).unwrap();
     std::fs::write(&cfg, CONFIG.replace("NSPLIT", "5")).unwrap();
     let json = tmp.path().join("r.json");
     let j = json.to_str().unwrap();

@@ -80,11 +80,7 @@ fn scores_that_replay_differently_are_refused() {
     let states = format!("{SMALL}[database]\npath = \"x\"\nsave_states = true\n");
     for (name, config, want) in [
         ("replay", no_states.as_str(), "replayed score"),
-        (
-            "saved",
-            states.as_str(),
-            "saved state of step 1 (file it0.bin) scores",
-        ),
+        ("saved", states.as_str(), "saved state of step 1 (file init"),
     ] {
         score_mismatch(name, config, want);
     }

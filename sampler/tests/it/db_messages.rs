@@ -56,7 +56,18 @@ fn missing_state_warnings_summarise_long_id_lists() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("run");
     run(&dir, 300, 3, false).unwrap();
-    std::fs::remove_file(states_dir(&dir).join("it0.bin")).unwrap();
+    // Every initial trajectory's states (committed in batches as they finished).
+    for e in std::fs::read_dir(states_dir(&dir)).unwrap() {
+        let path = e.unwrap().path();
+        if path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("init")
+        {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
     run(&dir, 300, 5, true).unwrap();
     let summary = RunReader::open(&dir).unwrap().summary().unwrap();
     let warning = summary.sessions.last().unwrap().warnings.clone().unwrap();

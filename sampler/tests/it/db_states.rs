@@ -135,7 +135,7 @@ fn damaged_state_file_is_named() {
         for f in files(&dir) {
             std::fs::copy(states_dir(&dir).join(&f), states_dir(&copy).join(&f)).unwrap();
         }
-        let target = states_dir(&copy).join("it0.bin");
+        let target = states_dir(&copy).join("init0.bin");
         let mut bytes = std::fs::read(&target).unwrap();
         if damage == "truncate" {
             bytes.truncate(bytes.len() - 5);

@@ -127,7 +127,7 @@ fn warnings_come_back_in_the_report() {
     let first = allen_cahn(&dir, 3, false);
     assert!(first.warnings.is_empty());
     assert!(json(&first).get("warnings").is_none(), "absent when empty");
-    std::fs::remove_file(states_dir(&dir).join("it0.bin")).unwrap();
+    std::fs::remove_file(states_dir(&dir).join("init0.bin")).unwrap();
     let again = allen_cahn(&dir, 5, true);
     assert_eq!(again.warnings.len(), 1, "{:?}", again.warnings);
     assert!(again.warnings[0].contains("replayed from step 0"));
