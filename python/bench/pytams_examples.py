@@ -220,16 +220,27 @@ def print_row(row):
 
 
 def run_tests(checkout, tmp):
-    work = tmp / "pytams-tests"
-    shutil.copytree(checkout / "tests", work / "tests")
-    for py in (work / "tests").glob("*.py"):
-        py.write_text(rewrite_imports(py.read_text()))
-    p = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_tams.py",
-         "-rfE", "--tb=line"],
-        cwd=work, capture_output=True, text=True,
-    )
-    print(p.stdout[-6000:])
+    """pyTAMS's tests/test_tams.py on the compat layer, in order (as pyTAMS runs it), then
+    each failure alone in a fresh directory (a failing test leaves its database behind for
+    the next ones)."""
+    def fresh(name):
+        work = tmp / name
+        shutil.copytree(checkout / "tests", work / "tests")
+        for py in (work / "tests").glob("*.py"):
+            py.write_text(rewrite_imports(py.read_text()))
+        return work
+
+    def pytest(work, *targets):
+        cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rfE",
+               "--tb=line", *targets]
+        return subprocess.run(cmd, cwd=work, capture_output=True, text=True).stdout
+
+    out = pytest(fresh("pytams-tests"), "tests/test_tams.py")
+    print(out[-5000:])
+    failed = re.findall(r"^FAILED (tests/test_tams.py::\w+)", out, re.M)
+    for k, test in enumerate(failed):
+        alone = pytest(fresh(f"alone-{k}"), test)
+        print(f"alone: {test}: {alone.strip().splitlines()[-1]}")
 
 
 if __name__ == "__main__":

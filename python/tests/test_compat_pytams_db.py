@@ -42,7 +42,8 @@ def test_continuing_keeps_the_stored_parameters(tmp_path):
     quiet(pytams.run, DoubleWellModel, str(db_input(tmp_path, run, nsplititer=20)))
     # pyTAMS: the database's [model] etc. hold on a continue; only [tams] is updated.
     changed = db_input(tmp_path, run, name="eps.toml")
-    changed.write_text(changed.read_text().replace("epsilon = 0.1", "epsilon = 0.3"))
+    text = changed.read_text().replace("epsilon = 0.1", "epsilon = 0.3")
+    changed.write_text(text.replace("ntrajectories = 40", "ntrajectories = 60"))
     rest = quiet(pytams.run, DoubleWellModel, str(changed))
     whole = quiet(pytams.run, DoubleWellModel, str(write_input(tmp_path, name="whole.toml")))
     assert rest["estimate"] == whole["estimate"]
@@ -133,3 +134,24 @@ def test_database_errors_as_pytams(tmp_path):
     (old / "header.xml").write_text("<header/>")
     with pytest.raises(ValueError, match="a pyTAMS database"):
         pytams.run(DoubleWellModel, str(db_input(tmp_path, old, name="old.toml")))
+
+
+def test_more_trajectories_after_the_ensemble_only_stage(tmp_path):
+    # pyTAMS's test_simple_model_init_ensemble_stage_and_continue_tams: 10, then 20.
+    run = tmp_path / "dw.tdb"
+    path = db_input(tmp_path, run)
+    text = path.read_text().replace("seed = 7", "init_ensemble_only = true")
+    path.write_text(text.replace("ntrajectories = 40", "ntrajectories = 10"))
+    first = quiet(pytams.run, DoubleWellModel, str(path))
+    old = Database.load(run)
+    assert old.n_traj() == 10
+    old_scores = [t.get_score_array() for t in old.traj_list()]
+    old.close()
+    path.write_text(text.replace("ntrajectories = 40", "ntrajectories = 20"))
+    second = quiet(pytams.run, DoubleWellModel, str(path))
+    assert second["seed"] == first["seed"]
+    tdb = Database.load(run)
+    assert tdb.n_traj() == 20
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("dw.tdb")] == ["dw.tdb"]
+    for a, b in zip(old_scores, tdb.traj_list()[:10]):
+        assert np.array_equal(a, b.get_score_array())

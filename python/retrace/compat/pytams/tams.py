@@ -69,8 +69,20 @@ def _prepare_database(params):
         # pyTAMS: the database's parameters hold, except [tams], which the input updates.
         tams = {k: v for k, v in stored.get("tams", {}).items() if k != "init_ensemble_only"}
         given = params.get("tams", {})
+        n_old, n_new = tams.get("ntrajectories"), given.get("ntrajectories", tams.get("ntrajectories"))
+        if n_new != n_old and stored.get("tams", {}).get("init_ensemble_only", False):
+            # pyTAMS: a run stopped after its ensemble takes the new ntrajectories. With the
+            # stored seed the first n_old trajectories come out the same: the run is remade.
+            _logger.warning(
+                "Database %s stopped after its initial ensemble of %s trajectories: remade "
+                "with %s (the first %s are recomputed)", path, n_old, n_new, n_old,
+            )
+            shutil.rmtree(path)
+            fresh = dict(params, tams=dict(given, seed=stored["tams"]["seed"]))
+            fresh["database"] = {k: v for k, v in db.items() if k != "restart"}
+            return fresh, path, False
         tams.update({k: v for k, v in given.items() if k not in ("seed", "ntrajectories")})
-        if given.get("ntrajectories", tams.get("ntrajectories")) != tams.get("ntrajectories"):
+        if n_new != n_old:
             _logger.warning(
                 "Database %s has %s trajectories: ntrajectories = %s is ignored",
                 path, tams.get("ntrajectories"), given.get("ntrajectories"),
