@@ -1,4 +1,5 @@
-//! Cost of the TAMS run database: commit time per iteration, database size per 1000 iterations,
+//! Cost of the TAMS run database: commit time per iteration, the initial trajectories' commits
+//! (as they finish, batched by what finished meanwhile), database size per 1000 iterations,
 //! and the restart cost (rebuilding the ensemble by replay); then, on a large model, the restart
 //! rebuild time and the disk bytes with and without saved states (`[database] save_states`).
 //!
@@ -11,6 +12,7 @@ use sampler::runner::{DbOptions, run_with_database};
 use sampler::strategy::RunOutcome;
 use sampler::{
     Config, Ensemble, IterationRecord, Journal, LoopState, Model, NoiseKey, StoreAll, Tams,
+    Trajectory,
 };
 use std::time::{Duration, Instant};
 
@@ -18,9 +20,17 @@ use std::time::{Duration, Instant};
 struct Timed<J> {
     inner: J,
     commits: Vec<Duration>,
+    /// The initial trajectories' commits.
+    fresh: Vec<Duration>,
 }
 
 impl<R, J: Journal<R>> Journal<R> for Timed<J> {
+    fn on_fresh(&mut self, ts: &[&Trajectory<R>]) -> sampler::Result<()> {
+        let t = Instant::now();
+        let out = self.inner.on_fresh(ts);
+        self.fresh.push(t.elapsed());
+        out
+    }
     fn on_initial(&mut self, e: &Ensemble<R>, s: &LoopState) -> sampler::Result<()> {
         self.inner.on_initial(e, s)
     }
@@ -48,10 +58,10 @@ where
 {
     let params = config.params().unwrap();
     let description = sampler::Run::new(model, params.clone())
-        .seed(config.tams.seed)
+        .seed(config.tams.seed.unwrap_or(0))
         .description()
         .unwrap();
-    let key = NoiseKey::new(config.tams.seed, 0);
+    let key = NoiseKey::new(config.tams.seed.unwrap_or(0), 0);
     let tams = Tams::new(StoreAll);
     let t = Instant::now();
     let (plain, _) = tams.run_ensemble(model, &params, key, &|_, _| {}).unwrap();
@@ -61,6 +71,7 @@ where
     let mut journal = Timed {
         inner: RunDb::create(&dir, &description).unwrap(),
         commits: Vec::new(),
+        fresh: Vec::new(),
     };
     let t = Instant::now();
     let (out, _) = tams
@@ -70,6 +81,8 @@ where
     assert_eq!(out, plain, "database run differs from the plain run");
     drop(journal.inner);
     let size = dir_size(&dir);
+    let fresh_ms = journal.fresh.iter().sum::<Duration>().as_secs_f64() * 1e3;
+    let fresh_n = journal.fresh.len();
     let mut c = journal.commits;
     c.sort();
     let q = out.iterations.max(1);
@@ -91,7 +104,7 @@ where
     let t_resume = t.elapsed();
     assert_eq!(r.state.iterations, out.iterations);
     println!(
-        "| {label} | {} | {:.1} | {:.1} | {:.1} | {:.3} | {:.3} | {:.2} | {:.1} | {:.1} |",
+        "| {label} | {} | {fresh_n} | {fresh_ms:.2} | {:.1} | {:.1} | {:.1} | {:.3} | {:.3} | {:.2} | {:.1} | {:.1} |",
         out.iterations,
         mean * 1e6,
         median.as_secs_f64() * 1e6,
@@ -188,10 +201,11 @@ fn main() {
         ),
     ];
     println!(
-        "| case | iterations | commit mean (us) | median (us) | p99 (us) | run without db (s) | \
-         run with db (s) | db size (MB) | MB per 1000 iterations | restart rebuild (ms) |"
+        "| case | iterations | initial commits | their time (ms) | commit mean (us) | median (us) | \
+         p99 (us) | run without db (s) | run with db (s) | db size (MB) | MB per 1000 iterations | \
+         restart rebuild (ms) |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (label, text) in cases {
         let config = Config::from_toml(&text).unwrap();
         match &config.model {

@@ -22,6 +22,7 @@ from ._retrace import (
     Revolver,
     RunDatabaseError,
     ScheduleError,
+    StalledError,
     plan,
     tams,
     validate,
@@ -29,6 +30,6 @@ from ._retrace import (
 from . import db, schedule
 
 __all__ = [
-    "CheckpointError", "ConfigError", "Revolver", "RunDatabaseError", "ScheduleError", "db",
-    "plan", "schedule", "tams", "validate",
+    "CheckpointError", "ConfigError", "Revolver", "RunDatabaseError", "ScheduleError",
+    "StalledError", "db", "plan", "schedule", "tams", "validate",
 ]

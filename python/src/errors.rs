@@ -32,6 +32,15 @@ pyo3::create_exception!(
     "A run database could not be read or written, or is damaged (the message names the path)."
 );
 
+pyo3::create_exception!(
+    retrace,
+    StalledError,
+    PyRuntimeError,
+    "TAMS stalled: no trajectory is above the level (attributes `iteration`, `level`, `count`: \
+     how many trajectories share it). `[tams] on_stall = \"zero\"` reports an estimate of 0 \
+     instead."
+);
+
 /// A Python exception raised by a user callback, carried through the Revolver unchanged.
 #[derive(Debug)]
 pub(crate) struct CallbackError(pub PyErr);

@@ -23,6 +23,7 @@ fn _retrace(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ScheduleError", py.get_type::<errors::ScheduleError>())?;
     m.add("CheckpointError", py.get_type::<errors::CheckpointError>())?;
     m.add("ConfigError", py.get_type::<errors::ConfigError>())?;
+    m.add("StalledError", py.get_type::<errors::StalledError>())?;
     m.add(
         "RunDatabaseError",
         py.get_type::<errors::RunDatabaseError>(),

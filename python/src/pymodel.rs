@@ -6,6 +6,12 @@
 //! run with `ModelError::NanScore { step, .. }`, and [`PyModel::take_error`] gives back the
 //! exception recorded at that step.
 //!
+//! A random initial condition: when the model's `initial_state` takes an argument
+//! (`initial_state(self, rng)`), each trajectory calls it with a `numpy.random.Generator`
+//! (PCG64) seeded from four 64-bit words of the trajectory's initial-state stream, so replay,
+//! restarts and any thread count draw the same start again; `initial_state()` without an
+//! argument is called once. The shape of every initial state must be the first one's.
+//!
 //! Cost per step: one attach to the interpreter, one numpy array for the state and one for the
 //! noise. `step` also calls the Python `score` on the new state (the sampler asks for it next)
 //! and keeps it with a copy of the state; `score` returns it when asked about that same state and
@@ -98,6 +104,8 @@ pub(crate) struct PyModel {
     /// Shape of the state array (`[]` for a 0-d array).
     shape: Vec<usize>,
     initial: Vec<f64>,
+    /// `initial_state(rng)`, if it takes a generator (a random initial condition).
+    initial_fn: Option<Py<PyAny>>,
     noise_size: usize,
     info: ModelInfo,
     failures: Mutex<Vec<Failure>>,
@@ -138,7 +146,14 @@ impl PyModel {
         };
         let step_fn = method("step")?;
         let score_fn = method("score")?;
-        let init = method("initial_state")?.call0(py)?;
+        let init_fn = method("initial_state")?;
+        let random = takes_an_argument(init_fn.bind(py))?;
+        let init = if random {
+            // The template (shape, size) from the generator of seed words 0.
+            init_fn.call1(py, (generator(py, [0; 4])?,))?
+        } else {
+            init_fn.call0(py)?
+        };
         let init = as_f64_array(init.bind(py))?;
         let shape = init.shape().to_vec();
         let initial = init.readonly().as_slice()?.to_vec();
@@ -150,6 +165,7 @@ impl PyModel {
             score_fn,
             shape,
             initial,
+            initial_fn: random.then_some(init_fn),
             noise_size,
             info: describe(obj)?,
             failures: Mutex::new(Vec::new()),
@@ -193,6 +209,21 @@ impl PyModel {
         flat.reshape(self.shape.as_slice())
     }
 
+    /// `initial_state(rng)` with the generator seeded by `words`, as a flat state of the
+    /// template's shape.
+    fn draw_initial(&self, py: Python<'_>, f: &Py<PyAny>, words: [u64; 4]) -> PyResult<Vec<f64>> {
+        let x = f.call1(py, (generator(py, words)?,))?;
+        let arr = as_f64_array(x.bind(py))?;
+        if arr.shape() != self.shape.as_slice() {
+            return Err(PyValueError::new_err(format!(
+                "model: initial_state(rng) returned shape {:?}, the first call {:?}",
+                arr.shape(),
+                self.shape
+            )));
+        }
+        Ok(arr.readonly().as_slice()?.to_vec())
+    }
+
     /// The Python step on `state`, then the Python score of the new state at `next`.
     fn step_and_score(
         &self,
@@ -209,6 +240,25 @@ impl PyModel {
         state.copy_from_slice(arr.readonly().as_slice()?);
         self.score_fn.call1(py, (arr, next))?.extract::<f64>(py)
     }
+}
+
+/// Whether `f` (the bound `initial_state`) accepts one positional argument.
+fn takes_an_argument(f: &Bound<'_, PyAny>) -> PyResult<bool> {
+    let inspect = f.py().import("inspect")?;
+    let sig = match inspect.call_method1("signature", (f,)) {
+        Ok(s) => s,
+        // No signature (a builtin): called without an argument.
+        Err(_) => return Ok(false),
+    };
+    Ok(sig.call_method1("bind", (f.py().None(),)).is_ok())
+}
+
+/// `numpy.random.Generator(PCG64(SeedSequence(words)))`.
+fn generator(py: Python<'_>, words: [u64; 4]) -> PyResult<Bound<'_, PyAny>> {
+    let random = py.import("numpy.random")?;
+    let seq = random.call_method1("SeedSequence", (words.to_vec(),))?;
+    let bits = random.call_method1("PCG64", (seq,))?;
+    random.call_method1("Generator", (bits,))
 }
 
 /// The model's identity: its class name, and the parameters it exposes (`parameters()` as a
@@ -256,6 +306,39 @@ impl Model for PyModel {
 
     fn initial_state(&self) -> Vec<f64> {
         self.initial.clone()
+    }
+
+    fn initial_state_from(&self, rng: &mut sampler::NoiseRng) -> Vec<f64> {
+        use rand::Rng;
+        let Some(f) = &self.initial_fn else {
+            return self.initial.clone();
+        };
+        let words = [rng.next_u64(), rng.next_u64(), rng.next_u64(), rng.next_u64()];
+        let drawn = if self.interrupted.load(Ordering::Relaxed) {
+            None
+        } else {
+            prime_thread();
+            Python::attach(|py| match self.draw_initial(py, f, words) {
+                Ok(x) => Some(x),
+                Err(e) => {
+                    self.fail(py, 0, e);
+                    None
+                }
+            })
+        };
+        drawn.unwrap_or_else(|| {
+            // The score the sampler asks for next (step 0) is NaN: the run stops there and
+            // reports the exception recorded at step 0.
+            let state = vec![0.0; self.initial.len()];
+            SCORED.with_borrow_mut(|c| {
+                c.model = self as *const Self as usize;
+                c.time = 0.0;
+                c.state.clone_from(&state);
+                c.score = None;
+                c.valid = true;
+            });
+            state
+        })
     }
 
     fn noise_dim(&self) -> usize {

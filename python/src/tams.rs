@@ -4,7 +4,7 @@
 //! thread waits without the GIL, checking for Ctrl-C.
 
 use crate::convert::{table, to_python};
-use crate::errors::{ConfigError, RunDatabaseError};
+use crate::errors::{ConfigError, RunDatabaseError, StalledError};
 use crate::pymodel::PyModel;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -19,10 +19,12 @@ use std::time::Duration;
 /// built-in model, and no key of the other tables depends on which.
 const PLACEHOLDER_MODEL: &str = "brownian";
 
-/// Where a run is recorded.
+/// Where a run is recorded, and the overrides of the config.
 struct Db {
     db: Option<PathBuf>,
     restart: Option<PathBuf>,
+    /// Replaces `tams.seed` (none in either: a fresh seed from the OS, or a restart's).
+    seed: Option<u64>,
 }
 
 /// The config `config` (a TOML path or a dict) parsed and validated by the sampler; `builtin`:
@@ -87,14 +89,32 @@ fn python_run(
             }
         },
         // The one mapping of config keys (`[database]` included); the arguments replace it.
-        Some(c) => match (db.restart, db.db) {
-            (Some(dir), _) => Run::from_config(model, c)?.database(Database::Continue(dir)),
-            (None, Some(dir)) => Run::from_config(model, c)?.database(Database::Create(dir)),
-            (None, None) => Run::from_config(model, c)?,
-        },
+        Some(c) => {
+            let creates = match &db.restart {
+                Some(_) => false,
+                None => db.db.is_some() || c.database.as_ref().is_some_and(|d| !d.restart),
+            };
+            let run = match (db.restart, db.db) {
+                (Some(dir), _) => Run::from_config(model, c)?.database(Database::Continue(dir)),
+                (None, Some(dir)) => Run::from_config(model, c)?.database(Database::Create(dir)),
+                (None, None) => Run::from_config(model, c)?,
+            };
+            // A Python model's steps cost more than saving its states: a new database saves
+            // them unless the config says otherwise, so a restart (also during the initial
+            // ensemble) recomputes nothing that was committed.
+            let configured = c.database.as_ref().and_then(|d| d.save_states);
+            if creates && configured.is_none() {
+                run.save_states(true)
+            } else {
+                run
+            }
+        }
     };
     if let Some(t) = threads {
         run = run.threads(t);
+    }
+    if let Some(s) = db.seed {
+        run = run.seed(s);
     }
     run.run()
 }
@@ -112,6 +132,7 @@ fn builtin_run(config: Option<&Config>, db: Db, threads: Option<usize>) -> sampl
         Some((dir, restart)) => {
             let mut opts = DbOptions::new(dir, restart);
             opts.threads = threads;
+            opts.seed = db.seed;
             run_with_database(config, &opts, &|_, _| {}).map(|(r, _)| r)
         }
         None => {
@@ -120,6 +141,7 @@ fn builtin_run(config: Option<&Config>, db: Db, threads: Option<usize>) -> sampl
             })?;
             let opts = RunOptions {
                 threads,
+                seed: db.seed,
                 ..RunOptions::default()
             };
             run_config(c, &opts, &|_, _| {})
@@ -185,6 +207,19 @@ fn to_py(py: Python<'_>, e: Error, model: Option<&PyModel>) -> PyErr {
             }
         }
         Error::Config(_) => ConfigError::new_err(e.to_string()),
+        Error::Stalled {
+            iteration,
+            level,
+            count,
+            ..
+        } => {
+            let err = StalledError::new_err(e.to_string());
+            let v = err.value(py);
+            let _ = v.setattr("iteration", iteration);
+            let _ = v.setattr("level", level);
+            let _ = v.setattr("count", count);
+            err
+        }
         Error::Database(DbError::Incompatible {
             ref key,
             ref stored,
@@ -206,13 +241,18 @@ fn to_py(py: Python<'_>, e: Error, model: Option<&PyModel>) -> PyErr {
 /// Run TAMS (or Monte Carlo, per `[sampler] strategy`) and return the report as a dict (the
 /// fields of `retrace tams --json`).
 ///
-/// `model`: an object with `initial_state()`, `step(state, t, dt, noise)` (in place),
-/// `score(state, t)` and `noise_size`; `None` runs the built-in model the config's `[model]`
-/// names. `config`: a TOML path or a dict with the CLI's keys (no `[model]` for a Python model).
-/// `db`: record the run in this new run directory; `restart`: continue the run recorded there
-/// (`config` may then be left out); `threads`: workers (the result does not depend on it).
+/// `model`: an object with `initial_state()` (or `initial_state(rng)`: a random initial
+/// condition drawn with the `numpy.random.Generator` given, one per trajectory, reproducible),
+/// `step(state, t, dt, noise)` (in place), `score(state, t)` and `noise_size`; `None` runs the
+/// built-in model the config's `[model]` names. `config`: a TOML path or a dict with the CLI's
+/// keys (no `[model]` for a Python model). `db`: record the run in this new run directory;
+/// `restart`: continue the run recorded there (`config` may then be left out); `threads`:
+/// workers (the result does not depend on it); `seed`: replaces `tams.seed` (with neither, a
+/// fresh seed from the OS, given back as the report's `seed`; a restart keeps the recorded
+/// one).
 #[pyfunction]
-#[pyo3(signature = (model, config=None, db=None, restart=None, threads=None))]
+#[pyo3(signature = (model, config=None, db=None, restart=None, threads=None, seed=None))]
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn tams<'py>(
     py: Python<'py>,
     model: Option<Bound<'py, PyAny>>,
@@ -220,6 +260,7 @@ pub(crate) fn tams<'py>(
     db: Option<PathBuf>,
     restart: Option<PathBuf>,
     threads: Option<usize>,
+    seed: Option<u64>,
 ) -> PyResult<Bound<'py, PyAny>> {
     if db.is_some() && restart.is_some() {
         return Err(ConfigError::new_err(
@@ -238,7 +279,7 @@ pub(crate) fn tams<'py>(
     }
     let builtin = model.is_none();
     let config = config.map(|c| load_config(&c, builtin)).transpose()?;
-    let db = Db { db, restart };
+    let db = Db { db, restart, seed };
     let (result, interrupted) = match &model {
         Some(obj) => {
             let m = PyModel::new(obj)?;

@@ -102,7 +102,7 @@ impl<C: Communicator> ModelVisitor for Visit<'_, C> {
         let traffic = Mutex::new(None);
         let c = self.config;
         let report = Run::new(model, c.params()?)
-            .seed(c.tams.seed)
+            .seed(c.tams.seed.unwrap_or(0))
             .store(c.store_policy())
             .threads(self.threads)
             .on_traffic(|t| *traffic.lock().unwrap() = Some(t.clone()))

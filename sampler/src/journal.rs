@@ -1,13 +1,14 @@
 //! Observing a TAMS run iteration by iteration (for a run database) and resuming one.
 //!
-//! [`crate::Tams::run_journaled`] calls a [`Journal`] after the initial ensemble, after every
-//! completed iteration (children in place, before the next level is computed) and at the stop.
+//! [`crate::Tams::run_journaled`] calls a [`Journal`] as initial trajectories finish, after the
+//! initial ensemble, after every completed iteration (children in place, before the next level
+//! is computed) and at the stop.
 //! A [`Resume`] built from what a journal recorded after iteration q continues the run exactly as
 //! if it had never stopped: same selection-stream position, ids, weight bits and counters.
 
 use crate::Result;
 use crate::outcome::RunOutcome;
-use crate::trajectory::Ensemble;
+use crate::trajectory::{Ensemble, Trajectory};
 
 /// The loop's bookkeeping after the initial ensemble or after an iteration.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -47,6 +48,13 @@ pub struct IterationRecord<'a, R> {
 
 /// Receives a TAMS run's progress; an error stops the run and is returned by it.
 pub trait Journal<R> {
+    /// Initial trajectories finished (each exactly once, in batches of any order, before
+    /// [`Journal::on_initial`]; not those a [`Resume`] of a partial ensemble brought back).
+    /// The default records nothing.
+    fn on_fresh(&mut self, trajectories: &[&Trajectory<R>]) -> Result<()> {
+        let _ = trajectories;
+        Ok(())
+    }
     /// The initial ensemble exists (not called when resuming).
     fn on_initial(&mut self, ensemble: &Ensemble<R>, state: &LoopState) -> Result<()>;
     /// An iteration completed.
@@ -74,13 +82,18 @@ impl<R> Journal<R> for NoJournal {
     }
 }
 
-/// Where to continue a run: the ensemble and bookkeeping after some iteration.
+/// Where to continue a run: the ensemble and bookkeeping after some iteration, or a partial
+/// initial ensemble.
 #[derive(Debug, Clone)]
 pub struct Resume<R> {
-    /// The ensemble (slot order matters: it is the order the loop scans).
+    /// The ensemble (slot order matters: it is the order the loop scans); with `partial`, the
+    /// initial trajectories a journal recorded before a crash (any ids below N).
     pub ensemble: Ensemble<R>,
     /// Bookkeeping after that iteration.
     pub state: LoopState,
     /// K_q of every iteration performed so far.
     pub kills: Vec<u64>,
+    /// The ensemble is a partial initial ensemble (no iteration recorded yet; `state` and
+    /// `kills` unused): the loop computes the missing ids, then goes on as a fresh run.
+    pub partial: bool,
 }

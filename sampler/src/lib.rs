@@ -60,9 +60,10 @@ pub use journal::{IterationRecord, Journal, LoopState, NoJournal, Resume};
 pub use model::{Model, ModelInfo};
 pub use noise::{
     ExponentialNoise, GaussianNoise, Noise, NoiseKey, NoiseRng, UniformNoise, normal_words,
+    seed_from_os,
 };
 pub use pipeline::{Database, Report, Run, StorePolicy, StrategyKind};
 pub use simulate::Horizon;
 pub use store::{CompactStore, InitialOnly, Placement, StoreAll, TrajectoryStore};
-pub use strategy::{MonteCarlo, RunOutcome, RunParams, StopReason, Strategy, Tams};
+pub use strategy::{MonteCarlo, OnStall, RunOutcome, RunParams, StopReason, Strategy, Tams};
 pub use trajectory::{Ensemble, Segment, Snapshot, Trajectory};

@@ -7,7 +7,8 @@ use serde::Serialize;
 /// A stochastic model advanced one step at a time, in place.
 ///
 /// A model needs its state and noise types, [`Model::initial_state`], [`Model::step`],
-/// [`Model::score`] and [`Model::noise_dim`]; everything else has a default. For step `n` (time
+/// [`Model::score`] and [`Model::noise_dim`]; everything else has a default (a random initial
+/// condition overrides [`Model::initial_state_from`]). For step `n` (time
 /// `t = n * dt`) the sampler fills the noise buffer from the trajectory's stream positioned at
 /// step `n` ([`Model::sample_noise`]), then calls [`Model::step`], then [`Model::score`] at time
 /// `t + dt`. Buffers (state, noise) are reused: nothing needs to allocate per step.
@@ -52,6 +53,43 @@ pub trait Model: Send + Sync {
     /// assert_eq!(Walk { x0: 2.0 }.initial_state(), 2.0);
     /// ```
     fn initial_state(&self) -> Self::State;
+
+    /// The initial condition of one trajectory, drawn from `rng` (a random initial condition,
+    /// e.g. the stationary distribution); the default ignores `rng` and returns
+    /// [`Model::initial_state`].
+    ///
+    /// `rng` is the trajectory's own initial-state stream ([`crate::NoiseKey::initial_stream`],
+    /// positioned at its start, independent of the step noise): replay, restarts, MPI ranks
+    /// and memory budgets draw the same state again. A branched trajectory keeps its root
+    /// ancestor's initial state. [`Model::initial_state`] still gives a state of the model's
+    /// shape (used as a template, and for the memory estimate).
+    ///
+    /// ```
+    /// use sampler::{GaussianNoise, Model, NoiseKey};
+    /// /// Ornstein-Uhlenbeck started from its stationary law N(0, 1/2).
+    /// struct Ou;
+    /// impl Model for Ou {
+    ///     type State = f64;
+    ///     type Noise = GaussianNoise;
+    ///     fn noise_dim(&self) -> usize { 1 }
+    ///     fn initial_state(&self) -> f64 { 0.0 }
+    ///     fn initial_state_from(&self, rng: &mut sampler::NoiseRng) -> f64 {
+    ///         rng.normal_pair().0 * 0.5f64.sqrt()
+    ///     }
+    ///     fn step(&self, x: &mut f64, _t: f64, dt: f64, xi: &GaussianNoise) {
+    ///         *x += -*x * dt + dt.sqrt() * xi[0];
+    ///     }
+    ///     fn score(&self, x: &f64, _t: f64) -> f64 { *x }
+    /// }
+    /// let key = NoiseKey::new(1, 0);
+    /// let a = Ou.initial_state_from(&mut key.initial_stream(0));
+    /// assert_eq!(a, Ou.initial_state_from(&mut key.initial_stream(0)));
+    /// assert_ne!(a, Ou.initial_state_from(&mut key.initial_stream(1)));
+    /// ```
+    fn initial_state_from(&self, rng: &mut NoiseRng) -> Self::State {
+        let _ = rng;
+        self.initial_state()
+    }
 
     /// The number of noise values per step (the buffer's length).
     ///

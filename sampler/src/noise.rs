@@ -3,7 +3,8 @@
 //! Every trajectory id owns one ChaCha8 stream (the stream number is the id, the key holds the seed
 //! and the repeat index). Step `n` of that stream starts at word `n * words_per_step`, so the noise
 //! of any step can be regenerated later without storing it, and results do not depend on how work
-//! is spread over threads.
+//! is spread over threads. The initial state of a trajectory is drawn from a stream of its own
+//! (another key domain, [`NoiseKey::initial_stream`]), so drawing it leaves the step noise as is.
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -13,8 +14,27 @@ use std::convert::Infallible;
 const DOMAIN_NOISE: u64 = 0x6e6f_6973_6500_0001;
 /// Key domain of the selection stream (levels, survivors).
 const DOMAIN_SELECT: u64 = 0x7365_6c65_6374_0002;
+/// Key domain of the per-trajectory initial-state streams.
+const DOMAIN_INITIAL: u64 = 0x696e_6974_6961_0003;
 /// ChaCha's block counter is 64 bits over 16-word blocks: 2^68 words per stream.
 const STREAM_WORDS: u128 = 1 << 68;
+
+/// A fresh seed from the operating system's random source, below 2^63 (a run database records
+/// seeds as TOML integers): what a run without a given seed uses. [`crate::Error::Entropy`] if
+/// the OS gives none.
+///
+/// ```
+/// let s = sampler::seed_from_os()?;
+/// assert!(s < 1 << 63);
+/// # Ok::<(), sampler::Error>(())
+/// ```
+pub fn seed_from_os() -> crate::Result<u64> {
+    use rand::TryRng;
+    rand::rngs::SysRng
+        .try_next_u64()
+        .map(|x| x >> 1)
+        .map_err(crate::Error::Entropy)
+}
 
 /// The seed of one run: user seed and repeat index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +66,26 @@ impl NoiseKey {
         NoiseRng {
             rng,
             words_per_step,
+        }
+    }
+
+    /// The stream the initial state of the trajectories descending from root trajectory `id`
+    /// is drawn from ([`crate::Model::initial_state_from`]): independent of every noise stream
+    /// and of the selection stream, positioned at its start, with no per-step word budget.
+    ///
+    /// ```
+    /// use rand::Rng;
+    /// use sampler::NoiseKey;
+    /// let key = NoiseKey::new(5, 0);
+    /// assert_eq!(key.initial_stream(3).next_u64(), key.initial_stream(3).next_u64());
+    /// assert_ne!(key.initial_stream(3).next_u64(), key.stream(3, 2).next_u64());
+    /// ```
+    pub fn initial_stream(&self, id: u64) -> NoiseRng {
+        let mut rng = self.chacha(DOMAIN_INITIAL);
+        rng.set_stream(id);
+        NoiseRng {
+            rng,
+            words_per_step: 0,
         }
     }
 

@@ -16,6 +16,8 @@ pub enum StopReason {
     Extinction,
     /// Monte Carlo: all trajectories were run.
     Complete,
+    /// `init_ensemble_only`: stopped after the initial ensemble (a restart goes on).
+    InitEnsembleOnly,
 }
 
 /// Result of one run.

@@ -123,7 +123,7 @@ where
 pub fn run_config(config: &Config, opts: &RunOptions, progress: Progress<'_>) -> Result<Report> {
     let mut config = config.clone();
     if let Some(seed) = opts.seed {
-        config.tams.seed = seed;
+        config.tams.seed = Some(seed);
     }
     config.model.visit(Visit {
         config: &config,
@@ -154,7 +154,7 @@ pub fn run_with_database(
         }
     };
     if let Some(seed) = opts.seed {
-        config.tams.seed = seed;
+        config.tams.seed = Some(seed);
     }
     let report = config.model.visit(Visit {
         config: &config,
@@ -167,24 +167,30 @@ pub fn run_with_database(
     Ok((report, config))
 }
 
-/// The configuration a run directory recorded (its model must be a built-in one).
-/// The configuration as given when the run was created, if recorded, with the keys a restart
-/// may change (`nsplititer`, `walltime`, `nworkers`) as last recorded; else the one its
-/// description gives.
+/// The configuration a run directory recorded (its model must be a built-in one): the one
+/// given when the run was created, if recorded, with the seed and the keys a restart may
+/// change (`nsplititer`, `walltime`, `nworkers`, `on_stall`) as last recorded, else the one
+/// its description gives; `init_ensemble_only` is off (a restart without a configuration
+/// goes on splitting).
 pub fn recorded_config(dir: &std::path::Path) -> Result<Config> {
     let reader = crate::db::RunReader::open(dir)?;
     let description = reader.description()?;
     let text = toml::to_string(&description).map_err(crate::ConfigError::Describe)?;
-    let recorded = Config::from_toml(&text)?;
+    let mut recorded = Config::from_toml(&text)?;
     let Some(mut given) = reader
         .meta("config")?
         .and_then(|t| Config::from_toml(&t).ok())
     else {
+        recorded.tams.init_ensemble_only = false;
         return Ok(recorded);
     };
     given.tams.nsplititer = recorded.tams.nsplititer;
     given.tams.walltime = recorded.tams.walltime;
     given.runner.nworkers = recorded.runner.nworkers;
+    given.tams.seed = recorded.tams.seed;
+    given.tams.on_stall = recorded.tams.on_stall;
+    // A restart without a configuration goes on splitting.
+    given.tams.init_ensemble_only = false;
     Ok(given)
 }
 

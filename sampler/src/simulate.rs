@@ -154,6 +154,22 @@ pub(crate) struct Work {
     pub replayed: u64,
 }
 
+/// The initial state of the trajectories descending from root trajectory `root`
+/// ([`Model::initial_state_from`] on its initial-state stream).
+#[inline]
+pub(crate) fn initial_of<M: Model>(model: &M, key: NoiseKey, root: u64) -> M::State {
+    model.initial_state_from(&mut key.initial_stream(root))
+}
+
+/// The root ancestor of a trajectory with `lineage` (whose initial state it has): the stream of
+/// its first segment. [`StoreError::EmptyLineage`] if there is none.
+pub(crate) fn root_of(lineage: &[Segment]) -> Result<u64> {
+    lineage
+        .first()
+        .map(|s| s.stream)
+        .ok_or_else(|| StoreError::EmptyLineage { step: 0 }.into())
+}
+
 /// A new trajectory `id` from the initial condition.
 pub(crate) fn fresh<M: Model, St: TrajectoryStore<M::State>>(
     model: &M,
@@ -162,7 +178,7 @@ pub(crate) fn fresh<M: Model, St: TrajectoryStore<M::State>>(
     key: NoiseKey,
     id: u64,
 ) -> Result<(Trajectory<St::Record>, Work)> {
-    let mut state = model.initial_state();
+    let mut state = initial_of(model, key, id);
     let mut noise = model.noise_buffer();
     let s0 = model.score(&state, 0.0);
     if s0.is_nan() {
@@ -231,12 +247,16 @@ pub(crate) fn branch_step(scores: &[f64], level: f64) -> Result<u64> {
         )
 }
 
-/// The noise lineage of a child `id` branched at step `j` from a parent with `lineage`.
+/// The noise lineage of a child `id` branched at step `j` from a parent with `lineage`. The
+/// first segment (the root ancestor, whose initial state the child shares) is always kept: a
+/// child branched at step 0 (possible when initial states differ) has two segments starting at
+/// step 0, the root's and its own, and draws its noise from the later one.
 pub(crate) fn child_lineage(lineage: &[Segment], j: u64, id: u64) -> Vec<Segment> {
     let mut out: Vec<Segment> = lineage
         .iter()
-        .copied()
-        .filter(|s| s.start_step < j)
+        .enumerate()
+        .filter(|(i, s)| *i == 0 || s.start_step < j)
+        .map(|(_, s)| *s)
         .collect();
     out.push(Segment {
         start_step: j,

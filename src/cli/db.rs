@@ -160,6 +160,9 @@ fn status(s: &RunSummary) -> String {
         Some("iteration_budget") => {
             "stopped at nsplititer (restartable with a larger budget)".into()
         }
+        Some("init_ensemble_only") => {
+            "stopped after the initial ensemble (init_ensemble_only; restartable)".into()
+        }
         Some(stop) => format!("finished ({stop})"),
         None => "interrupted (killed or crashed; restartable)".into(),
     }

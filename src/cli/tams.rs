@@ -22,7 +22,9 @@ pub(crate) struct Args {
     /// optional with --restart (the run's recorded config is used).
     #[arg(long, value_name = "FILE", required_unless_present = "restart")]
     pub(crate) config: Option<PathBuf>,
-    /// Seed (replaces `tams.seed`); repeat r uses streams keyed by (seed, r).
+    /// Seed (replaces `tams.seed`); repeat r uses streams keyed by (seed, r). With neither, a
+    /// fresh seed from the OS, printed on stderr (`seed: N`) and in the report; a restart
+    /// keeps the recorded one.
     #[arg(long, value_name = "S")]
     seed: Option<u64>,
     /// Number of independent repeats (mean, standard error and IQR over them).
@@ -212,10 +214,20 @@ pub(crate) fn run(args: Args) -> CliResult {
     }
     let Prepared {
         config,
-        database,
-        opts,
+        mut database,
+        mut opts,
         json,
     } = prepare(&args)?;
+    let restart = database.as_ref().is_some_and(|d| d.restart);
+    let given = args.seed.or(config.as_ref().and_then(|c| c.tams.seed));
+    if given.is_none() && !restart {
+        let seed = sampler::seed_from_os().map_err(CliError::failed)?;
+        eprintln!("seed: {seed}");
+        opts.seed = Some(seed);
+        if let Some(db) = &mut database {
+            db.seed = Some(seed);
+        }
+    }
     let bar = progress_bar(config.as_ref(), false);
     let progress = |done: u64, total: u64| {
         bar.set_length(total);
@@ -257,7 +269,7 @@ pub(crate) fn output(json: Option<&Target>, config: &Config, report: &Report) ->
     let mut value = serde_json::to_value(report).map_err(CliError::failed)?;
     if let Some(obj) = value.as_object_mut() {
         let mut echoed = config.clone();
-        echoed.tams.seed = report.seed;
+        echoed.tams.seed = Some(report.seed);
         echoed.database = None;
         let cfg = serde_json::to_value(&echoed).map_err(CliError::failed)?;
         obj.insert("config".into(), cfg);

@@ -16,6 +16,7 @@ mod cli_output_paths;
 mod cli_plan;
 mod cli_schedule;
 mod cli_schedule_more;
+mod cli_seeds;
 mod cli_signals;
 mod cli_tams;
 mod cli_warnings;

@@ -6,7 +6,9 @@
 //! ntrajectories = 100   # N >= 2
 //! nsplititer = 2000     # iteration budget (required for strategy "tams")
 //! l = 1                 # level = l-th smallest maximum, 1 <= l < N
-//! seed = 0
+//! # seed = 0          # default: a fresh seed from the OS (printed, and in the report)
+//! # on_stall = "zero"  # a stalled run reports 0 instead of failing
+//! # init_ensemble_only = true  # stop after the initial ensemble
 //! # walltime = 3600.0   # seconds; stops splitting (timing-dependent results)
 //! [trajectory]
 //! end_time = 10.0
@@ -187,6 +189,8 @@ impl Config {
                     })?,
             ),
         };
+        p.on_stall = t.on_stall;
+        p.init_ensemble_only = t.init_ensemble_only;
         Ok(p)
     }
 }

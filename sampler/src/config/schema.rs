@@ -54,13 +54,24 @@ pub struct TamsConfig {
     /// Level index k: the level is the k-th smallest maximum (1 <= l < N).
     #[serde(default = "one")]
     pub l: u64,
-    /// Seed of all random streams.
-    #[serde(default)]
-    pub seed: u64,
+    /// Seed of all random streams (none: a fresh one from the OS, recorded in the report).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
     /// Wall-time limit in seconds, checked between splitting iterations (the estimate then uses the
     /// iterations performed; results become timing-dependent). Ignored by Monte Carlo.
     #[serde(default)]
     pub walltime: Option<f64>,
+    /// What a stalled run does: `"error"` (default) or `"zero"` (extinction reported as an
+    /// estimate of 0).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub on_stall: crate::OnStall,
+    /// Stop after the initial ensemble (a restart of the run database goes on).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub init_ensemble_only: bool,
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
 }
 
 fn one() -> u64 {

@@ -1,7 +1,9 @@
 //! A crash-safe run database for TAMS: one directory holding an SQLite database (WAL mode)
 //! with the config, one row per iteration and one per trajectory (scores and noise lineage as
 //! exact little-endian BLOBs). Every iteration commits in one transaction, so after a crash at
-//! any instant the database holds the run up to some iteration, complete. With
+//! any instant the database holds the run up to some iteration, complete; the trajectories of
+//! the initial ensemble commit as they finish, so a crash during it loses only those in
+//! flight ([`resume`] gives back the others). With
 //! `[database] save_states = true` (the default) the states the trajectories' store holds are
 //! saved as checkpoint files in `DIR/states/` (referenced from the `states` table, written
 //! before the transaction that names them) and a restart rebuilds the ensemble from them

@@ -7,7 +7,7 @@ use super::states::{read_file, remove_unreferenced};
 use super::writer::RunDb;
 use crate::journal::{LoopState, Resume};
 use crate::parallel::collect_ordered;
-use crate::simulate::{Horizon, replay_with};
+use crate::simulate::{Horizon, initial_of, replay_with, root_of};
 use crate::store::{StateBytes, TrajectoryStore};
 use crate::trajectory::{Ensemble, Trajectory};
 use crate::{DbError, Error, Model, NoiseKey, Result, Row};
@@ -17,7 +17,13 @@ use std::collections::HashMap;
 use std::path::Path;
 
 /// Keys whose change keeps a run valid (recorded, then accepted).
-pub(crate) const HARMLESS_KEYS: &[&str] = &["tams.walltime", "tams.nsplititer", "runner.nworkers"];
+pub(crate) const HARMLESS_KEYS: &[&str] = &[
+    "tams.walltime",
+    "tams.nsplititer",
+    "runner.nworkers",
+    "tams.on_stall",
+    "tams.init_ensemble_only",
+];
 
 fn flatten(prefix: &str, v: &toml::Value, out: &mut Vec<(String, String)>) {
     match v {
@@ -77,19 +83,53 @@ pub fn config_changes(
     Ok(changes)
 }
 
-/// Loop state, next id, K_q per iteration, alive trajectories by slot.
-type Loaded = (LoopState, u64, Vec<u64>, Vec<TrajectoryRow>);
+/// Loop state, next id, K_q per iteration, alive trajectories by slot, whether they are a
+/// partial initial ensemble.
+type Loaded = (LoopState, u64, Vec<u64>, Vec<TrajectoryRow>, bool);
 
-/// The loop state and alive trajectories after the last committed iteration, or `None` if the
-/// initial ensemble was never committed (the run starts afresh). Read through the one reader
-/// ([`Tables`]), then cross-checked: the iteration rows against each other, the alive rows
-/// against the ids they leave alive.
+/// The initial trajectories committed before iteration 0 (as they finished), or `None` if there
+/// are none; each checked to be an initial one (no parent, born at 0, slot = id < `n`).
+fn load_partial(tables: &Tables<'_>, n: u64, path: &Path) -> Result<Option<Loaded>> {
+    let rows = tables.trajectories(Select::Alive)?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    for t in &rows {
+        if t.parent.is_some() || t.born != 0 || t.slot != t.id || t.id >= n {
+            return Err(Error::from(DbError::corrupt_row(
+                path,
+                "trajectories",
+                Row::Trajectory(t.id),
+                format!(
+                    "no iteration is recorded, so it must be an initial trajectory \
+                     (no parent, born 0, slot = id < {n})"
+                ),
+            )));
+        }
+    }
+    let state = LoopState {
+        iterations: 0,
+        weight: 1.0,
+        branches: 0,
+        model_steps: 0,
+        replay_steps: 0,
+        held: 0,
+        peak_held: 0,
+        select_word_pos: 0,
+    };
+    Ok(Some((state, n, Vec::new(), rows, true)))
+}
+
+/// The loop state and alive trajectories after the last committed iteration, the initial
+/// trajectories committed so far if no iteration was, or `None` if none was (the run starts
+/// afresh). Read through the one reader ([`Tables`]), then cross-checked: the iteration rows
+/// against each other, the alive rows against the ids they leave alive.
 fn load(db: &RunDb, n: u64) -> Result<Option<Loaded>> {
     let path = db_path(&db.dir);
     let tables = Tables::new(&db.conn, &path);
     let rows = tables.iterations()?;
     let Some(last) = rows.last() else {
-        return Ok(None);
+        return load_partial(&tables, n, &path);
     };
     let (kills, expected_alive) = replay_ids(&rows, n, &path)?;
     let state = LoopState {
@@ -130,7 +170,7 @@ fn load(db: &RunDb, n: u64) -> Result<Option<Loaded>> {
             ),
         )));
     }
-    Ok(Some((state, next_id, kills, alive)))
+    Ok(Some((state, next_id, kills, alive, false)))
 }
 
 /// Cross-check the iteration rows `rows` of a run of `n` trajectories: iterations 0, 1, ...
@@ -218,7 +258,7 @@ fn rebuild<M: Model, St: TrajectoryStore<M::State>>(
             ),
         ))
     };
-    let mut state = model.initial_state();
+    let mut state = initial_of(model, key, root_of(&t.lineage)?);
     let mut noise = model.noise_buffer();
     let s0 = model.score(&state, 0.0);
     if s0.to_bits() != t.scores[0].to_bits() {
@@ -266,10 +306,12 @@ fn rebuild<M: Model, St: TrajectoryStore<M::State>>(
 /// Rebuild one trajectory's record from its persisted states (`rows`: step -> file, offset;
 /// `files`: payloads), checking the score of every loaded state bit for bit. `None` if the
 /// store cannot rebuild records that way (the caller replays).
+#[allow(clippy::too_many_arguments)]
 fn from_states<M: Model, St: TrajectoryStore<M::State>>(
     model: &M,
     store: &St,
     h: &Horizon,
+    key: NoiseKey,
     t: &TrajectoryRow,
     rows: &[(u64, StateRef)],
     files: &HashMap<String, Vec<u8>>,
@@ -278,7 +320,11 @@ fn from_states<M: Model, St: TrajectoryStore<M::State>>(
 where
     M::State: StateBytes,
 {
-    let initial = model.initial_state();
+    let root = match root_of(&t.lineage) {
+        Ok(r) => r,
+        Err(e) => return Some(Err(e)),
+    };
+    let initial = initial_of(model, key, root);
     let width = initial.byte_len();
     let corrupt = |m: String| {
         Error::from(DbError::corrupt_row(
@@ -340,7 +386,9 @@ where
         })
 }
 
-/// The [`Resume`] of the run in `db`, or `None` if its initial ensemble was never committed.
+/// The [`Resume`] of the run in `db`: after its last committed iteration, or a partial initial
+/// ensemble (the trajectories committed as they finished, [`Resume::partial`]), or `None` if
+/// nothing was committed.
 /// Trajectories with saved states (`DIR/states/`) are rebuilt from them without model steps
 /// (every loaded state's score checked bit for bit); the others by replay from step 0, in
 /// parallel. State files no committed row names are removed first.
@@ -356,7 +404,7 @@ where
     M::State: StateBytes,
 {
     remove_unreferenced(db)?;
-    let Some((state, next_id, kills, alive)) = load(db, n)? else {
+    let Some((state, next_id, kills, alive, partial)) = load(db, n)? else {
         return Ok(None);
     };
     let dbpath = db_path(&db.dir);
@@ -394,7 +442,7 @@ where
         let saved = if r.is_empty() {
             None
         } else {
-            from_states(model, store, h, &t, &r, &files, path)
+            from_states(model, store, h, key, &t, &r, &files, path)
         };
         match saved {
             Some(record) => Ok(Trajectory {
@@ -420,6 +468,7 @@ where
         },
         state: LoopState { held, ..state },
         kills,
+        partial,
     }))
 }
 

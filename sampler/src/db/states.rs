@@ -2,7 +2,9 @@
 //! format: header + CRC-32, exact little-endian bytes) and referenced from the `states` table,
 //! so a restart rebuilds trajectories without replaying them.
 //!
-//! One file per committed iteration (`it{q}.bin`, q = 0 for the initial ensemble) holds the
+//! One file per committed iteration (`it{q}.bin`, q = 0 for the initial ensemble; the initial
+//! trajectories committed as they finish get one file per batch, `init{id}.bin` after the
+//! batch's first id) holds the
 //! states the iteration's new trajectories hold that no parent row already references (a
 //! child refers to its parent's rows for the shared prefix). Files are written and fsync'ed
 //! before the transaction that references them commits; a file that no live trajectory
@@ -37,13 +39,13 @@ fn fsync_dir(dir: &Path) -> Result<()> {
         .map_err(|e| io_err(dir, "sync the directory", e))
 }
 
-/// Write the state file of iteration `q` for `items` (a trajectory and, for a child, its
-/// parent's id and branch step) and return the rows to insert.
+/// Write the state file `name` of iteration `q` for `items` (a trajectory and, for a child,
+/// its parent's id and branch step) and return the rows to insert.
 fn write_batch<'t, S, St, I>(
     db: &RunDb,
     store: &St,
     template: &S,
-    q: u64,
+    (q, name): (u64, String),
     items: I,
 ) -> Result<StateBatch>
 where
@@ -55,7 +57,6 @@ where
     // A directory removed or a database replaced gets no state files (nor a new `states/`).
     db.check_identity()?;
     let dbpath = super::schema::db_path(&db.dir);
-    let name = format!("it{q}.bin");
     let width = template.byte_len() as u64;
     let mut payload: Vec<u8> = Vec::new();
     let mut batch = StateBatch::default();
@@ -124,10 +125,18 @@ where
 /// `it{q}.bin.partial` while it is written.
 fn is_state_file_name(name: &str) -> bool {
     let stem = name.strip_suffix(".partial").unwrap_or(name);
-    stem.strip_prefix("it")
-        .and_then(|s| s.strip_suffix(".bin"))
-        .and_then(|q| q.parse::<u64>().ok().map(|n| n.to_string() == q))
-        .unwrap_or(false)
+    let number = |prefix: &str| {
+        stem.strip_prefix(prefix)
+            .and_then(|s| s.strip_suffix(".bin"))
+            .and_then(|q| q.parse::<u64>().ok().map(|n| n.to_string() == q))
+            .unwrap_or(false)
+    };
+    number("it") || number("init")
+}
+
+/// The state file of a batch of initial trajectories whose first id is `id`.
+fn initial_file(id: u64) -> (u64, String) {
+    (0, format!("init{id}.bin"))
 }
 
 /// Remove state files of `dir` that no committed `state_files` row names (written before a
@@ -222,16 +231,42 @@ where
     S: StateBytes,
     St: TrajectoryStore<S>,
 {
-    fn on_initial(&mut self, ens: &Ensemble<St::Record>, st: &LoopState) -> Result<()> {
-        let batch = match &self.template {
-            Some(t) => write_batch(
+    fn on_fresh(&mut self, trajectories: &[&Trajectory<St::Record>]) -> Result<()> {
+        let mut new = Vec::with_capacity(trajectories.len());
+        for t in trajectories {
+            if !self.db.has_initial(t.id)? {
+                new.push(*t);
+            }
+        }
+        let batch = match (&self.template, new.iter().map(|t| t.id).min()) {
+            (Some(t), Some(first)) => write_batch(
                 self.db,
                 self.store,
                 t,
-                0,
-                ens.trajectories.iter().map(|t| (t, None)),
+                initial_file(first),
+                new.iter().map(|&t| (t, None)),
             )?,
-            None => StateBatch::default(),
+            _ => StateBatch::default(),
+        };
+        self.db.commit_fresh(&new, &batch)
+    }
+
+    fn on_initial(&mut self, ens: &Ensemble<St::Record>, st: &LoopState) -> Result<()> {
+        let mut new = Vec::new();
+        for t in &ens.trajectories {
+            if !self.db.has_initial(t.id)? {
+                new.push(t);
+            }
+        }
+        let batch = match &self.template {
+            Some(t) if !new.is_empty() => write_batch(
+                self.db,
+                self.store,
+                t,
+                (0, "it0.bin".into()),
+                new.into_iter().map(|t| (t, None)),
+            )?,
+            _ => StateBatch::default(),
         };
         self.db.commit_initial(ens, st, &batch)
     }
@@ -243,7 +278,7 @@ where
                 self.db,
                 self.store,
                 t,
-                rec.state.iterations,
+                (rec.state.iterations, format!("it{}.bin", rec.state.iterations)),
                 rec.tasks.iter().map(|&(slot, p, _)| {
                     let child = &ens.trajectories[slot];
                     let j = child.lineage.last().map_or(0, |s| s.start_step);
@@ -264,7 +299,7 @@ where
 mod tests {
     #[test]
     fn only_the_writers_names_are_state_files() {
-        for ours in ["it0.bin", "it17.bin", "it3.bin.partial"] {
+        for ours in ["it0.bin", "it17.bin", "it3.bin.partial", "init0.bin", "init12.bin"] {
             assert!(super::is_state_file_name(ours), "{ours}");
         }
         for theirs in [
@@ -278,6 +313,8 @@ mod tests {
             "it00.bin",
             "it+7.bin",
             "it99999999999999999999.bin",
+            "init.bin",
+            "init01.bin",
         ] {
             assert!(!super::is_state_file_name(theirs), "{theirs}");
         }

@@ -33,6 +33,8 @@ pub struct RunDb {
     pending: Vec<String>,
     /// Device and inode of `run.sqlite` as opened (see [`RunDb::check_identity`]).
     identity: (u64, u64),
+    /// Ids of the initial trajectories with a row (read on first use, then kept up to date).
+    initial: Option<std::collections::HashSet<u64>>,
     _lock: File,
 }
 
@@ -284,6 +286,7 @@ impl RunDb {
             durable: true,
             warnings: Default::default(),
             pending: Vec::new(),
+            initial: None,
             identity,
             _lock: lock,
         };
@@ -318,6 +321,7 @@ impl RunDb {
             durable,
             warnings: Default::default(),
             pending: Vec::new(),
+            initial: None,
             identity,
             _lock: lock,
         };
@@ -661,6 +665,10 @@ fn insert_iteration(
 }
 
 impl<R> Journal<R> for RunDb {
+    fn on_fresh(&mut self, trajectories: &[&Trajectory<R>]) -> Result<()> {
+        self.commit_fresh(trajectories, &StateBatch::default())
+    }
+
     fn on_initial(&mut self, ens: &Ensemble<R>, st: &LoopState) -> Result<()> {
         self.commit_initial(ens, st, &StateBatch::default())
     }
@@ -675,18 +683,74 @@ impl<R> Journal<R> for RunDb {
 }
 
 impl RunDb {
-    /// Commit the initial ensemble with the state rows of `batch` (its file already durable).
+    /// Whether initial trajectory `id` has its row already (committed by
+    /// [`RunDb::commit_fresh`], in this session or before a crash).
+    pub(crate) fn has_initial(&mut self, id: u64) -> Result<bool> {
+        if self.initial.is_none() {
+            let path = self.path();
+            let ids: std::collections::HashSet<u64> = self
+                .conn
+                .prepare("SELECT id FROM trajectories WHERE born = 0")
+                .map_err(sql_error(&path))?
+                .query_map([], |r| r.get::<_, i64>(0))
+                .map_err(sql_error(&path))?
+                .map(|r| r.map(|i| i as u64))
+                .collect::<rusqlite::Result<_>>()
+                .map_err(sql_error(&path))?;
+            self.initial = Some(ids);
+        }
+        Ok(self.initial.as_ref().is_some_and(|s| s.contains(&id)))
+    }
+
+    /// Commit finished initial trajectories (slot = id) with the state rows of `batch` (its
+    /// file already durable); those with a row already are skipped.
+    pub(crate) fn commit_fresh<R>(
+        &mut self,
+        trajectories: &[&Trajectory<R>],
+        batch: &StateBatch,
+    ) -> Result<()> {
+        let mut new = Vec::with_capacity(trajectories.len());
+        for t in trajectories {
+            if !self.has_initial(t.id)? {
+                new.push(*t);
+            }
+        }
+        if new.is_empty() && batch.rows.is_empty() {
+            return Ok(());
+        }
+        self.write_session()?;
+        let path = self.path();
+        let tx = self.begin()?;
+        insert_batch(&tx, batch, &path)?;
+        for t in &new {
+            insert_trajectory(&tx, t, t.id as usize, None, 0, &path)?;
+        }
+        tx.commit().map_err(sql_error(&path))?;
+        if let Some(ids) = &mut self.initial {
+            ids.extend(new.iter().map(|t| t.id));
+        }
+        Ok(())
+    }
+
+    /// Commit the initial ensemble (the rows [`RunDb::commit_fresh`] did not commit) with the
+    /// state rows of `batch` (its file already durable), and iteration 0.
     pub(crate) fn commit_initial<R>(
         &mut self,
         ens: &Ensemble<R>,
         st: &LoopState,
         batch: &StateBatch,
     ) -> Result<()> {
+        let mut new = Vec::new();
+        for (slot, t) in ens.trajectories.iter().enumerate() {
+            if !self.has_initial(t.id)? {
+                new.push((slot, t));
+            }
+        }
         self.write_session()?;
         let path = self.path();
         let tx = self.begin()?;
         insert_batch(&tx, batch, &path)?;
-        for (slot, t) in ens.trajectories.iter().enumerate() {
+        for &(slot, t) in &new {
             insert_trajectory(&tx, t, slot, None, 0, &path)?;
         }
         let none = "[]";

@@ -29,6 +29,34 @@ pub enum Error {
     /// The worker pool could not be built.
     #[error("cannot start the worker pool: {0}")]
     Pool(#[source] rayon::ThreadPoolBuildError),
+    /// The operating system gave no random seed ([`crate::seed_from_os`]).
+    #[error("cannot draw a seed from the OS: {0}")]
+    Entropy(#[source] rand::rngs::SysError),
+    /// TAMS stalled: no trajectory is above the level of iteration `iteration` (every maximum
+    /// is at or below it), so splitting cannot go on. `[tams] on_stall = "zero"`
+    /// ([`crate::OnStall::Zero`]) reports this as an estimate of 0 instead.
+    #[error(
+        "splitting stalled at iteration {iteration}: no trajectory is above the level {level} \
+         ({count} of {ntrajectories} trajectories have their maximum score at it); set \
+         [tams] on_stall = \"zero\" to report an estimate of 0 instead"
+    )]
+    Stalled {
+        /// The iteration that could not be performed (1-based).
+        iteration: u64,
+        /// Its level (the `l`-th smallest maximum score).
+        level: f64,
+        /// Trajectories whose maximum score equals the level.
+        count: u64,
+        /// N.
+        ntrajectories: u64,
+    },
+    /// A resume point handed to the TAMS loop is inconsistent (e.g. a partial initial ensemble
+    /// with an id out of range).
+    #[error("cannot resume the run: {message}")]
+    InvalidResume {
+        /// What is wrong.
+        message: String,
+    },
     /// Another MPI rank failed (its error's message) or sent a malformed message.
     #[error("rank {rank}: {message}")]
     Rank {

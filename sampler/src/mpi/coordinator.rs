@@ -151,6 +151,7 @@ where
             },
             state,
             kills: resume.kills,
+            partial: false,
         })
     }
 }
@@ -366,7 +367,7 @@ where
                 .find(|&&(p, e)| e == 0 && parents[p].id == i.id)
                 .map(|&(p, _)| p)
                 .ok_or_else(|| unexpected(0, "an import for no task"))?;
-            local.insert(p, import(model, store, h, i, 0)?);
+            local.insert(p, import(model, store, h, key, i, 0)?);
         }
         let make = |&i: &usize| {
             let (_, p, id) = tasks[i];

@@ -3,10 +3,10 @@
 //! checkpoints, so the child's record, `held` and replayed steps are the single-process ones).
 
 use super::messages::{Bytes, HeldStates, Import};
-use crate::simulate::Horizon;
+use crate::simulate::{Horizon, initial_of};
 use crate::store::{StateBytes, TrajectoryStore};
 use crate::trajectory::{Segment, Trajectory};
-use crate::{Error, Model, Result, StoreError};
+use crate::{Error, Model, NoiseKey, Result, StoreError};
 use revolve::State as _;
 
 /// Which rank computes each task, from its parent's rank (`owners`) and its estimated cost
@@ -70,6 +70,7 @@ pub(crate) fn import<M: Model, St: TrajectoryStore<M::State>>(
     model: &M,
     store: &St,
     h: &Horizon,
+    key: NoiseKey,
     import: Import,
     rank: i32,
 ) -> Result<Trajectory<St::Record>>
@@ -81,7 +82,13 @@ where
         rank,
         message: format!("parent {id} sent for balance: {m}"),
     };
-    let initial = model.initial_state();
+    let root = import
+        .lineage
+        .first()
+        .ok_or(bad("no lineage".into()))?
+        .1;
+    // Step 0 is not sent: the root's initial state is drawn again.
+    let initial = initial_of(model, key, root);
     let width = initial.byte_len();
     let mut states = Vec::with_capacity(import.states.len());
     for (step, Bytes(bytes)) in import.states {

@@ -4,7 +4,7 @@
 use super::link::{answer, next_request};
 use super::messages::{Adopted, Child, Failure, FromWorker, ToWorker, WireError};
 use super::moves::{export_states, import};
-use crate::simulate::{Horizon, Work, branch, fresh, replay_with};
+use crate::simulate::{Horizon, Work, branch, fresh, initial_of, replay_with};
 use crate::store::{StateBytes, TrajectoryStore};
 use crate::strategy::montecarlo;
 use crate::trajectory::{Segment, Trajectory};
@@ -130,7 +130,7 @@ where
                 // Parents sent for balance: rebuilt for this iteration only.
                 let imported: Result<HashMap<u64, Trajectory<St::Record>>> = imports
                     .into_iter()
-                    .map(|i| import(model, store, h, i, rank).map(|t| (t.id, t)))
+                    .map(|i| import(model, store, h, key, i, rank).map(|t| (t.id, t)))
                     .collect();
                 let imported = match imported {
                     Ok(m) => m,
@@ -247,7 +247,7 @@ fn rebuild<M: Model, St: TrajectoryStore<M::State>>(
     if scores.is_empty() || lineage.is_empty() {
         return Err(mismatch(0, f64::NAN));
     }
-    let mut state = model.initial_state();
+    let mut state = initial_of(model, key, lineage[0].stream);
     let mut noise = model.noise_buffer();
     let s0 = model.score(&state, 0.0);
     if s0.to_bits() != scores[0].to_bits() {

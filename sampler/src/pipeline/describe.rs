@@ -4,7 +4,7 @@
 use super::policy::{StorePolicy, StrategyKind};
 use crate::model::ModelInfo;
 use crate::simulate::Horizon;
-use crate::strategy::RunParams;
+use crate::strategy::{OnStall, RunParams};
 use crate::{ConfigError, DbError, Error, Result};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -18,10 +18,18 @@ struct TamsPart {
     nsplititer: Option<u64>,
     #[serde(default = "one")]
     l: u64,
-    #[serde(default)]
-    seed: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    seed: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     walltime: Option<f64>,
+    #[serde(default, skip_serializing_if = "is_default")]
+    on_stall: OnStall,
+    #[serde(default, skip_serializing_if = "is_default")]
+    init_ensemble_only: bool,
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
 }
 
 fn one() -> u64 {
@@ -87,10 +95,18 @@ struct Description {
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
     pub params: RunParams,
-    pub seed: u64,
+    /// `None` until the run draws one ([`crate::seed_from_os`]) or takes the recorded one.
+    pub seed: Option<u64>,
     pub strategy: StrategyKind,
     pub store: StorePolicy,
     pub threads: Option<usize>,
+}
+
+impl Settings {
+    /// The seed once resolved ([`crate::Run::run`] resolves it first; 0 before).
+    pub(crate) fn seed(&self) -> u64 {
+        self.seed.unwrap_or(0)
+    }
 }
 
 /// The description of a run with `settings` on `model`.
@@ -117,6 +133,8 @@ pub(crate) fn describe(settings: &Settings, model: &ModelInfo) -> Result<toml::T
             l: p.l,
             seed: settings.seed,
             walltime: p.walltime.map(|w| w.as_secs_f64()),
+            on_stall: p.on_stall,
+            init_ensemble_only: p.init_ensemble_only,
         },
         trajectory: TrajectoryPart {
             end_time: p.horizon.end_time,
@@ -182,8 +200,11 @@ pub(crate) fn settings(description: &toml::Table, path: &std::path::Path) -> Res
             l: d.tams.l,
             walltime,
             horizon: Horizon::new(tr.end_time, tr.step_size, tr.targetscore),
+            on_stall: d.tams.on_stall,
+            init_ensemble_only: d.tams.init_ensemble_only,
         },
-        seed: d.tams.seed,
+        // Descriptions always record the seed; none in an old one meant 0.
+        seed: Some(d.tams.seed.unwrap_or(0)),
         strategy,
         store,
         threads: d.runner.nworkers.map(|n| n as usize),

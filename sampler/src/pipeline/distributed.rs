@@ -86,8 +86,9 @@ where
     /// gives [`Error::RankTimeout`] on rank 0; an error only one worker rank meets outside a
     /// computation gives [`Error::Worker`] there. Both leave other ranks waiting
     /// ([`Error::ends_job`]): the caller ends the job (`MPI_Abort`); nothing is printed here.
-    pub fn run_mpi<C: Communicator>(self, comm: &C) -> Result<Option<Report>> {
+    pub fn run_mpi<C: Communicator>(mut self, comm: &C) -> Result<Option<Report>> {
         self.validate()?;
+        self.settings.seed = Some(self.shared_seed(comm)?);
         let rank = comm.rank();
         let s = &self.settings;
         if rank != 0 {
@@ -108,9 +109,31 @@ where
         let (details, warnings) = details?;
         let seconds = start.elapsed().as_secs_f64();
         let model = self.model.describe()?.name;
-        let mut report = Report::new(s.strategy, model, s.seed, details, seconds)?;
+        let mut report = Report::new(s.strategy, model, s.seed(), details, seconds)?;
         report.warnings = warnings;
         Ok(Some(report))
+    }
+
+    /// The seed of every rank: the one set, else rank 0's (recorded or drawn), broadcast.
+    fn shared_seed<C: Communicator>(&self, comm: &C) -> Result<u64> {
+        use mpi::collective::Root;
+        if let Some(s) = self.settings.seed {
+            return Ok(s);
+        }
+        let mine = (comm.rank() == 0).then(|| self.resolved_seed());
+        let mut buf: [u64; 2] = match &mine {
+            Some(Ok(s)) => [1, *s],
+            _ => [0, 0],
+        };
+        comm.process_at_rank(0).broadcast_into(&mut buf[..]);
+        match mine {
+            Some(Err(e)) => Err(e),
+            _ if buf[0] == 1 => Ok(buf[1]),
+            _ => Err(Error::Rank {
+                rank: 0,
+                message: "could not choose the run's seed".into(),
+            }),
+        }
     }
 
     /// A worker rank: answer rank 0 until it says stop.
@@ -124,8 +147,8 @@ where
         };
         let rank = comm.rank();
         match compact {
-            Some(store) => Worker::new(self.model, &store, h, s.seed, rank, pool).serve(comm),
-            None => Worker::new(self.model, &StoreAll, h, s.seed, rank, pool).serve(comm),
+            Some(store) => Worker::new(self.model, &store, h, s.seed(), rank, pool).serve(comm),
+            None => Worker::new(self.model, &StoreAll, h, s.seed(), rank, pool).serve(comm),
         }
     }
 
@@ -191,7 +214,7 @@ where
         let mut db = db;
         let mut out = Vec::new();
         for r in 0..repeats {
-            let key = NoiseKey::new(s.seed, r);
+            let key = NoiseKey::new(s.seed(), r);
             for w in 1..link.size() {
                 link.send(w, &ToWorker::Begin { repeat: r });
             }
@@ -212,6 +235,8 @@ where
                     let on_pool = &mut *db;
                     let from =
                         pool.install(move || resume(on_pool, self.model, store, &h, key, n))?;
+                    // A partial initial ensemble is computed again whole (its rows are kept).
+                    let from = from.filter(|f| !f.partial);
                     let from = from.map(|f| c.adopt(f)).transpose()?;
                     // The walltime counts the rebuild too.
                     let mut p = params.clone();
@@ -238,7 +263,7 @@ where
         let size = link.size();
         let mut out = Vec::new();
         for r in 0..self.repeats {
-            let key = NoiseKey::new(s.seed, r);
+            let key = NoiseKey::new(s.seed(), r);
             let since = mpi::time();
             for w in 1..size {
                 let (lo, hi) = block(n, w, size);

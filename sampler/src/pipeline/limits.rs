@@ -159,6 +159,8 @@ mod tests {
             l: 1,
             walltime: None,
             horizon: Horizon::new(end, 0.01, 1.0),
+            on_stall: Default::default(),
+            init_ensemble_only: false,
         }
     }
 

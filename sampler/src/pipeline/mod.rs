@@ -62,7 +62,7 @@ use crate::db::{AUTO_SAVE_STATE_BYTES, RunDb, SessionKind, StateJournal, config_
 use crate::noise::NoiseKey;
 use crate::outcome::RunOutcome;
 use crate::store::{StateBytes, StoreAll, TrajectoryStore};
-use crate::strategy::{MonteCarlo, Progress, RunParams, Strategy, Tams};
+use crate::strategy::{MonteCarlo, OnStall, Progress, RunParams, Strategy, Tams};
 use crate::{Error, Model, Result};
 use describe::Settings;
 use revolve::State as _;
@@ -134,14 +134,15 @@ impl<'a, M: Model> Run<'a, M>
 where
     M::State: StateBytes + PartialEq,
 {
-    /// A TAMS run of `model` with `params`: seed 0, every state kept, no database, one
-    /// repeat, all cores.
+    /// A TAMS run of `model` with `params`: no seed (the run draws a fresh one from the OS,
+    /// reported in [`Report::seed`]; continuing a run database takes the recorded one), every
+    /// state kept, no database, one repeat, all cores.
     pub fn new(model: &'a M, params: RunParams) -> Self {
         Run {
             model,
             settings: Settings {
                 params,
-                seed: 0,
+                seed: None,
                 strategy: StrategyKind::Tams,
                 store: StorePolicy::StoreAll,
                 threads: None,
@@ -178,9 +179,9 @@ where
     /// ```
     pub fn from_config(model: &'a M, config: &Config) -> Result<Self> {
         let mut run = Run::new(model, config.params()?)
-            .seed(config.tams.seed)
             .strategy(config.strategy())
             .store(config.store_policy());
+        run.settings.seed = config.tams.seed;
         if let Some(n) = config.runner.nworkers {
             run.settings.threads = Some(usize::try_from(n).unwrap_or(usize::MAX));
         }
@@ -207,6 +208,8 @@ where
         let settings = describe::settings(&recorded, &crate::db::db_path(&dir))?;
         let mut run = Run::new(model, settings.params.clone()).database(Database::Continue(dir));
         run.settings = settings;
+        // Continuing goes on splitting (set it again to stop after the ensemble).
+        run.settings.params.init_ensemble_only = false;
         Ok(run)
     }
 
@@ -216,10 +219,32 @@ where
         self
     }
 
-    /// The seed (repeat `r` uses the noise streams keyed by `(seed, r)`).
+    /// The seed (repeat `r` uses the noise streams keyed by `(seed, r)`): the same seed gives
+    /// the same bits. Without it a run draws a fresh seed from the OS ([`crate::seed_from_os`])
+    /// and reports it in [`Report::seed`] (a run database records it, so a restart continues
+    /// with it).
     pub fn seed(mut self, seed: u64) -> Self {
-        self.settings.seed = seed;
+        self.settings.seed = Some(seed);
         self
+    }
+
+    /// The seed set, if any (`None`: [`Run::run`] draws one, or takes a recorded run's).
+    pub fn seed_given(&self) -> Option<u64> {
+        self.settings.seed
+    }
+
+    /// The seed of this run: the one set, else the recorded one of the run database
+    /// continued, else a fresh one from the OS.
+    fn resolved_seed(&self) -> Result<u64> {
+        if let Some(s) = self.settings.seed {
+            return Ok(s);
+        }
+        if let Some(Database::Continue(dir)) = &self.database {
+            let recorded = crate::db::recorded_description(dir)?;
+            let settings = describe::settings(&recorded, &crate::db::db_path(dir))?;
+            return Ok(settings.seed.unwrap_or(0));
+        }
+        crate::seed_from_os()
     }
 
     /// The strategy (default TAMS).
@@ -243,6 +268,21 @@ where
     /// The iteration budget `nsplititer`.
     pub fn iterations(mut self, nsplititer: u64) -> Self {
         self.settings.params.nsplititer = nsplititer;
+        self
+    }
+
+    /// What a stalled run does (default [`OnStall::Error`]: [`Error::Stalled`]; with
+    /// [`OnStall::Zero`] the estimate is 0, stop reason `extinction`).
+    pub fn on_stall(mut self, on_stall: OnStall) -> Self {
+        self.settings.params.on_stall = on_stall;
+        self
+    }
+
+    /// Stop after the initial ensemble (stop reason `init_ensemble_only`); with a run
+    /// database, continuing it ([`Run::from_database`], which does not keep this setting)
+    /// goes on splitting, bit for bit as a run never stopped.
+    pub fn init_ensemble_only(mut self) -> Self {
+        self.settings.params.init_ensemble_only = true;
         self
     }
 
@@ -297,8 +337,9 @@ where
     /// Run: the report of all repeats (bit-identical for the same settings and seed, whatever
     /// the thread count and however often the run was stopped and restarted, except
     /// `seconds`).
-    pub fn run(self) -> Result<Report> {
+    pub fn run(mut self) -> Result<Report> {
         self.validate()?;
+        self.settings.seed = Some(self.resolved_seed()?);
         let s = &self.settings;
         let mut db = self.open_database()?;
         let noop = |_: u64, _: u64| {};
@@ -313,7 +354,7 @@ where
         })?;
         let seconds = start.elapsed().as_secs_f64();
         let model = self.model.describe()?.name;
-        let mut report = Report::new(s.strategy, model, s.seed, details, seconds)?;
+        let mut report = Report::new(s.strategy, model, s.seed(), details, seconds)?;
         if let Some((db, _)) = &db {
             report.warnings = db.warnings();
         }
@@ -416,7 +457,7 @@ where
                         repeats.saturating_mul(total),
                     )
                 };
-                strategy.run(self.model, &s.params, NoiseKey::new(s.seed, r), &each)
+                strategy.run(self.model, &s.params, NoiseKey::new(s.seed(), r), &each)
             })
             .collect()
     }
@@ -449,7 +490,7 @@ where
     ) -> Result<RunOutcome> {
         let s = &self.settings;
         let mut params = s.params.clone();
-        let key = NoiseKey::new(s.seed, 0);
+        let key = NoiseKey::new(s.seed(), 0);
         let rebuild = Instant::now();
         let from = resume(
             db,

@@ -53,7 +53,7 @@ pub fn run_config<C: Communicator>(
 ) -> Result<Option<Report>> {
     let mut config = config.clone();
     if let Some(seed) = db.and_then(|d| d.seed).or(opts.seed) {
-        config.tams.seed = seed;
+        config.tams.seed = Some(seed);
     }
     let threads = db.and_then(|d| d.threads).or(opts.threads);
     let repeats = if db.is_some() {

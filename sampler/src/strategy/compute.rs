@@ -6,8 +6,9 @@ use crate::parallel::collect_ordered;
 use crate::simulate::{Horizon, Work, branch, fresh};
 use crate::store::TrajectoryStore;
 use crate::trajectory::Trajectory;
-use crate::{Model, NoiseKey, Result};
+use crate::{Error, Model, NoiseKey, Result};
 use rayon::prelude::*;
+use std::sync::mpsc;
 
 /// A branch task: `(slot, parent slot, child id)`, the slot being the killed trajectory's.
 pub(crate) type Task = (usize, usize, u64);
@@ -19,6 +20,23 @@ pub(crate) trait Compute {
     /// Trajectories `0..n` from the initial condition, in id order (the error of the lowest
     /// failing id).
     fn fresh(&mut self, n: u64) -> Result<Vec<(Trajectory<Self::Record>, Work)>>;
+    /// Trajectories `ids` (increasing, below `n`) from the initial condition, handed to
+    /// `done` in batches as they finish (any order); the error of the lowest failing id once
+    /// every finished one was handed on, or the first error of `done`. The default computes
+    /// all `n` with [`Compute::fresh`], then hands on those of `ids`.
+    fn fresh_each(
+        &mut self,
+        n: u64,
+        ids: &[u64],
+        done: &mut dyn FnMut(Vec<(Trajectory<Self::Record>, Work)>) -> Result<()>,
+    ) -> Result<()> {
+        let all = self.fresh(n)?;
+        done(
+            all.into_iter()
+                .filter(|(t, _)| ids.binary_search(&t.id).is_ok())
+                .collect(),
+        )
+    }
     /// The child of every task, in task order (the error of the first failing task); the
     /// trajectories in the tasks' slots are dropped by the caller afterwards. `iteration` is
     /// the one being computed (1-based).
@@ -51,6 +69,60 @@ impl<M: Model, St: TrajectoryStore<M::State>> Compute for Local<'_, M, St> {
                 .into_par_iter()
                 .map(|id| fresh(model, store, h, key, id)),
         )
+    }
+
+    /// Computed on a pool of as many threads as the current one while this thread hands
+    /// each finished trajectory on at once (it computes nothing, so a journal commits a
+    /// trajectory as soon as it is done).
+    fn fresh_each(
+        &mut self,
+        _n: u64,
+        ids: &[u64],
+        done: &mut dyn FnMut(Vec<(Trajectory<St::Record>, Work)>) -> Result<()>,
+    ) -> Result<()> {
+        let (model, store, h, key) = (self.model, self.store, self.horizon, self.key);
+        let workers = rayon::ThreadPoolBuilder::new()
+            .num_threads(rayon::current_num_threads())
+            .build()
+            .map_err(Error::Pool)?;
+        let (tx, rx) = mpsc::channel();
+        let mut failed: Option<(u64, Error)> = None;
+        let mut refused: Option<Error> = None;
+        std::thread::scope(|s| {
+            let computing = s.spawn(|| {
+                workers.install(|| {
+                    ids.par_iter().for_each_with(tx, |tx, &id| {
+                        let _ = tx.send((id, fresh(model, store, h, key, id)));
+                    })
+                })
+            });
+            // Ends when every sender is gone: all computed (or a panic, raised below).
+            while let Ok(first) = rx.recv() {
+                let mut batch = Vec::new();
+                for (id, r) in std::iter::once(first).chain(rx.try_iter()) {
+                    match r {
+                        Ok(t) => batch.push(t),
+                        Err(e) if failed.as_ref().is_none_or(|(f, _)| id < *f) => {
+                            failed = Some((id, e))
+                        }
+                        Err(_) => {}
+                    }
+                }
+                if refused.is_none()
+                    && !batch.is_empty()
+                    && let Err(e) = done(batch)
+                {
+                    refused = Some(e);
+                }
+            }
+            if let Err(p) = computing.join() {
+                std::panic::resume_unwind(p);
+            }
+        });
+        match (refused, failed) {
+            (Some(e), _) | (None, Some((_, e))) => Err(e),
+            (None, None) => Ok(()),
+        }
     }
 
     fn branch(

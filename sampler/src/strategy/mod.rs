@@ -9,7 +9,7 @@ pub(crate) mod tams;
 pub use crate::outcome::{RunOutcome, StopReason};
 pub use estimate::{Summary, ideal_std_error, montecarlo_std_error};
 pub use montecarlo::MonteCarlo;
-pub use params::RunParams;
+pub use params::{OnStall, RunParams};
 pub use tams::Tams;
 
 use crate::{Model, NoiseKey, Result};

@@ -2,7 +2,7 @@
 
 use super::{Progress, RunOutcome, RunParams, StopReason, Strategy, montecarlo_std_error};
 use crate::parallel::collect_ordered;
-use crate::simulate::{Horizon, run_plain};
+use crate::simulate::{Horizon, initial_of, run_plain};
 use crate::{Model, NoiseKey, Result};
 use rayon::prelude::*;
 
@@ -59,16 +59,15 @@ pub(crate) fn block<M: Model>(
     ids: std::ops::Range<u64>,
     progress: &dyn Fn(u64),
 ) -> Result<(u64, u64)> {
-    let init = model.initial_state();
     let (mut reached, mut steps) = (0u64, 0u64);
     let mut lo = ids.start;
     while lo < ids.end {
         let hi = lo.saturating_add(CHUNK).min(ids.end);
         let chunk = collect_ordered((lo..hi).into_par_iter().map_init(
-            || (init.clone(), model.noise_buffer()),
-            |(state, noise), id| {
-                state.clone_from(&init);
-                run_plain(model, h, key, id, state, noise)
+            || model.noise_buffer(),
+            |noise, id| {
+                let mut state = initial_of(model, key, id);
+                run_plain(model, h, key, id, &mut state, noise)
             },
         ))?;
         for (hit, s) in chunk {

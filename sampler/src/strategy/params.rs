@@ -2,7 +2,31 @@
 
 use crate::simulate::Horizon;
 use crate::{Error, Result};
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
+
+/// What a TAMS run does when it stalls: no trajectory is above the level (every one's maximum
+/// is at or below it), so splitting cannot go on (`tams.on_stall`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnStall {
+    /// Fail with [`crate::Error::Stalled`] naming the iteration, the level and how many
+    /// trajectories share it (the default, as pyTAMS).
+    #[default]
+    Error,
+    /// Report the extinction as a result: the estimate is 0, stop reason `extinction`.
+    Zero,
+}
+
+impl OnStall {
+    /// The config value (`error`, `zero`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnStall::Error => "error",
+            OnStall::Zero => "zero",
+        }
+    }
+}
 
 /// Parameters of one run (the `[tams]` and `[trajectory]` tables), made by [`RunParams::new`]
 /// (or [`crate::Config::params`]); the fields are named as the config keys.
@@ -41,6 +65,11 @@ pub struct RunParams {
     pub walltime: Option<Duration>,
     /// Horizon and target (`[trajectory]`).
     pub horizon: Horizon,
+    /// What a stalled run does (`tams.on_stall`; default an error).
+    pub on_stall: OnStall,
+    /// Stop after the initial ensemble (`tams.init_ensemble_only`; with a run database, a
+    /// restart without it goes on splitting).
+    pub init_ensemble_only: bool,
 }
 
 impl RunParams {
@@ -54,6 +83,8 @@ impl RunParams {
             l,
             walltime: None,
             horizon,
+            on_stall: OnStall::Error,
+            init_ensemble_only: false,
         };
         p.check()?;
         Ok(p)

@@ -2,7 +2,7 @@
 //! tie handling of Brehier et al. (2016).
 
 use super::compute::{Compute, Local, Task};
-use super::{Progress, RunOutcome, RunParams, StopReason, Strategy, ideal_std_error};
+use super::{OnStall, Progress, RunOutcome, RunParams, StopReason, Strategy, ideal_std_error};
 use crate::journal::{IterationRecord, Journal, LoopState, NoJournal, Resume};
 use crate::simulate::Work;
 use crate::store::{StoreAll, TrajectoryStore};
@@ -88,6 +88,51 @@ impl<St> Tams<St> {
     }
 }
 
+/// The initial ensemble of `n` trajectories, by id, and the model steps it took: `done` (a
+/// partial ensemble restored from a journal, any ids) is kept, every other id is computed and
+/// handed to the journal ([`Journal::on_fresh`]) as it finishes. The error of the lowest
+/// failing id, after the finished ones were journaled.
+fn initial_ensemble<C: Compute>(
+    c: &mut C,
+    n: u64,
+    done: Vec<Trajectory<C::Record>>,
+    journal: &mut dyn Journal<C::Record>,
+) -> Result<(Vec<Trajectory<C::Record>>, u64)> {
+    let mut slots: Vec<Option<Trajectory<C::Record>>> = (0..n).map(|_| None).collect();
+    // The model steps of a fresh trajectory are its last step.
+    let mut steps = 0u64;
+    for t in done {
+        let slot = usize::try_from(t.id)
+            .ok()
+            .and_then(|i| slots.get_mut(i))
+            .filter(|s| s.is_none())
+            .ok_or_else(|| crate::Error::InvalidResume {
+                message: format!("initial trajectory {} is not one of 0..{n}, or twice", t.id),
+            })?;
+        steps += t.last_step();
+        *slot = Some(t);
+    }
+    let missing: Vec<u64> = (0..n).filter(|&i| slots[i as usize].is_none()).collect();
+    c.fresh_each(n, &missing, &mut |batch| {
+        let refs: Vec<&Trajectory<C::Record>> = batch.iter().map(|(t, _)| t).collect();
+        journal.on_fresh(&refs)?;
+        for (t, w) in batch {
+            steps += w.steps;
+            if let Some(s) = usize::try_from(t.id).ok().and_then(|i| slots.get_mut(i)) {
+                *s = Some(t);
+            }
+        }
+        Ok(())
+    })?;
+    let trajectories = slots
+        .into_iter()
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| crate::Error::InvalidResume {
+            message: "the initial ensemble was left incomplete".into(),
+        })?;
+    Ok((trajectories, steps))
+}
+
 /// The TAMS loop: levels, selection, weights and the journal, computing trajectories with `c`;
 /// bad `params` are an error before anything runs.
 pub(crate) fn run_loop<C: Compute>(
@@ -104,18 +149,13 @@ pub(crate) fn run_loop<C: Compute>(
     let h = &params.horizon;
     let mut select = key.selection();
     let (mut ens, st, mut kills) = match resume {
-        Some(r) => {
+        Some(r) if !r.partial => {
             select.set_word_pos(r.state.select_word_pos);
             (r.ensemble, r.state, r.kills)
         }
-        None => {
-            let first: Vec<(Trajectory<C::Record>, Work)> = c.fresh(n)?;
-            let mut steps = 0u64;
-            let mut trajectories = Vec::with_capacity(first.len());
-            for (t, w) in first {
-                steps += w.steps;
-                trajectories.push(t);
-            }
+        partial => {
+            let done = partial.map_or_else(Vec::new, |r| r.ensemble.trajectories);
+            let (trajectories, steps) = initial_ensemble(c, n, done, journal)?;
             let held: u64 = trajectories.iter().map(|t| c.held(&t.record)).sum();
             let ens = Ensemble {
                 trajectories,
@@ -149,6 +189,9 @@ pub(crate) fn run_loop<C: Compute>(
     let mut tasks: Vec<Task> = Vec::new();
     let kth = (params.l.max(1) - 1) as usize;
     let stop = loop {
+        if params.init_ensemble_only {
+            break StopReason::InitEnsembleOnly;
+        }
         if iterations >= params.nsplititer {
             break StopReason::IterationBudget;
         }
@@ -177,7 +220,15 @@ pub(crate) fn run_loop<C: Compute>(
             }
         }
         if survivors.is_empty() {
-            break StopReason::Extinction;
+            if params.on_stall == OnStall::Zero {
+                break StopReason::Extinction;
+            }
+            return Err(crate::Error::Stalled {
+                iteration: iterations + 1,
+                level,
+                count: maxima.iter().filter(|&&m| m == level).count() as u64,
+                ntrajectories: n,
+            });
         }
         tasks.clear();
         for &slot in &killed {

@@ -20,6 +20,7 @@ impl<S: Clone> Journal<Vec<S>> for Capture<S> {
             ensemble: e.clone(),
             state: *s,
             kills: Vec::new(),
+            partial: false,
         });
         Ok(())
     }
@@ -30,6 +31,7 @@ impl<S: Clone> Journal<Vec<S>> for Capture<S> {
             ensemble: r.ensemble.clone(),
             state: r.state,
             kills: self.kills.clone(),
+            partial: false,
         });
         Ok(())
     }

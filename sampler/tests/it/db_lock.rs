@@ -106,7 +106,7 @@ fn a_refused_restart_leaves_no_session_row() {
     )
     .unwrap();
     let mut other = config();
-    other.tams.seed = 12;
+    other.tams.seed = Some(12);
     let err = run_with_database(Some(&other), &DbOptions::new(dir.clone(), true), &|_, _| {})
         .unwrap_err();
     assert!(

@@ -1,10 +1,10 @@
-//! TAMS edge cases: every trajectory reaching the target at once (no extra factor), extinction
-//! (estimate 0, not an error), the iteration budget, and models that misbehave.
+//! TAMS edge cases: every trajectory reaching the target at once (no extra factor), stalling
+//! (an error, or an estimate of 0 when asked), the iteration budget, and models that misbehave.
 
 use sampler::models::{DoubleWell2d, RandomWalk};
 use sampler::{
-    Error, GaussianNoise, Horizon, InitialOnly, Model, ModelError, NoiseKey, RunParams, StopReason,
-    Strategy, Tams, normal_words,
+    Error, GaussianNoise, Horizon, InitialOnly, Model, ModelError, NoiseKey, OnStall, RunParams,
+    StopReason, Strategy, Tams, normal_words,
 };
 
 fn params(n: u64, nsplititer: u64, horizon: Horizon) -> RunParams {
@@ -54,14 +54,44 @@ fn final_iteration_adds_no_extra_factor() {
 }
 
 #[test]
-fn extinction_gives_zero_not_an_error() {
+fn stalling_is_an_error_naming_iteration_level_and_count() {
     // A walk that always goes down: every maximum is the initial score, nobody is above the level.
     let model = RandomWalk {
         up: 0.0,
         x0: 1,
         floor: 0,
     };
-    let o = run(&model, &params(10, 100, Horizon::new(100.0, 1.0, 5.0)), 3).unwrap();
+    let p = params(10, 100, Horizon::new(100.0, 1.0, 5.0));
+    let err = run(&model, &p, 3).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        matches!(
+            err,
+            Error::Stalled {
+                iteration: 1,
+                count: 10,
+                ntrajectories: 10,
+                level,
+            } if level == 1.0
+        ),
+        "{err:?}"
+    );
+    assert!(
+        text.contains("iteration 1") && text.contains("level 1") && text.contains("10 of 10"),
+        "{text}"
+    );
+}
+
+#[test]
+fn extinction_gives_zero_when_asked() {
+    let model = RandomWalk {
+        up: 0.0,
+        x0: 1,
+        floor: 0,
+    };
+    let mut p = params(10, 100, Horizon::new(100.0, 1.0, 5.0));
+    p.on_stall = OnStall::Zero;
+    let o = run(&model, &p, 3).unwrap();
     assert_eq!(o.stop, StopReason::Extinction);
     assert_eq!(o.estimate, 0.0);
     assert_eq!(o.iterations, 0);
