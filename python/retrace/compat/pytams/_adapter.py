@@ -41,9 +41,11 @@ class _SeededNumpy:
         self._saved = np.random.get_state()
         children = iter(self._seq.spawn(1 << 10))
         original = self._original
+        owner = threading.get_ident()
 
         def default_rng(seed=None):
-            if seed is None:
+            # Only the building thread's unseeded calls are seeded (workers may be stepping).
+            if seed is None and threading.get_ident() == owner:
                 return original(next(children))
             return original(seed)
 
@@ -108,7 +110,8 @@ class Adapter:
             with self._count_lock:
                 self._next_worker += 1
                 n = self._next_worker
-            inst = self._build(n, f"worker{n:04d}")
+            with _BUILD_LOCK:  # not while a trajectory's instance draws from numpy
+                inst = self._build(n, f"worker{n:04d}")
             self._local.model = inst
         return inst
 
