@@ -58,7 +58,7 @@ def set_keys(text, assignments):
         end = re.search(r"^\[", text[head.end():], re.M)
         stop = head.end() + (end.start() if end else len(text) - head.end())
         body = text[head.end():stop]
-        line = re.compile(rf"^\s*{re.escape(key)}\s*=.*$", re.M)
+        line = re.compile(rf"^[ \t]*{re.escape(key)}[ \t]*=.*$", re.M)
         body = line.sub(f"{key} = {value}", body) if line.search(body) else (
             f"\n{key} = {value}" + body
         )
