@@ -1,5 +1,6 @@
 """retrace.compat.pytams: double-well models written the pyTAMS 1.0 way (ForwardModelBaseClass,
-pyTAMS's TOML input) run unchanged apart from the import."""
+pyTAMS's TOML input) run unchanged apart from the import. The models here are also used by
+test_compat_pytams_db.py and test_compat_pytams_state.py."""
 
 import math
 
@@ -96,8 +97,10 @@ def write_input(tmp_path, nsplititer=400, epsilon=0.1, extra="", name="input.tom
 
 
 def builtin(epsilon=0.1):
+    # pyTAMS kills nworker_iter = 2 trajectories per iteration and counts nsplititer in
+    # branched trajectories: l = 2 and 400 / 2 iterations.
     cfg = {
-        "tams": {"ntrajectories": 40, "nsplititer": 400, "seed": 7},
+        "tams": {"ntrajectories": 40, "nsplititer": 200, "l": 2, "seed": 7},
         "trajectory": {"end_time": 4.0, "step_size": 0.01, "targetscore": 0.8},
         "model": {"name": "doublewell1d", "epsilon": epsilon},
     }
@@ -106,7 +109,7 @@ def builtin(epsilon=0.1):
 
 def test_pytams_model_matches_the_builtin_bit_for_bit(tmp_path):
     path = write_input(tmp_path)
-    with pytest.warns(UserWarning, match="runner.type, tams.loglevel, trajectory.sparse_freq"):
+    with pytest.warns(UserWarning, match="runner.type, trajectory.sparse_freq"):
         report = pytams.run(DoubleWellModel, str(path))
     ref = builtin()
     assert 0.0 < report["estimate"] < 0.5
@@ -133,22 +136,6 @@ def test_array_state_and_noise_shape_any_thread_count(tmp_path):
     assert 0.0 < one["estimate"] < 0.5
     assert one["estimate"] == two["estimate"]
     assert one["runs"] == two["runs"]
-
-
-def test_database_restart_and_refused_parameter_change(tmp_path):
-    run = tmp_path / "tams_db"
-    db = f'\n[database]\npath = "{run}"\nformat = "XML"\n'
-    short = write_input(tmp_path, nsplititer=10, extra=db, name="short.toml")
-    with pytest.warns(UserWarning, match="database.format"):
-        part = pytams.run(DoubleWellModel, str(short))
-    assert part["iterations"] == 10
-    again = write_input(tmp_path, extra=db + "restart = true\n", name="again.toml")
-    with pytest.warns(UserWarning):
-        rest = pytams.run(DoubleWellModel, str(again))
-    assert rest["estimate"] == builtin()["estimate"]
-    changed = write_input(tmp_path, epsilon=0.2, extra=db + "restart = true\n", name="eps.toml")
-    with pytest.warns(UserWarning), pytest.raises(retrace.ConfigError, match="model.epsilon"):
-        pytams.run(DoubleWellModel, str(changed))
 
 
 def test_advance_exception_comes_back(tmp_path):
@@ -179,3 +166,60 @@ def test_unknown_keys_are_named(tmp_path):
     path.write_text(path.read_text().replace("ntrajectories", "ntrajectory"))
     with pytest.warns(UserWarning), pytest.raises(retrace.ConfigError, match="tams.ntrajectory"):
         pytams.run(DoubleWellModel, str(path))
+
+
+def test_modules_mirror_pytams():
+    from retrace.compat.pytams import database, fmodel, tams, trajectory, utils
+
+    assert fmodel.ForwardModelBaseClass is ForwardModelBaseClass
+    assert tams.TAMS is TAMS
+    assert database.Database is pytams.Database
+    assert trajectory.Trajectory is pytams.Trajectory
+    assert utils.get_min_scored([0.3, 0.1, 0.2, 0.1], 1)[0] == [1, 3]
+
+
+def test_driver_errors_as_pytams(tmp_path):
+    with pytest.raises(ValueError, match="Could not find"):
+        TAMS(fmodel_t=DoubleWellModel, a_args=["-i", str(tmp_path / "none.toml")])
+    path = write_input(tmp_path)
+    path.write_text(path.read_text().replace("nsplititer = 400", ""))
+    with pytest.raises(ValueError, match="'ntrajectories' and 'nsplititer'"):
+        TAMS(fmodel_t=DoubleWellModel, a_args=["-i", str(path)])
+
+
+def test_stalling_is_a_runtime_error(tmp_path):
+    class Flat(DoubleWellModel):
+        def score(self):
+            return 0.25
+
+    path = write_input(tmp_path)
+    with pytest.warns(UserWarning), pytest.raises(RuntimeError, match="Splitting is stalling"):
+        TAMS(fmodel_t=Flat, a_args=["-i", str(path)]).compute_probability()
+
+
+def test_all_converged_in_the_ensemble_gives_one(tmp_path):
+    class Climber(DoubleWellModel):
+        def score(self):
+            return 1.0
+
+    path = write_input(tmp_path)
+    with pytest.warns(UserWarning):
+        assert TAMS(fmodel_t=Climber, a_args=["-i", str(path)]).compute_probability() == 1.0
+
+
+def test_seed_from_the_os_unless_given_or_deterministic(tmp_path):
+    text = write_input(tmp_path).read_text()
+    free = tmp_path / "free.toml"
+    free.write_text(text.replace("seed = 7", ""))
+    with pytest.warns(UserWarning):
+        a = pytams.run(DoubleWellModel, str(free))
+        b = pytams.run(DoubleWellModel, str(free))
+    assert a["seed"] != b["seed"]
+    assert a["runs"] != b["runs"]
+    det = tmp_path / "det.toml"
+    det.write_text(text.replace("seed = 7", "deterministic = true"))
+    with pytest.warns(UserWarning):
+        c = pytams.run(DoubleWellModel, str(det))
+        d = pytams.run(DoubleWellModel, str(det))
+    assert c["seed"] == d["seed"] == 0
+    assert c["runs"] == d["runs"]

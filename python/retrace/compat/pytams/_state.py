@@ -1,0 +1,119 @@
+"""How a pyTAMS model's state is held in retrace's stores.
+
+Numeric states (a float, an int, a numeric numpy array) are held as float64 arrays, as
+retrace's Python models are. Any other state (a string, a dict, any picklable object) is
+pickled and its bytes are held in a float64 array of fixed length, 6 bytes per element (each
+element an exact integer below 2**48, so no bit pattern is a NaN): the same stores, memory
+budgets and run database as numeric states. The length is fixed by the first state (four times
+its pickle, at least 4 KiB) or by the model class's `retrace_state_bytes`; a larger state is an
+error naming both sizes.
+
+A state that is a path (`str` or `os.PathLike`) to an existing file is a file-backed state: the
+model wrote the file and reads it back in `set_current_state`. After each step the file is moved
+to a name made of its content's hash (`trajectories/states/ab/abcd...<suffix>` under the base
+directory), so two trajectories (or a replay) writing the same file name never overwrite each
+other's states, and the name retrace stores depends only on the content: replay and restart
+give the same bytes for any worker count.
+"""
+
+import hashlib
+import os
+import pickle
+from pathlib import Path
+
+import numpy as np
+
+_WORD = 6  # bytes per float64 element (exact integers < 2**48)
+_MIN_CAPACITY = 4096
+
+
+def is_numeric(state):
+    """Whether `state` is held as a float64 array."""
+    if isinstance(state, (bool, int, float, np.number)):
+        return not isinstance(state, (np.complexfloating, complex))
+    if isinstance(state, np.ndarray):
+        return state.dtype.kind in "biuf"
+    return False
+
+
+class StateCodec:
+    """Encodes a model's states (see the module documentation) for one run."""
+
+    def __init__(self, first, base, capacity=None):
+        self.numeric = is_numeric(first)
+        self.scalar = self.numeric and not isinstance(first, np.ndarray)
+        self.base = Path(base)
+        self.files = not self.numeric and self._file_of(first) is not None
+        if self.numeric:
+            self.capacity = None
+            return
+        size = len(pickle.dumps(first, protocol=4)) + 128  # + a content name's length
+        self.capacity = int(capacity) if capacity else max(_MIN_CAPACITY, 4 * size)
+        self.words = 1 + -(-self.capacity // _WORD)
+
+    def _file_of(self, state):
+        """The file a path-like state names (relative paths: under `base`), or None."""
+        if not isinstance(state, (str, os.PathLike)):
+            return None
+        p = Path(state)
+        p = p if p.is_absolute() else self.base / p
+        return p if p.is_file() else None
+
+    def canonical(self, state):
+        """A file-backed state with its file moved to its content name; others unchanged."""
+        if not self.files:
+            return state
+        src = self._file_of(state)
+        if src is None:
+            raise ValueError(
+                f"state {state!r}: the model's first state was a file, this one names no "
+                f"existing file (relative paths are taken from {self.base})"
+            )
+        digest = hashlib.blake2b(src.read_bytes(), digest_size=16).hexdigest()
+        rel = Path("trajectories", "states", digest[:2], digest + "".join(src.suffixes))
+        dest = self.base / rel
+        if src != dest:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(src, dest)
+        new = dest if Path(state).is_absolute() else rel
+        return new.as_posix() if isinstance(state, str) else type(state)(new)
+
+    def encode(self, state):
+        """`state` as a float64 array (a fresh one)."""
+        if self.numeric:
+            return np.array(state, dtype=np.float64)
+        out = np.zeros(self.words)
+        self.encode_into(state, out)
+        return out
+
+    def encode_into(self, state, out):
+        """Write `state` into `out` (the array retrace holds)."""
+        if self.numeric:
+            out[...] = np.asarray(state, dtype=np.float64).reshape(out.shape)
+            return
+        data = pickle.dumps(self.canonical(state), protocol=4)
+        if len(data) > self.capacity:
+            raise ValueError(
+                f"state of {len(data)} bytes (pickled) does not fit the {self.capacity} bytes "
+                "reserved from the first state: set the model class attribute "
+                "retrace_state_bytes to the largest state's size"
+            )
+        padded = np.zeros(-(-len(data) // _WORD) * _WORD, dtype=np.uint8)
+        padded[: len(data)] = np.frombuffer(data, dtype=np.uint8)
+        groups = padded.reshape(-1, _WORD).astype(np.uint64)
+        shifts = np.arange(_WORD, dtype=np.uint64) * np.uint64(8)
+        values = (groups << shifts).sum(axis=1, dtype=np.uint64)
+        out[0] = len(data)
+        out[1 : 1 + len(values)] = values.astype(np.float64)
+        out[1 + len(values) :] = 0.0
+
+    def decode(self, x):
+        """The model's state from the array retrace holds."""
+        if self.numeric:
+            return x.item() if self.scalar else x
+        n = int(x[0])
+        count = -(-n // _WORD)
+        values = x[1 : 1 + count].astype(np.uint64)
+        shifts = np.arange(_WORD, dtype=np.uint64) * np.uint64(8)
+        data = ((values[:, None] >> shifts) & np.uint64(0xFF)).astype(np.uint8).tobytes()[:n]
+        return pickle.loads(data)
