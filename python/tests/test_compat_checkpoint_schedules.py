@@ -581,3 +581,57 @@ def test_driver_gradient_is_exact(name, make, u0, tmp_path):
     # The driver took as many forward steps as the storage model counts.
     assert driver.steps == replay(make(n), n)["forward"]
     assert driver.ram == {} and driver.deps == {}
+
+
+# -- pyadjoint itself, when installed ---------------------------------------------------------
+
+PYADJOINT_SCRIPT = r'''
+import sys
+import retrace.compat.checkpoint_schedules as ours
+sys.modules["checkpoint_schedules"] = ours  # what a one-line shim package does
+from pyadjoint import (AdjFloat, Control, ReducedFunctional, Tape, continue_annotation,
+                       pause_annotation, set_working_tape)
+
+n = 20
+for name, make in [("Revolve", lambda: ours.Revolve(n, 3)),
+                   ("Multistage", lambda: ours.MultistageCheckpointSchedule(n, 2, 0)),
+                   ("HRevolve", lambda: ours.HRevolve(n, 2, 0)),
+                   ("SingleMemory", ours.SingleMemoryStorageSchedule)]:
+    tape = Tape()
+    set_working_tape(tape)
+    continue_annotation()
+    tape.enable_checkpointing(make())
+    x = AdjFloat(0.3)
+    u = x
+    for _ in tape.timestepper(iter(range(n))):
+        u = u + 0.05 * u * u
+    rf = ReducedFunctional(u * u, Control(x))
+    pause_annotation()
+    grad = float(rf.derivative())
+    v, vs = 0.3, []
+    for _ in range(n):
+        vs.append(v)
+        v = v + 0.05 * v * v
+    lam = 2 * v
+    for k in range(n - 1, -1, -1):
+        lam *= 1 + 0.1 * vs[k]
+    manager = tape._checkpoint_manager
+    used = manager.forward_schedule + manager.reverse_schedule
+    if name != "SingleMemory":
+        assert used == list(make()), name  # pyadjoint consumed the whole schedule
+    print(name, repr(grad), repr(lam))
+    assert abs(grad - lam) <= 1e-14 * abs(lam), (name, grad, lam)
+'''
+
+
+def test_pyadjoint_runs_unchanged(tmp_path):
+    """pyadjoint's own CheckpointManager (AdjFloat time loop, tape checkpointing) driven by our
+    schedules through a `checkpoint_schedules` shim: the gradient of u_n^2 for
+    u <- u + 0.05 u^2 is the hand-computed one."""
+    pytest.importorskip("pyadjoint")
+    import subprocess
+    script = tmp_path / "pyadjoint_loop.py"
+    script.write_text(PYADJOINT_SCRIPT)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert len(out.stdout.splitlines()) == 4
