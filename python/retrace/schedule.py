@@ -4,13 +4,14 @@
     ['store 0 ram', 'advance 0 1', 'store 1 ram']
 
 Each action is a string: ``advance FROM TO``, ``store STEP LEVEL``, ``restore STEP LEVEL``,
-``free STEP LEVEL``, ``reverse STEP`` (LEVEL is ``ram`` or ``disk``). Pass a schedule object
+``free STEP LEVEL``, ``record STEP LEVEL`` (mixed schedule: run step STEP keeping its adjoint
+data in a unit), ``reverse STEP`` (LEVEL is ``ram`` or ``disk``). Pass a schedule object
 (or any iterable of such strings) to ``retrace.validate`` or to ``retrace.Revolver``.
 """
 
-from ._retrace import Online, Schedule, binomial, multistage
+from ._retrace import Online, Schedule, binomial, mixed, mixed_forward, multistage
 
-__all__ = ["Online", "Schedule", "binomial", "multistage", "online"]
+__all__ = ["Online", "Schedule", "binomial", "mixed", "mixed_forward", "multistage", "online"]
 
 
 def online(snaps):

@@ -35,6 +35,8 @@ fn _retrace(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<db::RunDatabase>()?;
     m.add_function(wrap_pyfunction!(schedule::binomial, m)?)?;
     m.add_function(wrap_pyfunction!(schedule::multistage, m)?)?;
+    m.add_function(wrap_pyfunction!(schedule::mixed, m)?)?;
+    m.add_function(wrap_pyfunction!(schedule::mixed_forward, m)?)?;
     m.add_function(wrap_pyfunction!(planning::validate, m)?)?;
     m.add_class::<schedule_more::ActionTuples>()?;
     m.add_function(wrap_pyfunction!(schedule_more::tuples_of, m)?)?;

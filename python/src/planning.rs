@@ -21,6 +21,7 @@ pub(crate) fn stats_dict<'py>(py: Python<'py>, s: &Stats) -> PyResult<Bound<'py,
         ("restores", s.restores),
         ("frees", s.frees),
         ("peak", s.peak),
+        ("records", s.records),
     ] {
         d.set_item(format!("{name}_ram"), v[0])?;
         d.set_item(format!("{name}_disk"), v[1])?;

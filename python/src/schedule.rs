@@ -5,7 +5,7 @@ use crate::errors::to_py;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use revolve::schedule::online::{Online as RustOnline, Reversal};
-use revolve::{Action, Binomial, Multistage};
+use revolve::{Action, Binomial, Level, Mixed, Multistage};
 
 /// A stream of actions.
 pub(crate) type ActionStream = Box<dyn Iterator<Item = Action> + Send>;
@@ -24,7 +24,7 @@ pub struct Schedule {
     /// Disk slots it was built for.
     #[pyo3(get)]
     disk: u64,
-    /// `"binomial"`, `"multistage"` or `"online"`.
+    /// `"binomial"`, `"multistage"`, `"mixed"` or `"online"`.
     #[pyo3(get)]
     kind: &'static str,
 }
@@ -77,6 +77,41 @@ pub(crate) fn binomial(py: Python<'_>, steps: u64, snaps: u64) -> PyResult<Sched
         disk: 0,
         kind: "binomial",
     })
+}
+
+/// The optimal mixed schedule (Maddison 2024) for `steps` steps and `units` checkpoint units
+/// at `level` (`"ram"` or `"disk"`): a unit holds a state (`store`) or the adjoint data of one
+/// recorded step (`record K LEVEL`, whose `reverse K` takes no forward step). Its forward steps
+/// are `mixed_forward(steps, units)`. Memory and time to build: a table of `8 steps (units - 1)`
+/// bytes.
+#[pyfunction]
+#[pyo3(signature = (steps, units, level = "ram"))]
+pub(crate) fn mixed(py: Python<'_>, steps: u64, units: u64, level: &str) -> PyResult<Schedule> {
+    let level: Level = level
+        .parse()
+        .map_err(|e| PyValueError::new_err(format!("level: {e}")))?;
+    let s = Mixed::new(steps, units)
+        .map_err(|e| to_py(py, e))?
+        .at_level(level);
+    let (ram, disk) = match level {
+        Level::Ram => (s.units(), 0),
+        Level::Disk => (0, s.units()),
+    };
+    Ok(Schedule {
+        stream: Some(Box::new(s)),
+        steps,
+        ram,
+        disk,
+        kind: "mixed",
+    })
+}
+
+/// The fewest forward steps of a mixed schedule of `steps` steps and `units` units, counted as
+/// checkpoint_schedules' `optimal_steps_mixed(steps, units)` (advances, records, and the step
+/// run before each reverse of a step that was not recorded).
+#[pyfunction]
+pub(crate) fn mixed_forward(py: Python<'_>, steps: u64, units: u64) -> PyResult<u64> {
+    Mixed::optimal_forward(steps, units).map_err(|e| to_py(py, e))
 }
 
 /// RAM and disk checkpoints: the optimal forward count T(n, R + D) with few disk accesses;

@@ -1,8 +1,8 @@
 //! The action vocabulary shared by every schedule, the validator and the `Revolver`.
 //!
 //! Text format (one action per line, as printed by `retrace schedule`):
-//! `advance A B`, `store K LEVEL`, `restore K LEVEL`, `free K LEVEL`, `reverse K`,
-//! with `LEVEL` one of `ram` or `disk`.
+//! `advance A B`, `store K LEVEL`, `restore K LEVEL`, `free K LEVEL`, `record K LEVEL`,
+//! `reverse K`, with `LEVEL` one of `ram` or `disk`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -98,8 +98,20 @@ pub enum Action {
         /// Where the checkpoint lives.
         level: Level,
     },
-    /// The current state is at `step`: run step `step -> step + 1` recording it, then its adjoint,
-    /// so the adjoint moves from `step + 1` to `step`. The current state is consumed.
+    /// The current state is at `step`: run step `step -> step + 1` keeping the data its adjoint
+    /// needs (a *recorded* step) in a checkpoint unit at `level`; the current state moves to
+    /// `step + 1`. The later `reverse step` runs the adjoint from that data, without a forward
+    /// step, and releases the unit (the mixed schedule, [`crate::schedule::mixed`]).
+    Record {
+        /// Step recorded (the current state's step).
+        step: u64,
+        /// Where the step's adjoint data goes.
+        level: Level,
+    },
+    /// Reverse step `step`, moving the adjoint from `step + 1` to `step`. If `step` was
+    /// recorded, the adjoint runs from the recorded data and releases its unit; otherwise the
+    /// current state is at `step`, step `step -> step + 1` runs recording it (one forward step),
+    /// then its adjoint. The current state is consumed either way.
     Reverse {
         /// Step reversed.
         step: u64,
@@ -107,11 +119,13 @@ pub enum Action {
 }
 
 impl Action {
-    /// Forward steps this action evaluates (advances, and the taped step of a reverse).
+    /// Forward steps this action evaluates (advances, records, and the taped step of a reverse;
+    /// the reverse of a recorded step takes none, which only the validator's [`crate::Stats`]
+    /// knows: this counts 1 for every reverse).
     pub const fn forward_steps(&self) -> u64 {
         match *self {
             Action::Advance { from, to } => to.saturating_sub(from),
-            Action::Reverse { .. } => 1,
+            Action::Reverse { .. } | Action::Record { .. } => 1,
             _ => 0,
         }
     }
@@ -124,6 +138,7 @@ impl fmt::Display for Action {
             Action::Store { step, level } => write!(f, "store {step} {level}"),
             Action::Restore { step, level } => write!(f, "restore {step} {level}"),
             Action::Free { step, level } => write!(f, "free {step} {level}"),
+            Action::Record { step, level } => write!(f, "record {step} {level}"),
             Action::Reverse { step } => write!(f, "reverse {step}"),
         }
     }
@@ -137,7 +152,7 @@ pub enum ParseActionError {
     #[error("empty action")]
     Empty,
     /// The first word names no action.
-    #[error("unknown action `{found}` (expected advance, store, restore, free or reverse)")]
+    #[error("unknown action `{found}` (expected advance, store, restore, free, record or reverse)")]
     UnknownVerb {
         /// The word found.
         found: String,
@@ -183,6 +198,7 @@ impl FromStr for Action {
             "store" => ("store", 2),
             "restore" => ("restore", 2),
             "free" => ("free", 2),
+            "record" => ("record", 2),
             "reverse" => ("reverse", 1),
             other => {
                 return Err(ParseActionError::UnknownVerb {
@@ -211,6 +227,10 @@ impl FromStr for Action {
                 level: args[1].parse()?,
             },
             "free" => Action::Free {
+                step: step(args[0])?,
+                level: args[1].parse()?,
+            },
+            "record" => Action::Record {
                 step: step(args[0])?,
                 level: args[1].parse()?,
             },
@@ -244,6 +264,10 @@ mod tests {
                 step: 7,
                 level: Level::Disk,
             },
+            Action::Record {
+                step: 8,
+                level: Level::Disk,
+            },
             Action::Reverse { step: 9 },
         ];
         for a in all {
@@ -269,6 +293,10 @@ mod tests {
         assert!(matches!(
             "store 1 tape".parse::<Action>(),
             Err(ParseActionError::BadLevel { .. })
+        ));
+        assert!(matches!(
+            "record 1".parse::<Action>(),
+            Err(ParseActionError::WrongArity { verb: "record", .. })
         ));
         assert!(matches!(
             "reverse -1".parse::<Action>(),

@@ -24,6 +24,7 @@ pub use pricing::Costs;
 pub use revolver::{ForwardOperator, ReverseOperator, Revolver, RevolverStats};
 pub use schedule::binomial::Binomial;
 pub use schedule::cost_aware::CostAware;
+pub use schedule::mixed::{Mixed, MixedTable};
 pub use schedule::multistage::Multistage;
 pub use schedule::online::Online;
 pub use schedule::periodic::Periodic;

@@ -3,7 +3,9 @@
 //! reverse step, disk bandwidths, latency per disk operation).
 //!
 //! [`plan`] returns one [`Row`] per strategy: store-all, periodic, binomial (RAM only),
-//! multistage (RAM + disk), cost-aware and online. Each row holds exact counts (forward and
+//! multistage (RAM + disk), cost-aware, online and mixed (RAM units holding a state or a
+//! recorded step's adjoint data of [`Problem::record_bytes`]; a unit holds the larger of the
+//! two). Each row holds exact counts (forward and
 //! reverse steps, disk writes and reads, peak RAM and disk bytes), the recompute factor
 //! `forward / n`, the modelled time and whether it fits the budgets. Counts come from running the
 //! strategy's own action stream through [`validate`](crate::validate()) ([`Source::Validated`])
@@ -32,7 +34,7 @@
 use crate::schedule::online;
 use crate::schedule::periodic::Periodic;
 use crate::{
-    Action, Binomial, Capacity, CostAware, Costs, Error, Level, Multistage, Schedule, Stats,
+    Action, Binomial, Capacity, CostAware, Costs, Error, Level, Mixed, Multistage, Schedule, Stats,
     Violation, cost, validate,
 };
 use std::fmt;
@@ -53,6 +55,9 @@ pub struct Problem {
     /// Most steps for which schedules are run through the validator; above it, counts come from
     /// closed forms where exact, else the row is skipped.
     pub run_limit: u64,
+    /// Bytes of the adjoint data of one recorded step (the mixed row); [`Problem::new`] sets
+    /// the state size (Maddison's equal-size units).
+    pub record_bytes: u64,
 }
 
 impl Problem {
@@ -71,7 +76,21 @@ impl Problem {
                 .with_disk(state_bytes, 1e9, 1e9, 0.0)
                 .unwrap_or_default(),
             run_limit: Self::DEFAULT_RUN_LIMIT,
+            record_bytes: state_bytes,
         }
+    }
+
+    /// This problem with `bytes` of adjoint data per recorded step (the mixed row).
+    pub fn with_record_bytes(self, bytes: u64) -> Problem {
+        Problem {
+            record_bytes: bytes,
+            ..self
+        }
+    }
+
+    /// Bytes of one unit of the mixed row: a state or a recorded step, whichever is larger.
+    pub fn unit_bytes(&self) -> u64 {
+        self.state_bytes.max(self.record_bytes)
     }
     /// This problem with `forward` and `reverse` seconds per step and a disk of the given
     /// bandwidths (bytes/s) and latency (seconds per access), for its state size.
@@ -156,17 +175,21 @@ pub enum Strategy {
     CostAware,
     /// Online checkpointing (n unknown while running forward), RAM slots.
     Online,
+    /// RAM units holding a state or one recorded step's adjoint data ([`Mixed`]), fewest
+    /// forward steps.
+    Mixed,
 }
 
 impl Strategy {
     /// Every strategy, in table order.
-    pub const ALL: [Strategy; 6] = [
+    pub const ALL: [Strategy; 7] = [
         Strategy::StoreAll,
         Strategy::Periodic,
         Strategy::Binomial,
         Strategy::Multistage,
         Strategy::CostAware,
         Strategy::Online,
+        Strategy::Mixed,
     ];
     /// Short name.
     pub const fn as_str(self) -> &'static str {
@@ -177,6 +200,7 @@ impl Strategy {
             Strategy::Multistage => "multistage",
             Strategy::CostAware => "cost-aware",
             Strategy::Online => "online",
+            Strategy::Mixed => "mixed",
         }
     }
 }
@@ -290,6 +314,11 @@ pub enum Config {
         /// RAM slots.
         slots: u64,
     },
+    /// Mixed with `units` RAM units.
+    Mixed {
+        /// RAM units (each a state or a recorded step).
+        units: u64,
+    },
 }
 
 impl Config {
@@ -302,6 +331,7 @@ impl Config {
             Config::Multistage { .. } => Strategy::Multistage,
             Config::CostAware { .. } => Strategy::CostAware,
             Config::Online { .. } => Strategy::Online,
+            Config::Mixed { .. } => Strategy::Mixed,
         }
     }
 }
@@ -320,6 +350,7 @@ impl fmt::Display for Config {
                 outer: Level::Disk,
             } => write!(f, "k={period} outer=disk"),
             Config::Binomial { slots } | Config::Online { slots } => write!(f, "s={slots}"),
+            Config::Mixed { units } => write!(f, "units={units}"),
             Config::Multistage { ram, disk }
             | Config::CostAware {
                 ram,
@@ -375,6 +406,7 @@ impl Row {
                 Box::new(CostAware::best(n, ram, disk, self.costs)?)
             }
             Config::Online { slots } => Box::new(online::simulate(n, slots)?),
+            Config::Mixed { units } => Box::new(Mixed::new(n, units)?),
         })
     }
 
@@ -423,6 +455,13 @@ pub enum SkipReason {
         /// The quantity that overflowed.
         what: &'static str,
     },
+    /// The mixed schedule's table (`(n + 1) (units - 1)` entries) exceeds the planner's limit.
+    MixedTable {
+        /// Entries.
+        entries: u128,
+        /// The limit ([`MIXED_TABLE`]).
+        limit: u64,
+    },
 }
 
 impl fmt::Display for SkipReason {
@@ -458,6 +497,9 @@ impl fmt::Display for SkipReason {
                 "n s = {work} > {limit} (no closed form; forward >= T(n, s) = {forward})"
             ),
             SkipReason::Overflow { what } => fmt::Display::fmt(&Error::Overflow { what }, f),
+            SkipReason::MixedTable { entries, limit } => {
+                write!(f, "table of {entries} entries > {limit}")
+            }
         }
     }
 }
@@ -575,13 +617,14 @@ impl Problem {
 pub fn plan(problem: &Problem) -> Result<Plan, PlanError> {
     problem.check()?;
     type RowFn = fn(&Problem) -> Result<Row, PlanError>;
-    let makers: [(Strategy, RowFn); 6] = [
+    let makers: [(Strategy, RowFn); 7] = [
         (Strategy::StoreAll, store_all_row),
         (Strategy::Periodic, periodic_row),
         (Strategy::Binomial, binomial_row),
         (Strategy::Multistage, multistage_row),
         (Strategy::CostAware, cost_aware_row),
         (Strategy::Online, online_row),
+        (Strategy::Mixed, mixed_row),
     ];
     let mut rows = Vec::with_capacity(makers.len());
     for (strategy, make) in makers {
@@ -775,6 +818,9 @@ fn slots_config(strategy: Strategy, p: &Problem) -> Config {
         Strategy::Online => Config::Online {
             slots: p.ram_slots().clamp(1, n),
         },
+        Strategy::Mixed => Config::Mixed {
+            units: mixed_units(p),
+        },
         Strategy::Multistage => {
             let (ram, disk) = two_level_slots(p);
             Config::Multistage { ram, disk }
@@ -876,6 +922,44 @@ fn online_row(p: &Problem) -> Result<Row, PlanError> {
         config,
         Outcome::Planned(p.figures(c, s, 0, Source::Validated)),
     ))
+}
+
+/// Most table entries of the mixed row (`(n + 1) (units - 1)`, 8 bytes each): 128 MiB.
+pub const MIXED_TABLE: u64 = 1 << 24;
+
+/// RAM units of the mixed row: the budget over the larger of a state and a record, at least 1
+/// (shown as not fitting when none fits), more than `n - 1` never used.
+fn mixed_units(p: &Problem) -> u64 {
+    (p.ram_bytes / p.unit_bytes().max(1)).clamp(1, p.steps.saturating_sub(1).max(1))
+}
+
+fn mixed_row(p: &Problem) -> Result<Row, PlanError> {
+    let n = p.steps;
+    let s = mixed_units(p);
+    let config = slots_config(Strategy::Mixed, p);
+    let entries = (u128::from(n) + 1) * u128::from(s - 1);
+    if entries > u128::from(MIXED_TABLE) {
+        let why = SkipReason::MixedTable {
+            entries,
+            limit: MIXED_TABLE,
+        };
+        return Ok(skipped(p, config, why));
+    }
+    if n > p.run_limit {
+        let why = SkipReason::RunLimit {
+            limit: p.run_limit,
+            forward: None,
+            exact_forward: false,
+        };
+        return Ok(skipped(p, config, why));
+    }
+    let c = p.run(Strategy::Mixed, Capacity::ram(s), Mixed::new(n, s)?)?;
+    let mut f = p.figures(c, s, 0, Source::Validated);
+    // Units hold the larger of a state and a record.
+    f.peak_ram_bytes = u128::from(c.peak_ram) * u128::from(p.unit_bytes());
+    f.fits_ram = f.peak_ram_bytes <= u128::from(p.ram_bytes);
+    f.fits = f.fits_ram && f.fits_disk;
+    Ok(p.row(config, Outcome::Planned(f)))
 }
 
 /// One point of the binomial trade-off curve.

@@ -81,6 +81,26 @@ pub trait ForwardOperator<S: State> {
         dst.copy_from(src);
         self.advance(dst, from, to)
     }
+
+    /// Run the recorded step `step -> step + 1` on `state` (a `record` action of the
+    /// [`Mixed`](crate::Mixed) schedule), writing into `record` (a buffer shaped like a state)
+    /// what the reverse of this step needs. The Revolver keeps `record` in a checkpoint unit and
+    /// later hands it to [`ReverseOperator::reverse_recorded`].
+    ///
+    /// The default keeps the state at `step` (what [`ReverseOperator::reverse`] reads), then
+    /// advances: by a buffer swap and [`ForwardOperator::advance_from`] when the operator runs
+    /// out of place, else by a copy. Override it, with [`ReverseOperator::reverse_recorded`],
+    /// to keep the step's linearisation instead, so the reverse of a recorded step runs no
+    /// forward step.
+    fn record(&mut self, state: &mut S, record: &mut S, step: u64) -> Result<(), Self::Error> {
+        if self.out_of_place() {
+            std::mem::swap(state, record);
+            self.advance_from(record, state, step, step + 1)
+        } else {
+            record.copy_from(state);
+            self.advance(state, step, step + 1)
+        }
+    }
 }
 
 /// Reverses one step: given the forward state at step `k` (read-only), moves the adjoint from
@@ -93,6 +113,59 @@ pub trait ReverseOperator<S, A: ?Sized> {
 
     /// Reverse step `step` (`u_step -> u_{step+1}`), updating `adjoint` in place.
     fn reverse(&mut self, state: &S, adjoint: &mut A, step: u64) -> Result<(), Self::Error>;
+
+    /// Reverse the recorded step `step` from the data [`ForwardOperator::record`] kept. The
+    /// default calls [`ReverseOperator::reverse`] with it, which is right for the default
+    /// `record` (it keeps the state at `step`).
+    ///
+    /// ```
+    /// use revolve::{ForwardOperator, Mixed, ReverseOperator, Revolver};
+    /// use std::convert::Infallible;
+    /// // u_{k+1} = u_k^2: a recorded step keeps its derivative 2 u_k, so its reverse needs no
+    /// // forward step; the others get u_k and differentiate it themselves.
+    /// struct Square;
+    /// impl ForwardOperator<[f64; 1]> for Square {
+    ///     type Error = Infallible;
+    ///     fn advance(&mut self, u: &mut [f64; 1], from: u64, to: u64) -> Result<(), Infallible> {
+    ///         for _ in from..to { u[0] *= u[0]; }
+    ///         Ok(())
+    ///     }
+    ///     fn record(&mut self, u: &mut [f64; 1], rec: &mut [f64; 1], _k: u64) -> Result<(), Infallible> {
+    ///         rec[0] = 2.0 * u[0];
+    ///         u[0] *= u[0];
+    ///         Ok(())
+    ///     }
+    /// }
+    /// struct Adjoint;
+    /// impl ReverseOperator<[f64; 1], f64> for Adjoint {
+    ///     type Error = Infallible;
+    ///     fn reverse(&mut self, u: &[f64; 1], lam: &mut f64, _k: u64) -> Result<(), Infallible> {
+    ///         *lam *= 2.0 * u[0];
+    ///         Ok(())
+    ///     }
+    ///     fn reverse_recorded(&mut self, rec: &[f64; 1], lam: &mut f64, _k: u64) -> Result<(), Infallible> {
+    ///         *lam *= rec[0];
+    ///         Ok(())
+    ///     }
+    /// }
+    /// let mut rv = Revolver::for_schedule(Mixed::new(6, 2)?, Square, Adjoint, &[0.0])?;
+    /// let (mut u, mut lam) = ([1.1], 1.0);
+    /// rv.apply_forward(&mut u)?;
+    /// rv.apply_reverse(&mut lam)?;
+    /// // u_6 = u_0^64, d u_6 / d u_0 = 64 u_0^63.
+    /// assert!((u[0] - 1.1f64.powi(64)).abs() < 1e-9 * u[0]);
+    /// assert!((lam - 64.0 * 1.1f64.powi(63)).abs() < 1e-9 * lam);
+    /// assert_eq!(rv.stats().schedule.forward, Mixed::optimal_forward(6, 2)?);
+    /// # Ok::<(), revolve::Error>(())
+    /// ```
+    fn reverse_recorded(
+        &mut self,
+        record: &S,
+        adjoint: &mut A,
+        step: u64,
+    ) -> Result<(), Self::Error> {
+        self.reverse(record, adjoint, step)
+    }
 }
 
 impl<S, F, E> ForwardOperator<S> for F
@@ -125,10 +198,11 @@ where
 pub struct RevolverStats {
     /// The schedule's counts (forward counts the `n` taped steps of the reverses, as `validate`).
     pub schedule: Stats,
-    /// Steps run by the forward operator: the schedule's advances plus one, the step
-    /// `n - 1 -> n` that gives the caller the final state (the schedule stops at `n - 1`).
+    /// Steps run by the forward operator: the schedule's advances and records plus one, the
+    /// step `n - 1 -> n` that gives the caller the final state (the schedule stops at `n - 1`).
     pub forward_steps: u64,
-    /// Calls of the reverse operator (`n`).
+    /// Calls of the reverse operator (`n`; recorded steps call
+    /// [`ReverseOperator::reverse_recorded`]).
     pub reverse_steps: u64,
     /// Full state copies: stores and restores that had to copy, and the copy of `u_{n-1}` kept
     /// at the end of the forward sweep (no copy there with an out-of-place forward operator).
@@ -241,6 +315,8 @@ pub struct Revolver<S: State, F, R, P, D = NoDisk> {
     checker: Machine,
     cur: Cur,
     work: Option<S>,
+    /// The buffer a recorded step is written into (allocated at the first `record`).
+    spare: Option<S>,
     phase: Phase,
     stats: RevolverStats,
 }
@@ -308,6 +384,7 @@ where
             stores: Stores { ram, disk: NoDisk },
             checker: Machine::new(steps, Capacity::default()),
             cur: Cur::Buffer,
+            spare: None,
             phase: Phase::Fresh,
             stats: RevolverStats::default(),
         };
@@ -424,6 +501,7 @@ where
             checker: self.checker,
             cur: self.cur,
             work: self.work,
+            spare: self.spare,
             phase: self.phase,
             stats: self.stats,
         };
@@ -587,6 +665,26 @@ where
                 self.cur = Cur::Checkpoint(level, step);
                 self.prefetch_next(level)?;
             }
+            Action::Record { step, level } => {
+                self.materialize(buf)?;
+                // The one allocation of a mixed schedule's run, kept for the next gradients.
+                let mut rec = self.spare.take().unwrap_or_else(|| buf.clone());
+                let r = self
+                    .forward
+                    .record(buf, &mut rec, step)
+                    .map_err(|e| op_err("forward", step)(e.into()));
+                let r = r.and_then(|()| match level {
+                    Level::Ram => self.stores.ram.store_swap(step, &mut rec),
+                    Level::Disk => {
+                        self.stats.copies += 1;
+                        self.stores.disk.store(step, &rec)
+                    }
+                });
+                self.spare = Some(rec);
+                r?;
+                self.cur = Cur::Buffer;
+                self.stats.forward_steps += 1;
+            }
             Action::Free { step, level } => {
                 let store = self.stores.get(level);
                 if self.cur == Cur::Checkpoint(level, step) {
@@ -724,7 +822,12 @@ where
                 self.exec(i, a, work)?;
                 continue;
             };
+            let recorded = self.checker.record_of(step);
             self.checker.execute(a).map_err(|rule| bad(i, a, rule))?;
+            if let Some(level) = recorded {
+                self.reverse_recorded(level, step, work, adjoint)?;
+                continue;
+            }
             let view = match self.cur {
                 Cur::Checkpoint(level, k) => self.stores.get(level).view(k)?,
                 _ => None,
@@ -754,6 +857,36 @@ where
             })?;
         self.stores.ram.sync()?;
         self.stores.disk.sync()?;
+        Ok(())
+    }
+
+    /// Reverse the recorded step `step` from its unit at `level`, then release the unit.
+    fn reverse_recorded<A: ?Sized>(
+        &mut self,
+        level: Level,
+        step: u64,
+        work: &mut S,
+        adjoint: &mut A,
+    ) -> Result<(), Error>
+    where
+        R: ReverseOperator<S, A>,
+    {
+        let store = self.stores.get(level);
+        let res = match store.view(step)? {
+            Some(v) => {
+                self.stats.views += 1;
+                self.reverse.reverse_recorded(v, adjoint, step)
+            }
+            None => {
+                store.restore(step, work)?;
+                self.stats.copies += 1;
+                self.reverse.reverse_recorded(work, adjoint, step)
+            }
+        };
+        res.map_err(|e| op_err("reverse", step)(e.into()))?;
+        self.stores.get(level).free(step)?;
+        self.cur = Cur::Consumed;
+        self.stats.reverse_steps += 1;
         Ok(())
     }
 }

@@ -6,6 +6,14 @@
 //! current state at that step, a free slot at its level and no checkpoint of that step at any
 //! level; every step is reversed exactly once, in order `n-1, ..., 0`; no checkpoint is left at
 //! the end; the per-level peak never exceeds the capacity.
+//!
+//! Recorded steps (the mixed schedule): `record K LEVEL` needs the current state at `K`,
+//! `K + 1` no later than the next step still to reverse, a free unit at `LEVEL` (a record counts
+//! against the level's capacity like a checkpoint) and nothing held for `K`; it takes one forward
+//! step and moves the current state to `K + 1`. `reverse K` of a recorded step needs no current
+//! state, takes no forward step and releases the record's unit. A record is not a state:
+//! `restore K` of one is an error; `free K LEVEL` discards it (its step must then be reversed
+//! from a state).
 
 use crate::{Action, Level};
 use std::fmt;
@@ -45,7 +53,8 @@ pub struct Stats {
     pub steps: u64,
     /// Actions executed.
     pub actions: u64,
-    /// Total forward steps: untaped advances plus the `n` taped steps of the reverses.
+    /// Total forward steps: untaped advances, records, and the taped step of each reverse of a
+    /// step that was not recorded (checkpoint_schedules' count of forward steps).
     pub forward: u64,
     /// Untaped forward steps (advances only; C++ Revolve's `numforw`).
     pub advanced: u64,
@@ -57,6 +66,8 @@ pub struct Stats {
     pub restores: [u64; 2],
     /// Frees per level.
     pub frees: [u64; 2],
+    /// Recorded steps per level (`record` actions; each is a forward step).
+    pub records: [u64; 2],
     /// Peak number of live checkpoints per level.
     pub peak: [u64; 2],
 }
@@ -70,11 +81,16 @@ impl Stats {
     pub fn total_restores(&self) -> u64 {
         self.restores[0] + self.restores[1]
     }
+    /// Recorded steps at all levels.
+    pub fn total_records(&self) -> u64 {
+        self.records[0] + self.records[1]
+    }
     /// The summary line of the text format, for a schedule given `snaps` slots in all.
     ///
-    /// `# steps=N snaps=S forward=F reverse=R stores=W restores=L peak_ram=P peak_disk=D`
+    /// `# steps=N snaps=S forward=F reverse=R stores=W restores=L peak_ram=P peak_disk=D`,
+    /// followed by ` records=C` when the schedule recorded steps (peaks then count records too).
     pub fn summary_line(&self, snaps: u64) -> String {
-        format!(
+        let mut line = format!(
             "# steps={} snaps={} forward={} reverse={} stores={} restores={} peak_ram={} peak_disk={}",
             self.steps,
             snaps,
@@ -84,7 +100,11 @@ impl Stats {
             self.total_restores(),
             self.peak[0],
             self.peak[1]
-        )
+        );
+        if self.total_records() > 0 {
+            line.push_str(&format!(" records={}", self.total_records()));
+        }
+        line
     }
 }
 
@@ -141,13 +161,21 @@ pub enum Rule {
         /// Level.
         level: Level,
     },
-    /// A store of a step that already has a checkpoint (at any level).
-    #[error("step {step} already has a {existing} checkpoint")]
+    /// A store or record of a step that already has a checkpoint or record (at any level).
+    #[error("step {step} already has a {existing} checkpoint or record")]
     DuplicateCheckpoint {
         /// Step.
         step: u64,
         /// Level of the existing checkpoint.
         existing: Level,
+    },
+    /// A restore of a step whose unit holds a recorded step's adjoint data, not a state.
+    #[error("step {step} at {level} holds a recorded step's adjoint data, not a state")]
+    RecordNotState {
+        /// Step.
+        step: u64,
+        /// Level of the record.
+        level: Level,
     },
     /// A store at a level whose slots are all taken.
     #[error("no free {level} slot (capacity {capacity})")]
@@ -201,9 +229,9 @@ pub struct Machine {
     current: Option<u64>,
     /// Next step to reverse; `None` once all are reversed.
     next: Option<u64>,
-    /// Live checkpoints sorted by step (preallocated: no allocation per action once the
-    /// capacity is reached).
-    held: Vec<(u64, Level)>,
+    /// Live checkpoints and records (`true`) sorted by step (preallocated: no allocation per
+    /// action once the capacity is reached). A step has at most one of either.
+    held: Vec<(u64, Level, bool)>,
     live: [u64; 2],
     stats: Stats,
 }
@@ -271,7 +299,42 @@ impl Machine {
             }
             i -= 1;
         }
-        h[..i].binary_search_by_key(&step, |&(s, _)| s)
+        h[..i].binary_search_by_key(&step, |&(s, _, _)| s)
+    }
+
+    /// The level holding the record of `step`, if `step` was recorded and not yet reversed.
+    pub fn record_of(&self, step: u64) -> Option<Level> {
+        match self.find(step) {
+            Ok(i) if self.held[i].2 => Some(self.held[i].1),
+            _ => None,
+        }
+    }
+
+    /// Hold `(step, level, record)` in a free unit of `level`.
+    #[inline]
+    fn hold(&mut self, step: u64, level: Level, record: bool) -> Result<(), Rule> {
+        // Stores are mostly of steps past every live checkpoint: append.
+        let slot = match self.held.last() {
+            Some(&(top, _, _)) if top >= step => match self.find(step) {
+                Ok(i) => {
+                    return Err(Rule::DuplicateCheckpoint {
+                        step,
+                        existing: self.held[i].1,
+                    });
+                }
+                Err(slot) => slot,
+            },
+            _ => self.held.len(),
+        };
+        let i = level.index();
+        let capacity = self.capacity.at(level);
+        if self.live[i] >= capacity {
+            return Err(Rule::LevelFull { level, capacity });
+        }
+        self.held.insert(slot, (step, level, record));
+        self.live[i] += 1;
+        self.stats.peak[i] = self.stats.peak[i].max(self.live[i]);
+        Ok(())
     }
 
     /// Execute one action.
@@ -300,31 +363,29 @@ impl Machine {
                 if self.current != Some(step) {
                     return Err(self.not_at(step));
                 }
-                // Stores are mostly of steps past every live checkpoint: append.
-                let slot = match self.held.last() {
-                    Some(&(top, _)) if top >= step => match self.find(step) {
-                        Ok(i) => {
-                            return Err(Rule::DuplicateCheckpoint {
-                                step,
-                                existing: self.held[i].1,
-                            });
-                        }
-                        Err(slot) => slot,
-                    },
-                    _ => self.held.len(),
-                };
-                let i = level.index();
-                let capacity = self.capacity.at(level);
-                if self.live[i] >= capacity {
-                    return Err(Rule::LevelFull { level, capacity });
+                self.hold(step, level, false)?;
+                self.stats.stores[level.index()] += 1;
+            }
+            Action::Record { step, level } => {
+                if self.current != Some(step) {
+                    return Err(self.not_at(step));
                 }
-                self.held.insert(slot, (step, level));
-                self.live[i] += 1;
-                self.stats.stores[i] += 1;
-                self.stats.peak[i] = self.stats.peak[i].max(self.live[i]);
+                if step >= next {
+                    return Err(Rule::PastReversal {
+                        to: step.saturating_add(1),
+                        limit: next,
+                    });
+                }
+                self.hold(step, level, true)?;
+                self.current = Some(step + 1);
+                self.stats.records[level.index()] += 1;
+                self.stats.forward += 1;
             }
             Action::Restore { step, level } => {
                 match self.find(step) {
+                    Ok(i) if self.held[i].1 == level && self.held[i].2 => {
+                        return Err(Rule::RecordNotState { step, level });
+                    }
                     Ok(i) if self.held[i].1 == level => {}
                     _ => return Err(Rule::MissingCheckpoint { step, level }),
                 }
@@ -345,13 +406,22 @@ impl Machine {
                         expected: next,
                     });
                 }
-                if self.current != Some(step) {
-                    return Err(self.not_at(step));
+                match self.find(step) {
+                    Ok(i) if self.held[i].2 => {
+                        // A recorded step: its data replaces the state and the forward step.
+                        let (_, level, _) = self.held.remove(i);
+                        self.live[level.index()] -= 1;
+                    }
+                    _ => {
+                        if self.current != Some(step) {
+                            return Err(self.not_at(step));
+                        }
+                        self.stats.forward += 1;
+                    }
                 }
                 self.current = None;
                 self.next = step.checked_sub(1);
                 self.stats.reverse += 1;
-                self.stats.forward += 1;
             }
         }
         self.stats.actions += 1;

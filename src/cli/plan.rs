@@ -17,6 +17,10 @@ pub(crate) struct Args {
     /// Bytes of one state (e.g. 8MiB, 1e6, 4096).
     #[arg(long, value_parser = parse_size)]
     state_bytes: u64,
+    /// Bytes of the adjoint data of one recorded step, for the mixed row (a unit holds a state
+    /// or a recorded step, whichever is larger); default: the state size.
+    #[arg(long, value_parser = parse_size)]
+    record_bytes: Option<u64>,
     /// RAM for checkpoints (e.g. 2GiB, 512MiB, 50GB, 1e9).
     #[arg(long, value_parser = parse_size)]
     ram: u64,
@@ -78,6 +82,12 @@ pub(crate) fn run(a: Args) -> CliResult {
             _ => CliError::usage(e),
         })?;
     problem.run_limit = a.run_limit;
+    if let Some(bytes) = a.record_bytes {
+        if bytes == 0 {
+            return Err(CliError::usage("--record-bytes: must be at least 1 byte"));
+        }
+        problem = problem.with_record_bytes(bytes);
+    }
     let plan = planner::plan(&problem).map_err(|e| match e {
         PlanError::InvalidSchedule { .. } => CliError::failed(e),
         PlanError::ZeroSteps => CliError::Usage(format!("--steps: {e}")),

@@ -3,7 +3,7 @@
 
 use super::{CliError, CliResult};
 use revolve::schedule::online;
-use revolve::{Action, Binomial, Capacity, Machine, Multistage, Rule};
+use revolve::{Action, Binomial, Capacity, Level, Machine, Mixed, Multistage, Rule};
 use std::io::Write;
 
 /// Arguments of `retrace schedule`.
@@ -22,6 +22,27 @@ enum Kind {
     Online(OnlineArgs),
     /// RAM and disk checkpoints: the optimal forward count T(n, R + D), few disk accesses.
     Multistage(MultistageArgs),
+    /// Units holding a state or one recorded step's adjoint data (`record K LEVEL`, whose
+    /// reverse takes no forward step): fewest forward steps (Maddison 2024).
+    Mixed(MixedArgs),
+}
+
+/// Arguments of `retrace schedule mixed`.
+#[derive(clap::Args)]
+struct MixedArgs {
+    /// Steps to reverse (at least 1).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    steps: u64,
+    /// Checkpoint units, each holding a state or a recorded step (at least 1; more than
+    /// steps - 1 are never used). Builds a table of 8 * steps * (snaps - 1) bytes.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    snaps: u64,
+    /// Keep the units on disk instead of in RAM.
+    #[arg(long)]
+    disk: bool,
+    /// Print only the summary line.
+    #[arg(long)]
+    summary: bool,
 }
 
 /// Arguments of `retrace schedule binomial`.
@@ -94,6 +115,14 @@ pub(crate) fn run(args: Args) -> CliResult {
                 schedule,
                 a.summary,
             )
+        }
+        Kind::Mixed(a) => {
+            let level = if a.disk { Level::Disk } else { Level::Ram };
+            let schedule = Mixed::new(a.steps, a.snaps)
+                .map_err(|e| flags_error(&format!("--steps {} --snaps {}", a.steps, a.snaps), e))?
+                .at_level(level);
+            let capacity = revolve::Schedule::capacity(&schedule);
+            print(a.steps, capacity, a.snaps, schedule, a.summary)
         }
         Kind::Multistage(a) => {
             // Slots beyond the step count change nothing: RAM first, then disk, capped at

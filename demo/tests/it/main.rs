@@ -2,3 +2,4 @@
 
 mod burgers_adjoint;
 mod burgers_disk_adjoint;
+mod burgers_mixed;

@@ -9,6 +9,7 @@ use crate::{Action, Capacity};
 
 pub mod binomial;
 pub mod cost_aware;
+pub mod mixed;
 pub mod multistage;
 pub mod online;
 pub mod periodic;

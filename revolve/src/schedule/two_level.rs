@@ -186,6 +186,10 @@ fn shift(a: Action, offset: u64) -> Action {
             step: step + offset,
             level,
         },
+        Action::Record { step, level } => Action::Record {
+            step: step + offset,
+            level,
+        },
         Action::Reverse { step } => Action::Reverse {
             step: step + offset,
         },

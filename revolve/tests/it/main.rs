@@ -5,6 +5,7 @@ mod cost_aware_schedule;
 mod cost_aware_search;
 mod counting;
 mod disk_store;
+mod mixed;
 mod multistage_schedule;
 mod online_schedule;
 mod planner;
