@@ -1,7 +1,7 @@
 //! Schedules as streams of compact tuples for `retrace.compat.checkpoint_schedules`, which
 //! translates them lazily into checkpoint_schedules actions: `(kind, a, b)` with kind 0
 //! `advance a b`, 1 `store a LEVEL`, 2 `restore a LEVEL`, 3 `free a LEVEL`, 4 `reverse a`
-//! (b = 0), and LEVEL as b (0 RAM, 1 disk). Also the cost-aware schedule
+//! (b = 0), 5 `record a LEVEL`, and LEVEL as b (0 RAM, 1 disk). Also the cost-aware schedule
 //! ([`revolve::CostAware::best`]), which has no other Python binding.
 
 use crate::errors::to_py;
@@ -23,6 +23,7 @@ fn tuple(a: Action) -> (u8, u64, u64) {
         Action::Restore { step, level } => (2, step, level.index() as u64),
         Action::Free { step, level } => (3, step, level.index() as u64),
         Action::Reverse { step } => (4, step, 0),
+        Action::Record { step, level } => (5, step, level.index() as u64),
     }
 }
 

@@ -17,7 +17,7 @@ from conftest import adjoint_step, reference, step
 
 from retrace.compat import checkpoint_schedules as cs
 from retrace.compat.checkpoint_schedules import (
-    Copy, DiskRevolve, EndForward, EndReverse, Forward, HRevolve, Move,
+    Copy, DiskRevolve, EndForward, EndReverse, Forward, HRevolve, MixedCheckpointSchedule, Move,
     MultistageCheckpointSchedule, NoneCheckpointSchedule, PeriodicDiskRevolve, Reverse,
     Revolve, SingleDiskStorageSchedule, SingleMemoryStorageSchedule, StorageType,
     TwoLevelCheckpointSchedule)
@@ -374,6 +374,56 @@ def test_two_level_counts_equal_the_peer():
             assert ours["forward"] == theirs["forward"], (n, period, extra)
 
 
+# -- mixed (Maddison 2024) -------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=None)
+def mixed_dp(n, s):
+    """Fewest forward steps with s units each holding a restart checkpoint or one step's
+    adjoint data (Maddison 2024's recurrence): record the first step (1 + the rest with one
+    unit less), or advance i >= 2 steps and store the restart data of step i."""
+    if n <= s + 1:
+        return n
+    if s == 1:
+        return n * (n + 1) // 2 - 1
+    return min([1 + mixed_dp(n - 1, s - 1)]
+               + [i + mixed_dp(i, s) + mixed_dp(n - i, s - 1) for i in range(2, n)])
+
+
+def test_mixed_valid_optimal_within_units():
+    from retrace.compat.checkpoint_schedules.mixed import optimal_steps_mixed
+    import retrace
+    for n in NS:
+        for s in [1, 2, 3, 5, 10, 300]:
+            if s < min(1, n - 1):
+                continue
+            s1 = min(s, n - 1)
+            for storage in (StorageType.RAM, StorageType.DISK):
+                sched = MixedCheckpointSchedule(n, s, storage=storage)
+                other = DISK if storage == StorageType.RAM else RAM
+                got = replay(sched, n, limits={storage.name: s1, other: 0})
+                best = retrace.schedule.mixed_forward(n, s1) if n > 1 else 1
+                assert got["forward"] == best == optimal_steps_mixed(n, s1), (n, s, storage)
+                if n <= 40:
+                    assert got["forward"] == mixed_dp(n, s1), (n, s)
+                assert sched.is_exhausted and sched.uses_storage_type(storage)
+    with pytest.raises(ValueError):
+        MixedCheckpointSchedule(5, 0)
+    with pytest.raises(ValueError):
+        MixedCheckpointSchedule(5, 2, storage=StorageType.WORK)
+
+
+@needs_peer
+def test_mixed_counts_equal_the_peer():
+    from checkpoint_schedules.mixed import optimal_steps_mixed as peer_optimal
+    for n in [1, 2, 3, 10, 37, 100]:
+        for s in [1, 2, 3, 10]:
+            if s > n - 1 and n > 1:
+                continue
+            ours = replay(MixedCheckpointSchedule(n, s), n)["forward"]
+            theirs = replay(peer.MixedCheckpointSchedule(n, s), n)["forward"]
+            assert ours == theirs == peer_optimal(n, min(s, n - 1)), (n, s)
+
+
 # -- store-everything and no-adjoint (online) ------------------------------------------------
 
 def test_basic_schedules():
@@ -564,6 +614,8 @@ SCHEDULES = [
     ("PeriodicDiskRevolve", lambda n: PeriodicDiskRevolve(n, 1)),
     ("TwoLevel", lambda n: TwoLevelCheckpointSchedule(4, 1, binomial_storage=StorageType.RAM)),
     ("SingleMemory", lambda n: SingleMemoryStorageSchedule()),
+    ("MixedRAM", lambda n: MixedCheckpointSchedule(n, 3, storage=StorageType.RAM)),
+    ("MixedDisk", lambda n: MixedCheckpointSchedule(n, 2)),
     ("SingleDisk", lambda n: SingleDiskStorageSchedule()),
     ("SingleDiskMove", lambda n: SingleDiskStorageSchedule(move_data=True)),
 ]
@@ -596,6 +648,8 @@ n = 20
 for name, make in [("Revolve", lambda: ours.Revolve(n, 3)),
                    ("Multistage", lambda: ours.MultistageCheckpointSchedule(n, 2, 0)),
                    ("HRevolve", lambda: ours.HRevolve(n, 2, 0)),
+                   ("Mixed", lambda: ours.MixedCheckpointSchedule(
+                       n, 3, storage=ours.StorageType.RAM)),
                    ("SingleMemory", ours.SingleMemoryStorageSchedule)]:
     tape = Tape()
     set_working_tape(tape)
@@ -634,4 +688,4 @@ def test_pyadjoint_runs_unchanged(tmp_path):
     script.write_text(PYADJOINT_SCRIPT)
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    assert len(out.stdout.splitlines()) == 4
+    assert len(out.stdout.splitlines()) == 5
