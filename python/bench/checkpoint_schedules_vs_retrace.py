@@ -4,8 +4,8 @@ retrace.compat.checkpoint_schedules (the same user code, only the import changed
 Each cell consumes the whole action stream (`for a in Revolve(n, s): pass`), construction
 included, and reports CPU seconds of this thread (on a shared machine wall time also counts
 other processes' turns), best of the repeats; the ratio is checkpoint_schedules / retrace.
-Both streams are replayed once through a counter of forward steps, which must agree (both are
-optimal). A last table gives retrace's time to the first action at large n.
+The forward steps of both streams are counted while they are consumed and must agree (both
+are optimal). A last table gives retrace's time to the first action at large n.
 
 Needs: pip install ./python checkpoint_schedules==1.0.4
 Run:   python python/bench/checkpoint_schedules_vs_retrace.py [--n 1000 10000] [--s 10]
@@ -21,21 +21,20 @@ from retrace.compat import checkpoint_schedules as ours
 
 
 def consume(make):
-    """CPU seconds to build the schedule and take every action, and the action count."""
+    """CPU seconds to build the schedule and take every action (counting the actions and the
+    forward steps, the same work on both sides)."""
     t0 = time.thread_time()
-    count = 0
-    for _ in make():
+    count = forward = 0
+    for a in make():
         count += 1
-    return time.thread_time() - t0, count
-
-
-def forward_steps(schedule):
-    return sum(a.n1 - a.n0 for a in schedule if type(a).__name__ == "Forward")
+        if type(a).__name__ == "Forward":
+            forward += a.n1 - a.n0
+    return time.thread_time() - t0, count, forward
 
 
 def best(make, repeats):
     runs = [consume(make) for _ in range(repeats)]
-    return min(t for t, _ in runs), runs[0][1]
+    return min(r[0] for r in runs), runs[0][1], runs[0][2]
 
 
 def main():
@@ -51,11 +50,10 @@ def main():
     print(f"{'n':>8} {'actions':>9} {'forward':>9} {'checkpoint_schedules':>21} "
           f"{'retrace':>10} {'ratio':>9}")
     for n in args.n:
-        f_ours, f_peer = forward_steps(ours.Revolve(n, s)), forward_steps(peer.Revolve(n, s))
+        t_ours, count, f_ours = best(lambda: ours.Revolve(n, s), args.repeats)
+        t_peer, _, f_peer = best(lambda: peer.Revolve(n, s), args.peer_repeats)
         if f_ours != f_peer:
             raise SystemExit(f"forward steps differ at n = {n}: {f_ours} != {f_peer}")
-        t_ours, count = best(lambda: ours.Revolve(n, s), args.repeats)
-        t_peer, _ = best(lambda: peer.Revolve(n, s), args.peer_repeats)
         print(f"{n:>8} {count:>9} {f_ours:>9} {t_peer:>21.4f} {t_ours:>10.4f} "
               f"{t_peer / t_ours:>8.0f}x")
     print()
