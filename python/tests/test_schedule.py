@@ -74,7 +74,8 @@ def test_bad_arguments():
 def test_plan_rows_and_svg():
     rows, svg = retrace.plan(10_000, 8 << 20, 1 << 30, 64 << 30, svg=True)
     names = [r["strategy"] for r in rows]
-    assert names == ["store-all", "periodic", "binomial", "multistage", "cost-aware", "online"]
+    assert names == ["store-all", "periodic", "binomial", "multistage", "cost-aware", "online",
+                     "mixed"]
     assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
     multistage = rows[3]
     assert multistage["fits"] and multistage["disk_slots"] > 0

@@ -924,8 +924,10 @@ fn online_row(p: &Problem) -> Result<Row, PlanError> {
     ))
 }
 
-/// Most table entries of the mixed row (`(n + 1) (units - 1)`, 8 bytes each): 128 MiB.
-pub const MIXED_TABLE: u64 = 1 << 24;
+/// Most table entries of the mixed row (`(n + 1) (units - 1)`): building the table costs a
+/// branch and bound per entry (about 0.1 to 50 µs each, growing with `n`), so the planner stops
+/// at `2^18` entries (a second or two).
+pub const MIXED_TABLE: u64 = 1 << 18;
 
 /// RAM units of the mixed row: the budget over the larger of a state and a record, at least 1
 /// (shown as not fitting when none fits), more than `n - 1` never used.

@@ -11,6 +11,7 @@ mod cli_db_plot;
 mod cli_demo;
 mod cli_limits;
 mod cli_messages;
+mod cli_mixed;
 mod cli_output;
 mod cli_output_paths;
 mod cli_plan;

@@ -64,7 +64,7 @@ impl Table {
             u64::MAX
         } else if k == 1 {
             // m (m + 1) / 2 - 1 without overflowing the product (the total was checked).
-            if m % 2 == 0 {
+            if m.is_multiple_of(2) {
                 (m / 2) * (m + 1) - 1
             } else {
                 m * m.div_ceil(2) - 1

@@ -16,9 +16,7 @@ const INF: u64 = u64::MAX / 4;
 /// `M[m][k]` by the recurrence, every split tried (no pruning), `m <= n`, `k <= s`.
 fn plain_dp(n: usize, s: usize) -> Vec<Vec<u64>> {
     let mut t = vec![vec![INF; s + 1]; n + 1];
-    for k in 0..=s {
-        t[1][k] = 1;
-    }
+    t[1].fill(1);
     for m in 2..=n {
         for k in 1..=s {
             if m <= k + 1 {
