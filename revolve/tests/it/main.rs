@@ -4,6 +4,7 @@ mod binomial_optimal;
 mod cost_aware_schedule;
 mod cost_aware_search;
 mod counting;
+mod disk_codec;
 mod disk_store;
 mod multistage_schedule;
 mod online_schedule;
