@@ -177,7 +177,10 @@ fn main() {
         let wall = w1.min(w2);
         let bits: Vec<u64> = g.iter().map(|v| v.to_bits()).collect();
         let (base_wall, base_bits) = base.get_or_insert_with(|| (wall, bits.clone()));
-        assert!(*base_bits == bits, "{cname}: gradient differs from the uncompressed one");
+        assert!(
+            *base_bits == bits,
+            "{cname}: gradient differs from the uncompressed one"
+        );
         println!(
             "{cname:<20} {wall:>8.2} {:>10.2} {ratio:>8.3}",
             wall / *base_wall

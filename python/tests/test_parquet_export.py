@@ -5,6 +5,7 @@ polars`; skipped without them."""
 
 import csv
 import io
+import os
 import subprocess
 
 import pytest
@@ -13,7 +14,36 @@ pa = pytest.importorskip("pyarrow", reason="pyarrow is not installed (pip instal
 pq = pytest.importorskip("pyarrow.parquet", reason="pyarrow.parquet is not importable")
 pd = pytest.importorskip("pandas", reason="pandas is not installed (pip install pandas)")
 
-from test_db import CONFIG, retrace_bin  # noqa: E402  (the same run as test_db)
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CONFIG = """
+[tams]
+ntrajectories = 20
+nsplititer = 40
+l = 1
+seed = 3
+
+[trajectory]
+end_time = 6.0
+step_size = 0.01
+targetscore = 0.95
+
+[model]
+name = "doublewell1d"
+epsilon = 0.025
+x0 = -1.0
+"""
+
+
+def retrace_bin():
+    """The CLI: $RETRACE_BIN (set by .ci/run), else a build in target/."""
+    env = os.environ.get("RETRACE_BIN")
+    if env:
+        return env
+    for profile in ("release", "debug"):
+        path = os.path.join(ROOT, "target", profile, "retrace")
+        if os.path.exists(path):
+            return path
+    pytest.skip("no retrace binary: build it (cargo build --release) or set RETRACE_BIN")
 
 
 def _export(exe, run, *args):

@@ -564,7 +564,10 @@ impl Problem {
     }
 
     fn fits(&self, c: &Counts) -> (bool, bool) {
-        let (b, bd) = (u128::from(self.state_bytes), u128::from(self.disk_state_bytes));
+        let (b, bd) = (
+            u128::from(self.state_bytes),
+            u128::from(self.disk_state_bytes),
+        );
         (
             u128::from(c.peak_ram) * b <= u128::from(self.ram_bytes),
             u128::from(c.peak_disk) * bd <= u128::from(self.disk_bytes),
@@ -572,7 +575,10 @@ impl Problem {
     }
 
     fn figures(&self, c: Counts, ram_slots: u64, disk_slots: u64, source: Source) -> Figures {
-        let (b, bd) = (u128::from(self.state_bytes), u128::from(self.disk_state_bytes));
+        let (b, bd) = (
+            u128::from(self.state_bytes),
+            u128::from(self.disk_state_bytes),
+        );
         let (fits_ram, fits_disk) = self.fits(&c);
         Figures {
             ram_slots,

@@ -67,11 +67,19 @@ pub(crate) fn iterations(rows: &[IterationRow]) -> Result<Vec<u8>, CliError> {
         ("k", u64s(rows.iter().map(|r| r.k)), false),
         ("weight", f64s(rows.iter().map(|r| r.weight)), false),
         ("reached", u64s(rows.iter().map(|r| r.reached)), false),
-        ("model_steps", u64s(rows.iter().map(|r| r.model_steps)), false),
+        (
+            "model_steps",
+            u64s(rows.iter().map(|r| r.model_steps)),
+            false,
+        ),
         ("killed", lists(rows.iter().map(|r| &r.killed)), false),
         ("parents", lists(rows.iter().map(|r| &r.parents)), false),
         ("children", lists(rows.iter().map(|r| &r.children)), false),
-        ("committed_at", f64s(rows.iter().map(|r| r.committed_at)), false),
+        (
+            "committed_at",
+            f64s(rows.iter().map(|r| r.committed_at)),
+            false,
+        ),
     ])
 }
 
@@ -79,13 +87,22 @@ pub(crate) fn iterations(rows: &[IterationRow]) -> Result<Vec<u8>, CliError> {
 pub(crate) fn trajectories(rows: &[TrajectoryRow]) -> Result<Vec<u8>, CliError> {
     // Every column repeats its trajectory's value once per score.
     let each = |f: &dyn Fn(&TrajectoryRow) -> u64| {
-        u64s(rows.iter().flat_map(|t| std::iter::repeat_n(f(t), t.scores.len())))
+        u64s(
+            rows.iter()
+                .flat_map(|t| std::iter::repeat_n(f(t), t.scores.len())),
+        )
     };
     let each_opt = |f: &dyn Fn(&TrajectoryRow) -> Option<u64>| {
-        opt_u64s(rows.iter().flat_map(|t| std::iter::repeat_n(f(t), t.scores.len())))
+        opt_u64s(
+            rows.iter()
+                .flat_map(|t| std::iter::repeat_n(f(t), t.scores.len())),
+        )
     };
     let each_bool = |f: &dyn Fn(&TrajectoryRow) -> bool| {
-        bools(rows.iter().flat_map(|t| std::iter::repeat_n(f(t), t.scores.len())))
+        bools(
+            rows.iter()
+                .flat_map(|t| std::iter::repeat_n(f(t), t.scores.len())),
+        )
     };
     file(vec![
         ("id", each(&|t| t.id), false),
@@ -97,7 +114,10 @@ pub(crate) fn trajectories(rows: &[TrajectoryRow]) -> Result<Vec<u8>, CliError> 
         ("alive", each_bool(&|t| t.died.is_none()), false),
         (
             "max_score",
-            f64s(rows.iter().flat_map(|t| std::iter::repeat_n(t.max_score, t.scores.len()))),
+            f64s(
+                rows.iter()
+                    .flat_map(|t| std::iter::repeat_n(t.max_score, t.scores.len())),
+            ),
             false,
         ),
         ("reached", each_bool(&|t| t.reached), false),

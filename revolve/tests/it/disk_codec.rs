@@ -56,7 +56,13 @@ fn assert_corrupt(e: &Error, path: &Path, needle: &str) {
 fn compressed_store_round_trips_bitwise_and_writes_fewer_bytes() {
     let root = tempfile::tempdir().unwrap();
     for (name, mode) in MODES {
-        for codec in [Codec::zstd(), Codec::ShuffleZstd { typesize: 1, level: 3 }] {
+        for codec in [
+            Codec::zstd(),
+            Codec::ShuffleZstd {
+                typesize: 1,
+                level: 3,
+            },
+        ] {
             let x0 = field(20_000, 0);
             let mut s = mode(DiskStore::builder(3).temp_in(root.path()).codec(codec))
                 .build(&x0)
@@ -136,9 +142,13 @@ fn damaged_compressed_checkpoints_are_named_by_path() {
     let root = tempfile::tempdir().unwrap();
     for (name, mode) in MODES {
         let x = field(10_000, 1);
-        let mut s = mode(DiskStore::builder(1).temp_in(root.path()).codec(Codec::zstd()))
-            .build(&x)
-            .unwrap();
+        let mut s = mode(
+            DiskStore::builder(1)
+                .temp_in(root.path())
+                .codec(Codec::zstd()),
+        )
+        .build(&x)
+        .unwrap();
         s.store(3, &x).unwrap();
         s.sync().unwrap();
         let path = s.path_of(3).unwrap().to_path_buf();
@@ -181,7 +191,15 @@ fn compressed_checkpoint_files_round_trip_and_report_damage() {
         "expected 24",
     );
     assert!(matches!(
-        write_checkpoint_coded(&p, 1, &x, Codec::ShuffleZstd { typesize: 0, level: 1 }),
+        write_checkpoint_coded(
+            &p,
+            1,
+            &x,
+            Codec::ShuffleZstd {
+                typesize: 0,
+                level: 1
+            }
+        ),
         Err(Error::Usage(_))
     ));
 }
@@ -234,7 +252,10 @@ fn codec_names_parse_and_bad_ones_are_usage_errors() {
     assert!(matches!("zstd:100".parse::<Codec>(), Err(Error::Usage(_))));
     let x = vec![0.0f64; 10];
     let e = DiskStore::builder(1)
-        .codec(Codec::ShuffleZstd { typesize: 0, level: 1 })
+        .codec(Codec::ShuffleZstd {
+            typesize: 0,
+            level: 1,
+        })
         .build(&x)
         .unwrap_err();
     assert!(matches!(e, Error::Usage(_)), "{e}");

@@ -396,14 +396,19 @@ fn a_compression_ratio_scales_disk_bytes_slots_and_time() {
         figures(&c, Strategy::Multistage),
     );
     assert_eq!((fp.disk_slots, fc.disk_slots), (40, 160));
-    assert_eq!(fc.disk_bytes_written, u128::from(fc.disk_writes) * u128::from(b / 4));
+    assert_eq!(
+        fc.disk_bytes_written,
+        u128::from(fc.disk_writes) * u128::from(b / 4)
+    );
     assert_eq!(fc.peak_disk_bytes % u128::from(b / 4), 0);
     assert!(fc.peak_disk_bytes <= u128::from(40 * b) && fc.fits_disk);
     assert!(fc.forward < fp.forward, "{fc:?} vs {fp:?}");
     assert!(fc.time < fp.time, "{fc:?} vs {fp:?}");
     // Ratio 1 changes nothing; a ratio that rounds to zero bytes keeps one.
     assert_eq!(p.with_compression_ratio(1.0).unwrap(), p);
-    let tiny = Problem::new(10, 3, 0, 100).with_compression_ratio(1e6).unwrap();
+    let tiny = Problem::new(10, 3, 0, 100)
+        .with_compression_ratio(1e6)
+        .unwrap();
     assert_eq!(tiny.disk_state_bytes, 1);
     for bad in [0.5, 0.0, -1.0, f64::NAN, f64::INFINITY] {
         assert!(

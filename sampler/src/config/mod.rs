@@ -165,10 +165,7 @@ impl Config {
         match &self.trajectory.spill_compression {
             None => Ok(revolve::storage::disk::Codec::None),
             Some(name) => name.parse().map_err(|e: revolve::Error| {
-                Error::config(
-                    "trajectory.spill_compression",
-                    format!("{name:?}: {e}"),
-                )
+                Error::config("trajectory.spill_compression", format!("{name:?}: {e}"))
             }),
         }
     }
@@ -413,7 +410,10 @@ mod tests {
         use revolve::storage::disk::Codec;
         let c = Config::from_toml(BASE).unwrap();
         assert_eq!(c.spill_codec().unwrap(), Codec::None);
-        let text = BASE.replace("targetscore = 3.0", "targetscore = 3.0\nspill_compression = \"zstd:3\"");
+        let text = BASE.replace(
+            "targetscore = 3.0",
+            "targetscore = 3.0\nspill_compression = \"zstd:3\"",
+        );
         let c = Config::from_toml(&text).unwrap();
         assert_eq!(
             c.spill_codec().unwrap(),

@@ -5,8 +5,8 @@
 use super::TrajectoryStore;
 use super::budget::{Budget, BudgetStats};
 use super::spill::{SpillDir, StateBytes, read_state, write_state};
-use revolve::storage::disk::Codec;
 use crate::{Error, Result, StoreError};
+use revolve::storage::disk::Codec;
 use revolve::{Action, Online};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

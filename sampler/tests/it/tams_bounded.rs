@@ -3,11 +3,11 @@
 //! compressed spill files give the same bits.
 
 use revolve::State as _;
+use revolve::storage::disk::Codec;
+use revolve::storage::disk::checkpoint_file::verify_checkpoint;
 use sampler::models::{AllenCahn, AllenCahnNoise, Brownian};
 use sampler::store::{CompactStore, Placement, TrajectoryStore};
 use sampler::{Ensemble, Horizon, Model, NoiseKey, NoiseRng, RunParams, StopReason, Tams};
-use revolve::storage::disk::Codec;
-use revolve::storage::disk::checkpoint_file::verify_checkpoint;
 use std::path::Path;
 
 fn model() -> AllenCahn {
@@ -275,8 +275,8 @@ fn compressed_spill_files_give_bit_identical_results() {
         },
     ];
     for codec in codecs {
-        let store =
-            CompactStore::new(Placement::Uniform { interval: 7 }, 0, dir.path()).with_spill_codec(codec);
+        let store = CompactStore::new(Placement::Uniform { interval: 7 }, 0, dir.path())
+            .with_spill_codec(codec);
         assert_eq!(store.spill_codec(), codec);
         let tams = Tams::new(store);
         let (run, ens) = tams.run_ensemble(&m, &p, key, &|_, _| {}).unwrap();

@@ -225,8 +225,8 @@ impl Header {
             Room::Slot => self.payload_len,
             Room::Exact => self.stored_len,
         };
-        let total = file_size(room_len)
-            .ok_or_else(|| format!("payload length {room_len} overflows"))?;
+        let total =
+            file_size(room_len).ok_or_else(|| format!("payload length {room_len} overflows"))?;
         if file_len < total {
             return Err(format!(
                 "truncated: {file_len} bytes, the header promises {total}"
@@ -286,9 +286,21 @@ mod tests {
             h.encode(&mut b);
             assert_eq!(Header::decode(&b).unwrap(), h);
         }
-        assert!(sample().check(4096 + 800, Some(42), Some(800), Room::Exact).is_ok());
-        assert!(packed().check(4096 + 300, Some(42), Some(800), Room::Exact).is_ok());
-        assert!(packed().check(4096 + 800, Some(42), Some(800), Room::Slot).is_ok());
+        assert!(
+            sample()
+                .check(4096 + 800, Some(42), Some(800), Room::Exact)
+                .is_ok()
+        );
+        assert!(
+            packed()
+                .check(4096 + 300, Some(42), Some(800), Room::Exact)
+                .is_ok()
+        );
+        assert!(
+            packed()
+                .check(4096 + 800, Some(42), Some(800), Room::Slot)
+                .is_ok()
+        );
         assert!(packed().check(4096 + 800, None, None, Room::Exact).is_err());
     }
 
@@ -326,10 +338,34 @@ mod tests {
             Header::decode(&b).unwrap_err()
         };
         let p = packed();
-        assert!(bad(Header { codec: Wire { id: 9, param: 8 }, ..p }).contains("unknown codec 9"));
-        assert!(bad(Header { codec: Wire { id: 1, param: 0 }, ..p }).contains("unknown codec"));
-        assert!(bad(Header { stored_len: 801, ..p }).contains("801 stored bytes"));
-        assert!(bad(Header { stored_len: 10, ..sample() }).contains("raw payload"));
+        assert!(
+            bad(Header {
+                codec: Wire { id: 9, param: 8 },
+                ..p
+            })
+            .contains("unknown codec 9")
+        );
+        assert!(
+            bad(Header {
+                codec: Wire { id: 1, param: 0 },
+                ..p
+            })
+            .contains("unknown codec")
+        );
+        assert!(
+            bad(Header {
+                stored_len: 801,
+                ..p
+            })
+            .contains("801 stored bytes")
+        );
+        assert!(
+            bad(Header {
+                stored_len: 10,
+                ..sample()
+            })
+            .contains("raw payload")
+        );
     }
 
     #[test]
@@ -345,14 +381,30 @@ mod tests {
         assert!(Header::decode(&d).unwrap_err().contains("version 7"));
         let h = sample();
         let e = Room::Exact;
-        assert!(h.check(4896, Some(41), None, e).unwrap_err().contains("step 42"));
-        assert!(h.check(4896, None, Some(8), e).unwrap_err().contains("800 bytes"));
-        assert!(h.check(4000, None, None, e).unwrap_err().contains("truncated"));
+        assert!(
+            h.check(4896, Some(41), None, e)
+                .unwrap_err()
+                .contains("step 42")
+        );
+        assert!(
+            h.check(4896, None, Some(8), e)
+                .unwrap_err()
+                .contains("800 bytes")
+        );
+        assert!(
+            h.check(4000, None, None, e)
+                .unwrap_err()
+                .contains("truncated")
+        );
         assert!(h.check(5000, None, None, e).unwrap_err().contains("5000"));
         let inc = Header {
             complete: false,
             ..h
         };
-        assert!(inc.check(4896, None, None, e).unwrap_err().contains("incomplete"));
+        assert!(
+            inc.check(4896, None, None, e)
+                .unwrap_err()
+                .contains("incomplete")
+        );
     }
 }

@@ -312,7 +312,13 @@ impl SlotFile {
     }
 
     /// Decode a verified, checksummed payload into `dst`.
-    fn decode(&self, h: &Header, src: &[u8], dst: &mut [u8], buf: &mut CodecBuf) -> Result<(), Error> {
+    fn decode(
+        &self,
+        h: &Header,
+        src: &[u8],
+        dst: &mut [u8],
+        buf: &mut CodecBuf,
+    ) -> Result<(), Error> {
         buf.decode(h.codec, src, dst)
             .map_err(|r| corrupt(&self.path, r))
     }
