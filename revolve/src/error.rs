@@ -127,6 +127,12 @@ pub enum Error {
         /// The value given.
         value: f64,
     },
+    /// A compression ratio given to the planner is below 1, infinite or NaN.
+    #[error("the compression ratio must be a finite number >= 1 (got {value})")]
+    BadRatio {
+        /// The value given.
+        value: f64,
+    },
     /// A planner's tables would exceed its documented size limit.
     #[error("{what}: {found} exceeds the limit {limit}")]
     TooLarge {

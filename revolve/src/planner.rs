@@ -15,8 +15,10 @@
 //!
 //! Conventions: the RAM and disk budgets count checkpoint bytes only (the working state is not
 //! counted); `s` slots count the one holding the initial state, so store-all needs `n - 1` slots.
-//! The time model is `forward uf + reverse ub + writes (B / write_bw + latency)
-//! + reads (B / read_bw + latency)`; RAM copies are not charged.
+//! The time model is `forward uf + reverse ub + writes (B_d / write_bw + latency)
+//! + reads (B_d / read_bw + latency)`; RAM copies are not charged. `B_d` is the size of a
+//! state on disk: `B` divided by the compression ratio of the disk checkpoints
+//! ([`Problem::with_compression_ratio`]; `B` uncompressed), which also sets how many fit on disk.
 //!
 //! ```
 //! use revolve::planner::{plan, Problem, Strategy};
@@ -46,6 +48,8 @@ pub struct Problem {
     pub steps: u64,
     /// Bytes of one state (`B >= 1`).
     pub state_bytes: u64,
+    /// Bytes of one state on disk (`B` unless compressed: [`Problem::with_compression_ratio`]).
+    pub disk_state_bytes: u64,
     /// RAM for checkpoints, bytes.
     pub ram_bytes: u64,
     /// Disk for checkpoints, bytes.
@@ -70,6 +74,7 @@ impl Problem {
         Problem {
             steps,
             state_bytes,
+            disk_state_bytes: state_bytes,
             ram_bytes,
             disk_bytes,
             costs: Costs::default()
@@ -105,12 +110,48 @@ impl Problem {
         latency: f64,
     ) -> Result<Problem, Error> {
         let costs = Costs::new(forward, reverse)?.with_disk(
-            self.state_bytes,
+            self.disk_state_bytes,
             write_bandwidth,
             read_bandwidth,
             latency,
         )?;
         Ok(Problem { costs, ..self })
+    }
+
+    /// This problem with disk checkpoints compressed `ratio`-fold (`ratio >= 1`, e.g. measured
+    /// by the disk store's [`bytes_written`](crate::storage::disk::DiskStats::bytes_written)):
+    /// a state takes `ceil(B / ratio)` bytes on disk, so more fit in the disk budget, and disk
+    /// transfers take that much less time (the latency per access stays; measured seconds per
+    /// checkpoint, [`Costs::with_disk_seconds`], are divided by the ratio). Codec CPU time is
+    /// not modelled. Errors: [`Error::BadRatio`].
+    ///
+    /// ```
+    /// use revolve::planner::Problem;
+    /// let p = Problem::new(1000, 1 << 20, 0, 100 << 20).with_compression_ratio(4.0)?;
+    /// assert_eq!((p.disk_state_bytes, p.disk_slots()), (1 << 18, 400));
+    /// # Ok::<(), revolve::Error>(())
+    /// ```
+    pub fn with_compression_ratio(self, ratio: f64) -> Result<Problem, Error> {
+        if !(ratio.is_finite() && ratio >= 1.0) {
+            return Err(Error::BadRatio { value: ratio });
+        }
+        let disk = ((self.state_bytes as f64 / ratio).ceil() as u64)
+            .min(self.state_bytes)
+            .max(1);
+        let k = self.costs;
+        let (wb, rb, lat) = (k.write_bandwidth(), k.read_bandwidth(), k.latency());
+        let costs = if wb.is_infinite() && rb.is_infinite() && lat == 0.0 {
+            // Measured seconds per checkpoint (or a free disk): scaled with the bytes.
+            let scale = disk as f64 / self.disk_state_bytes as f64;
+            k.with_disk_seconds(k.write(Level::Disk) * scale, k.read(Level::Disk) * scale)?
+        } else {
+            k.with_disk(disk, wb, rb, lat)?
+        };
+        Ok(Problem {
+            disk_state_bytes: disk,
+            costs,
+            ..self
+        })
     }
 
     /// States that fit in the RAM budget.
@@ -119,7 +160,7 @@ impl Problem {
     }
     /// States that fit in the disk budget.
     pub fn disk_slots(&self) -> u64 {
-        self.disk_bytes / self.state_bytes.max(1)
+        self.disk_bytes / self.disk_state_bytes.max(1)
     }
     fn check(&self) -> Result<(), PlanError> {
         if self.steps == 0 {
@@ -565,15 +606,21 @@ impl Problem {
     }
 
     fn fits(&self, c: &Counts) -> (bool, bool) {
-        let b = u128::from(self.state_bytes);
+        let (b, bd) = (
+            u128::from(self.state_bytes),
+            u128::from(self.disk_state_bytes),
+        );
         (
             u128::from(c.peak_ram) * b <= u128::from(self.ram_bytes),
-            u128::from(c.peak_disk) * b <= u128::from(self.disk_bytes),
+            u128::from(c.peak_disk) * bd <= u128::from(self.disk_bytes),
         )
     }
 
     fn figures(&self, c: Counts, ram_slots: u64, disk_slots: u64, source: Source) -> Figures {
-        let b = u128::from(self.state_bytes);
+        let (b, bd) = (
+            u128::from(self.state_bytes),
+            u128::from(self.disk_state_bytes),
+        );
         let (fits_ram, fits_disk) = self.fits(&c);
         Figures {
             ram_slots,
@@ -582,10 +629,10 @@ impl Problem {
             reverse: c.reverse,
             disk_writes: c.disk_writes,
             disk_reads: c.disk_reads,
-            disk_bytes_written: u128::from(c.disk_writes) * b,
-            disk_bytes_read: u128::from(c.disk_reads) * b,
+            disk_bytes_written: u128::from(c.disk_writes) * bd,
+            disk_bytes_read: u128::from(c.disk_reads) * bd,
             peak_ram_bytes: u128::from(c.peak_ram) * b,
-            peak_disk_bytes: u128::from(c.peak_disk) * b,
+            peak_disk_bytes: u128::from(c.peak_disk) * bd,
             recompute_factor: c.forward as f64 / self.steps as f64,
             time: self.time(&c),
             fits_ram,

@@ -29,13 +29,22 @@ enum Command {
         /// The run directory.
         dir: PathBuf,
         /// Write CSV of `--table` to FILE (`-`: stdout; written atomically).
-        #[arg(long, value_name = "FILE", required_unless_present = "json")]
+        #[arg(
+            long,
+            value_name = "FILE",
+            required_unless_present_any = ["json", "parquet"]
+        )]
         csv: Option<PathBuf>,
+        /// Write `--table` as Parquet to FILE (`-`: stdout; written atomically): iterations,
+        /// or the trajectories with their scores in long format (one row per trajectory and
+        /// step). Needs the `parquet` feature (`cargo build --features parquet`).
+        #[arg(long, value_name = "FILE")]
+        parquet: Option<PathBuf>,
         /// Write everything (summary, iterations, trajectories with scores) as JSON to FILE
         /// (`-`: stdout; written atomically).
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
-        /// Which table `--csv` writes.
+        /// Which table `--csv` and `--parquet` write.
         #[arg(long, value_enum, default_value_t = Table::Trajectories)]
         table: Table,
     },
@@ -51,13 +60,44 @@ enum Command {
     },
 }
 
-/// Tables of `retrace db export --csv`.
+/// Tables of `retrace db export --csv` and `--parquet`.
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum Table {
-    /// One row per trajectory, scores space-separated in the last column.
+    /// One row per trajectory, scores space-separated in the last column (CSV); one row per
+    /// trajectory and step (Parquet).
     Trajectories,
     /// One row per iteration.
     Iterations,
+}
+
+/// Check the `--parquet` output (a usage error in a build without the `parquet` feature).
+fn check_parquet(outputs: &mut Outputs, path: &Path) -> Result<Target, CliError> {
+    if cfg!(feature = "parquet") {
+        outputs.check("--parquet", path)
+    } else {
+        Err(CliError::usage(
+            "--parquet: this retrace was built without the `parquet` feature",
+        ))
+    }
+}
+
+#[cfg(feature = "parquet")]
+fn parquet_bytes(
+    table: Table,
+    iterations: &[IterationRow],
+    trajectories: &[TrajectoryRow],
+) -> Result<Vec<u8>, CliError> {
+    match table {
+        Table::Iterations => super::parquet::iterations(iterations),
+        Table::Trajectories => super::parquet::trajectories(trajectories),
+    }
+}
+
+#[cfg(not(feature = "parquet"))]
+fn parquet_bytes(_: Table, _: &[IterationRow], _: &[TrajectoryRow]) -> Result<Vec<u8>, CliError> {
+    Err(CliError::usage(
+        "--parquet: this retrace was built without the `parquet` feature",
+    ))
 }
 
 /// Open the run in `dir`; a directory holding no run is a usage error (exit 2).
@@ -94,6 +134,7 @@ pub(crate) fn run(args: Args) -> CliResult {
         Command::Export {
             dir,
             csv,
+            parquet,
             json,
             table,
         } => {
@@ -105,6 +146,10 @@ pub(crate) fn run(args: Args) -> CliResult {
             };
             let json = match &json {
                 Some(p) => Some(outputs.check("--json", p)?),
+                None => None,
+            };
+            let parquet = match &parquet {
+                Some(p) => Some(check_parquet(&mut outputs, p)?),
                 None => None,
             };
             let db = open(&dir)?;
@@ -119,6 +164,9 @@ pub(crate) fn run(args: Args) -> CliResult {
                     Table::Trajectories => trajectories_csv(&mut text, &trajectories)?,
                 }
                 target.write(&text)?;
+            }
+            if let Some(target) = parquet {
+                target.write(&parquet_bytes(table, &iterations, &trajectories)?)?;
             }
             if let Some(target) = json {
                 let value = serde_json::json!({

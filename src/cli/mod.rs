@@ -3,6 +3,8 @@
 pub(crate) mod db;
 pub(crate) mod demo;
 pub(crate) mod output;
+#[cfg(feature = "parquet")]
+pub(crate) mod parquet;
 pub(crate) mod plan;
 pub(crate) mod schedule;
 pub(crate) mod signals;

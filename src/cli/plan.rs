@@ -45,6 +45,10 @@ pub(crate) struct Args {
     /// Seconds added to every disk write and read.
     #[arg(long, value_parser = parse_seconds, default_value = "0")]
     disk_latency: f64,
+    /// Compression ratio of the disk checkpoints (>= 1; e.g. 1.3 for `zstd` on smooth f64
+    /// fields): a state takes state-bytes / R on disk, so more fit and transfers are shorter.
+    #[arg(long, value_name = "R", default_value = "1")]
+    compression_ratio: f64,
     /// Above this many steps, counts come from closed forms instead of running the schedules.
     #[arg(long, default_value_t = Problem::DEFAULT_RUN_LIMIT)]
     run_limit: u64,
@@ -75,10 +79,12 @@ pub(crate) fn run(a: Args) -> CliResult {
             a.read_bandwidth.unwrap_or(a.disk_bandwidth),
             a.disk_latency,
         )
+        .and_then(|p| p.with_compression_ratio(a.compression_ratio))
         .map_err(|e| match &e {
             revolve::Error::BadCost { name, .. } | revolve::Error::BadBandwidth { name, .. } => {
                 CliError::Usage(format!("--{}: {e}", name.replace(' ', "-")))
             }
+            revolve::Error::BadRatio { .. } => CliError::Usage(format!("--compression-ratio: {e}")),
             _ => CliError::usage(e),
         })?;
     problem.run_limit = a.run_limit;

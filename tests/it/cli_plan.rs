@@ -320,3 +320,51 @@ fn bad_arguments_exit_2_with_one_line() {
     let out = retrace(&[&["plan"][..], &ok, &["--svg", "/nonexistent-dir/x.svg"]].concat());
     assert_usage_error(&out, "--svg in a missing directory");
 }
+
+#[test]
+fn compression_ratio_fits_more_states_on_disk() {
+    let args = |r: &'static str| {
+        stdout_of(&[
+            "plan",
+            "--steps",
+            "1000",
+            "--state-bytes",
+            "8MiB",
+            "--ram",
+            "80MiB",
+            "--disk",
+            "800MiB",
+            "--compression-ratio",
+            r,
+        ])
+    };
+    assert!(args("1").starts_with(
+        "# steps=1000 state=8.00 MiB ram=80.00 MiB (10 states) disk=800.00 MiB (100 states)\n"
+    ));
+    let t = args("4");
+    assert!(
+        t.starts_with(
+            "# steps=1000 state=8.00 MiB ram=80.00 MiB (10 states) disk=800.00 MiB (400 states)\n"
+        ),
+        "{t}"
+    );
+    for bad in ["0.5", "nan", "inf"] {
+        let out = crate::common::retrace(&[
+            "plan",
+            "--steps",
+            "10",
+            "--state-bytes",
+            "8",
+            "--ram",
+            "80",
+            "--compression-ratio",
+            bad,
+        ]);
+        assert_usage_error(&out, bad);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("--compression-ratio: the compression ratio must be"),
+            "{bad}: {err}"
+        );
+    }
+}

@@ -9,7 +9,7 @@ use retrace_demo::burgers::{
 };
 use retrace_demo::harness::disk::DiskMode;
 use revolve::revolver::{ForwardOperator, ReverseOperator, RevolverStats};
-use revolve::storage::disk::DiskStats;
+use revolve::storage::disk::{Codec, DiskStats, DiskStore};
 use revolve::{
     Binomial, Capacity, CheckpointStore, Error, Multistage, RamStore, Revolver, validate,
 };
@@ -51,9 +51,14 @@ struct DiskRun {
 /// `J` and `dJ/du_0` through `Multistage::best(n, r, d)` with a disk store of `mode` inside
 /// `parent`; checks the slot files exist during the run and are gone after it.
 fn disk_run(n: u64, r: u64, d: u64, mode: DiskMode, parent: &Path) -> DiskRun {
+    let u0 = model().initial_condition();
+    run_on(n, r, d, mode.build(d, parent, &u0).unwrap(), parent)
+}
+
+/// [`disk_run`] on a given store of `d` slots in a fresh directory inside `parent`.
+fn run_on(n: u64, r: u64, d: u64, store: DiskStore<Vec<f64>>, parent: &Path) -> DiskRun {
     let m = model();
     let u0 = m.initial_condition();
-    let store = mode.build(d, parent, &u0).unwrap();
     let dir = store.dir().to_path_buf();
     let mut rv = Revolver::new(
         Multistage::best(n, r, d).unwrap(),
@@ -254,6 +259,45 @@ fn failing_operators_propagate_and_leave_no_files() {
             drop(rv);
             assert!(!dir.exists(), "{case}: {} left behind", dir.display());
             assert_eq!(entries(parent.path()), 0, "{case}");
+        }
+    }
+}
+
+#[test]
+fn compressed_disk_adjoint_gives_the_bitwise_same_gradient() {
+    let m = model();
+    let u0 = m.initial_condition();
+    let parent = tempfile::tempdir().unwrap();
+    let (n, r, d) = (200u64, 1u64, 8u64);
+    let plain = disk_run(n, r, d, DiskMode::Sync, parent.path());
+    let raw_bytes = plain.disk.stores * (POINTS as u64 * 8);
+    assert_eq!(plain.disk.bytes_written, raw_bytes);
+    let codecs = [
+        Codec::zstd(),
+        Codec::ShuffleZstd {
+            typesize: 1,
+            level: 3,
+        },
+    ];
+    for codec in codecs {
+        for mode in DiskMode::ALL {
+            let case = format!("{codec} {mode:?}");
+            let b = DiskStore::builder(d).temp_in(parent.path()).codec(codec);
+            let b = match mode {
+                DiskMode::Prefetch => b,
+                DiskMode::NoPrefetch => b.prefetch_buffers(0),
+                DiskMode::Sync => b.background(false),
+            };
+            let run = run_on(n, r, d, b.build(&u0).unwrap(), parent.path());
+            assert_eq!(run.objective.to_bits(), plain.objective.to_bits(), "{case}");
+            assert!(same_bits(&run.gradient, &plain.gradient), "{case}");
+            assert_eq!(run.disk.stores, plain.disk.stores, "{case}");
+            // The Burgers states do shrink: the codec was used.
+            assert!(
+                run.disk.bytes_written < raw_bytes,
+                "{case}: {} of {raw_bytes} bytes",
+                run.disk.bytes_written
+            );
         }
     }
 }

@@ -5,6 +5,7 @@ mod binomial_optimal;
 mod cost_aware_schedule;
 mod cost_aware_search;
 mod counting;
+mod disk_codec;
 mod disk_store;
 mod mixed;
 mod multistage_schedule;

@@ -382,3 +382,48 @@ fn extreme_sizes_do_not_panic() {
     assert!(why.to_string().contains("overflow"), "{why}");
     assert!(r.row(Strategy::StoreAll).unwrap().figures().is_some());
 }
+
+#[test]
+fn a_compression_ratio_scales_disk_bytes_slots_and_time() {
+    let b = MIB;
+    let p = Problem::new(2000, b, 4 * b, 40 * b)
+        .with_costs(1.0, 2.0, 1e8, 2e8, 0.01)
+        .unwrap();
+    let c = p.with_compression_ratio(4.0).unwrap();
+    assert_eq!((c.state_bytes, c.disk_state_bytes), (b, b / 4));
+    assert_eq!(c.disk_slots(), 4 * p.disk_slots());
+    assert_eq!(c.ram_slots(), p.ram_slots());
+    assert_eq!(c.costs.write(Level::Disk), (b / 4) as f64 / 1e8 + 0.01);
+    assert_eq!(c.costs.read(Level::Disk), (b / 4) as f64 / 2e8 + 0.01);
+    let (fp, fc) = (
+        figures(&p, Strategy::Multistage),
+        figures(&c, Strategy::Multistage),
+    );
+    assert_eq!((fp.disk_slots, fc.disk_slots), (40, 160));
+    assert_eq!(
+        fc.disk_bytes_written,
+        u128::from(fc.disk_writes) * u128::from(b / 4)
+    );
+    assert_eq!(fc.peak_disk_bytes % u128::from(b / 4), 0);
+    assert!(fc.peak_disk_bytes <= u128::from(40 * b) && fc.fits_disk);
+    assert!(fc.forward < fp.forward, "{fc:?} vs {fp:?}");
+    assert!(fc.time < fp.time, "{fc:?} vs {fp:?}");
+    // Ratio 1 changes nothing; a ratio that rounds to zero bytes keeps one.
+    assert_eq!(p.with_compression_ratio(1.0).unwrap(), p);
+    let tiny = Problem::new(10, 3, 0, 100)
+        .with_compression_ratio(1e6)
+        .unwrap();
+    assert_eq!(tiny.disk_state_bytes, 1);
+    for bad in [0.5, 0.0, -1.0, f64::NAN, f64::INFINITY] {
+        assert!(
+            matches!(p.with_compression_ratio(bad), Err(Error::BadRatio { .. })),
+            "{bad}"
+        );
+    }
+    // Measured seconds per checkpoint scale with the bytes.
+    let mut m = p;
+    m.costs = m.costs.with_disk_seconds(0.4, 0.2).unwrap();
+    let mc = m.with_compression_ratio(4.0).unwrap();
+    assert_eq!(mc.costs.write(Level::Disk), 0.1);
+    assert_eq!(mc.costs.read(Level::Disk), 0.05);
+}

@@ -17,6 +17,7 @@
 //! # policy = "uniform"        # store_all (default) | uniform | schedule
 //! # memory_budget = "2GiB"    # RAM for checkpoints of the whole ensemble; spill beyond
 //! # checkpoint_dir = "/tmp"   # where spill files go (a run-specific subdirectory)
+//! # spill_compression = "zstd" # none (default) | zstd | zstd:LEVEL (lossless)
 //! [runner]
 //! nworkers = 2          # default: all cores
 //! [sampler]
@@ -160,6 +161,17 @@ impl Config {
         }
     }
 
+    /// The codec of spill files (`[trajectory] spill_compression`; default none); an error
+    /// names the key.
+    pub fn spill_codec(&self) -> Result<revolve::storage::disk::Codec> {
+        match &self.trajectory.spill_compression {
+            None => Ok(revolve::storage::disk::Codec::None),
+            Some(name) => name.parse().map_err(|e: revolve::Error| {
+                Error::config("trajectory.spill_compression", format!("{name:?}: {e}"))
+            }),
+        }
+    }
+
     /// The strategy.
     pub fn strategy(&self) -> StrategyKind {
         match self.sampler.strategy {
@@ -269,6 +281,13 @@ mod tests {
                 BASE.replace("end_time = 1.0", "end_time = 1e-320")
                     .replace("step_size = 0.01", "step_size = 1e300"),
                 "trajectory.step_size: 1e300 is larger than trajectory.end_time",
+            ),
+            (
+                BASE.replace(
+                    "targetscore = 3.0",
+                    "targetscore = 3.0\nspill_compression = \"lz4\"",
+                ),
+                "trajectory.spill_compression: \"lz4\": ",
             ),
             (
                 BASE.replace(
@@ -388,5 +407,24 @@ mod tests {
         assert!(err(&format!("{BASE}[database]\npath = \"\"\n")).starts_with("database.path:"));
         let mc = format!("{BASE}[sampler]\nstrategy = \"montecarlo\"\n[database]\npath = \"r\"\n");
         assert!(err(&mc).starts_with("database.path: a run database needs strategy"));
+    }
+
+    #[test]
+    fn spill_compression_names_a_codec() {
+        use revolve::storage::disk::Codec;
+        let c = Config::from_toml(BASE).unwrap();
+        assert_eq!(c.spill_codec().unwrap(), Codec::None);
+        let text = BASE.replace(
+            "targetscore = 3.0",
+            "targetscore = 3.0\nspill_compression = \"zstd:3\"",
+        );
+        let c = Config::from_toml(&text).unwrap();
+        assert_eq!(
+            c.spill_codec().unwrap(),
+            Codec::ShuffleZstd {
+                typesize: 8,
+                level: 3
+            }
+        );
     }
 }

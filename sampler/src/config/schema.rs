@@ -105,6 +105,10 @@ pub struct TrajectoryConfig {
     /// `schedule`: checkpoints per trajectory (default: what the budget allows).
     #[serde(default)]
     pub checkpoint_slots: Option<u64>,
+    /// Codec of the spill files: `"none"` (default), `"zstd"` (byte shuffle + zstd, lossless),
+    /// `"zstd:LEVEL"`.
+    #[serde(default)]
+    pub spill_compression: Option<String>,
 }
 
 /// How trajectory states are kept (`[trajectory] policy`).

@@ -95,6 +95,7 @@ impl Config {
         if let Some(dir) = &tr.checkpoint_dir {
             check_checkpoint_dir(dir)?;
         }
+        self.spill_codec()?;
         if tr.checkpoint_interval == Some(0) {
             return Err(Error::config(
                 "trajectory.checkpoint_interval",

@@ -143,7 +143,7 @@ where
         let bytes = self.model.initial_state().byte_len() as u64;
         let compact = match s.strategy {
             StrategyKind::MonteCarlo => None,
-            StrategyKind::Tams => s.store.compact(bytes, &s.params),
+            StrategyKind::Tams => s.store.compact(bytes, &s.params, self.spill_codec),
         };
         let rank = comm.rank();
         match compact {
@@ -176,7 +176,7 @@ where
         let mut db = db.as_mut().map(|(db, _)| db);
         let out = match s.strategy {
             StrategyKind::MonteCarlo => self.montecarlo(&mut link, pool),
-            StrategyKind::Tams => match s.store.compact(bytes, &s.params) {
+            StrategyKind::Tams => match s.store.compact(bytes, &s.params, self.spill_codec) {
                 Some(store) => self.tams(&mut link, pool, &store, db.as_deref_mut()),
                 None => self.tams(&mut link, pool, &StoreAll, db.as_deref_mut()),
             },

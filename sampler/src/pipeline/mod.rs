@@ -66,6 +66,7 @@ use crate::strategy::{MonteCarlo, OnStall, Progress, RunParams, Strategy, Tams};
 use crate::{Error, Model, Result};
 use describe::Settings;
 use revolve::State as _;
+use revolve::storage::disk::Codec;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -108,6 +109,9 @@ pub struct Run<'a, M> {
     repeats: u64,
     database: Option<Database>,
     save_states: Option<bool>,
+    /// How spill files are written (not part of the recorded description: results do not
+    /// depend on it).
+    spill_codec: Codec,
     /// The configuration as given (TOML), recorded in a new database's `meta.config`.
     given_config: Option<String>,
     progress: Option<Box<dyn Fn(u64, u64) + Sync + 'a>>,
@@ -150,6 +154,7 @@ where
             repeats: 1,
             database: None,
             save_states: None,
+            spill_codec: Codec::None,
             given_config: None,
             progress: None,
             #[cfg(feature = "mpi")]
@@ -180,7 +185,8 @@ where
     pub fn from_config(model: &'a M, config: &Config) -> Result<Self> {
         let mut run = Run::new(model, config.params()?)
             .strategy(config.strategy())
-            .store(config.store_policy());
+            .store(config.store_policy())
+            .spill_compression(config.spill_codec()?);
         run.settings.seed = config.tams.seed;
         if let Some(n) = config.runner.nworkers {
             run.settings.threads = Some(usize::try_from(n).unwrap_or(usize::MAX));
@@ -256,6 +262,14 @@ where
     /// Where states are kept (default: all of them).
     pub fn store(mut self, store: StorePolicy) -> Self {
         self.settings.store = store;
+        self
+    }
+
+    /// Write spill files (checkpoints beyond the memory budget) through `codec` (default
+    /// [`Codec::None`](revolve::storage::disk::Codec::None)); `Codec::zstd()` compresses them
+    /// losslessly, so results stay bit-identical. Config key `trajectory.spill_compression`.
+    pub fn spill_compression(mut self, codec: revolve::storage::disk::Codec) -> Self {
+        self.spill_codec = codec;
         self
     }
 
@@ -436,7 +450,7 @@ where
         let bytes = self.model.initial_state().byte_len() as u64;
         match s.strategy {
             StrategyKind::MonteCarlo => self.repeat(&MonteCarlo, progress),
-            StrategyKind::Tams => match s.store.compact(bytes, &s.params) {
+            StrategyKind::Tams => match s.store.compact(bytes, &s.params, self.spill_codec) {
                 Some(store) => self.repeat(&Tams::new(store), progress),
                 None => self.repeat(&Tams::new(StoreAll), progress),
             },
@@ -475,7 +489,7 @@ where
         let template = save
             .unwrap_or(bytes >= AUTO_SAVE_STATE_BYTES)
             .then_some(initial);
-        match s.store.compact(bytes as u64, &s.params) {
+        match s.store.compact(bytes as u64, &s.params, self.spill_codec) {
             Some(store) => self.journaled_with(db, Tams::new(store), template, progress),
             None => self.journaled_with(db, Tams::new(StoreAll), template, progress),
         }

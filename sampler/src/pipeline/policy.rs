@@ -2,6 +2,7 @@
 
 use crate::store::{CompactStore, Placement, StateBytes};
 use crate::strategy::RunParams;
+use revolve::storage::disk::Codec;
 use std::path::PathBuf;
 
 /// Which strategy a [`super::Run`] uses (serialized as its name in configs and reports:
@@ -64,11 +65,12 @@ pub enum StorePolicy {
 }
 
 impl StorePolicy {
-    /// The compact store of this policy (`None`: store every state).
+    /// The compact store of this policy (`None`: store every state), spilling through `codec`.
     pub(super) fn compact<S: StateBytes + PartialEq>(
         &self,
         state_bytes: u64,
         params: &RunParams,
+        codec: Codec,
     ) -> Option<CompactStore<S>> {
         let n = params.ntrajectories;
         let (placement, budget, dir) = match self {
@@ -101,6 +103,6 @@ impl StorePolicy {
             ),
         };
         let dir = dir.clone().unwrap_or_else(std::env::temp_dir);
-        Some(CompactStore::new(placement, budget, &dir))
+        Some(CompactStore::new(placement, budget, &dir).with_spill_codec(codec))
     }
 }

@@ -6,6 +6,7 @@ use super::TrajectoryStore;
 use super::budget::{Budget, BudgetStats};
 use super::spill::{SpillDir, StateBytes, read_state, write_state};
 use crate::{Error, Result, StoreError};
+use revolve::storage::disk::Codec;
 use revolve::{Action, Online};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -161,6 +162,7 @@ pub struct CompactStore<S> {
     budget: Arc<Budget>,
     dir: PathBuf,
     spill: Mutex<Option<Arc<SpillDir>>>,
+    codec: Codec,
     initial: Mutex<Option<Arc<Checkpoint<S>>>>,
 }
 
@@ -173,8 +175,23 @@ impl<S: StateBytes + PartialEq> CompactStore<S> {
             budget: Arc::new(Budget::new(budget)),
             dir: checkpoint_dir.to_path_buf(),
             spill: Mutex::new(None),
+            codec: Codec::None,
             initial: Mutex::new(None),
         }
+    }
+
+    /// Write spill files through `codec` (default [`Codec::None`]: raw bytes);
+    /// [`Codec::zstd()`] shuffles and compresses them losslessly. Each file records its codec,
+    /// and results are bit-identical whatever the codec. The byte counters
+    /// ([`stats`](Self::stats)) still count state bytes.
+    pub fn with_spill_codec(mut self, codec: Codec) -> Self {
+        self.codec = codec;
+        self
+    }
+
+    /// The codec of new spill files.
+    pub fn spill_codec(&self) -> Codec {
+        self.codec
     }
 
     /// The placement policy.
@@ -212,7 +229,7 @@ impl<S: StateBytes + PartialEq> CompactStore<S> {
         } else {
             let dir = self.spill_handle()?;
             let path = dir.file_for(step);
-            write_state(&path, step, state)?;
+            write_state(&path, step, state, self.codec)?;
             self.budget.add_disk(bytes);
             Body::Disk { path, _dir: dir }
         };

@@ -1,8 +1,12 @@
-//! Spilling checkpoints to files: raw bytes of a state ([`StateBytes`]) in the `revolve`
-//! checkpoint-file format (header + CRC-32), in a run-specific directory removed on drop.
+//! Spilling checkpoints to files: raw bytes of a state ([`StateBytes`]), or those compressed by
+//! a [`Codec`], in the `revolve` checkpoint-file format (header with the codec + CRC-32), in a
+//! run-specific directory removed on drop.
 
 use crate::{Result, StoreError};
-use revolve::storage::disk::checkpoint_file::{read_checkpoint, write_checkpoint_with};
+use revolve::storage::disk::Codec;
+use revolve::storage::disk::checkpoint_file::{
+    read_checkpoint, write_checkpoint, write_checkpoint_coded,
+};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -199,12 +203,19 @@ impl Drop for SpillDir {
     }
 }
 
-/// Write `state` as the checkpoint of `step` to `path` (header + CRC-32).
-pub(crate) fn write_state<S: StateBytes>(path: &Path, step: u64, state: &S) -> Result<()> {
-    let mut bytes = vec![0u8; state.byte_len()];
-    state.write_bytes(&mut bytes);
-    let mut scratch = Vec::new();
-    write_checkpoint_with(path, step, &bytes, &mut scratch).map_err(|source| {
+/// Write `state` as the checkpoint of `step` to `path` (header + CRC-32) through `codec` (the
+/// header records it: [`read_state`] needs no option).
+pub(crate) fn write_state<S: StateBytes>(
+    path: &Path,
+    step: u64,
+    state: &S,
+    codec: Codec,
+) -> Result<()> {
+    let written = match codec {
+        Codec::None => write_checkpoint(path, step, state),
+        c => write_checkpoint_coded(path, step, state, c),
+    };
+    written.map_err(|source| {
         StoreError::Checkpoint {
             path: path.to_path_buf(),
             source,
@@ -213,11 +224,10 @@ pub(crate) fn write_state<S: StateBytes>(path: &Path, step: u64, state: &S) -> R
     })
 }
 
-/// Read the checkpoint in `path` (verifying header, length and checksum) into `state`; the
-/// file must hold step `step`.
+/// Read the checkpoint in `path` (verifying header, length and checksum; decoding a compressed
+/// one) into `state`; the file must hold step `step`.
 pub(crate) fn read_state<S: StateBytes>(path: &Path, step: u64, state: &mut S) -> Result<()> {
-    let mut bytes = vec![0u8; state.byte_len()];
-    let got = read_checkpoint(path, &mut bytes).map_err(|source| StoreError::Checkpoint {
+    let got = read_checkpoint(path, state).map_err(|source| StoreError::Checkpoint {
         path: path.to_path_buf(),
         source,
     })?;
@@ -229,7 +239,6 @@ pub(crate) fn read_state<S: StateBytes>(path: &Path, step: u64, state: &mut S) -
         }
         .into());
     }
-    state.read_bytes(&bytes);
     Ok(())
 }
 

@@ -44,6 +44,7 @@ pub struct DiskStoreBuilder {
     pub(crate) flush: bool,
     pub(crate) preallocate: bool,
     pub(crate) views: bool,
+    pub(crate) codec: super::Codec,
 }
 
 impl DiskStoreBuilder {
@@ -59,6 +60,7 @@ impl DiskStoreBuilder {
             flush: false,
             preallocate: true,
             views: false,
+            codec: super::Codec::None,
         }
     }
 
@@ -142,6 +144,18 @@ impl DiskStoreBuilder {
     /// checkpoint (default `false`: `view` returns `Ok(None)`).
     pub fn views(mut self, on: bool) -> Self {
         self.views = on;
+        self
+    }
+
+    /// How checkpoints are written (default [`Codec::None`](super::Codec::None): raw bytes).
+    /// [`Codec::zstd()`](super::Codec::zstd) shuffles and compresses them losslessly: fewer
+    /// bytes written and read, at the cost of CPU time on the I/O thread (or the caller's,
+    /// without [`background`](Self::background)) and one or two states of scratch memory
+    /// there. The codec is recorded in each checkpoint's header: any store reads any codec. The
+    /// slot files keep room for a raw state; with [`preallocate(false)`](Self::preallocate)
+    /// they use on disk only what was written into them.
+    pub fn codec(mut self, codec: super::Codec) -> Self {
+        self.codec = codec;
         self
     }
 

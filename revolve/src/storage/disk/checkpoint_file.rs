@@ -1,7 +1,9 @@
 //! Single checkpoint files in the format of [`DiskStore`](super::DiskStore)'s slot files: a
-//! header (magic, version, step, length, CRC-32 of header and payload) and the state's raw
-//! little-endian bytes. For spilling checkpoints that outlive a store (the sampler's
-//! trajectories); every read checks everything and names the file when a check fails.
+//! header (magic, version, step, length, codec, CRC-32 of header and stored payload) and the
+//! state's raw little-endian bytes, or those compressed by a [`Codec`]
+//! ([`write_checkpoint_coded`]; readers need no option). For spilling checkpoints that outlive a
+//! store (the sampler's trajectories); every read checks everything and names the file when a
+//! check fails.
 //!
 //! ```
 //! use revolve::storage::disk::checkpoint_file::{read_checkpoint, verify_checkpoint, write_checkpoint};
@@ -16,7 +18,8 @@
 //! # Ok::<(), revolve::Error>(())
 //! ```
 
-use super::header::{HEADER_LEN, Header, PAYLOAD_OFFSET};
+use super::codec::{Codec, CodecBuf};
+use super::header::{HEADER_LEN, Header, PAYLOAD_OFFSET, Room, Wire};
 use super::slot::{corrupt, io_error};
 use crate::{Error, State};
 use memmap2::Mmap;
@@ -32,6 +35,8 @@ pub struct CheckpointInfo {
     pub step: u64,
     /// Bytes of the state.
     pub payload_len: u64,
+    /// Bytes stored in the file after the header (`payload_len` unless compressed).
+    pub stored_len: u64,
 }
 
 fn partial_path(path: &Path) -> PathBuf {
@@ -59,18 +64,59 @@ pub fn write_checkpoint_with<S: State>(
     scratch.clear();
     scratch.resize(len, 0);
     state.write_bytes(scratch);
+    let header = Header::raw(step, len as u64, crc32fast::hash(scratch), true);
+    write_file(path, &header, scratch)
+}
+
+/// [`write_checkpoint`] through `codec` (the codec is recorded in the header; readers need no
+/// option). Allocates the codec's scratch (about two states) per call.
+///
+/// ```
+/// use revolve::storage::disk::Codec;
+/// use revolve::storage::disk::checkpoint_file::{read_checkpoint, verify_checkpoint, write_checkpoint_coded};
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("smooth.ckpt");
+/// let x: Vec<f64> = (0..10_000).map(|i| (i as f64 * 1e-3).sin()).collect();
+/// write_checkpoint_coded(&path, 5, &x, Codec::zstd())?;
+/// let info = verify_checkpoint(&path)?;
+/// assert!(info.stored_len < info.payload_len);
+/// let mut y = vec![0.0; x.len()];
+/// read_checkpoint(&path, &mut y)?;
+/// assert_eq!(x, y); // lossless
+/// # Ok::<(), revolve::Error>(())
+/// ```
+pub fn write_checkpoint_coded<S: State>(
+    path: &Path,
+    step: u64,
+    state: &S,
+    codec: Codec,
+) -> Result<(), Error> {
+    codec.check()?;
+    let len = state.byte_len();
+    let mut buf = CodecBuf::default();
+    let mut raw = vec![0u8; len];
+    state.write_bytes(&mut raw);
+    let mut stored = vec![0u8; len];
+    let (wire, n) = buf
+        .encode(codec, &raw, &mut stored)
+        .map_err(|e| io_error(path, e))?;
+    let header = Header {
+        codec: wire,
+        stored_len: n as u64,
+        ..Header::raw(step, len as u64, crc32fast::hash(&stored[..n]), true)
+    };
+    write_file(path, &header, &stored[..n])
+}
+
+/// Write `header` and `payload` to `path` atomically (through `path.partial`).
+fn write_file(path: &Path, header: &Header, payload: &[u8]) -> Result<(), Error> {
     let mut head = [0u8; PAYLOAD_OFFSET as usize];
-    Header {
-        step,
-        payload_len: len as u64,
-        payload_crc: crc32fast::hash(scratch),
-        complete: true,
-    }
-    .encode(&mut head);
+    header.encode(&mut head);
     let tmp = partial_path(path);
     let written = File::create(&tmp).and_then(|mut f| {
         f.write_all(&head)?;
-        f.write_all(scratch)?;
+        f.write_all(payload)?;
         f.flush()
     });
     let done = written
@@ -102,7 +148,7 @@ fn with_payload<T>(
     let map = unsafe { Mmap::map(&file) }.map_err(|e| io_error(path, e))?;
     let header = Header::decode(&map[..HEADER_LEN]).map_err(|r| corrupt(path, r))?;
     header
-        .check(map.len() as u64, None, expected_len)
+        .check(map.len() as u64, None, expected_len, Room::Exact)
         .map_err(|r| corrupt(path, r))?;
     let payload = &map[PAYLOAD_OFFSET as usize..];
     let crc = crc32fast::hash(payload);
@@ -118,10 +164,19 @@ fn with_payload<T>(
     f(&header, payload)
 }
 
-/// Read the checkpoint in `path` into `state` (whose size must match) and return its step.
+/// Read the checkpoint in `path` into `state` (whose size must match) and return its step; a
+/// compressed one is decoded (allocating the codec's scratch).
 pub fn read_checkpoint<S: State>(path: &Path, state: &mut S) -> Result<u64, Error> {
     with_payload(path, Some(state.byte_len() as u64), |h, payload| {
-        state.read_bytes(payload);
+        if h.codec == Wire::RAW {
+            state.read_bytes(payload);
+        } else {
+            let mut raw = vec![0u8; h.payload_len as usize];
+            CodecBuf::default()
+                .decode(h.codec, payload, &mut raw)
+                .map_err(|r| corrupt(path, r))?;
+            state.read_bytes(&raw);
+        }
         Ok(h.step)
     })
 }
@@ -133,6 +188,7 @@ pub fn verify_checkpoint(path: &Path) -> Result<CheckpointInfo, Error> {
         Ok(CheckpointInfo {
             step: h.step,
             payload_len: h.payload_len,
+            stored_len: h.stored_len,
         })
     })
 }

@@ -47,6 +47,8 @@ pub(crate) struct Background {
     pub deferred: Option<Error>,
     /// Times the caller blocked on the I/O thread.
     pub waits: u64,
+    /// Payload bytes the I/O thread stored (after the codec).
+    pub bytes_written: u64,
     /// Steps hinted before they were stored, oldest first (at most one per prefetch buffer).
     hints: Vec<u64>,
 }
@@ -90,6 +92,7 @@ impl Background {
             clock: 0,
             deferred: None,
             waits: 0,
+            bytes_written: 0,
             hints: Vec::with_capacity(reads),
         })
     }
@@ -107,10 +110,10 @@ impl Background {
             Done::Written { slot, buf, result } => {
                 self.idle_writes.push(buf);
                 self.pending_writes[slot] -= 1;
-                if let Err(e) = result
-                    && self.deferred.is_none()
-                {
-                    self.deferred = Some(e);
+                match result {
+                    Ok(n) => self.bytes_written += n as u64,
+                    Err(e) if self.deferred.is_none() => self.deferred = Some(e),
+                    Err(_) => {}
                 }
             }
             Done::Read { id, buf, result } => {

@@ -1,6 +1,7 @@
 //! Creating a store's slot files (fresh or reopened) and removing them again.
 
 use super::builder::{DiskStoreBuilder, Location};
+use super::codec::CodecBuf;
 use super::io::Background;
 use super::slot::{self, SlotFile, io_error};
 use super::{DiskStats, DiskStore};
@@ -27,6 +28,7 @@ impl<S: State> DiskStore<S> {
                 what: "disk checkpoint slots",
             })?,
         };
+        b.codec.check()?;
         if b.background && b.write_buffers == 0 {
             return Err(Error::Usage(
                 "a background disk store needs at least one write buffer",
@@ -63,6 +65,7 @@ impl<S: State> DiskStore<S> {
             generations: vec![0; nslots],
             free_slots: (0..nslots).rev().collect(),
             io: None,
+            scratch: CodecBuf::default(),
             view: None,
             view_tag: None,
             stats: DiskStats::default(),
@@ -72,9 +75,9 @@ impl<S: State> DiskStore<S> {
         for i in 0..nslots {
             let path = slot_path(&store.dir, i);
             let made = if existing {
-                SlotFile::open(path, state_len)
+                SlotFile::open(path, state_len, b.codec)
             } else {
-                SlotFile::create(path, state_len, b.preallocate)
+                SlotFile::create(path, state_len, b.preallocate, b.codec)
             };
             match made {
                 Ok(s) => slots.push(s),

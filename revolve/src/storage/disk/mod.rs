@@ -1,6 +1,7 @@
 //! Disk checkpoints: [`DiskStore`] keeps each checkpoint in a preallocated, memory-mapped slot
-//! file (`slot-N.ckpt`) as the state's raw little-endian bytes after a small header (magic,
-//! version, step, length, CRC-32 of header and payload), checked on every read.
+//! file (`slot-N.ckpt`) as the state's raw little-endian bytes, or compressed by a [`Codec`]
+//! ([`DiskStoreBuilder::codec`]), after a small header (magic, version, step, length, codec,
+//! CRC-32 of header and stored payload), checked on every read.
 //!
 //! Writes go through a background I/O thread: [`store`](CheckpointStore::store) copies the state
 //! into a staging buffer and returns. [`prefetch`](CheckpointStore::prefetch) starts reading and
@@ -16,7 +17,9 @@
 //! [`write_buffers`](DiskStoreBuilder::write_buffers) (default 1) plus
 //! [`prefetch_buffers`](DiskStoreBuilder::prefetch_buffers) (default 2) states;
 //! [`background(false)`](DiskStoreBuilder::background) holds none and does all I/O in the
-//! calling thread. After construction no call allocates (error reports aside).
+//! calling thread. After construction no call allocates (error reports aside), except that the
+//! first compressed checkpoint a thread writes or reads allocates its codec scratch (up to two
+//! states and a zstd context), reused after.
 //!
 //! Limits: another process truncating a slot file while it is being read or written can still
 //! fault (the length is checked before each access, not during it); on copy-on-write file
@@ -24,6 +27,7 @@
 
 mod builder;
 pub mod checkpoint_file;
+mod codec;
 mod header;
 mod io;
 mod lifecycle;
@@ -31,6 +35,7 @@ mod slot;
 mod worker;
 
 pub use builder::DiskStoreBuilder;
+pub use codec::Codec;
 pub use header::{HEADER_LEN, MAGIC, PAYLOAD_OFFSET, VERSION};
 
 use crate::{CheckpointStore, Error, Level, State};
@@ -57,6 +62,9 @@ pub struct DiskStats {
     pub direct_reads: u64,
     /// Times the caller blocked on the background thread.
     pub waits: u64,
+    /// Payload bytes written into the slot files, after the codec (with background I/O: those
+    /// whose write has finished). Against `stores * state_len` it gives the compression ratio.
+    pub bytes_written: u64,
 }
 
 /// Checkpoints in memory-mapped files on disk; see the [module docs](self).
@@ -88,6 +96,8 @@ pub struct DiskStore<S: State> {
     generations: Vec<u64>,
     free_slots: Vec<usize>,
     io: Option<Background>,
+    /// Codec scratch of the calling thread (empty until a compressed checkpoint is met).
+    scratch: codec::CodecBuf,
     view: Option<S>,
     view_tag: Option<Tag>,
     stats: DiskStats,
@@ -163,7 +173,10 @@ impl<S: State> DiskStore<S> {
     /// Counters of what the store has done.
     pub fn stats(&self) -> DiskStats {
         let mut s = self.stats;
-        s.waits = self.io.as_ref().map_or(0, |io| io.waits);
+        if let Some(io) = &self.io {
+            s.waits = io.waits;
+            s.bytes_written += io.bytes_written;
+        }
         s
     }
 
@@ -279,7 +292,10 @@ impl<S: State> CheckpointStore<S> for DiskStore<S> {
                 state.write_bytes(&mut buf);
                 io.write(slot, step, buf, &self.dir)?;
             }
-            None => self.slots[slot].write_state(step, state, self.flush)?,
+            None => {
+                let n = self.slots[slot].write_state(step, state, self.flush, &mut self.scratch)?;
+                self.stats.bytes_written += n as u64;
+            }
         }
         self.free_slots.pop();
         self.generations[slot] = self.generations[slot].wrapping_add(1);
@@ -316,7 +332,7 @@ impl<S: State> CheckpointStore<S> for DiskStore<S> {
             }
             io.wait_slot(slot, &self.dir)?;
         }
-        self.slots[slot].read_state(step, state)?;
+        self.slots[slot].read_state(step, state, &mut self.scratch)?;
         self.stats.restores += 1;
         self.stats.direct_reads += 1;
         Ok(())

@@ -1,7 +1,8 @@
-//! One preallocated, memory-mapped slot file: writing a checkpoint into it and reading one back
-//! with every check of [`Header`].
+//! One preallocated, memory-mapped slot file: writing a checkpoint into it (raw or through a
+//! [`Codec`]) and reading one back with every check of [`Header`].
 
-use super::header::{HEADER_LEN, Header, PAYLOAD_OFFSET, file_size};
+use super::codec::{Codec, CodecBuf};
+use super::header::{HEADER_LEN, Header, PAYLOAD_OFFSET, Room, Wire, file_size};
 use crate::{Error, State};
 use memmap2::{MmapMut, MmapOptions};
 use std::fs::{File, OpenOptions};
@@ -32,6 +33,8 @@ pub(crate) struct SlotFile {
     pub path: PathBuf,
     file: File,
     payload_len: usize,
+    /// How new checkpoints are written (any codec is read).
+    codec: Codec,
     map: Mutex<MmapMut>,
 }
 
@@ -43,6 +46,7 @@ impl SlotFile {
         path: PathBuf,
         payload_len: usize,
         preallocate: bool,
+        codec: Codec,
     ) -> Result<Self, Error> {
         let total = u64::try_from(payload_len)
             .ok()
@@ -57,13 +61,7 @@ impl SlotFile {
             .open(&path)
             .map_err(|e| io_error(&path, e))?;
         let mut head = [0u8; PAYLOAD_OFFSET as usize];
-        Header {
-            step: 0,
-            payload_len: payload_len as u64,
-            payload_crc: 0,
-            complete: false,
-        }
-        .encode(&mut head);
+        Header::raw(0, payload_len as u64, 0, false).encode(&mut head);
         let mut prefill = || -> std::io::Result<()> {
             file.write_all(&head)?;
             if preallocate {
@@ -95,12 +93,13 @@ impl SlotFile {
             path,
             file,
             payload_len,
+            codec,
             map: Mutex::new(map),
         })
     }
 
     /// Open an existing slot file of a kept store; its length must fit `payload_len`.
-    pub(super) fn open(path: PathBuf, payload_len: usize) -> Result<Self, Error> {
+    pub(super) fn open(path: PathBuf, payload_len: usize, codec: Codec) -> Result<Self, Error> {
         let file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -122,6 +121,7 @@ impl SlotFile {
             path,
             file,
             payload_len,
+            codec,
             map: Mutex::new(map),
         })
     }
@@ -143,12 +143,19 @@ impl SlotFile {
     fn verified_step(&self, step: u64) -> Result<(), Error> {
         let map = self.lock();
         let header = self.verified_header(&map, step)?;
+        self.stored(&map, &header)?;
+        Ok(())
+    }
+
+    /// The stored payload of a verified header, its checksum checked.
+    fn stored<'m>(&self, map: &'m MmapMut, header: &Header) -> Result<&'m [u8], Error> {
         let off = PAYLOAD_OFFSET as usize;
-        let crc = crc32fast::hash(&map[off..off + self.payload_len]);
+        let src = &map[off..off + header.stored_len as usize];
+        let crc = crc32fast::hash(src);
         if crc != header.payload_crc {
             return Err(self.crc_mismatch(header.payload_crc, crc));
         }
-        Ok(())
+        Ok(src)
     }
 
     fn lock(&self) -> MutexGuard<'_, MmapMut> {
@@ -176,39 +183,53 @@ impl SlotFile {
     }
 
     fn begin(&self, map: &mut MmapMut, step: u64) {
-        Header {
-            step,
-            payload_len: self.payload_len as u64,
-            payload_crc: 0,
-            complete: false,
-        }
-        .encode(&mut map[..HEADER_LEN]);
+        Header::raw(step, self.payload_len as u64, 0, false).encode(&mut map[..HEADER_LEN]);
     }
 
-    fn finish(&self, map: &mut MmapMut, step: u64, crc: u32, flush: bool) -> Result<(), Error> {
+    fn finish(&self, map: &mut MmapMut, step: u64, crc: u32, flush: bool) -> Result<usize, Error> {
+        self.finish_coded(map, step, crc, (Wire::RAW, self.payload_len), flush)
+    }
+
+    fn finish_coded(
+        &self,
+        map: &mut MmapMut,
+        step: u64,
+        crc: u32,
+        (codec, stored): (Wire, usize),
+        flush: bool,
+    ) -> Result<usize, Error> {
         Header {
-            step,
-            payload_len: self.payload_len as u64,
-            payload_crc: crc,
-            complete: true,
+            codec,
+            stored_len: stored as u64,
+            ..Header::raw(step, self.payload_len as u64, crc, true)
         }
         .encode(&mut map[..HEADER_LEN]);
         if flush {
             map.flush().map_err(|e| io_error(&self.path, e))?;
         }
-        Ok(())
+        Ok(stored)
     }
 
     fn payload_mut(map: &mut MmapMut, len: usize) -> &mut [u8] {
         &mut map[PAYLOAD_OFFSET as usize..PAYLOAD_OFFSET as usize + len]
     }
 
-    /// Write the checkpoint of `step` from raw bytes (the background writer's path).
-    pub(super) fn write_bytes(&self, step: u64, src: &[u8], flush: bool) -> Result<(), Error> {
+    /// Write the checkpoint of `step` from raw bytes (the background writer's path); returns
+    /// the bytes stored.
+    pub(super) fn write_bytes(
+        &self,
+        step: u64,
+        src: &[u8],
+        flush: bool,
+        buf: &mut CodecBuf,
+    ) -> Result<usize, Error> {
         debug_assert_eq!(src.len(), self.payload_len);
         let mut map = self.lock();
         self.check_len()?;
         self.begin(&mut map, step);
+        if self.codec != Codec::None {
+            return self.write_coded(&mut map, step, src, flush, buf);
+        }
         let mut h = crc32fast::Hasher::new();
         let dst = Self::payload_mut(&mut map, self.payload_len);
         for (d, s) in dst.chunks_mut(CHUNK).zip(src.chunks(CHUNK)) {
@@ -218,16 +239,43 @@ impl SlotFile {
         self.finish(&mut map, step, h.finalize(), flush)
     }
 
-    /// Write the checkpoint of `step` straight from a state (the synchronous path).
+    /// Encode `src` into the payload and finish the header.
+    fn write_coded(
+        &self,
+        map: &mut MmapMut,
+        step: u64,
+        src: &[u8],
+        flush: bool,
+        buf: &mut CodecBuf,
+    ) -> Result<usize, Error> {
+        let dst = Self::payload_mut(map, self.payload_len);
+        let (wire, n) = buf
+            .encode(self.codec, src, dst)
+            .map_err(|e| io_error(&self.path, e))?;
+        let crc = crc32fast::hash(&dst[..n]);
+        self.finish_coded(map, step, crc, (wire, n), flush)
+    }
+
+    /// Write the checkpoint of `step` straight from a state (the synchronous path); returns the
+    /// bytes stored.
     pub(super) fn write_state<S: State>(
         &self,
         step: u64,
         state: &S,
         flush: bool,
-    ) -> Result<(), Error> {
+        buf: &mut CodecBuf,
+    ) -> Result<usize, Error> {
         let mut map = self.lock();
         self.check_len()?;
         self.begin(&mut map, step);
+        if self.codec != Codec::None {
+            let mut raw = std::mem::take(&mut buf.raw);
+            raw.resize(self.payload_len, 0);
+            state.write_bytes(&mut raw);
+            let r = self.write_coded(&mut map, step, &raw, flush, buf);
+            buf.raw = raw;
+            return r;
+        }
         let dst = Self::payload_mut(&mut map, self.payload_len);
         state.write_bytes(dst);
         let crc = crc32fast::hash(dst);
@@ -246,7 +294,12 @@ impl SlotFile {
         self.check_len()?;
         let header = Header::decode(&map[..HEADER_LEN]).map_err(|r| corrupt(&self.path, r))?;
         header
-            .check(map.len() as u64, Some(step), Some(self.payload_len as u64))
+            .check(
+                map.len() as u64,
+                Some(step),
+                Some(self.payload_len as u64),
+                Room::Slot,
+            )
             .map_err(|r| corrupt(&self.path, r))?;
         Ok(header)
     }
@@ -258,10 +311,31 @@ impl SlotFile {
         )
     }
 
+    /// Decode a verified, checksummed payload into `dst`.
+    fn decode(
+        &self,
+        h: &Header,
+        src: &[u8],
+        dst: &mut [u8],
+        buf: &mut CodecBuf,
+    ) -> Result<(), Error> {
+        buf.decode(h.codec, src, dst)
+            .map_err(|r| corrupt(&self.path, r))
+    }
+
     /// Read and verify the checkpoint of `step` into `dst` (the prefetch path).
-    pub(super) fn read_into(&self, step: u64, dst: &mut [u8]) -> Result<(), Error> {
+    pub(super) fn read_into(
+        &self,
+        step: u64,
+        dst: &mut [u8],
+        buf: &mut CodecBuf,
+    ) -> Result<(), Error> {
         let map = self.lock();
         let header = self.verified_header(&map, step)?;
+        if header.codec != Wire::RAW {
+            let src = self.stored(&map, &header)?;
+            return self.decode(&header, src, dst, buf);
+        }
         let off = PAYLOAD_OFFSET as usize;
         let src = &map[off..off + self.payload_len];
         let mut h = crc32fast::Hasher::new();
@@ -277,16 +351,26 @@ impl SlotFile {
     }
 
     /// Verify the checkpoint of `step` and read it into `state` (the synchronous path).
-    pub(super) fn read_state<S: State>(&self, step: u64, state: &mut S) -> Result<(), Error> {
+    pub(super) fn read_state<S: State>(
+        &self,
+        step: u64,
+        state: &mut S,
+        buf: &mut CodecBuf,
+    ) -> Result<(), Error> {
         let map = self.lock();
         let header = self.verified_header(&map, step)?;
-        let off = PAYLOAD_OFFSET as usize;
-        let src = &map[off..off + self.payload_len];
-        let crc = crc32fast::hash(src);
-        if crc != header.payload_crc {
-            return Err(self.crc_mismatch(header.payload_crc, crc));
+        let src = self.stored(&map, &header)?;
+        if header.codec == Wire::RAW {
+            state.read_bytes(src);
+            return Ok(());
         }
-        state.read_bytes(src);
-        Ok(())
+        let mut raw = std::mem::take(&mut buf.raw);
+        raw.resize(self.payload_len, 0);
+        let r = self.decode(&header, src, &mut raw, buf);
+        if r.is_ok() {
+            state.read_bytes(&raw);
+        }
+        buf.raw = raw;
+        r
     }
 }

@@ -2,6 +2,7 @@
 //! prefetched ones back, in the order asked. Buffers travel with the messages, so nothing is
 //! allocated per job.
 
+use super::codec::CodecBuf;
 use super::slot::SlotFile;
 use crate::Error;
 use std::sync::Arc;
@@ -30,7 +31,8 @@ pub(crate) enum Done {
     Written {
         slot: usize,
         buf: Vec<u8>,
-        result: Result<(), Error>,
+        /// The bytes stored.
+        result: Result<usize, Error>,
     },
     /// A read finished.
     Read {
@@ -47,10 +49,11 @@ pub(crate) fn run(
     jobs: Receiver<Job>,
     done: SyncSender<Done>,
 ) {
+    let mut scratch = CodecBuf::default();
     while let Ok(job) = jobs.recv() {
         let reply = match job {
             Job::Write { slot, step, buf } => {
-                let result = slots[slot].write_bytes(step, &buf, flush);
+                let result = slots[slot].write_bytes(step, &buf, flush, &mut scratch);
                 Done::Written { slot, buf, result }
             }
             Job::Read {
@@ -59,7 +62,7 @@ pub(crate) fn run(
                 step,
                 mut buf,
             } => {
-                let result = slots[slot].read_into(step, &mut buf);
+                let result = slots[slot].read_into(step, &mut buf, &mut scratch);
                 Done::Read { id, buf, result }
             }
         };

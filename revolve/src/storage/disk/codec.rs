@@ -1,0 +1,380 @@
+//! How checkpoint bytes are stored: raw, or byte-shuffled and zstd-compressed (lossless, as
+//! blosc does). The codec of every checkpoint is recorded in its header, so a reader needs no
+//! option: any store or [`checkpoint_file`](super::checkpoint_file) reader decodes any codec.
+
+use super::header::Wire;
+use std::str::FromStr;
+
+/// How a disk store or checkpoint file writes a state's bytes; see the [module docs](self).
+///
+/// ```
+/// use revolve::storage::disk::Codec;
+/// assert_eq!("zstd".parse::<Codec>()?, Codec::zstd());
+/// assert_eq!("zstd:3".parse::<Codec>()?, Codec::ShuffleZstd { typesize: 8, level: 3 });
+/// assert_eq!("none".parse::<Codec>()?, Codec::None);
+/// assert!("zfp".parse::<Codec>().is_err());
+/// # Ok::<(), revolve::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Codec {
+    /// The state's raw little-endian bytes (the default).
+    #[default]
+    None,
+    /// Lossless: the bytes shuffled by element (byte 0 of every element, then byte 1, ...:
+    /// smooth fields then give long runs) and compressed with zstd. A checkpoint that would
+    /// not shrink is stored raw.
+    ShuffleZstd {
+        /// Element width in bytes for the shuffle (8 for `f64`, 4 for `f32`; 1: no shuffle).
+        typesize: u8,
+        /// zstd level (1 fast ... 19 small; negative: faster still).
+        level: i32,
+    },
+}
+
+impl Codec {
+    /// Shuffle by 8-byte elements (`f64` states) and zstd level 1: the fast default.
+    pub const fn zstd() -> Codec {
+        Codec::ShuffleZstd {
+            typesize: 8,
+            level: 1,
+        }
+    }
+
+    /// Check the parameters: `Error::Usage` for a zero element width or a zstd level out of
+    /// range.
+    pub fn check(self) -> Result<(), crate::Error> {
+        match self {
+            Codec::None => Ok(()),
+            Codec::ShuffleZstd { typesize: 0, .. } => Err(crate::Error::Usage(
+                "the shuffle element width (typesize) must be at least 1 byte",
+            )),
+            Codec::ShuffleZstd { level, .. }
+                if !zstd::compression_level_range().contains(&level) =>
+            {
+                Err(crate::Error::Usage(
+                    "zstd level out of range (see zstd::compression_level_range)",
+                ))
+            }
+            Codec::ShuffleZstd { .. } => Ok(()),
+        }
+    }
+
+    /// Its name as [`FromStr`] reads it: `none`, `zstd`, `zstd:LEVEL` or
+    /// `zstd:LEVEL:TYPESIZE`.
+    pub fn name(self) -> String {
+        match self {
+            Codec::None => "none".into(),
+            Codec::ShuffleZstd { typesize: 8, level } => format!("zstd:{level}"),
+            Codec::ShuffleZstd { typesize, level } => format!("zstd:{level}:{typesize}"),
+        }
+    }
+
+    fn wire(self) -> Wire {
+        match self {
+            Codec::None => Wire::RAW,
+            Codec::ShuffleZstd { typesize, .. } => Wire {
+                id: Wire::SHUFFLE_ZSTD,
+                param: u16::from(typesize),
+            },
+        }
+    }
+}
+
+impl FromStr for Codec {
+    type Err = crate::Error;
+
+    /// `none`, `zstd` (shuffle by 8 bytes, level 1), `zstd:LEVEL`, `zstd:LEVEL:TYPESIZE`.
+    fn from_str(s: &str) -> Result<Codec, crate::Error> {
+        const USAGE: &str = "a codec is `none`, `zstd`, `zstd:LEVEL` or `zstd:LEVEL:TYPESIZE`";
+        let mut parts = s.trim().split(':');
+        let codec = match parts.next() {
+            Some("none") if parts.clone().next().is_none() => Codec::None,
+            Some("zstd") => {
+                let level = match parts.next() {
+                    Some(l) => l.parse().map_err(|_| crate::Error::Usage(USAGE))?,
+                    None => 1,
+                };
+                let typesize = match parts.next() {
+                    Some(t) => t.parse().map_err(|_| crate::Error::Usage(USAGE))?,
+                    None => 8,
+                };
+                if parts.next().is_some() {
+                    return Err(crate::Error::Usage(USAGE));
+                }
+                Codec::ShuffleZstd { typesize, level }
+            }
+            _ => return Err(crate::Error::Usage(USAGE)),
+        };
+        codec.check()?;
+        Ok(codec)
+    }
+}
+
+impl std::fmt::Display for Codec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+/// Scratch space and zstd contexts of one thread, allocated at the first compressed checkpoint
+/// and reused after.
+#[derive(Default)]
+pub(crate) struct CodecBuf {
+    /// The raw state (for `State` reads and writes through a codec).
+    pub raw: Vec<u8>,
+    shuffled: Vec<u8>,
+    cctx: Option<(i32, zstd::bulk::Compressor<'static>)>,
+    dctx: Option<zstd::bulk::Decompressor<'static>>,
+}
+
+fn sized(buf: &mut Vec<u8>, len: usize) -> &mut [u8] {
+    if buf.len() != len {
+        buf.resize(len, 0);
+    }
+    buf.as_mut_slice()
+}
+
+/// Transpose the 8x8 byte matrix of `r` (row `i`: the bytes of `r[i]`, little-endian) in place:
+/// swap the off-diagonal 4x4 blocks, then 2x2, then single bytes.
+#[inline]
+fn transpose8(r: &mut [u64; 8]) {
+    for (half, mask) in [
+        (4usize, 0x0000_0000_ffff_ffffu64),
+        (2, 0x0000_ffff_0000_ffff),
+        (1, 0x00ff_00ff_00ff_00ff),
+    ] {
+        let shift = 8 * half as u32;
+        for i in 0..8 {
+            if i & half == 0 {
+                let t = ((r[i] >> shift) ^ r[i + half]) & mask;
+                r[i + half] ^= t;
+                r[i] ^= t << shift;
+            }
+        }
+    }
+}
+
+fn u64_le(b: &[u8]) -> u64 {
+    u64::from_le_bytes(b.try_into().expect("8 bytes"))
+}
+
+/// Byte `j` of element `i` goes to `out[j * n + i]`; a tail shorter than an element is copied.
+fn shuffle(src: &[u8], out: &mut [u8], t: usize) {
+    let n = src.len() / t;
+    let mut done = 0;
+    if t == 8 {
+        // Eight elements at a time: one 8x8 byte transpose, eight 8-byte writes.
+        for (k, block) in src.chunks_exact(64).enumerate() {
+            let mut r = [0u64; 8];
+            for (x, e) in r.iter_mut().zip(block.chunks_exact(8)) {
+                *x = u64_le(e);
+            }
+            transpose8(&mut r);
+            for (j, x) in r.iter().enumerate() {
+                out[j * n + 8 * k..j * n + 8 * k + 8].copy_from_slice(&x.to_le_bytes());
+            }
+        }
+        done = n / 8 * 8;
+    }
+    for i in done..n {
+        for j in 0..t {
+            out[j * n + i] = src[i * t + j];
+        }
+    }
+    out[n * t..].copy_from_slice(&src[n * t..]);
+}
+
+/// The inverse of [`shuffle`].
+fn unshuffle(src: &[u8], out: &mut [u8], t: usize) {
+    let n = src.len() / t;
+    let mut done = 0;
+    if t == 8 {
+        for (k, block) in out.chunks_exact_mut(64).enumerate() {
+            let mut r = [0u64; 8];
+            for (j, x) in r.iter_mut().enumerate() {
+                *x = u64_le(&src[j * n + 8 * k..j * n + 8 * k + 8]);
+            }
+            transpose8(&mut r);
+            for (x, e) in r.iter().zip(block.chunks_exact_mut(8)) {
+                e.copy_from_slice(&x.to_le_bytes());
+            }
+        }
+        done = n / 8 * 8;
+    }
+    for i in done..n {
+        for j in 0..t {
+            out[i * t + j] = src[j * n + i];
+        }
+    }
+    out[n * t..].copy_from_slice(&src[n * t..]);
+}
+
+impl CodecBuf {
+    /// Encode `src` with `codec` into `dst` (room for `src.len()` bytes): the codec recorded
+    /// and the bytes stored. Raw when the codec is `None` or the result would not be smaller.
+    pub(crate) fn encode(
+        &mut self,
+        codec: Codec,
+        src: &[u8],
+        dst: &mut [u8],
+    ) -> std::io::Result<(Wire, usize)> {
+        if let Codec::ShuffleZstd { typesize, level } = codec
+            && !src.is_empty()
+        {
+            let t = usize::from(typesize.max(1));
+            let shuffled = sized(&mut self.shuffled, src.len());
+            if t > 1 {
+                shuffle(src, shuffled, t);
+            } else {
+                shuffled.copy_from_slice(src);
+            }
+            if self.cctx.as_ref().is_none_or(|(l, _)| *l != level) {
+                self.cctx = Some((level, zstd::bulk::Compressor::new(level)?));
+            }
+            let cctx = &mut self.cctx.as_mut().expect("set above").1;
+            // Room for less than the raw state: a result that does not fit is stored raw.
+            let room = src.len() - 1;
+            if let Ok(n) = cctx.compress_to_buffer(&self.shuffled[..], &mut dst[..room]) {
+                return Ok((codec.wire(), n));
+            }
+        }
+        dst[..src.len()].copy_from_slice(src);
+        Ok((Wire::RAW, src.len()))
+    }
+
+    /// Decode `src` (stored with `wire`) into `dst`, which must come out exactly full.
+    pub(crate) fn decode(&mut self, wire: Wire, src: &[u8], dst: &mut [u8]) -> Result<(), String> {
+        if wire == Wire::RAW {
+            dst.copy_from_slice(src);
+            return Ok(());
+        }
+        let t = usize::from(wire.param);
+        let dctx = match &mut self.dctx {
+            Some(d) => d,
+            None => {
+                let d = zstd::bulk::Decompressor::new().map_err(|e| e.to_string())?;
+                self.dctx.insert(d)
+            }
+        };
+        let shuffled = sized(&mut self.shuffled, dst.len());
+        let n = dctx
+            .decompress_to_buffer(src, shuffled)
+            .map_err(|e| format!("zstd payload does not decode: {e}"))?;
+        if n != dst.len() {
+            return Err(format!(
+                "zstd payload decodes to {n} bytes, the state has {}",
+                dst.len()
+            ));
+        }
+        if t > 1 {
+            unshuffle(&self.shuffled, dst, t);
+        } else {
+            dst.copy_from_slice(&self.shuffled);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shuffle_inverts_for_every_width_and_tail() {
+        let src: Vec<u8> = (0..103u8).collect();
+        for t in 1..=9 {
+            let mut s = vec![0; src.len()];
+            let mut back = vec![0; src.len()];
+            shuffle(&src, &mut s, t);
+            unshuffle(&s, &mut back, t);
+            assert_eq!(back, src, "width {t}");
+        }
+        let mut s = vec![0; 8];
+        shuffle(&[1, 2, 3, 4, 5, 6, 7, 8], &mut s, 4);
+        assert_eq!(s, [1, 5, 2, 6, 3, 7, 4, 8]);
+    }
+
+    #[test]
+    fn blocked_shuffle_is_the_byte_by_byte_one() {
+        // 8-byte elements go through the 8x8 transpose: compare with the definition, with
+        // blocks, a tail of elements and a tail of bytes.
+        for len in [0usize, 7, 8, 63, 64, 65, 8 * 37 + 5, 8 * 1000] {
+            let src: Vec<u8> = (0..len).map(|i| (i * 131 % 251) as u8).collect();
+            let n = len / 8;
+            let mut want = src.clone();
+            for i in 0..n {
+                for j in 0..8 {
+                    want[j * n + i] = src[i * 8 + j];
+                }
+            }
+            let mut got = vec![0; len];
+            shuffle(&src, &mut got, 8);
+            assert_eq!(got, want, "len {len}");
+            let mut back = vec![0; len];
+            unshuffle(&got, &mut back, 8);
+            assert_eq!(back, src, "len {len}");
+        }
+    }
+
+    #[test]
+    fn smooth_data_shrinks_and_comes_back_bitwise() {
+        let x: Vec<f64> = (0..4096).map(|i| (i as f64 * 0.01).sin()).collect();
+        let src: &[u8] = bytemuck::cast_slice(&x);
+        let mut buf = CodecBuf::default();
+        let mut dst = vec![0; src.len()];
+        let (w, n) = buf.encode(Codec::zstd(), src, &mut dst).unwrap();
+        assert_eq!(w.id, Wire::SHUFFLE_ZSTD);
+        assert!(n < src.len() * 9 / 10, "{n} of {}", src.len());
+        let mut back = vec![0; src.len()];
+        buf.decode(w, &dst[..n], &mut back).unwrap();
+        assert_eq!(back, src);
+        let mut d = dst[..n].to_vec();
+        d[n / 2] ^= 0xff;
+        let _ = buf.decode(w, &d, &mut back); // an error or other bytes, never a panic
+    }
+
+    #[test]
+    fn incompressible_bytes_are_stored_raw() {
+        let mut z = 0x9e37_79b9_7f4a_7c15u64;
+        let src: Vec<u8> = (0..4096)
+            .map(|_| {
+                z ^= z << 13;
+                z ^= z >> 7;
+                z ^= z << 17;
+                z as u8
+            })
+            .collect();
+        let mut dst = vec![0; src.len()];
+        let (w, n) = CodecBuf::default()
+            .encode(Codec::zstd(), &src, &mut dst)
+            .unwrap();
+        assert_eq!((w, n), (Wire::RAW, src.len()));
+        assert_eq!(dst, src);
+    }
+
+    #[test]
+    fn names_parse_back() {
+        for c in [
+            Codec::None,
+            Codec::zstd(),
+            Codec::ShuffleZstd {
+                typesize: 4,
+                level: 5,
+            },
+        ] {
+            assert_eq!(c.name().parse::<Codec>().unwrap(), c);
+        }
+        for bad in [
+            "",
+            "zstd:x",
+            "zstd:1:0",
+            "zstd:99",
+            "none:1",
+            "zstd:1:8:2",
+            "lz4",
+        ] {
+            assert!(bad.parse::<Codec>().is_err(), "{bad}");
+        }
+    }
+}
