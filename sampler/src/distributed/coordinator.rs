@@ -5,9 +5,9 @@
 //! them: every counter equals the single-process run's either way.
 
 use super::link::Link;
-use super::transport::Transport;
 use super::messages::{Adopted, FromWorker, HeldStates, Import, ToWorker};
 use super::moves::{assign, export_states, import};
+use super::transport::Transport;
 use crate::journal::Resume;
 use crate::parallel::collect_ordered;
 use crate::simulate::{Horizon, Parent, Work, branch_from, branch_step, child_lineage, fresh};
@@ -121,7 +121,8 @@ where
         for (r, list) in lists.iter_mut().enumerate().skip(1) {
             if !list.is_empty() {
                 let trajectories = std::mem::take(list);
-                self.link.send(r as i32, &ToWorker::Adopt { trajectories })?;
+                self.link
+                    .send(r as i32, &ToWorker::Adopt { trajectories })?;
                 ranks.push(r as i32);
             }
         }

@@ -98,9 +98,8 @@ impl LocalTransport {
 
     /// Rank 0's end: `workers[i]` is connected to rank `i + 1`.
     pub fn coordinator(workers: Vec<UnixStream>) -> Result<Self> {
-        let size = i32::try_from(workers.len() + 1).map_err(|_| {
-            Error::config("workers", format!("too many ({})", workers.len()))
-        })?;
+        let size = i32::try_from(workers.len() + 1)
+            .map_err(|_| Error::config("workers", format!("too many ({})", workers.len())))?;
         let peers = (1..).zip(workers).collect();
         Self::new(0, size, peers)
     }
@@ -130,7 +129,10 @@ impl Transport for LocalTransport {
         let Some((_, s)) = self.peers.iter_mut().find(|(r, _)| *r == rank) else {
             return Err(Error::Rank {
                 rank,
-                message: format!("no such rank to send to (rank {} of {})", self.rank, self.size),
+                message: format!(
+                    "no such rank to send to (rank {} of {})",
+                    self.rank, self.size
+                ),
             });
         };
         s.write_all(&(bytes.len() as u64).to_le_bytes())

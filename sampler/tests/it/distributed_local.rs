@@ -49,7 +49,9 @@ where
         let report = run(&mut t);
         drop(t);
         for w in workers {
-            w.join().expect("a worker thread").expect("a worker told to stop");
+            w.join()
+                .expect("a worker thread")
+                .expect("a worker told to stop");
         }
         report.map(|r| r.expect("rank 0 has the report"))
     })
@@ -74,7 +76,11 @@ fn reports_equal_the_single_process_run_for_one_to_four_ranks() {
     let cases = [
         (StrategyKind::Tams, StorePolicy::StoreAll, params(40, 0.9)),
         (StrategyKind::Tams, budget, params(40, 0.9)),
-        (StrategyKind::MonteCarlo, StorePolicy::StoreAll, params(2000, 0.2)),
+        (
+            StrategyKind::MonteCarlo,
+            StorePolicy::StoreAll,
+            params(2000, 0.2),
+        ),
     ];
     for (strategy, store, p) in cases {
         let make = || {
@@ -96,7 +102,11 @@ fn reports_equal_the_single_process_run_for_one_to_four_ranks() {
                     .run_distributed(t)
             })
             .expect("the distributed run");
-            assert_eq!(json(&r), json(&one), "{strategy} {store:?} on {ranks} ranks");
+            assert_eq!(
+                json(&r),
+                json(&one),
+                "{strategy} {store:?} on {ranks} ranks"
+            );
             if strategy == StrategyKind::Tams && ranks == 4 {
                 // Balancing moved parents' states between ranks.
                 assert!(*moved.lock().unwrap() > 0);
@@ -108,7 +118,10 @@ fn reports_equal_the_single_process_run_for_one_to_four_ranks() {
 #[test]
 fn a_restart_on_another_rank_count_continues_bit_identically() {
     let model = DoubleWell2d { epsilon: 0.05 };
-    let full = Run::new(&model, params(40, 0.9)).seed(3).run().expect("a run");
+    let full = Run::new(&model, params(40, 0.9))
+        .seed(3)
+        .run()
+        .expect("a run");
     let dir = tempfile::tempdir().expect("a run directory");
     let run = dir.path().join("run");
     let mut p = params(40, 0.9);
@@ -160,11 +173,18 @@ fn the_error_is_the_first_failing_trajectorys_as_in_one_process() {
         let model = NanPast(DoubleWell2d { epsilon: 0.05 }, at);
         let run = || Run::new(&model, params(40, 0.9)).seed(3).threads(2);
         let one = run().run().expect_err("a NaN score");
-        assert!(matches!(one, Error::Model(ModelError::NanScore { .. })), "{one}");
+        assert!(
+            matches!(one, Error::Model(ModelError::NanScore { .. })),
+            "{one}"
+        );
         for ranks in 2..=4 {
-            let e = distributed(&model, ranks, |t| run().run_distributed(t))
-                .expect_err("a NaN score");
-            assert_eq!(format!("{e:?}"), format!("{one:?}"), "{ranks} ranks, past {at}");
+            let e =
+                distributed(&model, ranks, |t| run().run_distributed(t)).expect_err("a NaN score");
+            assert_eq!(
+                format!("{e:?}"),
+                format!("{one:?}"),
+                "{ranks} ranks, past {at}"
+            );
         }
     }
 }
@@ -184,10 +204,7 @@ fn a_worker_that_ends_is_named() {
         let e = Run::new(&model, params(40, 0.9))
             .run_distributed(&mut t)
             .expect_err("rank 2 is gone");
-        assert!(
-            matches!(e, Error::Rank { rank: 2, .. }),
-            "{e:?}"
-        );
+        assert!(matches!(e, Error::Rank { rank: 2, .. }), "{e:?}");
         assert!(e.to_string().contains("rank 2: its process ended"), "{e}");
         drop(t);
         // Rank 1 was told to stop, or saw rank 0's end.
@@ -202,7 +219,10 @@ fn the_transport_delivers_whole_messages_in_order_and_reports_lost_ranks() {
     let mut zero = LocalTransport::coordinator(vec![a1, a2]).expect("rank 0");
     let mut one = LocalTransport::worker(b1, 1, 3).expect("rank 1");
     let mut two = LocalTransport::worker(b2, 2, 3).expect("rank 2");
-    assert_eq!((zero.rank(), zero.size(), two.rank(), two.size()), (0, 3, 2, 3));
+    assert_eq!(
+        (zero.rank(), zero.size(), two.rank(), two.size()),
+        (0, 3, 2, 3)
+    );
     let big: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
     // Sent from another thread: a message larger than the socket's buffer.
     std::thread::scope(|s| {
@@ -227,8 +247,14 @@ fn the_transport_delivers_whole_messages_in_order_and_reports_lost_ranks() {
     // Nothing more has been sent: a deadline already passed gives nothing.
     assert_eq!(zero.receive(Some(Instant::now())).expect("no error"), None);
     zero.send(2, b"to two").expect("a send");
-    assert_eq!(two.receive(None).expect("a message"), Some((0, b"to two".to_vec())));
-    assert!(matches!(zero.send(5, b"x"), Err(Error::Rank { rank: 5, .. })));
+    assert_eq!(
+        two.receive(None).expect("a message"),
+        Some((0, b"to two".to_vec()))
+    );
+    assert!(matches!(
+        zero.send(5, b"x"),
+        Err(Error::Rank { rank: 5, .. })
+    ));
     drop(two);
     let lost = zero.receive(None).expect_err("rank 2 is gone");
     assert!(matches!(lost, Error::Rank { rank: 2, .. }), "{lost:?}");
