@@ -76,10 +76,12 @@ class AllenCahn1d:
         return float(0.5 * (np.mean(u) + 1.0))
 
 
-def config(n, end_time, target, nsplititer):
+def config(n, end_time, target, nsplititer, **trajectory):
     return {
         "tams": {"ntrajectories": n, "nsplititer": nsplititer, "l": max(1, n // 4), "seed": 1},
-        "trajectory": {"end_time": end_time, "step_size": 0.01, "targetscore": target},
+        "trajectory": {
+            "end_time": end_time, "step_size": 0.01, "targetscore": target, **trajectory
+        },
     }
 
 
@@ -96,7 +98,12 @@ def main():
     counts = [int(w) for w in args.workers.split(",")]
     cases = [
         ("DoubleWell2d (pure Python)", DoubleWell2d(), config(args.n, 10.0, 0.95, 40)),
-        ("AllenCahn1d (numpy, 1024 points)", AllenCahn1d(), config(args.n, 2.0, 0.6, 40)),
+        (
+            "AllenCahn1d (numpy, 1024 points)",
+            AllenCahn1d(),
+            # 8 KB states: checkpoints under a budget (per process), replay between them.
+            config(args.n, 2.0, 0.1, 40, policy="uniform", memory_budget="16MiB"),
+        ),
     ]
     print(f"load before: {os.getloadavg()}, cpus: {os.cpu_count()}")
     print(f"{'model':<34} {'workers':>7} {'wall s':>8} {'speed-up':>8} {'steps':>9} estimate")
