@@ -11,6 +11,7 @@ report is the dict of `retrace tams --json`):
 
     report = retrace.tams(model, "input.toml", db="runs/a", threads=2)
     report = retrace.tams(model, restart="runs/a")     # continue it, bit-identical
+    report = retrace.tams(model, "input.toml", workers=4)  # 4 processes, same bits
 
 `retrace.schedule` builds schedules, `retrace.db` reads run databases,
 `retrace.compat.pyrevolve` runs pyrevolve code, `retrace.compat.pytams` pyTAMS model classes.
@@ -27,9 +28,10 @@ from ._retrace import (
     tams,
     validate,
 )
+from ._workers import WorkerError
 from . import db, schedule
 
 __all__ = [
     "CheckpointError", "ConfigError", "Revolver", "RunDatabaseError", "ScheduleError",
-    "StalledError", "db", "plan", "schedule", "tams", "validate",
+    "StalledError", "WorkerError", "db", "plan", "schedule", "tams", "validate",
 ]

@@ -15,6 +15,7 @@ mod schedule_more;
 mod state;
 mod store;
 mod tams;
+mod workers;
 
 use pyo3::prelude::*;
 
@@ -49,5 +50,6 @@ fn _retrace(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(planning::plan, m)?)?;
     m.add_function(wrap_pyfunction!(tams::tams, m)?)?;
     m.add_function(wrap_pyfunction!(tams::load_toml, m)?)?;
+    m.add_function(wrap_pyfunction!(workers::_serve_worker, m)?)?;
     Ok(())
 }

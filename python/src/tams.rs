@@ -6,9 +6,11 @@
 use crate::convert::{table, to_python};
 use crate::errors::{ConfigError, RunDatabaseError, StalledError};
 use crate::pymodel::PyModel;
+use crate::workers::{Workers, close, kill, worker_error};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
+use sampler::distributed::LocalTransport;
 use sampler::runner::{DbOptions, RunOptions, run_config, run_with_database};
 use sampler::{Config, Database, DbError, Error, ModelError, Report, Run};
 use std::path::{Path, PathBuf};
@@ -71,12 +73,14 @@ fn config_error(e: Option<Error>, path: &Path) -> PyErr {
     ConfigError::new_err(with_path(&msg, Some(path)))
 }
 
-/// The run of `model` (a Python model) as the config and `db` ask.
+/// The run of `model` (a Python model) as the config and `db` ask; over `workers` (rank 0's
+/// end) if given.
 fn python_run(
     model: &PyModel,
     config: Option<&Config>,
     db: Db,
     threads: Option<usize>,
+    workers: Option<&mut LocalTransport>,
 ) -> sampler::Result<Report> {
     let mut run = match config {
         None => match db.restart {
@@ -116,7 +120,15 @@ fn python_run(
     if let Some(s) = db.seed {
         run = run.seed(s);
     }
-    run.run()
+    match workers {
+        // A dead worker is seen at once (its socket closes): no deadline.
+        Some(w) => run
+            .threads(threads.unwrap_or(1))
+            .rank_timeout(Duration::MAX)
+            .run_distributed(w)?
+            .ok_or_else(|| Error::config("workers", "rank 0 got no report")),
+        None => run.run(),
+    }
 }
 
 /// The run of the built-in model the config names.
@@ -234,6 +246,10 @@ fn to_py(py: Python<'_>, e: Error, model: Option<&PyModel>) -> PyErr {
             err
         }
         Error::Database(_) => RunDatabaseError::new_err(e.to_string()),
+        // A worker process's failure (its model's traceback) or loss.
+        Error::Rank { .. } | Error::RankTimeout { .. } | Error::Worker { .. } => {
+            worker_error(py, e.to_string())
+        }
         e => PyRuntimeError::new_err(e.to_string()),
     }
 }
@@ -247,11 +263,12 @@ fn to_py(py: Python<'_>, e: Error, model: Option<&PyModel>) -> PyErr {
 /// built-in model the config's `[model]` names. `config`: a TOML path or a dict with the CLI's
 /// keys (no `[model]` for a Python model). `db`: record the run in this new run directory;
 /// `restart`: continue the run recorded there (`config` may then be left out); `threads`:
-/// workers (the result does not depend on it); `seed`: replaces `tams.seed` (with neither, a
-/// fresh seed from the OS, given back as the report's `seed`; a restart keeps the recorded
-/// one).
+/// worker threads (the result does not depend on it); `workers`: processes computing a Python
+/// model (this one and `workers - 1` children: no shared GIL; the model must be picklable; the
+/// result does not depend on it); `seed`: replaces `tams.seed` (with neither, a fresh seed from
+/// the OS, given back as the report's `seed`; a restart keeps the recorded one).
 #[pyfunction]
-#[pyo3(signature = (model, config=None, db=None, restart=None, threads=None, seed=None))]
+#[pyo3(signature = (model, config=None, db=None, restart=None, threads=None, workers=None, seed=None))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn tams<'py>(
     py: Python<'py>,
@@ -260,6 +277,7 @@ pub(crate) fn tams<'py>(
     db: Option<PathBuf>,
     restart: Option<PathBuf>,
     threads: Option<usize>,
+    workers: Option<usize>,
     seed: Option<u64>,
 ) -> PyResult<Bound<'py, PyAny>> {
     if db.is_some() && restart.is_some() {
@@ -277,16 +295,40 @@ pub(crate) fn tams<'py>(
             "model: a model object (None: the built-in model the config names)",
         ));
     }
+    if workers == Some(0) {
+        return Err(ConfigError::new_err("workers: must be >= 1, got 0"));
+    }
     let builtin = model.is_none();
+    if builtin && workers.is_some_and(|w| w > 1) {
+        return Err(ConfigError::new_err(
+            "workers: for Python models (a built-in model runs on `threads`)",
+        ));
+    }
     let config = config.map(|c| load_config(&c, builtin)).transpose()?;
     let db = Db { db, restart, seed };
     let (result, interrupted) = match &model {
+        Some(obj) if workers.is_some_and(|w| w > 1) => {
+            let m = PyModel::new(obj)?;
+            let mut w = Workers::start(py, obj, workers.unwrap_or(1) - 1)?;
+            let (pool, transport) = (&w.pool, &mut w.transport);
+            let (r, i) = run_in_background(
+                py,
+                || python_run(&m, config.as_ref(), db, threads, Some(transport)),
+                &|| {
+                    m.interrupt();
+                    Python::attach(|py| kill(py, pool));
+                },
+            )?;
+            close(py, w, r.is_ok() && i.is_none())?;
+            (r.map_err(|e| to_py(py, e, Some(&m))), i)
+        }
         Some(obj) => {
             let m = PyModel::new(obj)?;
-            let (r, i) =
-                run_in_background(py, || python_run(&m, config.as_ref(), db, threads), &|| {
-                    m.interrupt()
-                })?;
+            let (r, i) = run_in_background(
+                py,
+                || python_run(&m, config.as_ref(), db, threads, None),
+                &|| m.interrupt(),
+            )?;
             (r.map_err(|e| to_py(py, e, Some(&m))), i)
         }
         None => {

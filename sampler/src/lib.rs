@@ -12,8 +12,9 @@
 //!   repeats, the JSON [`Report`]. [`Model::describe`] identifies the model in a database.
 //! - [`Config`] (TOML): [`Run::from_config`] maps it to a run of any model; [`runner`] builds
 //!   the built-in model a config names and hands it to the same [`Run`].
-//! - `mpi` (feature `mpi`): the same runs over MPI ranks (`Run::run_mpi`, after
-//!   `sampler::mpi::initialize()`), bit-identical to one process.
+//! - [`distributed`]: the same runs over ranks of a [`distributed::Transport`], bit-identical to
+//!   one process: MPI ranks (feature `mpi`: `Run::run_mpi`, after `sampler::mpi::initialize()`)
+//!   or worker processes over Unix sockets ([`Run::run_distributed`]).
 //!
 //! The library prints nothing and never ends the process: warnings come back in
 //! [`Report::warnings`], failures as [`Error`].
@@ -38,6 +39,7 @@
 
 pub mod config;
 pub mod db;
+pub mod distributed;
 mod error;
 pub mod journal;
 pub mod model;

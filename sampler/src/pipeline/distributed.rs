@@ -1,51 +1,179 @@
-//! [`Run::run_mpi`]: the same run over MPI ranks (feature `mpi`). Rank 0 runs the ordinary
-//! loop (selection, weights, database, progress, report); every rank computes trajectories on
-//! its own rayon pool (see [`crate::mpi`]).
+//! [`Run::run_distributed`]: the same run over the ranks of a [`Transport`] (MPI ranks with
+//! [`Run::run_mpi`], feature `mpi`; worker processes over [`crate::distributed::LocalTransport`]),
+//! and [`serve`], a worker rank's loop. Rank 0 runs the ordinary loop (selection, weights,
+//! database, progress, report); every rank computes trajectories on its own rayon pool (see
+//! [`crate::distributed`]).
 
-use super::{Report, Run, StrategyKind, pool};
+use super::{Report, Run, StorePolicy, StrategyKind, pool};
 use crate::db::{RunDb, resume};
+use crate::distributed::coordinator::{Coordinator, block};
+use crate::distributed::link::Link;
+use crate::distributed::messages::{FromWorker, Spec, ToWorker, WireStore, encode};
+use crate::distributed::worker::Worker;
+use crate::distributed::{Explain, Transport};
 use crate::journal::NoJournal;
-use crate::mpi::coordinator::{Coordinator, block};
-use crate::mpi::link::Link;
-use crate::mpi::messages::{FromWorker, ToWorker, encode};
-use crate::mpi::worker::Worker;
 use crate::noise::NoiseKey;
 use crate::outcome::RunOutcome;
+use crate::simulate::Horizon;
 use crate::store::{StateBytes, StoreAll, TrajectoryStore};
-use crate::strategy::montecarlo;
 use crate::strategy::tams::run_loop;
+use crate::strategy::{RunParams, montecarlo};
 use crate::{Error, Model, Result};
-use mpi::point_to_point::Destination;
-use mpi::topology::Communicator;
 use revolve::State as _;
+use revolve::storage::disk::Codec;
 use std::time::{Duration, Instant};
 
 /// A callback of [`Run::on_traffic`].
-pub(super) type OnTraffic<'a> = Box<dyn Fn(&crate::mpi::Traffic) + Sync + 'a>;
+pub(super) type OnTraffic<'a> = Box<dyn Fn(&crate::distributed::Traffic) + Sync + 'a>;
 
 /// Default of [`Run::rank_timeout`]: ten minutes.
 pub(super) const DEFAULT_RANK_TIMEOUT: Duration = Duration::from_secs(600);
 
-impl<'a, M: Model> Run<'a, M>
+/// The settings rank 0 sends its workers.
+fn spec(s: &super::describe::Settings, s_codec: Codec) -> Spec {
+    let h = s.params.horizon;
+    let store = match &s.store {
+        StorePolicy::StoreAll => WireStore::StoreAll,
+        StorePolicy::Uniform {
+            budget,
+            interval,
+            spill_dir,
+        } => WireStore::Uniform {
+            budget: *budget,
+            interval: *interval,
+            spill_dir: spill_dir.clone(),
+        },
+        StorePolicy::Schedule {
+            budget,
+            slots,
+            spill_dir,
+        } => WireStore::Schedule {
+            budget: *budget,
+            slots: *slots,
+            spill_dir: spill_dir.clone(),
+        },
+    };
+    Spec {
+        tams: s.strategy == StrategyKind::Tams,
+        seed: s.seed(),
+        spill_codec: s_codec.to_string(),
+        ntrajectories: s.params.ntrajectories,
+        l: s.params.l,
+        nsplititer: s.params.nsplititer,
+        horizon: (h.end_time, h.nsteps, h.dt, h.target),
+        store,
+    }
+}
+
+/// A worker rank's loop, for a process that has the model but no [`Run`] (a worker process
+/// over [`crate::distributed::LocalTransport`]): wait for rank 0's settings, then compute
+/// what it asks on a pool of `threads` workers (`None`: all cores) until it says stop.
+/// `explain` may replace an error's message by its own text (see [`Explain`]).
+///
+/// An error here is this rank's alone (rank 0 waits for its answer): [`Error::Worker`]; a
+/// lost connection to rank 0 is one ([`Error::Rank`] inside).
+pub fn serve<M: Model, T: Transport>(
+    model: &M,
+    transport: &mut T,
+    threads: Option<usize>,
+    explain: Option<&Explain<'_>>,
+) -> Result<()>
 where
     M::State: StateBytes + PartialEq,
 {
-    /// How long rank 0 waits for another rank's answer to one request (a batch of branch tasks,
-    /// its block of fresh or Monte Carlo trajectories) before it ends the job with one line
-    /// naming the rank and what it was computing ([`Error::RankTimeout`] from
-    /// [`Run::run_mpi`]). Default ten minutes.
-    pub fn rank_timeout(mut self, timeout: Duration) -> Self {
-        self.rank_timeout = timeout;
-        self
-    }
+    let rank = transport.rank();
+    serve_inner(model, transport, threads, explain).map_err(|e| Error::Worker {
+        rank,
+        source: Box::new(e),
+    })
+}
 
-    /// Call `f` on rank 0 with the coordination counters (messages, bytes, waiting, branch
-    /// tasks per rank) when an MPI run ends.
-    pub fn on_traffic(mut self, f: impl Fn(&crate::mpi::Traffic) + Sync + 'a) -> Self {
-        self.on_traffic = Some(Box::new(f));
-        self
+fn serve_inner<M: Model, T: Transport>(
+    model: &M,
+    transport: &mut T,
+    threads: Option<usize>,
+    explain: Option<&Explain<'_>>,
+) -> Result<()>
+where
+    M::State: StateBytes + PartialEq,
+{
+    let rank = transport.rank();
+    let spec = match crate::distributed::link::next_request(transport)? {
+        ToWorker::Setup(spec) => spec,
+        ToWorker::Stop => return Ok(()),
+        _ => {
+            return Err(Error::Rank {
+                rank: 0,
+                message: "sent a request before the run's settings".into(),
+            });
+        }
+    };
+    let (end_time, nsteps, dt, target) = spec.horizon;
+    let horizon = Horizon {
+        end_time,
+        nsteps,
+        dt,
+        target,
+    };
+    let params = RunParams {
+        ntrajectories: spec.ntrajectories,
+        nsplititer: spec.nsplititer,
+        l: spec.l,
+        walltime: None,
+        horizon,
+    };
+    let policy = match spec.store {
+        WireStore::StoreAll => StorePolicy::StoreAll,
+        WireStore::Uniform {
+            budget,
+            interval,
+            spill_dir,
+        } => StorePolicy::Uniform {
+            budget,
+            interval,
+            spill_dir,
+        },
+        WireStore::Schedule {
+            budget,
+            slots,
+            spill_dir,
+        } => StorePolicy::Schedule {
+            budget,
+            slots,
+            spill_dir,
+        },
+    };
+    let pool = pool(threads)?;
+    let bytes = model.initial_state().byte_len() as u64;
+    let codec: Codec = spec.spill_codec.parse().map_err(|_| Error::Rank {
+        rank: 0,
+        message: format!("sent an unknown spill codec {:?}", spec.spill_codec),
+    })?;
+    let compact = if spec.tams {
+        policy.compact(bytes, &params, codec)
+    } else {
+        None
+    };
+    let seed = spec.seed;
+    match compact {
+        Some(store) => {
+            let mut w = Worker::new(model, &store, horizon, seed, rank, &pool);
+            w.explain = explain;
+            w.serve(transport)
+        }
+        None => {
+            let mut w = Worker::new(model, &StoreAll, horizon, seed, rank, &pool);
+            w.explain = explain;
+            w.serve(transport)
+        }
     }
+}
 
+#[cfg(feature = "mpi")]
+impl<M: Model> Run<'_, M>
+where
+    M::State: StateBytes + PartialEq,
+{
     /// Run over the ranks of `comm` (every rank calls this with the same settings, from the
     /// main thread): the report on rank 0, `None` on the others. The report is bit-identical to
     /// [`Run::run`]'s for any number of ranks and threads (except `seconds`).
@@ -77,6 +205,38 @@ where
     /// # }
     /// ```
     ///
+    /// The rest is [`Run::run_distributed`]'s over [`crate::mpi::MpiTransport`].
+    pub fn run_mpi<C: mpi::topology::Communicator>(self, comm: &C) -> Result<Option<Report>> {
+        self.run_distributed(&mut crate::mpi::MpiTransport::new(comm))
+    }
+}
+
+impl<'a, M: Model> Run<'a, M>
+where
+    M::State: StateBytes + PartialEq,
+{
+    /// How long rank 0 waits for another rank's answer to one request (a batch of branch tasks,
+    /// its block of fresh or Monte Carlo trajectories) before it ends the run with one line
+    /// naming the rank and what it was computing ([`Error::RankTimeout`] from
+    /// [`Run::run_distributed`] and [`Run::run_mpi`]). Default ten minutes; `Duration::MAX`:
+    /// as long as it takes.
+    pub fn rank_timeout(mut self, timeout: Duration) -> Self {
+        self.rank_timeout = timeout;
+        self
+    }
+
+    /// Call `f` on rank 0 with the coordination counters (messages, bytes, waiting, branch
+    /// tasks per rank) when a distributed run ends.
+    pub fn on_traffic(mut self, f: impl Fn(&crate::distributed::Traffic) + Sync + 'a) -> Self {
+        self.on_traffic = Some(Box::new(f));
+        self
+    }
+
+    /// Run over the ranks of `transport` (every rank calls this, or [`serve`], with the same
+    /// model): the report on rank 0, `None` on the others. The report is bit-identical to
+    /// [`Run::run`]'s for any number of ranks and threads (except `seconds`). Worker ranks
+    /// compute with rank 0's settings (sent first), on a pool of their own `threads`.
+    ///
     /// Rank 0 alone opens the run database; the others keep the states of the trajectories
     /// they computed in their own store (own memory budget: the configured budget is per rank;
     /// own spill directory). States are not saved in the database (`save_states = true` is
@@ -85,26 +245,42 @@ where
     /// Settings errors are returned on every rank alike. A rank that does not answer in time
     /// gives [`Error::RankTimeout`] on rank 0; an error only one worker rank meets outside a
     /// computation gives [`Error::Worker`] there. Both leave other ranks waiting
-    /// ([`Error::ends_job`]): the caller ends the job (`MPI_Abort`); nothing is printed here.
-    pub fn run_mpi<C: Communicator>(mut self, comm: &C) -> Result<Option<Report>> {
+    /// ([`Error::ends_job`]): the caller ends the job (`MPI_Abort`, or ending the worker
+    /// processes); nothing is printed here.
+    pub fn run_distributed<T: Transport>(mut self, transport: &mut T) -> Result<Option<Report>> {
         self.validate()?;
-        self.settings.seed = Some(self.shared_seed(comm)?);
-        let rank = comm.rank();
+        let rank = transport.rank();
+        if rank == 0 {
+            // Rank 0 chooses the seed (set, recorded or drawn) and sends it with the settings.
+            match self.resolved_seed() {
+                Ok(seed) => self.settings.seed = Some(seed),
+                Err(e) => {
+                    let stop = encode(&ToWorker::Stop);
+                    for r in 1..transport.size() {
+                        // A rank that cannot be told has ended already.
+                        let _ = transport.send(r, &stop);
+                    }
+                    return Err(e);
+                }
+            }
+        }
         let s = &self.settings;
         if rank != 0 {
-            return match pool(s.threads).and_then(|p| self.serve(comm, &p)) {
-                Ok(()) => Ok(None),
-                Err(e) => Err(Error::Worker {
-                    rank,
-                    source: Box::new(e),
-                }),
-            };
+            return serve(self.model, transport, s.threads, None).map(|()| None);
         }
         let start = Instant::now();
-        let details = pool(s.threads).and_then(|p| self.coordinate(comm, &p));
+        let setup = encode(&ToWorker::Setup(spec(s, self.spill_codec)));
+        let mut sent = Ok(());
+        for r in 1..transport.size() {
+            sent = sent.and_then(|()| transport.send(r, &setup));
+        }
+        let details = sent
+            .and_then(|()| pool(s.threads))
+            .and_then(|p| self.coordinate(transport, &p));
         let stop = encode(&ToWorker::Stop);
-        for r in 1..comm.size() {
-            comm.process_at_rank(r).send(&stop[..]);
+        for r in 1..transport.size() {
+            // A rank that cannot be told has ended already (its loss is in `details`).
+            let _ = transport.send(r, &stop);
         }
         let (details, warnings) = details?;
         let seconds = start.elapsed().as_secs_f64();
@@ -114,62 +290,24 @@ where
         Ok(Some(report))
     }
 
-    /// The seed of every rank: the one set, else rank 0's (recorded or drawn), broadcast.
-    fn shared_seed<C: Communicator>(&self, comm: &C) -> Result<u64> {
-        use mpi::collective::Root;
-        if let Some(s) = self.settings.seed {
-            return Ok(s);
-        }
-        let mine = (comm.rank() == 0).then(|| self.resolved_seed());
-        let mut buf: [u64; 2] = match &mine {
-            Some(Ok(s)) => [1, *s],
-            _ => [0, 0],
-        };
-        comm.process_at_rank(0).broadcast_into(&mut buf[..]);
-        match mine {
-            Some(Err(e)) => Err(e),
-            _ if buf[0] == 1 => Ok(buf[1]),
-            _ => Err(Error::Rank {
-                rank: 0,
-                message: "could not choose the run's seed".into(),
-            }),
-        }
-    }
-
-    /// A worker rank: answer rank 0 until it says stop.
-    fn serve<C: Communicator>(&self, comm: &C, pool: &rayon::ThreadPool) -> Result<()> {
-        let s = &self.settings;
-        let h = s.params.horizon;
-        let bytes = self.model.initial_state().byte_len() as u64;
-        let compact = match s.strategy {
-            StrategyKind::MonteCarlo => None,
-            StrategyKind::Tams => s.store.compact(bytes, &s.params, self.spill_codec),
-        };
-        let rank = comm.rank();
-        match compact {
-            Some(store) => Worker::new(self.model, &store, h, s.seed(), rank, pool).serve(comm),
-            None => Worker::new(self.model, &StoreAll, h, s.seed(), rank, pool).serve(comm),
-        }
-    }
-
     /// Rank 0: every repeat (or the database's run), and the database's warnings.
-    fn coordinate<C: Communicator>(
+    fn coordinate<T: Transport>(
         &self,
-        comm: &C,
+        transport: &mut T,
         pool: &rayon::ThreadPool,
     ) -> Result<(Vec<RunOutcome>, Vec<String>)> {
         let s = &self.settings;
         if self.database.is_some() && self.save_states == Some(true) {
             return Err(Error::config(
                 "database.save_states",
-                "a run over MPI ranks cannot save states (they stay on the ranks that \
+                "a run over several ranks cannot save states (they stay on the ranks that \
                  computed them); set it to false (a restart replays)",
             ));
         }
         let mut db = self.open_database()?;
         let mut link = Link {
-            comm,
-            timeout: self.rank_timeout.as_secs_f64(),
+            transport,
+            timeout: Some(self.rank_timeout),
             traffic: Default::default(),
         };
         let bytes = self.model.initial_state().byte_len() as u64;
@@ -200,9 +338,9 @@ where
         }
     }
 
-    fn tams<C: Communicator, St: TrajectoryStore<M::State>>(
+    fn tams<T: Transport, St: TrajectoryStore<M::State>>(
         &self,
-        link: &mut Link<'_, C>,
+        link: &mut Link<'_, T>,
         pool: &rayon::ThreadPool,
         store: &St,
         db: Option<&mut RunDb>,
@@ -216,7 +354,7 @@ where
         for r in 0..repeats {
             let key = NoiseKey::new(s.seed(), r);
             for w in 1..link.size() {
-                link.send(w, &ToWorker::Begin { repeat: r });
+                link.send(w, &ToWorker::Begin { repeat: r })?;
             }
             let mut c = Coordinator {
                 model: self.model,
@@ -253,9 +391,9 @@ where
         Ok(out)
     }
 
-    fn montecarlo<C: Communicator>(
+    fn montecarlo<T: Transport>(
         &self,
-        link: &mut Link<'_, C>,
+        link: &mut Link<'_, T>,
         pool: &rayon::ThreadPool,
     ) -> Result<Vec<RunOutcome>> {
         let s = &self.settings;
@@ -264,11 +402,11 @@ where
         let mut out = Vec::new();
         for r in 0..self.repeats {
             let key = NoiseKey::new(s.seed(), r);
-            let since = mpi::time();
+            let since = Instant::now();
             for w in 1..size {
                 let (lo, hi) = block(n, w, size);
                 let msg = ToWorker::MonteCarlo { repeat: r, lo, hi };
-                link.send(w, &msg);
+                link.send(w, &msg)?;
             }
             let progress = self.progress_of(r);
             let (lo, hi) = block(n, 0, size);

@@ -47,8 +47,7 @@
 struct PoolIsPrivate;
 
 mod describe;
-#[cfg(feature = "mpi")]
-mod distributed;
+pub(crate) mod distributed;
 mod limits;
 mod policy;
 mod report;
@@ -115,11 +114,9 @@ pub struct Run<'a, M> {
     /// The configuration as given (TOML), recorded in a new database's `meta.config`.
     given_config: Option<String>,
     progress: Option<Box<dyn Fn(u64, u64) + Sync + 'a>>,
-    /// Seconds rank 0 waits for another rank's answer (MPI runs).
-    #[cfg(feature = "mpi")]
+    /// How long rank 0 waits for another rank's answer (distributed runs).
     rank_timeout: Duration,
-    /// Called on rank 0 with the coordination counters at the end of an MPI run.
-    #[cfg(feature = "mpi")]
+    /// Called on rank 0 with the coordination counters at the end of a distributed run.
     on_traffic: Option<distributed::OnTraffic<'a>>,
 }
 
@@ -157,9 +154,7 @@ where
             spill_codec: Codec::None,
             given_config: None,
             progress: None,
-            #[cfg(feature = "mpi")]
             rank_timeout: distributed::DEFAULT_RANK_TIMEOUT,
-            #[cfg(feature = "mpi")]
             on_traffic: None,
         }
     }

@@ -11,6 +11,7 @@ mod db_messages;
 mod db_one_reader;
 mod db_power_loss;
 mod db_states;
+mod distributed_local;
 mod kill_restart;
 mod limits;
 mod run_api;

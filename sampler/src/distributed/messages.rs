@@ -5,10 +5,13 @@
 
 use crate::{Error, ModelError};
 use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
 
 /// Rank 0 to a worker rank.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) enum ToWorker {
+    /// The settings to compute with: rank 0's, its first message.
+    Setup(Spec),
     /// A new TAMS run with the noise streams of repeat `repeat`: drop every trajectory held.
     Begin {
         /// Repeat index (the noise key is `(seed, repeat)`).
@@ -57,6 +60,53 @@ pub(crate) enum ToWorker {
     },
     /// The run is over: drop everything and return.
     Stop,
+}
+
+/// What a worker rank computes with: rank 0's settings (worker ranks have their own only for
+/// their thread count).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Spec {
+    /// TAMS (else Monte Carlo).
+    pub tams: bool,
+    /// The run's seed.
+    pub seed: u64,
+    /// The spill files' codec (its text form, `Codec`'s `Display`).
+    pub spill_codec: String,
+    /// `tams.ntrajectories`.
+    pub ntrajectories: u64,
+    /// `tams.l`.
+    pub l: u64,
+    /// `tams.nsplititer`.
+    pub nsplititer: u64,
+    /// The horizon's end time, step count, step size and target.
+    pub horizon: (f64, u64, f64, f64),
+    /// Where states are kept.
+    pub store: WireStore,
+}
+
+/// A store policy as it travels (`crate::StorePolicy`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) enum WireStore {
+    /// Every state.
+    StoreAll,
+    /// Uniform checkpoints.
+    Uniform {
+        /// RAM budget, bytes.
+        budget: u64,
+        /// Steps between checkpoints.
+        interval: Option<u64>,
+        /// Spill directory.
+        spill_dir: Option<PathBuf>,
+    },
+    /// Checkpoints placed by a schedule.
+    Schedule {
+        /// RAM budget, bytes.
+        budget: u64,
+        /// Checkpoints per trajectory.
+        slots: Option<u64>,
+        /// Spill directory.
+        spill_dir: Option<PathBuf>,
+    },
 }
 
 /// A recorded trajectory a worker rebuilds on restart.

@@ -4,12 +4,12 @@
 use super::link::{answer, next_request};
 use super::messages::{Adopted, Child, Failure, FromWorker, ToWorker, WireError};
 use super::moves::{export_states, import};
+use super::transport::Transport;
 use crate::simulate::{Horizon, Work, branch, fresh, initial_of, replay_with};
 use crate::store::{StateBytes, TrajectoryStore};
 use crate::strategy::montecarlo;
 use crate::trajectory::{Segment, Trajectory};
 use crate::{Error, Model, NoiseKey, Result};
-use mpi::topology::Communicator;
 use rayon::prelude::*;
 use std::collections::HashMap;
 
@@ -21,12 +21,25 @@ pub(crate) struct Worker<'a, M: Model, St: TrajectoryStore<M::State>> {
     pub seed: u64,
     pub rank: i32,
     pub pool: &'a rayon::ThreadPool,
+    /// Text to send instead of an error's own message (see [`super::Explain`]).
+    pub explain: Option<&'a super::Explain<'a>>,
     key: NoiseKey,
     held: HashMap<u64, Trajectory<St::Record>>,
 }
 
+/// An error as it travels: the explanation `explain` gives for it, if any.
+fn wire(e: &Error, explain: Option<&super::Explain<'_>>) -> WireError {
+    match explain.and_then(|f| f(e)) {
+        Some(text) => WireError::Other(text),
+        None => WireError::of(e),
+    }
+}
+
 /// The first error of `all` (request order) as a [`Failure`], else the values.
-fn first_failure<T>(all: Vec<Result<T>>) -> Result<Vec<T>, Failure> {
+fn first_failure<T>(
+    all: Vec<Result<T>>,
+    explain: Option<&super::Explain<'_>>,
+) -> Result<Vec<T>, Failure> {
     let mut out = Vec::with_capacity(all.len());
     for (i, r) in all.into_iter().enumerate() {
         match r {
@@ -34,7 +47,7 @@ fn first_failure<T>(all: Vec<Result<T>>) -> Result<Vec<T>, Failure> {
             Err(e) => {
                 return Err(Failure {
                     index: i as u64,
-                    error: WireError::of(&e),
+                    error: wire(&e, explain),
                 });
             }
         }
@@ -73,6 +86,7 @@ where
             seed,
             rank,
             pool,
+            explain: None,
             key: NoiseKey::new(seed, 0),
             held: HashMap::new(),
         }
@@ -80,24 +94,24 @@ where
 
     /// Answer requests until [`ToWorker::Stop`]. An error here is this rank's alone (rank 0
     /// would wait for its answer): the caller must abort the job.
-    pub(crate) fn serve<C: Communicator>(&mut self, comm: &C) -> Result<()> {
+    pub(crate) fn serve<T: Transport>(&mut self, transport: &mut T) -> Result<()> {
         loop {
-            let request = next_request(comm)?;
+            let request = next_request(transport)?;
             if request == ToWorker::Stop {
                 self.held.clear();
                 return Ok(());
             }
             if let Some(a) = self.handle(request) {
-                answer(comm, &a);
+                answer(transport, &a)?;
             }
         }
     }
 
     fn handle(&mut self, request: ToWorker) -> Option<FromWorker> {
         let (model, store, h, key) = (self.model, self.store, &self.horizon, self.key);
-        let rank = self.rank;
+        let (rank, explain) = (self.rank, self.explain);
         Some(match request {
-            ToWorker::Stop => return None,
+            ToWorker::Stop | ToWorker::Setup(_) => return None,
             ToWorker::Begin { repeat } => {
                 self.key = NoiseKey::new(self.seed, repeat);
                 self.held.clear();
@@ -110,7 +124,7 @@ where
                         .map(|id| fresh(model, store, h, key, id))
                         .collect()
                 });
-                FromWorker::Computed(first_failure(all).map(|made| {
+                FromWorker::Computed(first_failure(all, explain).map(|made| {
                     made.into_iter()
                         .map(|(t, w)| {
                             let c = child(&t, 0, w, store.held(&t.record));
@@ -137,7 +151,7 @@ where
                     Err(e) => {
                         return Some(FromWorker::Computed(Err(Failure {
                             index: 0,
-                            error: WireError::of(&e),
+                            error: wire(&e, explain),
                         })));
                     }
                 };
@@ -158,7 +172,7 @@ where
                     self.pool.install(|| tasks.par_iter().map(make).collect())
                 };
                 drop(imported);
-                let answer = first_failure(all).map(|made| {
+                let answer = first_failure(all, explain).map(|made| {
                     made.into_iter()
                         .map(|(t, w)| {
                             let j = t.lineage.last().map_or(0, |s| s.start_step) as usize;
@@ -186,7 +200,7 @@ where
                         }),
                     })
                     .collect();
-                FromWorker::Exported(first_failure(all))
+                FromWorker::Exported(first_failure(all, explain))
             }
             ToWorker::Adopt { trajectories } => {
                 let all: Vec<_> = self.pool.install(|| {
@@ -195,7 +209,7 @@ where
                         .map(|t| rebuild(model, store, h, key, t, rank))
                         .collect()
                 });
-                FromWorker::Adopted(first_failure(all).map(|made| {
+                FromWorker::Adopted(first_failure(all, explain).map(|made| {
                     made.into_iter()
                         .map(|t| {
                             let n = store.held(&t.record);
@@ -212,7 +226,7 @@ where
                     .install(|| montecarlo::block(model, h, key, lo..hi, &|_| {}));
                 FromWorker::MonteCarlo(r.map_err(|e| Failure {
                     index: 0,
-                    error: WireError::of(&e),
+                    error: wire(&e, explain),
                 }))
             }
         })

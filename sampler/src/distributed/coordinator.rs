@@ -7,6 +7,7 @@
 use super::link::Link;
 use super::messages::{Adopted, FromWorker, HeldStates, Import, ToWorker};
 use super::moves::{assign, export_states, import};
+use super::transport::Transport;
 use crate::journal::Resume;
 use crate::parallel::collect_ordered;
 use crate::simulate::{Horizon, Parent, Work, branch_from, branch_step, child_lineage, fresh};
@@ -14,9 +15,9 @@ use crate::store::{StateBytes, TrajectoryStore};
 use crate::strategy::compute::{Compute, Task};
 use crate::trajectory::{Ensemble, Segment, Trajectory};
 use crate::{Error, Model, NoiseKey, Result};
-use mpi::topology::Communicator;
 use rayon::prelude::*;
 use std::collections::HashMap;
+use std::time::Instant;
 
 /// Where a trajectory's states live: in this rank's store, or on another rank (which reported
 /// how many states its record holds).
@@ -68,16 +69,16 @@ fn unexpected(rank: i32, what: &str) -> Error {
 }
 
 /// Rank 0's [`Compute`]: its own share on its rayon pool, the rest by message.
-pub(crate) struct Coordinator<'a, 'l, M, St, C> {
+pub(crate) struct Coordinator<'a, 'l, M, St, T> {
     pub model: &'a M,
     pub store: &'a St,
     pub horizon: &'a Horizon,
     pub key: NoiseKey,
     pub pool: &'a rayon::ThreadPool,
-    pub link: &'a mut Link<'l, C>,
+    pub link: &'a mut Link<'l, T>,
 }
 
-impl<M: Model, St: TrajectoryStore<M::State>, C: Communicator> Coordinator<'_, '_, M, St, C>
+impl<M: Model, St: TrajectoryStore<M::State>, T: Transport> Coordinator<'_, '_, M, St, T>
 where
     M::State: StateBytes,
 {
@@ -115,12 +116,13 @@ where
                 record: Placed::There { rank, held: 0 },
             });
         }
-        let since = mpi::time();
+        let since = Instant::now();
         let mut ranks = Vec::new();
         for (r, list) in lists.iter_mut().enumerate().skip(1) {
             if !list.is_empty() {
                 let trajectories = std::mem::take(list);
-                self.link.send(r as i32, &ToWorker::Adopt { trajectories });
+                self.link
+                    .send(r as i32, &ToWorker::Adopt { trajectories })?;
                 ranks.push(r as i32);
             }
         }
@@ -156,7 +158,7 @@ where
     }
 }
 
-impl<M: Model, St: TrajectoryStore<M::State>, C: Communicator> Coordinator<'_, '_, M, St, C>
+impl<M: Model, St: TrajectoryStore<M::State>, T: Transport> Coordinator<'_, '_, M, St, T>
 where
     M::State: StateBytes,
 {
@@ -180,13 +182,13 @@ where
         for &p in &wanted {
             by_owner[parents[p].record.rank() as usize].push(p);
         }
-        let since = mpi::time();
+        let since = Instant::now();
         let mut ranks = Vec::new();
         for (r, list) in by_owner.iter().enumerate().skip(1) {
             if !list.is_empty() {
                 let ids = list.iter().map(|&p| parents[p].id).collect();
                 self.link
-                    .send(r as i32, &ToWorker::Export { iteration, ids });
+                    .send(r as i32, &ToWorker::Export { iteration, ids })?;
                 ranks.push(r as i32);
             }
         }
@@ -220,8 +222,8 @@ where
     }
 }
 
-impl<M: Model, St: TrajectoryStore<M::State>, C: Communicator> Compute
-    for Coordinator<'_, '_, M, St, C>
+impl<M: Model, St: TrajectoryStore<M::State>, T: Transport> Compute
+    for Coordinator<'_, '_, M, St, T>
 where
     M::State: StateBytes,
 {
@@ -229,10 +231,10 @@ where
 
     fn fresh(&mut self, n: u64) -> Result<Vec<(Trajectory<Self::Record>, Work)>> {
         let size = self.link.size();
-        let since = mpi::time();
+        let since = Instant::now();
         for r in 1..size {
             let (lo, hi) = block(n, r, size);
-            self.link.send(r, &ToWorker::Fresh { lo, hi });
+            self.link.send(r, &ToWorker::Fresh { lo, hi })?;
         }
         let (model, store, h, key) = (self.model, self.store, self.horizon, self.key);
         let (lo, hi) = block(n, 0, size);
@@ -339,7 +341,7 @@ where
                 states: states[&p].clone(),
             });
         }
-        let since = mpi::time();
+        let since = Instant::now();
         let mut ranks = Vec::new();
         for r in 1..size {
             if per[r].is_empty() && drops[r].is_empty() {
@@ -355,7 +357,7 @@ where
                 imports: std::mem::take(&mut imports[r]),
                 drop: std::mem::take(&mut drops[r]),
             };
-            self.link.send(r as i32, &msg);
+            self.link.send(r as i32, &msg)?;
             ranks.push(r as i32);
         }
         let (model, store, h, key) = (self.model, self.store, self.horizon, self.key);
