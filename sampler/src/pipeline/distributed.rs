@@ -121,6 +121,9 @@ where
         l: spec.l,
         walltime: None,
         horizon,
+        // Rank 0 alone decides when the run stops.
+        on_stall: Default::default(),
+        init_ensemble_only: false,
     };
     let policy = match spec.store {
         WireStore::StoreAll => StorePolicy::StoreAll,
