@@ -6,6 +6,7 @@
 mod convert;
 mod db;
 mod errors;
+mod paths;
 mod planning;
 mod pymodel;
 mod revolver;
@@ -38,5 +39,6 @@ fn _retrace(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(planning::plan, m)?)?;
     m.add_function(wrap_pyfunction!(tams::tams, m)?)?;
     m.add_function(wrap_pyfunction!(tams::load_toml, m)?)?;
+    m.add_function(wrap_pyfunction!(paths::export_paths, m)?)?;
     Ok(())
 }

@@ -96,6 +96,9 @@ fn python_run(
     if let Some(t) = threads {
         run = run.threads(t);
     }
+    if let Some(out) = config.and_then(|c| c.output.clone()) {
+        run = run.output(Some(out));
+    }
     run.run()
 }
 

@@ -12,6 +12,8 @@
 //!   repeats, the JSON [`Report`]. [`Model::describe`] identifies the model in a database.
 //! - [`Config`] (TOML): [`Run::from_config`] maps it to a run of any model; [`runner`] builds
 //!   the built-in model a config names and hands it to the same [`Run`].
+//! - [`ArrayState`]: a state as an n-d numeric array; `output` (feature `zarr`, default): the
+//!   transition paths of a run database and Monte Carlo ensembles as Zarr v3 groups.
 //! - `mpi` (feature `mpi`): the same runs over MPI ranks (`Run::run_mpi`, after
 //!   `sampler::mpi::initialize()`), bit-identical to one process.
 //!
@@ -36,6 +38,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod array_state;
 pub mod config;
 pub mod db;
 mod error;
@@ -46,6 +49,8 @@ pub mod models;
 pub mod mpi;
 pub mod noise;
 mod outcome;
+#[cfg(feature = "zarr")]
+pub mod output;
 mod parallel;
 pub mod pipeline;
 pub mod runner;
@@ -54,8 +59,11 @@ pub mod store;
 pub mod strategy;
 pub mod trajectory;
 
-pub use config::Config;
-pub use error::{ConfigError, DbError, Error, Missing, ModelError, Result, Row, StoreError};
+pub use array_state::{ArrayState, DType, Element};
+pub use config::{Config, OutputConfig};
+pub use error::{
+    ConfigError, DbError, Error, Missing, ModelError, OutputError, Result, Row, StoreError,
+};
 pub use journal::{IterationRecord, Journal, LoopState, NoJournal, Resume};
 pub use model::{Model, ModelInfo};
 pub use noise::{

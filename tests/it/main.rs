@@ -6,6 +6,8 @@ mod common;
 mod cli_bounds;
 mod cli_config_checks;
 mod cli_db;
+#[cfg(feature = "zarr")]
+mod cli_db_paths;
 mod cli_db_copies;
 mod cli_db_plot;
 mod cli_demo;

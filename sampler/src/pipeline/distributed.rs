@@ -88,6 +88,12 @@ where
     /// ([`Error::ends_job`]): the caller ends the job (`MPI_Abort`); nothing is printed here.
     pub fn run_mpi<C: Communicator>(self, comm: &C) -> Result<Option<Report>> {
         self.validate()?;
+        if self.output.is_some() {
+            return Err(Error::config(
+                "output",
+                "ensemble output is not written over MPI (run on one process)",
+            ));
+        }
         let rank = comm.rank();
         let s = &self.settings;
         if rank != 0 {
