@@ -71,7 +71,10 @@ fn ensemble(tmp: &Path) {
     println!("| run without output | {bare:.3} | |");
     println!("| run with output | {with:.3} | |");
     let ours = (with - bare).max(1e-9);
-    println!("| retrace writer (difference) | {ours:.3} | {:.0} |", raw as f64 / ours / 1e6);
+    println!(
+        "| retrace writer (difference) | {ours:.3} | {:.0} |",
+        raw as f64 / ours / 1e6
+    );
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../python/bench/zarr_write.py");
     let res = std::process::Command::new(&python)
@@ -82,17 +85,29 @@ fn ensemble(tmp: &Path) {
         .output();
     match res {
         Ok(o) if o.status.success() => {
-            let t: f64 = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap_or(f64::NAN);
-            println!("| zarr-python, same chunks and codecs | {t:.3} | {:.0} |", raw as f64 / t / 1e6);
+            let t: f64 = String::from_utf8_lossy(&o.stdout)
+                .trim()
+                .parse()
+                .unwrap_or(f64::NAN);
+            println!(
+                "| zarr-python, same chunks and codecs | {t:.3} | {:.0} |",
+                raw as f64 / t / 1e6
+            );
             println!("\nratio zarr-python / retrace writer: {:.2}", t / ours);
         }
         Ok(o) => println!(
             "| zarr-python | skipped: {} | |",
-            String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or("failed")
+            String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .last()
+                .unwrap_or("failed")
         ),
         Err(e) => println!("| zarr-python | skipped: {e} | |"),
     }
-    println!("compression: {raw} bytes raw, {stored} stored ({:.2}x)\n", raw as f64 / stored as f64);
+    println!(
+        "compression: {raw} bytes raw, {stored} stored ({:.2}x)\n",
+        raw as f64 / stored as f64
+    );
 }
 
 fn paths(tmp: &Path) {
@@ -124,14 +139,18 @@ fn paths(tmp: &Path) {
         ..PathsOptions::default()
     };
     let mut summary = None;
-    let export = secs(|| summary = Some(export_paths(&model, &run, &out, &opts, &|_, _| {}).unwrap()));
+    let export =
+        secs(|| summary = Some(export_paths(&model, &run, &out, &opts, &|_, _| {}).unwrap()));
     let s = summary.unwrap();
     let per_step = mc / steps as f64;
     let per_state = export / s.states as f64;
     println!("## Path regeneration: Allen-Cahn n = 256, every trajectory of a TAMS run, stride 1");
     println!("| what | count | seconds | us each |");
     println!("|---|---:|---:|---:|");
-    println!("| Monte Carlo model steps | {steps} | {mc:.3} | {:.2} |", per_step * 1e6);
+    println!(
+        "| Monte Carlo model steps | {steps} | {mc:.3} | {:.2} |",
+        per_step * 1e6
+    );
     println!(
         "| exported states ({} paths, {} steps replayed) | {} | {export:.3} | {:.2} |",
         s.paths,
@@ -139,7 +158,10 @@ fn paths(tmp: &Path) {
         s.states,
         per_state * 1e6
     );
-    println!("\nratio (per exported state / per model step): {:.2} (goal <= 1.2)", per_state / per_step);
+    println!(
+        "\nratio (per exported state / per model step): {:.2} (goal <= 1.2)",
+        per_state / per_step
+    );
 }
 
 fn main() {

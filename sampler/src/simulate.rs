@@ -311,13 +311,23 @@ fn extend<M: Model, St: TrajectoryStore<M::State>>(
         }
         let (scores, max, record) = (&mut traj.scores, &mut traj.max_score, &mut traj.record);
         let end = h.nsteps;
-        steps = run_until_end(model, h, &mut rng, state, noise, start, end, id, |n, s, st| {
-            scores.push(s);
-            if s > *max {
-                *max = s;
-            }
-            store.try_record(record, n, st)
-        })?;
+        steps = run_until_end(
+            model,
+            h,
+            &mut rng,
+            state,
+            noise,
+            start,
+            end,
+            id,
+            |n, s, st| {
+                scores.push(s);
+                if s > *max {
+                    *max = s;
+                }
+                store.try_record(record, n, st)
+            },
+        )?;
     }
     traj.reached = traj.max_score >= h.target;
     Ok(steps)
@@ -345,12 +355,22 @@ pub(crate) fn run_plain<M: Model>(
     let mut steps = 0;
     if !h.ended(model, state, 0, s0) {
         let mut rng = key.stream(id, model.noise_words());
-        steps = run_until_end(model, h, &mut rng, state, noise, 0, h.nsteps, id, |_, s, _| {
-            if s > max {
-                max = s;
-            }
-            Ok(())
-        })?;
+        steps = run_until_end(
+            model,
+            h,
+            &mut rng,
+            state,
+            noise,
+            0,
+            h.nsteps,
+            id,
+            |_, s, _| {
+                if s > max {
+                    max = s;
+                }
+                Ok(())
+            },
+        )?;
     }
     Ok((max >= h.target, steps))
 }

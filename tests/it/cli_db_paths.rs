@@ -18,9 +18,7 @@ const CONFIG: &str = "[tams]\nntrajectories = 12\nnsplititer = 60\nseed = 4\n\
 fn read<T: ElementOwned>(group: &Path, name: &str) -> (Vec<u64>, Vec<T>) {
     let store = Arc::new(FilesystemStore::new(group).unwrap());
     let a = Array::open(store, &format!("/{name}")).unwrap();
-    let v = a
-        .retrieve_array_subset_elements::<T>(&a.subset_all())
-        .unwrap();
+    let v = a.retrieve_array_subset::<Vec<T>>(&a.subset_all()).unwrap();
     (a.shape().to_vec(), v)
 }
 
@@ -34,7 +32,9 @@ fn db_paths_exports_states_that_score_as_recorded() {
     ok(&["tams", "--config", cfg, "--db", run_s]);
     let out = tmp.path().join("p.zarr");
     let out_s = out.to_str().unwrap();
-    let text = ok(&["db", "paths", run_s, "--zarr", out_s, "--stride", "4", "--select", "all"]);
+    let text = ok(&[
+        "db", "paths", run_s, "--zarr", out_s, "--stride", "4", "--select", "all",
+    ]);
     assert!(text.contains("paths x"), "{text}");
     let (shape, states) = read::<f64>(&out, "states");
     let (_, ids) = read::<u64>(&out, "ids");
@@ -48,7 +48,12 @@ fn db_paths_exports_states_that_score_as_recorded() {
         for k in 0..lengths[p] as usize {
             let x = [states[(p * t + k) * 2], states[(p * t + k) * 2 + 1]];
             let s = model.score(&x, (4 * k) as f64 * 0.01);
-            assert_eq!(s.to_bits(), scores[4 * k].to_bits(), "id {id} step {}", 4 * k);
+            assert_eq!(
+                s.to_bits(),
+                scores[4 * k].to_bits(),
+                "id {id} step {}",
+                4 * k
+            );
         }
     }
     // Usage errors: the output exists, a bad stride, a bad selection, an unknown id.
@@ -56,9 +61,18 @@ fn db_paths_exports_states_that_score_as_recorded() {
     assert_usage_error(&again, "existing output");
     let other = tmp.path().join("q.zarr");
     let other = other.to_str().unwrap();
-    assert_usage_error(&retrace(&["db", "paths", run_s, "--zarr", other, "--stride", "0"]), "stride 0");
-    assert_usage_error(&retrace(&["db", "paths", run_s, "--zarr", other, "--select", "x"]), "select");
-    assert_usage_error(&retrace(&["db", "paths", run_s, "--zarr", other, "--select", "99999"]), "id");
+    assert_usage_error(
+        &retrace(&["db", "paths", run_s, "--zarr", other, "--stride", "0"]),
+        "stride 0",
+    );
+    assert_usage_error(
+        &retrace(&["db", "paths", run_s, "--zarr", other, "--select", "x"]),
+        "select",
+    );
+    assert_usage_error(
+        &retrace(&["db", "paths", run_s, "--zarr", other, "--select", "99999"]),
+        "id",
+    );
     assert!(!Path::new(other).exists());
 }
 

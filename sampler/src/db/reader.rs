@@ -171,7 +171,10 @@ impl RunReader {
     /// the state in the file's payload)`.
     pub(crate) fn saved_states(&self, id: u64) -> Result<Vec<(u64, String, u64)>> {
         let rows = super::state_rows::rows_of(&self.conn, id, &self.path)?;
-        Ok(rows.into_iter().map(|(s, r)| (s, r.file, r.offset)).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(s, r)| (s, r.file, r.offset))
+            .collect())
     }
 
     /// Trajectory `id` with its scores (checked), if there is one.

@@ -84,7 +84,8 @@ fn write_progress(dir: &Path, p: &Flushed) -> Result<()> {
 
 fn read_progress(dir: &Path, n: u64) -> Result<Flushed> {
     let path = dir.join(PROGRESS);
-    let b = std::fs::read(&path).map_err(|e| OutputError::zarr(&path, "read the progress file", e))?;
+    let b =
+        std::fs::read(&path).map_err(|e| OutputError::zarr(&path, "read the progress file", e))?;
     let bad = |reason: &str| {
         Error::from(OutputError::Corrupt {
             path: path.clone(),
@@ -154,13 +155,22 @@ fn open_or_create(
     let g = Group::create(path, attrs)?;
     let c = out.chunk.min(m).max(1);
     let names = |xs: &[&str]| xs.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-    let data = g.array("data", &[dx, n, m], &[dx.max(1), n.max(1), c], dtype, &names(&["d_X", "N", "M"]))?;
+    let data = g.array(
+        "data",
+        &[dx, n, m],
+        &[dx.max(1), n.max(1), c],
+        dtype,
+        &names(&["d_X", "N", "M"]),
+    )?;
     let time = g.array("time", &[m], &[c], DType::F64, &names(&["M"]))?;
     Ok((g, data, time, None))
 }
 
 /// The first key (dotted) whose value differs between two JSON values, with both values.
-fn first_difference(a: &serde_json::Value, b: &serde_json::Value) -> Option<(String, String, String)> {
+fn first_difference(
+    a: &serde_json::Value,
+    b: &serde_json::Value,
+) -> Option<(String, String, String)> {
     let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {
         return (a != b).then(|| ("retrace".into(), a.to_string(), b.to_string()));
     };
@@ -247,10 +257,13 @@ where
         }
     };
     if first == 0 {
-        write_progress(g.root(), &Flushed {
-            chunks: 0,
-            members: members.clone(),
-        })?;
+        write_progress(
+            g.root(),
+            &Flushed {
+                chunks: 0,
+                members: members.clone(),
+            },
+        )?;
     }
     let cu = chunk as usize;
     let mut buf = vec![0u8; cu * nu * w];
@@ -271,7 +284,16 @@ where
                     || model.noise_buffer(),
                     |noise, (i, ((cell, st), mem))| {
                         if k > 0 && *mem == Member::Running {
-                            *mem = advance_member(model, &h, key, i as u64, st, noise, step - stride, step)?;
+                            *mem = advance_member(
+                                model,
+                                &h,
+                                key,
+                                i as u64,
+                                st,
+                                noise,
+                                step - stride,
+                                step,
+                            )?;
                         }
                         let here = match *mem {
                             Member::Running => true,
@@ -292,16 +314,28 @@ where
         if j + 1 == cu || k + 1 == m {
             let c = k / chunk;
             let filled = j + 1;
-            transpose(&buf, &mut chunk_out, cu, filled, nu, dx, dtype.size(), &fill);
+            transpose(
+                &buf,
+                &mut chunk_out,
+                cu,
+                filled,
+                nu,
+                dx,
+                dtype.size(),
+                &fill,
+            );
             data.write_chunk(&[0, 0, c], &chunk_out)?;
             for t in &mut times[filled..] {
                 *t = f64::NAN;
             }
             time.write_chunk(&[c], super::zarr::bytes_of(&times))?;
-            write_progress(g.root(), &Flushed {
-                chunks: c + 1,
-                members: members.clone(),
-            })?;
+            write_progress(
+                g.root(),
+                &Flushed {
+                    chunks: c + 1,
+                    members: members.clone(),
+                },
+            )?;
         }
         progress(k + 1, m);
     }
@@ -322,7 +356,16 @@ where
 /// `buf` (snapshot, member, element) -> `out` (element, member, snapshot) for a chunk of
 /// `cu` snapshots of which `filled` were taken (the rest filled with `fill`).
 #[allow(clippy::too_many_arguments)]
-fn transpose(buf: &[u8], out: &mut [u8], cu: usize, filled: usize, n: usize, dx: usize, size: usize, fill: &[u8]) {
+fn transpose(
+    buf: &[u8],
+    out: &mut [u8],
+    cu: usize,
+    filled: usize,
+    n: usize,
+    dx: usize,
+    size: usize,
+    fill: &[u8],
+) {
     out.par_chunks_mut((n * cu * size).max(1))
         .enumerate()
         .for_each(|(x, plane)| {

@@ -7,12 +7,12 @@ use crate::db::{RunReader, TrajectoryRow, db_path};
 use crate::parallel::collect_ordered;
 use crate::simulate::{Horizon, replay, replay_with};
 use crate::store::StateBytes;
-use revolve::State as _;
-use revolve::storage::disk::PAYLOAD_OFFSET;
-use std::collections::HashMap;
 use crate::{Error, Model, ModelError, NoiseKey, OutputError, Result};
 use rayon::prelude::*;
+use revolve::State as _;
+use revolve::storage::disk::PAYLOAD_OFFSET;
 use serde::Serialize;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -198,7 +198,10 @@ where
         None => template.shape(),
     };
     let stride = opts.stride;
-    let lengths: Vec<u64> = rows.iter().map(|t| (t.scores.len() as u64 - 1) / stride + 1).collect();
+    let lengths: Vec<u64> = rows
+        .iter()
+        .map(|t| (t.scores.len() as u64 - 1) / stride + 1)
+        .collect();
     let times = lengths.iter().copied().max().unwrap_or(1);
     let state_bytes = (elements * dtype.size()).max(1);
     let per_chunk = ((CHUNK_BYTES / state_bytes).max(1) as u64).min(times);
@@ -219,7 +222,12 @@ where
     let time: Vec<f64> = steps.iter().map(|&s| h.time(s)).collect();
     write_vector(&g, "time", &time, "time")?;
     write_vector(&g, "step", &steps, "time")?;
-    write_vector(&g, "ids", &rows.iter().map(|t| t.id).collect::<Vec<u64>>(), "path")?;
+    write_vector(
+        &g,
+        "ids",
+        &rows.iter().map(|t| t.id).collect::<Vec<u64>>(),
+        "path",
+    )?;
     write_vector(&g, "weights", &weights, "path")?;
     write_vector(&g, "lengths", &lengths, "path")?;
     let last: Vec<u64> = rows.iter().map(|t| t.scores.len() as u64 - 1).collect();
@@ -268,7 +276,10 @@ fn check_model<M: Model>(model: &M, run_dir: &Path, description: &toml::Table) -
         stored.insert("model".into(), m.clone());
     }
     let mut given = toml::Table::new();
-    given.insert("model".into(), toml::Value::Table(model.describe()?.to_table()));
+    given.insert(
+        "model".into(),
+        toml::Value::Table(model.describe()?.to_table()),
+    );
     match crate::db::config_changes(run_dir, &stored, &given) {
         Err(Error::Database(crate::DbError::Incompatible {
             key, stored, given, ..
@@ -418,12 +429,22 @@ where
         let mut replayed = 0;
         if saved.is_empty() {
             // One pass from step 0.
-            replay_with(model, h, self.key, &t.lineage, &mut state, noise, 0, last, |step, s| {
-                if step % self.stride == 0 {
-                    put(step, s, buf)?;
-                }
-                Ok(())
-            })?;
+            replay_with(
+                model,
+                h,
+                self.key,
+                &t.lineage,
+                &mut state,
+                noise,
+                0,
+                last,
+                |step, s| {
+                    if step % self.stride == 0 {
+                        put(step, s, buf)?;
+                    }
+                    Ok(())
+                },
+            )?;
             replayed = last;
         } else {
             // Each grid state from the latest saved state before it, or the previous one.

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use zarrs::array::codec::{ShuffleCodec, ZstdCodec};
 use zarrs::array::{
-    Array, ArrayBuilder, ArrayBytes, ArraySubset, BytesToBytesCodecTraits, DataType, data_type,
+    Array, ArrayBuilder, ArrayBytes, ArraySubset, BytesToBytesCodecTraits, DataType, FillValue,
+    data_type,
 };
 use zarrs::filesystem::FilesystemStore;
 use zarrs::group::GroupBuilder;
@@ -61,9 +62,12 @@ fn codecs(dtype: DType) -> Vec<Arc<dyn BytesToBytesCodecTraits>> {
 
 impl Group {
     /// A new group at `path`, which must not exist (an empty directory is accepted).
-    pub(crate) fn create(path: &Path, attributes: serde_json::Map<String, serde_json::Value>) -> Result<Group> {
-        let empty_dir = path.is_dir()
-            && std::fs::read_dir(path).is_ok_and(|mut d| d.next().is_none());
+    pub(crate) fn create(
+        path: &Path,
+        attributes: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Group> {
+        let empty_dir =
+            path.is_dir() && std::fs::read_dir(path).is_ok_and(|mut d| d.next().is_none());
         if path.exists() && !empty_dir {
             return Err(OutputError::Exists {
                 path: path.to_path_buf(),
@@ -84,7 +88,9 @@ impl Group {
     }
 
     /// The existing group at `path` (its attributes, `None` where there is none).
-    pub(crate) fn open(path: &Path) -> Result<Option<(Group, serde_json::Map<String, serde_json::Value>)>> {
+    pub(crate) fn open(
+        path: &Path,
+    ) -> Result<Option<(Group, serde_json::Map<String, serde_json::Value>)>> {
         if !path.join("zarr.json").is_file() {
             return Ok(None);
         }
@@ -96,8 +102,8 @@ impl Group {
     }
 
     fn open_store(path: &Path) -> Result<Group> {
-        let store = FilesystemStore::new(path)
-            .map_err(|e| OutputError::zarr(path, "open the store", e))?;
+        let store =
+            FilesystemStore::new(path).map_err(|e| OutputError::zarr(path, "open the store", e))?;
         Ok(Group {
             root: path.to_path_buf(),
             store: Arc::new(store),
@@ -124,7 +130,7 @@ impl Group {
             shape.to_vec(),
             chunk.to_vec(),
             zarr_type(dtype),
-            fill_bytes(dtype),
+            FillValue::from(fill_bytes(dtype)),
         )
         .bytes_to_bytes_codecs(codecs(dtype))
         .dimension_names(Some(dims.iter().map(String::as_str)))
@@ -194,7 +200,13 @@ pub(crate) fn write_vector<T: crate::Element>(
     dim: &str,
 ) -> Result<()> {
     let n = (values.len() as u64).max(1);
-    let a = g.array(name, &[values.len() as u64], &[n], T::DTYPE, &[dim.to_owned()])?;
+    let a = g.array(
+        name,
+        &[values.len() as u64],
+        &[n],
+        T::DTYPE,
+        &[dim.to_owned()],
+    )?;
     if !values.is_empty() {
         a.write_chunk(&[0], bytes_of(values))?;
     }

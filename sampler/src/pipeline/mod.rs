@@ -375,7 +375,10 @@ where
         if self.repeats != 1 {
             return Err(Error::config(
                 "output",
-                format!("ensemble output records one run (got {} repeats)", self.repeats),
+                format!(
+                    "ensemble output records one run (got {} repeats)",
+                    self.repeats
+                ),
             ));
         }
         #[cfg(feature = "zarr")]

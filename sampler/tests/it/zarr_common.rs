@@ -6,18 +6,16 @@ use zarrs::array::{Array, ElementOwned};
 use zarrs::filesystem::FilesystemStore;
 
 /// Array `name` of the group `group`: its shape and elements (C order).
-pub fn read<T: ElementOwned>(group: &Path, name: &str) -> (Vec<u64>, Vec<T>) {
+pub(crate) fn read<T: ElementOwned>(group: &Path, name: &str) -> (Vec<u64>, Vec<T>) {
     let store = Arc::new(FilesystemStore::new(group).unwrap());
     let a = Array::open(store, &format!("/{name}")).unwrap();
     let shape = a.shape().to_vec();
-    let v = a
-        .retrieve_array_subset_elements::<T>(&a.subset_all())
-        .unwrap();
+    let v = a.retrieve_array_subset::<Vec<T>>(&a.subset_all()).unwrap();
     (shape, v)
 }
 
 /// The group's attributes.
-pub fn attributes(group: &Path) -> serde_json::Value {
+pub(crate) fn attributes(group: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(group.join("zarr.json")).unwrap();
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     v["attributes"].clone()

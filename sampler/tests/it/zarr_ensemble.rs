@@ -26,7 +26,13 @@ fn output(path: &Path, stride: u64, chunk: u64) -> OutputConfig {
     }
 }
 
-fn mc<M: Model>(model: &M, n: u64, seed: u64, threads: usize, out: Option<OutputConfig>) -> sampler::Result<sampler::Report>
+fn mc<M: Model>(
+    model: &M,
+    n: u64,
+    seed: u64,
+    threads: usize,
+    out: Option<OutputConfig>,
+) -> sampler::Result<sampler::Report>
 where
     M::State: sampler::store::StateBytes + PartialEq + sampler::ArrayState,
 {
@@ -44,7 +50,10 @@ fn expected(model: &Brownian, n: u64, seed: u64, stride: u64, m: u64) -> Vec<f64
     let key = NoiseKey::new(seed, 0);
     let mut out = vec![f64::NAN; (n * m) as usize];
     for i in 0..n {
-        let lineage = [Segment { start_step: 0, stream: i }];
+        let lineage = [Segment {
+            start_step: 0,
+            stream: i,
+        }];
         let mut x = model.initial_state();
         let mut noise = model.noise_buffer();
         let mut step = 0;
@@ -89,7 +98,10 @@ fn snapshots_are_the_members_states_and_the_estimate_is_unchanged() {
         assert_eq!(attributes(&path)["retrace"]["ntrajectories"], 64);
     }
     assert_eq!(arrays[0], arrays[1], "1 and 4 threads differ");
-    let want: Vec<u64> = expected(&model, 64, 4, 3, 34).iter().map(|x| x.to_bits()).collect();
+    let want: Vec<u64> = expected(&model, 64, 4, 3, 34)
+        .iter()
+        .map(|x| x.to_bits())
+        .collect();
     assert_eq!(arrays[0], want);
     assert!(plain.details[0].reached > 0, "no member reached the target");
 }
@@ -152,7 +164,10 @@ fn a_failed_run_is_readable_and_continues() {
     let (_, b) = read::<f64>(&part, "data");
     let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
     assert_eq!(bits(&a), bits(&b));
-    assert_eq!(bits(&read::<f64>(&whole, "time").1), bits(&read::<f64>(&part, "time").1));
+    assert_eq!(
+        bits(&read::<f64>(&whole, "time").1),
+        bits(&read::<f64>(&part, "time").1)
+    );
     // Finished: a rerun changes nothing and gives the same outcome.
     let third = mc(&model, 16, 7, 1, Some(output(&part, 2, 4))).unwrap();
     assert_eq!(third.estimate.to_bits(), full.estimate.to_bits());

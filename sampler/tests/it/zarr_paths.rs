@@ -116,7 +116,11 @@ fn check_group<M: Model>(
             if (k as u64) < len {
                 let state = unflat(x);
                 let s = model.score(&state, step as f64 * dt);
-                assert_eq!(s.to_bits(), row.scores[step as usize].to_bits(), "id {id} step {step}");
+                assert_eq!(
+                    s.to_bits(),
+                    row.scores[step as usize].to_bits(),
+                    "id {id} step {step}"
+                );
                 assert_eq!(scores[i * t + k].to_bits(), s.to_bits());
                 assert_eq!(time[k].to_bits(), (step as f64 * dt).to_bits());
                 if let Some(kept) = kept {
@@ -143,10 +147,24 @@ fn reached_paths_equal_the_run_states_builtin() {
     let kept = run_both(&model, &p, 5, &run, false);
     for stride in [1, 3] {
         let out = tmp.path().join(format!("paths-{stride}.zarr"));
-        let s = export_paths(&model, &run, &out, &opts(stride, Select::Reached), &|_, _| {})
-            .unwrap();
+        let s = export_paths(
+            &model,
+            &run,
+            &out,
+            &opts(stride, Select::Reached),
+            &|_, _| {},
+        )
+        .unwrap();
         assert!(s.paths >= 1, "no path reached the target");
-        let n = check_group(&model, &run, &out, stride, Some(&kept), |x| vec![*x], |x| x[0]);
+        let n = check_group(
+            &model,
+            &run,
+            &out,
+            stride,
+            Some(&kept),
+            |x| vec![*x],
+            |x| x[0],
+        );
         assert_eq!(n, s.states);
         // Reached paths of the final ensemble: their weights sum to the estimate.
         let (_, weights) = read::<f64>(&out, "weights");
@@ -192,7 +210,11 @@ fn killed_trajectories_ids_and_threads() {
     let run = tmp.path().join("run");
     let model = Brownian::default();
     run_both(&model, &params(10), 9, &run, false);
-    let total = RunReader::open(&run).unwrap().summary().unwrap().trajectories;
+    let total = RunReader::open(&run)
+        .unwrap()
+        .summary()
+        .unwrap()
+        .trajectories;
     let out = tmp.path().join("all.zarr");
     let s = export_paths(&model, &run, &out, &opts(2, Select::All), &|_, _| {}).unwrap();
     assert_eq!(s.paths, total);
@@ -208,7 +230,11 @@ fn killed_trajectories_ids_and_threads() {
         };
         export_paths(&model, &run, &out, &o, &|_, _| {}).unwrap();
         assert_eq!(read::<u64>(&out, "ids").1, vec![total - 1, 0, 4]);
-        let bits: Vec<u64> = read::<f64>(&out, "states").1.iter().map(|x| x.to_bits()).collect();
+        let bits: Vec<u64> = read::<f64>(&out, "states")
+            .1
+            .iter()
+            .map(|x| x.to_bits())
+            .collect();
         arrays.push(bits);
     }
     assert_eq!(arrays[0], arrays[1]);
@@ -223,7 +249,10 @@ fn refusals_name_what_is_wrong() {
     let out = tmp.path().join("p.zarr");
     export_paths(&model, &run, &out, &opts(1, Select::Alive), &|_, _| {}).unwrap();
     let again = export_paths(&model, &run, &out, &opts(1, Select::Alive), &|_, _| {});
-    assert!(matches!(again, Err(Error::Output(OutputError::Exists { .. }))), "{again:?}");
+    assert!(
+        matches!(again, Err(Error::Output(OutputError::Exists { .. }))),
+        "{again:?}"
+    );
     let other = Brownian {
         drift: 0.5,
         x0: 0.0,
@@ -233,9 +262,27 @@ fn refusals_name_what_is_wrong() {
     let msg = e.unwrap_err().to_string();
     assert!(msg.contains("model.drift"), "{msg}");
     assert!(!q.exists(), "a refused export writes nothing");
-    let e = export_paths(&model, &run, &tmp.path().join("r.zarr"), &opts(1, Select::Ids(vec![999])), &|_, _| {});
-    assert!(matches!(e, Err(Error::Output(OutputError::NoTrajectory { id: 999, .. }))), "{e:?}");
-    let e = export_paths(&model, &run, &tmp.path().join("s.zarr"), &opts(0, Select::Alive), &|_, _| {});
+    let e = export_paths(
+        &model,
+        &run,
+        &tmp.path().join("r.zarr"),
+        &opts(1, Select::Ids(vec![999])),
+        &|_, _| {},
+    );
+    assert!(
+        matches!(
+            e,
+            Err(Error::Output(OutputError::NoTrajectory { id: 999, .. }))
+        ),
+        "{e:?}"
+    );
+    let e = export_paths(
+        &model,
+        &run,
+        &tmp.path().join("s.zarr"),
+        &opts(0, Select::Alive),
+        &|_, _| {},
+    );
     assert!(e.unwrap_err().to_string().contains("stride"));
     // A select string parses; a bad one is refused.
     assert_eq!("3, 5".parse::<Select>().unwrap(), Select::Ids(vec![3, 5]));
