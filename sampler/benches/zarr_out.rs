@@ -38,10 +38,8 @@ fn dir_bytes(p: &Path) -> u64 {
 }
 
 fn ensemble(tmp: &Path) {
-    let model = AllenCahn {
-        n: 64,
-        ..AllenCahn::default()
-    };
+    let mut model = AllenCahn::default();
+    model.n = 64;
     // 512 members x 64 values x 501 snapshots = 131 MB of float64.
     let params = RunParams::new(512, 1, 1, Horizon::new(5.0, 0.01, 0.99)).unwrap();
     let run = |out: Option<OutputConfig>| {
@@ -111,11 +109,9 @@ fn ensemble(tmp: &Path) {
 }
 
 fn paths(tmp: &Path) {
-    let model = AllenCahn {
-        n: 256,
-        sigma: 0.5,
-        ..AllenCahn::default()
-    };
+    let mut model = AllenCahn::default();
+    model.n = 256;
+    model.sigma = 0.5;
     let h = Horizon::new(2.0, 0.01, 0.6);
     let run = tmp.join("run");
     Run::new(&model, RunParams::new(32, 1, 100, h).unwrap())
