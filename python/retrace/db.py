@@ -6,6 +6,7 @@
     run.trajectories["max_score"]    # numpy arrays, one per column (all trajectories ever made)
     run.scores(7)                    # scores of trajectory 7 at every step (float64, CRC-checked)
     run.ensemble_scores()            # {id: scores} of the live ensemble
+    run.paths(model, "paths.zarr")   # transition paths as a Zarr v3 group (states by replay)
 
 The run is read by retrace's own reader (the one `retrace db` and `--restart` use, through the
 extension): the format version is checked (only version 3 is read), every config, iteration and
@@ -98,3 +99,40 @@ class Run:
     def ensemble_scores(self):
         """`{id: scores}` for the live ensemble, in slot order."""
         return dict(_read(self._db.ensemble_scores))
+
+    def paths(self, model, out, stride=1, select="reached", threads=None):
+        """Write the transition paths to the new Zarr v3 group `out` and return a summary dict
+        (`paths`, `times`, `states`, `replayed_steps`).
+
+        The states of the trajectories `select` chooses ("reached": the final ensemble's
+        trajectories that reached the target; "alive"; "all"; or a list of ids) are regenerated
+        at steps 0, stride, 2 stride, ... by replaying their recorded noise with `model` (the
+        run's model: a Python model whose `initial_state()` is a float64 numpy array, or None
+        for the recorded built-in one); every regenerated state's score is checked bit for bit
+        against the recorded one. The group holds `states (paths, times, *state_shape)`,
+        `scores`, `time`, `step`, `ids`, `weights`, `lengths`, `last_step`, `reached`, and the
+        run's config and model in its attributes; open it with `zarr.open` or
+        `xarray.open_zarr`.
+        """
+        if model is not None:
+            _check_float64_state(model)
+        if not isinstance(select, str):
+            select = ",".join(str(int(i)) for i in select)
+        directory = os.path.dirname(self.path) or "."
+        return _read(
+            _retrace.export_paths, directory, model, os.fspath(out), int(stride), select, threads
+        )
+
+
+def _check_float64_state(model):
+    """Refuse a Python model whose state is not a float64 numpy array (TypeError)."""
+    import numpy as np
+
+    x0 = model.initial_state()
+    if not isinstance(x0, np.ndarray) or x0.dtype != np.float64:
+        kind = f"a {x0.dtype} array" if isinstance(x0, np.ndarray) else type(x0).__name__
+        raise TypeError(
+            f"paths: a Python model's state must be a float64 numpy array; "
+            f"initial_state() returned {kind}"
+        )
+

@@ -7,6 +7,7 @@ mod adjust;
 mod convert;
 mod db;
 mod errors;
+mod paths;
 mod planning;
 mod pymodel;
 mod revolver;
@@ -51,5 +52,6 @@ fn _retrace(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(tams::tams, m)?)?;
     m.add_function(wrap_pyfunction!(tams::load_toml, m)?)?;
     m.add_function(wrap_pyfunction!(workers::_serve_worker, m)?)?;
+    m.add_function(wrap_pyfunction!(paths::export_paths, m)?)?;
     Ok(())
 }

@@ -173,6 +173,11 @@ impl PyModel {
         })
     }
 
+    /// The shape of the state array (`[]` for a 0-d array).
+    pub(crate) fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
     /// Make every later step fail (Ctrl-C).
     pub(crate) fn interrupt(&self) {
         self.interrupted.store(true, Ordering::SeqCst);

@@ -120,6 +120,9 @@ fn python_run(
     if let Some(s) = db.seed {
         run = run.seed(s);
     }
+    if let Some(out) = config.and_then(|c| c.output.clone()) {
+        run = run.output(Some(out));
+    }
     match workers {
         // A dead worker is seen at once (its socket closes): no deadline.
         Some(w) => run

@@ -15,6 +15,8 @@
 //! - [`distributed`]: the same runs over ranks of a [`distributed::Transport`], bit-identical to
 //!   one process: MPI ranks (feature `mpi`: `Run::run_mpi`, after `sampler::mpi::initialize()`)
 //!   or worker processes over Unix sockets ([`Run::run_distributed`]).
+//! - [`ArrayState`]: a state as an n-d numeric array; `output` (feature `zarr`, default): the
+//!   transition paths of a run database and Monte Carlo ensembles as Zarr v3 groups.
 //!
 //! The library prints nothing and never ends the process: warnings come back in
 //! [`Report::warnings`], failures as [`Error`].
@@ -37,6 +39,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod array_state;
 pub mod config;
 pub mod db;
 pub mod distributed;
@@ -48,6 +51,8 @@ pub mod models;
 pub mod mpi;
 pub mod noise;
 mod outcome;
+#[cfg(feature = "zarr")]
+pub mod output;
 mod parallel;
 pub mod pipeline;
 pub mod runner;
@@ -56,8 +61,11 @@ pub mod store;
 pub mod strategy;
 pub mod trajectory;
 
-pub use config::Config;
-pub use error::{ConfigError, DbError, Error, Missing, ModelError, Result, Row, StoreError};
+pub use array_state::{ArrayState, DType, Element};
+pub use config::{Config, OutputConfig};
+pub use error::{
+    ConfigError, DbError, Error, Missing, ModelError, OutputError, Result, Row, StoreError,
+};
 pub use journal::{IterationRecord, Journal, LoopState, NoJournal, Resume};
 pub use model::{Model, ModelInfo};
 pub use noise::{

@@ -65,7 +65,7 @@ impl ModelVisitor for Visit<'_> {
     type Output = Result<Report>;
     fn visit<M: Model>(self, model: &M) -> Self::Output
     where
-        M::State: StateBytes + PartialEq,
+        M::State: StateBytes + PartialEq + crate::ArrayState,
     {
         configured(
             model,
@@ -92,7 +92,7 @@ pub(crate) fn configured<'a, M: Model>(
     progress: Progress<'a>,
 ) -> Result<Run<'a, M>>
 where
-    M::State: StateBytes + PartialEq,
+    M::State: StateBytes + PartialEq + crate::ArrayState,
 {
     let mut given = c.clone();
     if db.is_none() {
@@ -103,6 +103,10 @@ where
         .on_progress(progress);
     if let Some(t) = threads {
         run = run.threads(t);
+    }
+    #[cfg(feature = "zarr")]
+    if c.output.is_some() {
+        run = run.output(c.output.clone());
     }
     if let Some((dir, restart)) = db {
         run = run.database(if restart {

@@ -49,8 +49,9 @@ impl Horizon {
     }
 }
 
-/// Advance from `step` until the horizon, the target or the model's end condition; `rng` must be
-/// positioned at `step`. Calls `on_step(step, score, state)` after each step; returns the steps taken.
+/// Advance from `step` until the horizon (or step `until`, if earlier), the target or the
+/// model's end condition; `rng` must be positioned at `step`. Calls `on_step(step, score,
+/// state)` after each step; returns the steps taken.
 #[inline]
 #[allow(clippy::too_many_arguments)]
 fn run_until_end<M: Model>(
@@ -60,11 +61,13 @@ fn run_until_end<M: Model>(
     state: &mut M::State,
     noise: &mut M::Noise,
     mut step: u64,
+    until: u64,
     trajectory: u64,
     mut on_step: impl FnMut(u64, f64, &M::State) -> Result<()>,
 ) -> Result<u64> {
     let start = step;
-    while step < h.nsteps {
+    let end = until.min(h.nsteps);
+    while step < end {
         model.sample_noise(rng, noise);
         rng.finish_step(step)?;
         model.step(state, h.time(step), h.dt, noise);
@@ -327,13 +330,24 @@ fn extend<M: Model, St: TrajectoryStore<M::State>>(
             rng.seek(start)?;
         }
         let (scores, max, record) = (&mut traj.scores, &mut traj.max_score, &mut traj.record);
-        steps = run_until_end(model, h, &mut rng, state, noise, start, id, |n, s, st| {
-            scores.push(s);
-            if s > *max {
-                *max = s;
-            }
-            store.try_record(record, n, st)
-        })?;
+        let end = h.nsteps;
+        steps = run_until_end(
+            model,
+            h,
+            &mut rng,
+            state,
+            noise,
+            start,
+            end,
+            id,
+            |n, s, st| {
+                scores.push(s);
+                if s > *max {
+                    *max = s;
+                }
+                store.try_record(record, n, st)
+            },
+        )?;
     }
     traj.reached = traj.max_score >= h.target;
     Ok(steps)
@@ -361,12 +375,85 @@ pub(crate) fn run_plain<M: Model>(
     let mut steps = 0;
     if !h.ended(model, state, 0, s0) {
         let mut rng = key.stream(id, model.noise_words());
-        steps = run_until_end(model, h, &mut rng, state, noise, 0, id, |_, s, _| {
-            if s > max {
-                max = s;
-            }
-            Ok(())
-        })?;
+        steps = run_until_end(
+            model,
+            h,
+            &mut rng,
+            state,
+            noise,
+            0,
+            h.nsteps,
+            id,
+            |_, s, _| {
+                if s > max {
+                    max = s;
+                }
+                Ok(())
+            },
+        )?;
     }
     Ok((max >= h.target, steps))
+}
+
+/// Where a Monte Carlo member stands in a run advanced in lockstep (the ensemble output).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Member {
+    /// Still running.
+    Running,
+    /// Ended at this step; whether it reached the target.
+    Ended(u64, bool),
+}
+
+/// Member `id` at step 0 (its initial state in `state`): ended there, or running. The same
+/// checks as [`run_plain`].
+pub(crate) fn start_member<M: Model>(
+    model: &M,
+    h: &Horizon,
+    id: u64,
+    state: &M::State,
+) -> Result<Member> {
+    let s0 = model.score(state, 0.0);
+    if s0.is_nan() {
+        return Err(ModelError::NanScore {
+            trajectory: id,
+            step: 0,
+        }
+        .into());
+    }
+    Ok(if h.ended(model, state, 0, s0) {
+        Member::Ended(0, s0 >= h.target)
+    } else {
+        Member::Running
+    })
+}
+
+/// Advance running member `id` (its state at step `from` in `state`) to step `to` or to its
+/// end, whichever comes first, exactly as [`run_plain`] steps it.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn advance_member<M: Model>(
+    model: &M,
+    h: &Horizon,
+    key: NoiseKey,
+    id: u64,
+    state: &mut M::State,
+    noise: &mut M::Noise,
+    from: u64,
+    to: u64,
+) -> Result<Member> {
+    let mut rng = key.stream(id, model.noise_words());
+    if from > 0 {
+        rng.seek(from)?;
+    }
+    let mut last = f64::NEG_INFINITY;
+    let steps = run_until_end(model, h, &mut rng, state, noise, from, to, id, |_, s, _| {
+        last = s;
+        Ok(())
+    })?;
+    let step = from + steps;
+    let ended = steps > 0 && h.ended(model, state, step, last);
+    Ok(if ended {
+        Member::Ended(step, last >= h.target)
+    } else {
+        Member::Running
+    })
 }

@@ -1,6 +1,8 @@
 //! Subcommands of the `retrace` binary. Each returns a [`CliError`]; `main` prints it on one line.
 
 pub(crate) mod db;
+#[cfg(feature = "zarr")]
+pub(crate) mod db_paths;
 pub(crate) mod demo;
 pub(crate) mod output;
 #[cfg(feature = "parquet")]

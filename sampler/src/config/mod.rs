@@ -35,8 +35,8 @@ mod schema;
 mod validate;
 
 pub use schema::{
-    ByteSize, Config, DatabaseConfig, PolicyName, RunnerConfig, SamplerConfig, StrategyName,
-    TamsConfig, TrajectoryConfig,
+    ByteSize, Config, DatabaseConfig, OutputConfig, PolicyName, RunnerConfig, SamplerConfig,
+    StrategyName, TamsConfig, TrajectoryConfig,
 };
 
 use crate::pipeline::{StorePolicy, StrategyKind};
@@ -86,13 +86,14 @@ impl Config {
             .map_err(|e| diagnostics::syntax(e, text))?;
         // Sections without defaults, named as sections (serde would report `tams.trajectory`);
         // an unknown section (a misspelt one) is reported first, by serde.
-        const SECTIONS: [&str; 6] = [
+        const SECTIONS: [&str; 7] = [
             "tams",
             "trajectory",
             "runner",
             "sampler",
             "model",
             "database",
+            "output",
         ];
         // `[[tams]]` (an array of tables) where a section `[tams]` is meant.
         if let Some((name, _)) = table

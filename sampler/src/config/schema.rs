@@ -22,6 +22,55 @@ pub struct Config {
     /// `[database]`: where the run database lives (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database: Option<DatabaseConfig>,
+    /// `[output]`: the ensemble output of a Monte Carlo run (optional; feature `zarr`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<OutputConfig>,
+}
+
+/// `[output]` (and [`crate::Run::output`]): a Monte Carlo run writes its ensemble's states every
+/// `stride` steps to the Zarr v3 group `path` (`time (M,)`, `data (d_X, N, M)`, PySDE's
+/// layout), flushing every `chunk` snapshots. A group holding this run's output already (a
+/// killed run) is continued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputConfig {
+    /// The Zarr group (a directory).
+    pub path: std::path::PathBuf,
+    /// Steps between snapshots (default 1).
+    #[serde(default = "one")]
+    pub stride: u64,
+    /// Snapshots per chunk, written together (default 64): memory holds one chunk,
+    /// `d_X * N * chunk` values.
+    #[serde(default = "sixty_four")]
+    pub chunk: u64,
+}
+
+fn sixty_four() -> u64 {
+    64
+}
+
+impl OutputConfig {
+    /// Output to `path` every step, 64 snapshots per chunk.
+    pub fn new(path: impl Into<std::path::PathBuf>) -> Self {
+        OutputConfig {
+            path: path.into(),
+            stride: 1,
+            chunk: 64,
+        }
+    }
+
+    /// Check the values, naming the offending key (`output.stride`, ...).
+    pub fn check(&self) -> crate::Result<()> {
+        if self.path.as_os_str().is_empty() {
+            return Err(crate::Error::config("output.path", "must not be empty"));
+        }
+        for (key, v) in [("output.stride", self.stride), ("output.chunk", self.chunk)] {
+            if v == 0 {
+                return Err(crate::Error::config(key, "must be >= 1, got 0"));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// `[database]`: a crash-safe run database (see `sampler::db`).

@@ -17,6 +17,15 @@ impl Config {
                 ));
             }
         }
+        if let Some(out) = &self.output {
+            out.check()?;
+            if self.sampler.strategy != StrategyName::Montecarlo {
+                return Err(Error::config(
+                    "output.path",
+                    "ensemble output needs strategy \"montecarlo\"",
+                ));
+            }
+        }
         let t = &self.tams;
         if t.ntrajectories < 2 {
             return Err(Error::config(

@@ -167,6 +167,16 @@ impl RunReader {
         self.tables().trajectories(Select::Alive)
     }
 
+    /// The saved states of trajectory `id` (`DIR/states/`), by step: `(step, file, offset of
+    /// the state in the file's payload)`.
+    pub(crate) fn saved_states(&self, id: u64) -> Result<Vec<(u64, String, u64)>> {
+        let rows = super::state_rows::rows_of(&self.conn, id, &self.path)?;
+        Ok(rows
+            .into_iter()
+            .map(|(s, r)| (s, r.file, r.offset))
+            .collect())
+    }
+
     /// Trajectory `id` with its scores (checked), if there is one.
     pub fn trajectory(&self, id: u64) -> Result<Option<TrajectoryRow>> {
         Ok(self.tables().trajectories(Select::Id(id))?.pop())

@@ -2,9 +2,11 @@
 //! nested in [`Error`], the causes kept as sources, every file error naming its path.
 
 mod db;
+mod output;
 mod store;
 
 pub use db::{DbError, Missing, Row};
+pub use output::OutputError;
 pub use store::StoreError;
 
 /// Everything that can go wrong while configuring or running a sampler.
@@ -23,6 +25,9 @@ pub enum Error {
     /// The run database failed or refused.
     #[error(transparent)]
     Database(#[from] DbError),
+    /// A Zarr output (transition paths, ensemble output) failed or was refused.
+    #[error(transparent)]
+    Output(#[from] OutputError),
     /// A counter overflowed 64 bits.
     #[error("counter overflow: {0}")]
     Overflow(&'static str),

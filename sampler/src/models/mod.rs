@@ -58,7 +58,7 @@ pub trait ModelVisitor {
     /// Called with the concrete model.
     fn visit<M: Model>(self, model: &M) -> Self::Output
     where
-        M::State: crate::store::StateBytes + PartialEq;
+        M::State: crate::store::StateBytes + PartialEq + crate::ArrayState;
 }
 
 impl BuiltinModel {

@@ -252,6 +252,12 @@ where
     /// processes); nothing is printed here.
     pub fn run_distributed<T: Transport>(mut self, transport: &mut T) -> Result<Option<Report>> {
         self.validate()?;
+        if self.output.is_some() {
+            return Err(Error::config(
+                "output",
+                "ensemble output is not written by distributed runs (run on one process)",
+            ));
+        }
         let rank = transport.rank();
         if rank == 0 {
             // Rank 0 chooses the seed (set, recorded or drawn) and sends it with the settings.

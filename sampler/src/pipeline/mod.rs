@@ -46,7 +46,7 @@
 #[cfg(doctest)]
 struct PoolIsPrivate;
 
-mod describe;
+pub(crate) mod describe;
 pub(crate) mod distributed;
 mod limits;
 mod policy;
@@ -56,7 +56,7 @@ pub use limits::{MemoryNeed, available_memory, check_threads, max_threads};
 pub use policy::{StorePolicy, StrategyKind};
 pub use report::{ErrorSource, Report};
 
-use crate::config::Config;
+use crate::config::{Config, OutputConfig};
 use crate::db::{AUTO_SAVE_STATE_BYTES, RunDb, SessionKind, StateJournal, config_changes, resume};
 use crate::noise::NoiseKey;
 use crate::outcome::RunOutcome;
@@ -118,7 +118,17 @@ pub struct Run<'a, M> {
     rank_timeout: Duration,
     /// Called on rank 0 with the coordination counters at the end of a distributed run.
     on_traffic: Option<distributed::OnTraffic<'a>>,
+    /// The ensemble output (Monte Carlo), from [`Run::output`] or the config's `[output]`.
+    output: Option<OutputConfig>,
+    /// The run with output of this model ([`Run::output`]: its state is an array).
+    #[cfg(feature = "zarr")]
+    output_fn: Option<OutputFn<M>>,
 }
+
+/// A Monte Carlo run that writes its ensemble (`crate::output`).
+#[cfg(feature = "zarr")]
+type OutputFn<M> =
+    for<'p> fn(&M, &RunParams, NoiseKey, &OutputConfig, Progress<'p>) -> Result<RunOutcome>;
 
 impl<M> std::fmt::Debug for Run<'_, M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -127,6 +137,7 @@ impl<M> std::fmt::Debug for Run<'_, M> {
             .field("repeats", &self.repeats)
             .field("database", &self.database)
             .field("save_states", &self.save_states)
+            .field("output", &self.output)
             .finish_non_exhaustive()
     }
 }
@@ -156,6 +167,9 @@ where
             progress: None,
             rank_timeout: distributed::DEFAULT_RANK_TIMEOUT,
             on_traffic: None,
+            output: None,
+            #[cfg(feature = "zarr")]
+            output_fn: None,
         }
     }
 
@@ -186,6 +200,7 @@ where
         if let Some(n) = config.runner.nworkers {
             run.settings.threads = Some(usize::try_from(n).unwrap_or(usize::MAX));
         }
+        run.output = config.output.clone();
         if let Some(d) = &config.database {
             run = run.database(if d.restart {
                 Database::Continue(d.path.clone())
@@ -380,6 +395,7 @@ where
             return Err(Error::config("threads", "must be >= 1, got 0"));
         }
         s.params.check()?;
+        self.check_output()?;
         let state_bytes = match self.model.state_bytes_hint() {
             Some(b) => b,
             None => self.model.initial_state().byte_len() as u64,
@@ -391,6 +407,46 @@ where
             s.strategy == StrategyKind::Tams,
             &s.store,
         )
+    }
+
+    /// The ensemble output's conditions: Monte Carlo, one repeat, a model whose state is an
+    /// array ([`Run::output`]).
+    fn check_output(&self) -> Result<()> {
+        let Some(out) = &self.output else {
+            return Ok(());
+        };
+        out.check()?;
+        if self.settings.strategy != StrategyKind::MonteCarlo {
+            return Err(Error::config(
+                "output",
+                "ensemble output is written by Monte Carlo runs (strategy \"montecarlo\")",
+            ));
+        }
+        if self.repeats != 1 {
+            return Err(Error::config(
+                "output",
+                format!(
+                    "ensemble output records one run (got {} repeats)",
+                    self.repeats
+                ),
+            ));
+        }
+        #[cfg(feature = "zarr")]
+        let ready = self.output_fn.is_some();
+        #[cfg(not(feature = "zarr"))]
+        let ready = false;
+        if !ready {
+            return Err(Error::config(
+                "output",
+                if cfg!(feature = "zarr") {
+                    "give it with Run::output, for a model whose state implements \
+                     sampler::ArrayState"
+                } else {
+                    "this build has no Zarr output (feature `zarr` of the sampler)"
+                },
+            ));
+        }
+        Ok(())
     }
 
     /// The run database (created, or opened to continue) and whether it saves states.
@@ -444,7 +500,14 @@ where
         let s = &self.settings;
         let bytes = self.model.initial_state().byte_len() as u64;
         match s.strategy {
-            StrategyKind::MonteCarlo => self.repeat(&MonteCarlo, progress),
+            StrategyKind::MonteCarlo => {
+                #[cfg(feature = "zarr")]
+                if let (Some(out), Some(f)) = (&self.output, self.output_fn) {
+                    let key = NoiseKey::new(s.seed(), 0);
+                    return Ok(vec![f(self.model, &s.params, key, out, progress)?]);
+                }
+                self.repeat(&MonteCarlo, progress)
+            }
             StrategyKind::Tams => match s.store.compact(bytes, &s.params, self.spill_codec) {
                 Some(store) => self.repeat(&Tams::new(store), progress),
                 None => self.repeat(&Tams::new(StoreAll), progress),
@@ -517,5 +580,40 @@ where
         let mut journal = StateJournal::new(db, &tams.store, template);
         tams.run_journaled(self.model, &params, key, progress, &mut journal, from)
             .map(|(o, _)| o)
+    }
+}
+
+#[cfg(feature = "zarr")]
+impl<'a, M: Model> Run<'a, M>
+where
+    M::State: StateBytes + PartialEq + crate::ArrayState,
+{
+    /// Write the ensemble of this Monte Carlo run to a Zarr v3 group: every `stride` steps the
+    /// members' states go into `data (d_X, N, M)` with `time (M,)` (PySDE's layout), flushed
+    /// every `chunk` snapshots so memory holds one chunk. The members are advanced in lockstep;
+    /// the estimate is bit-identical to the run without output, and the array the same for any
+    /// thread count. A group holding this run's output already (a killed run) is continued from
+    /// its last complete chunk; one holding another run's is refused, naming the setting.
+    /// Replaces the config's `[output]`; `None`: no output.
+    ///
+    /// ```
+    /// use sampler::models::Brownian;
+    /// use sampler::{Horizon, OutputConfig, Run, RunParams, StrategyKind};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let params = RunParams::new(8, 1, 0, Horizon::new(1.0, 0.1, 3.0))?;
+    /// let mut out = OutputConfig::new(dir.path().join("ensemble.zarr"));
+    /// out.stride = 2;
+    /// let report = Run::new(&Brownian::default(), params)
+    ///     .strategy(StrategyKind::MonteCarlo)
+    ///     .output(Some(out))
+    ///     .run()?;
+    /// assert!(dir.path().join("ensemble.zarr/data/zarr.json").is_file());
+    /// # let _ = report;
+    /// # Ok::<(), sampler::Error>(())
+    /// ```
+    pub fn output(mut self, output: Option<OutputConfig>) -> Self {
+        self.output = output;
+        self.output_fn = Some(crate::output::run_with_output::<M>);
+        self
     }
 }

@@ -24,7 +24,7 @@ impl<C: Communicator> ModelVisitor for Visit<'_, C> {
     type Output = Result<Option<Report>>;
     fn visit<M: Model>(self, model: &M) -> Self::Output
     where
-        M::State: StateBytes + PartialEq,
+        M::State: StateBytes + PartialEq + crate::ArrayState,
     {
         configured(
             model,

@@ -22,3 +22,9 @@ mod tams_edge_cases;
 mod tams_ndarray_state;
 mod tams_random_initial;
 mod tams_unbiased;
+#[cfg(feature = "zarr")]
+mod zarr_common;
+#[cfg(feature = "zarr")]
+mod zarr_ensemble;
+#[cfg(feature = "zarr")]
+mod zarr_paths;

@@ -1,0 +1,384 @@
+//! Ensemble output (PySDE's storages): a Monte Carlo run advanced in lockstep, its states every
+//! `stride` steps written to a Zarr array `data (d_X, N, M)` with `time (M,)`, flushed every
+//! `chunk` snapshots; a progress file makes a killed run continue from its last flushed chunk.
+
+use super::zarr::{Group, ZArray, fill_bytes};
+use crate::array_state::{ArrayState, DType};
+use crate::parallel::collect_ordered;
+use crate::simulate::{Member, advance_member, start_member};
+use crate::strategy::montecarlo::outcome;
+use crate::strategy::{Progress, RunParams};
+use crate::{Error, Model, NoiseKey, OutputError, Result, RunOutcome};
+use rayon::prelude::*;
+use std::path::Path;
+
+pub use crate::config::OutputConfig as EnsembleOutput;
+
+/// The progress file of a group: which chunks are complete, and where each member stands.
+const PROGRESS: &str = "retrace_progress.bin";
+const MAGIC: &[u8; 8] = b"RTRCENS1";
+/// `end step` of a member still running.
+const RUNNING: u64 = u64::MAX;
+
+/// The settings an output belongs to (the group's `retrace` attribute): a restart continues
+/// an output only if they are equal.
+fn identity<M: Model>(
+    model: &M,
+    params: &RunParams,
+    key: NoiseKey,
+    out: &EnsembleOutput,
+    shape: &[usize],
+    dtype: DType,
+) -> Result<serde_json::Map<String, serde_json::Value>> {
+    let h = &params.horizon;
+    let model = serde_json::to_value(model.describe()?.to_table()).unwrap_or_default();
+    let v = serde_json::json!({
+        "kind": "ensemble",
+        "format_version": 1,
+        "ntrajectories": params.ntrajectories,
+        "seed": key.seed,
+        "repeat": key.repeat,
+        "end_time": h.end_time,
+        "dt": h.dt,
+        "target": h.target,
+        "nsteps": h.nsteps,
+        "stride": out.stride,
+        "chunk": out.chunk,
+        "state_shape": shape,
+        "dtype": dtype.name(),
+        "model": model,
+    });
+    match v {
+        serde_json::Value::Object(m) => Ok(m),
+        _ => unreachable!("a JSON object literal"),
+    }
+}
+
+/// Where members stand after `chunks` complete chunks.
+struct Flushed {
+    chunks: u64,
+    members: Vec<Member>,
+}
+
+fn write_progress(dir: &Path, p: &Flushed) -> Result<()> {
+    let mut b = Vec::with_capacity(28 + 9 * p.members.len());
+    b.extend_from_slice(MAGIC);
+    b.extend_from_slice(&p.chunks.to_le_bytes());
+    b.extend_from_slice(&(p.members.len() as u64).to_le_bytes());
+    for m in &p.members {
+        let (end, hit) = match *m {
+            Member::Running => (RUNNING, false),
+            Member::Ended(s, r) => (s, r),
+        };
+        b.extend_from_slice(&end.to_le_bytes());
+        b.push(u8::from(hit));
+    }
+    let crc = crc32fast::hash(&b);
+    b.extend_from_slice(&crc.to_le_bytes());
+    let path = dir.join(PROGRESS);
+    let tmp = dir.join(format!("{PROGRESS}.partial"));
+    std::fs::write(&tmp, &b)
+        .and_then(|()| std::fs::rename(&tmp, &path))
+        .map_err(|e| OutputError::zarr(&path, "write the progress file", e).into())
+}
+
+fn read_progress(dir: &Path, n: u64) -> Result<Flushed> {
+    let path = dir.join(PROGRESS);
+    let b =
+        std::fs::read(&path).map_err(|e| OutputError::zarr(&path, "read the progress file", e))?;
+    let bad = |reason: &str| {
+        Error::from(OutputError::Corrupt {
+            path: path.clone(),
+            reason: reason.into(),
+        })
+    };
+    let want = 24 + 9 * n as usize + 4;
+    if b.len() != want || &b[..8] != MAGIC {
+        return Err(bad("not a progress file of this ensemble"));
+    }
+    let (body, crc) = b.split_at(want - 4);
+    if crc32fast::hash(body).to_le_bytes() != crc {
+        return Err(bad("fails its CRC-32 check"));
+    }
+    let u64_at = |i: usize| u64::from_le_bytes(body[i..i + 8].try_into().unwrap_or([0; 8]));
+    if u64_at(16) != n {
+        return Err(bad("member count differs"));
+    }
+    let members = (0..n as usize)
+        .map(|i| {
+            let at = 24 + 9 * i;
+            match (u64_at(at), body[at + 8]) {
+                (RUNNING, _) => Member::Running,
+                (s, r) => Member::Ended(s, r != 0),
+            }
+        })
+        .collect();
+    Ok(Flushed {
+        chunks: u64_at(8),
+        members,
+    })
+}
+
+/// The group of `out`: created, or (holding this run's output) opened with its progress.
+fn open_or_create(
+    out: &EnsembleOutput,
+    attrs: serde_json::Map<String, serde_json::Value>,
+    dims: (u64, u64, u64),
+    dtype: DType,
+) -> Result<(Group, ZArray, ZArray, Option<Flushed>)> {
+    let (dx, n, m) = dims;
+    let path = &out.path;
+    let mine = attrs.get("retrace").cloned().unwrap_or_default();
+    if let Some((g, stored)) = Group::open(path)? {
+        let theirs = stored.get("retrace").cloned().unwrap_or_default();
+        if let Some((key, a, b)) = first_difference(&theirs, &mine) {
+            return Err(OutputError::OtherRun {
+                path: path.clone(),
+                key,
+                stored: a,
+                given: b,
+            }
+            .into());
+        }
+        let data = g.open_array("data", dtype)?;
+        let time = g.open_array("time", DType::F64)?;
+        if data.shape() != [dx, n, m] || time.shape() != [m] {
+            return Err(OutputError::Corrupt {
+                path: path.clone(),
+                reason: "arrays of another shape".into(),
+            }
+            .into());
+        }
+        let p = read_progress(path, n)?;
+        return Ok((g, data, time, Some(p)));
+    }
+    let g = Group::create(path, attrs)?;
+    let c = out.chunk.min(m).max(1);
+    let names = |xs: &[&str]| xs.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    let data = g.array(
+        "data",
+        &[dx, n, m],
+        &[dx.max(1), n.max(1), c],
+        dtype,
+        &names(&["d_X", "N", "M"]),
+    )?;
+    let time = g.array("time", &[m], &[c], DType::F64, &names(&["M"]))?;
+    Ok((g, data, time, None))
+}
+
+/// The first key (dotted) whose value differs between two JSON values, with both values.
+fn first_difference(
+    a: &serde_json::Value,
+    b: &serde_json::Value,
+) -> Option<(String, String, String)> {
+    let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {
+        return (a != b).then(|| ("retrace".into(), a.to_string(), b.to_string()));
+    };
+    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let absent = serde_json::Value::String("(absent)".into());
+    keys.into_iter().find_map(|k| {
+        let (x, y) = (a.get(k).unwrap_or(&absent), b.get(k).unwrap_or(&absent));
+        (x != y).then(|| (k.clone(), x.to_string(), y.to_string()))
+    })
+}
+
+/// A Monte Carlo run of `params` keyed by `key` that writes its ensemble to `out` (see
+/// [`crate::Run::output`]): bit-identical outcome to the run without output, and the same
+/// array for any thread count. A group holding this run's output already (a killed run) is
+/// continued from its last complete chunk.
+pub(crate) fn run_with_output<M: Model>(
+    model: &M,
+    params: &RunParams,
+    key: NoiseKey,
+    out: &EnsembleOutput,
+    progress: Progress<'_>,
+) -> Result<RunOutcome>
+where
+    M::State: ArrayState,
+{
+    params.check()?;
+    out.check()?;
+    let n = params.ntrajectories;
+    let h = params.horizon;
+    let stride = out.stride;
+    let m = h.nsteps / stride + 1;
+    let template = model.initial_state();
+    let dtype = template.dtype();
+    let dx = template.elements();
+    let w = dx * dtype.size();
+    let shape = template.shape();
+    if dx == 0 {
+        return Err(Error::config("output", "the model's state has no elements"));
+    }
+    let attrs = {
+        let mut a = serde_json::Map::new();
+        a.insert(
+            "retrace".into(),
+            serde_json::Value::Object(identity(model, params, key, out, &shape, dtype)?),
+        );
+        a
+    };
+    let (g, data, time, prog) = open_or_create(out, attrs, (dx as u64, n, m), dtype)?;
+    let chunk = out.chunk.min(m).max(1);
+    let nu = usize::try_from(n).map_err(|_| Error::Overflow("ensemble size"))?;
+    let mut states: Vec<M::State> = vec![template.clone(); nu];
+    let (mut members, first) = match prog {
+        None => {
+            let members = collect_ordered(
+                states
+                    .par_iter()
+                    .enumerate()
+                    .map(|(i, s)| start_member(model, &h, i as u64, s)),
+            )?;
+            (members, 0)
+        }
+        Some(p) if p.chunks == 0 => {
+            // Nothing flushed: start afresh (the same members again).
+            (p.members, 0)
+        }
+        Some(p) => {
+            // Continue from the last snapshot of the last complete chunk.
+            let s = p.chunks * chunk - 1;
+            let bytes = data.read(&[0..dx as u64, 0..n, s..s + 1])?;
+            let size = dtype.size();
+            let mut one = vec![0u8; w];
+            for (i, st) in states.iter_mut().enumerate() {
+                if p.members[i] == Member::Running {
+                    for x in 0..dx {
+                        let at = (x * nu + i) * size;
+                        one[x * size..(x + 1) * size].copy_from_slice(&bytes[at..at + size]);
+                    }
+                    st.read_elements(&one);
+                }
+            }
+            (p.members, p.chunks * chunk)
+        }
+    };
+    if first == 0 {
+        write_progress(
+            g.root(),
+            &Flushed {
+                chunks: 0,
+                members: members.clone(),
+            },
+        )?;
+    }
+    let cu = chunk as usize;
+    let mut buf = vec![0u8; cu * nu * w];
+    let mut chunk_out = vec![0u8; cu * nu * w];
+    let mut times = vec![f64::NAN; cu];
+    let fill = fill_bytes(dtype);
+    for k in first..m {
+        let j = (k % chunk) as usize;
+        let step = k * stride;
+        times[j] = h.time(step);
+        let slab = &mut buf[j * nu * w..(j + 1) * nu * w];
+        collect_ordered(
+            slab.par_chunks_mut(w.max(1))
+                .zip(states.par_iter_mut())
+                .zip(members.par_iter_mut())
+                .enumerate()
+                .map_init(
+                    || model.noise_buffer(),
+                    |noise, (i, ((cell, st), mem))| {
+                        if k > 0 && *mem == Member::Running {
+                            *mem = advance_member(
+                                model,
+                                &h,
+                                key,
+                                i as u64,
+                                st,
+                                noise,
+                                step - stride,
+                                step,
+                            )?;
+                        }
+                        let here = match *mem {
+                            Member::Running => true,
+                            Member::Ended(e, _) => e == step,
+                        };
+                        if here {
+                            st.write_elements(cell);
+                        } else {
+                            for x in cell.chunks_exact_mut(fill.len()) {
+                                x.copy_from_slice(&fill);
+                            }
+                        }
+                        Ok(())
+                    },
+                ),
+        )?;
+        // Members that ended before this snapshot keep their fill; their state stays as it was.
+        if j + 1 == cu || k + 1 == m {
+            let c = k / chunk;
+            let filled = j + 1;
+            transpose(
+                &buf,
+                &mut chunk_out,
+                cu,
+                filled,
+                nu,
+                dx,
+                dtype.size(),
+                &fill,
+            );
+            data.write_chunk(&[0, 0, c], &chunk_out)?;
+            for t in &mut times[filled..] {
+                *t = f64::NAN;
+            }
+            time.write_chunk(&[c], super::zarr::bytes_of(&times))?;
+            write_progress(
+                g.root(),
+                &Flushed {
+                    chunks: c + 1,
+                    members: members.clone(),
+                },
+            )?;
+        }
+        progress(k + 1, m);
+    }
+    let mut reached = 0u64;
+    let mut steps = 0u64;
+    for mem in &members {
+        match *mem {
+            Member::Ended(s, r) => {
+                reached += u64::from(r);
+                steps += s;
+            }
+            Member::Running => steps += h.nsteps,
+        }
+    }
+    Ok(outcome(n, reached, steps))
+}
+
+/// `buf` (snapshot, member, element) -> `out` (element, member, snapshot) for a chunk of
+/// `cu` snapshots of which `filled` were taken (the rest filled with `fill`).
+#[allow(clippy::too_many_arguments)]
+fn transpose(
+    buf: &[u8],
+    out: &mut [u8],
+    cu: usize,
+    filled: usize,
+    n: usize,
+    dx: usize,
+    size: usize,
+    fill: &[u8],
+) {
+    out.par_chunks_mut((n * cu * size).max(1))
+        .enumerate()
+        .for_each(|(x, plane)| {
+            for i in 0..n {
+                for j in 0..cu {
+                    let to = (i * cu + j) * size;
+                    if j < filled {
+                        let from = ((j * n + i) * dx + x) * size;
+                        plane[to..to + size].copy_from_slice(&buf[from..from + size]);
+                    } else {
+                        plane[to..to + size].copy_from_slice(fill);
+                    }
+                }
+            }
+        });
+}

@@ -1,0 +1,214 @@
+//! The Zarr v3 groups the outputs write (a thin layer on `zarrs`): a group on the file system,
+//! arrays with byte shuffle + zstd, chunks written from raw element bytes.
+
+use crate::array_state::DType;
+use crate::{OutputError, Result};
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use zarrs::array::codec::{ShuffleCodec, ZstdCodec};
+use zarrs::array::{
+    Array, ArrayBuilder, ArrayBytes, ArraySubset, BytesToBytesCodecTraits, DataType, FillValue,
+    data_type,
+};
+use zarrs::filesystem::FilesystemStore;
+use zarrs::group::GroupBuilder;
+
+/// zstd level of every array (level 3 is zstd's default).
+pub(crate) const ZSTD_LEVEL: i32 = 3;
+
+/// A Zarr group on the file system.
+pub(crate) struct Group {
+    root: PathBuf,
+    store: Arc<FilesystemStore>,
+}
+
+/// An array of a [`Group`].
+pub(crate) struct ZArray {
+    array: Array<FilesystemStore>,
+    path: PathBuf,
+}
+
+fn zarr_type(d: DType) -> DataType {
+    match d {
+        DType::I8 => data_type::int8(),
+        DType::I16 => data_type::int16(),
+        DType::I32 => data_type::int32(),
+        DType::I64 => data_type::int64(),
+        DType::U8 => data_type::uint8(),
+        DType::U16 => data_type::uint16(),
+        DType::U32 => data_type::uint32(),
+        DType::U64 => data_type::uint64(),
+        DType::F32 => data_type::float32(),
+        DType::F64 => data_type::float64(),
+    }
+}
+
+/// The fill value of `d` as element bytes: NaN for floats, else 0.
+pub(crate) fn fill_bytes(d: DType) -> Vec<u8> {
+    match d {
+        DType::F64 => f64::NAN.to_ne_bytes().to_vec(),
+        DType::F32 => f32::NAN.to_ne_bytes().to_vec(),
+        d => vec![0; d.size()],
+    }
+}
+
+/// Byte shuffle (by element) then zstd.
+fn codecs(dtype: DType) -> Vec<Arc<dyn BytesToBytesCodecTraits>> {
+    let shuffle: Arc<dyn BytesToBytesCodecTraits> = Arc::new(ShuffleCodec::new(dtype.size()));
+    let zstd: Arc<dyn BytesToBytesCodecTraits> = Arc::new(ZstdCodec::new(ZSTD_LEVEL, false));
+    vec![shuffle, zstd]
+}
+
+impl Group {
+    /// A new group at `path`, which must not exist (an empty directory is accepted).
+    pub(crate) fn create(
+        path: &Path,
+        attributes: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Group> {
+        let empty_dir =
+            path.is_dir() && std::fs::read_dir(path).is_ok_and(|mut d| d.next().is_none());
+        if path.exists() && !empty_dir {
+            return Err(OutputError::Exists {
+                path: path.to_path_buf(),
+            }
+            .into());
+        }
+        std::fs::create_dir_all(path)
+            .map_err(|e| OutputError::zarr(path, "create the directory", e))?;
+        let g = Group::open_store(path)?;
+        let group = GroupBuilder::new()
+            .attributes(attributes)
+            .build(g.store.clone(), "/")
+            .map_err(|e| OutputError::zarr(path, "create the group", e))?;
+        group
+            .store_metadata()
+            .map_err(|e| OutputError::zarr(path, "write the group metadata", e))?;
+        Ok(g)
+    }
+
+    /// The existing group at `path` (its attributes, `None` where there is none).
+    pub(crate) fn open(
+        path: &Path,
+    ) -> Result<Option<(Group, serde_json::Map<String, serde_json::Value>)>> {
+        if !path.join("zarr.json").is_file() {
+            return Ok(None);
+        }
+        let g = Group::open_store(path)?;
+        let group = zarrs::group::Group::open(g.store.clone(), "/")
+            .map_err(|e| OutputError::zarr(path, "open the group", e))?;
+        let attrs = group.attributes().clone();
+        Ok(Some((g, attrs)))
+    }
+
+    fn open_store(path: &Path) -> Result<Group> {
+        let store =
+            FilesystemStore::new(path).map_err(|e| OutputError::zarr(path, "open the store", e))?;
+        Ok(Group {
+            root: path.to_path_buf(),
+            store: Arc::new(store),
+        })
+    }
+
+    /// The group's directory.
+    pub(crate) fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// A new array `name` of `shape` in chunks of `chunk`, elements `dtype` (missing ones NaN
+    /// or 0), axes named `dims`.
+    pub(crate) fn array(
+        &self,
+        name: &str,
+        shape: &[u64],
+        chunk: &[u64],
+        dtype: DType,
+        dims: &[String],
+    ) -> Result<ZArray> {
+        let path = self.root.join(name);
+        let array = ArrayBuilder::new(
+            shape.to_vec(),
+            chunk.to_vec(),
+            zarr_type(dtype),
+            FillValue::from(fill_bytes(dtype)),
+        )
+        .bytes_to_bytes_codecs(codecs(dtype))
+        .dimension_names(Some(dims.iter().map(String::as_str)))
+        .build(self.store.clone(), &format!("/{name}"))
+        .map_err(|e| OutputError::zarr(&path, "create the array", e))?;
+        array
+            .store_metadata()
+            .map_err(|e| OutputError::zarr(&path, "write the array metadata", e))?;
+        Ok(ZArray { array, path })
+    }
+
+    /// The existing array `name`.
+    pub(crate) fn open_array(&self, name: &str, dtype: DType) -> Result<ZArray> {
+        let path = self.root.join(name);
+        let array = Array::open(self.store.clone(), &format!("/{name}"))
+            .map_err(|e| OutputError::zarr(&path, "open the array", e))?;
+        if array.data_type() != &zarr_type(dtype) {
+            return Err(OutputError::Corrupt {
+                path,
+                reason: format!("not an array of {}", dtype.name()),
+            }
+            .into());
+        }
+        Ok(ZArray { array, path })
+    }
+}
+
+impl ZArray {
+    /// Write chunk `at` from its elements' bytes (C order, native byte order; a chunk at the
+    /// array's end still holds the whole chunk shape).
+    pub(crate) fn write_chunk(&self, at: &[u64], bytes: &[u8]) -> Result<()> {
+        self.array
+            .store_chunk(at, ArrayBytes::new_flen(Cow::Borrowed(bytes)))
+            .map_err(|e| OutputError::zarr(&self.path, format!("write chunk {at:?}"), e).into())
+    }
+
+    /// The elements' bytes of the region `ranges` (fill value where nothing was written).
+    pub(crate) fn read(&self, ranges: &[std::ops::Range<u64>]) -> Result<Vec<u8>> {
+        let subset = ArraySubset::new_with_ranges(ranges);
+        let bytes: ArrayBytes<'static> = self
+            .array
+            .retrieve_array_subset(&subset)
+            .map_err(|e| OutputError::zarr(&self.path, format!("read {ranges:?}"), e))?;
+        let fixed = bytes.into_fixed().map_err(|e| OutputError::Corrupt {
+            path: self.path.clone(),
+            reason: e.to_string(),
+        })?;
+        Ok(fixed.into_owned())
+    }
+
+    /// The shape.
+    pub(crate) fn shape(&self) -> &[u64] {
+        self.array.shape()
+    }
+}
+
+/// The elements `xs` as bytes (native byte order).
+pub(crate) fn bytes_of<T: bytemuck::Pod>(xs: &[T]) -> &[u8] {
+    bytemuck::cast_slice(xs)
+}
+
+/// Write the 1-d array `name` of `values` in one chunk.
+pub(crate) fn write_vector<T: crate::Element>(
+    g: &Group,
+    name: &str,
+    values: &[T],
+    dim: &str,
+) -> Result<()> {
+    let n = (values.len() as u64).max(1);
+    let a = g.array(
+        name,
+        &[values.len() as u64],
+        &[n],
+        T::DTYPE,
+        &[dim.to_owned()],
+    )?;
+    if !values.is_empty() {
+        a.write_chunk(&[0], bytes_of(values))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,207 @@
+//! Ensemble output (PySDE's storages): a Monte Carlo run writes `data (d_X, N, M)` and
+//! `time (M,)`; the estimate is that of the run without output, bit for bit; every snapshot
+//! is the member's state (NaN after its end); the same array for 1 and 4 threads; a run that
+//! failed part-way is readable up to its last flushed chunk and a rerun continues it to the
+//! uninterrupted array; another run's output is refused.
+
+use super::zarr_common::{attributes, read};
+use sampler::models::Brownian;
+use sampler::simulate::replay;
+use sampler::{
+    Error, GaussianNoise, Horizon, Model, ModelInfo, NoiseKey, OutputConfig, OutputError, Run,
+    RunParams, Segment, StrategyKind,
+};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+fn params(n: u64) -> RunParams {
+    RunParams::new(n, 1, 1, Horizon::new(1.0, 0.01, 1.5)).unwrap()
+}
+
+fn output(path: &Path, stride: u64, chunk: u64) -> OutputConfig {
+    OutputConfig {
+        path: path.to_path_buf(),
+        stride,
+        chunk,
+    }
+}
+
+fn mc<M: Model>(
+    model: &M,
+    n: u64,
+    seed: u64,
+    threads: usize,
+    out: Option<OutputConfig>,
+) -> sampler::Result<sampler::Report>
+where
+    M::State: sampler::store::StateBytes + PartialEq + sampler::ArrayState,
+{
+    Run::new(model, params(n))
+        .strategy(StrategyKind::MonteCarlo)
+        .seed(seed)
+        .threads(threads)
+        .output(out)
+        .run()
+}
+
+/// Every member's expected snapshots (state at step k * stride up to its end, else NaN).
+fn expected(model: &Brownian, n: u64, seed: u64, stride: u64, m: u64) -> Vec<f64> {
+    let h = params(n).horizon;
+    let key = NoiseKey::new(seed, 0);
+    let mut out = vec![f64::NAN; (n * m) as usize];
+    for i in 0..n {
+        let lineage = [Segment {
+            start_step: 0,
+            stream: i,
+        }];
+        let mut x = model.initial_state();
+        let mut noise = model.noise_buffer();
+        let mut step = 0;
+        out[(i * m) as usize] = x;
+        let mut end = h.nsteps;
+        if model.score(&x, 0.0) >= h.target {
+            end = 0;
+        }
+        while step < end {
+            replay(model, &h, key, &lineage, &mut x, &mut noise, step, step + 1).unwrap();
+            step += 1;
+            if step % stride == 0 {
+                out[(i * m + step / stride) as usize] = x;
+            }
+            if model.score(&x, h.time(step)) >= h.target {
+                end = step;
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn snapshots_are_the_members_states_and_the_estimate_is_unchanged() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = Brownian::default();
+    let plain = mc(&model, 64, 4, 2, None).unwrap();
+    let mut arrays = Vec::new();
+    for threads in [1, 4] {
+        let path = tmp.path().join(format!("ens-{threads}.zarr"));
+        let r = mc(&model, 64, 4, threads, Some(output(&path, 3, 5))).unwrap();
+        assert_eq!(r.estimate.to_bits(), plain.estimate.to_bits());
+        assert_eq!(r.model_steps, plain.model_steps);
+        let (shape, data) = read::<f64>(&path, "data");
+        let (tshape, time) = read::<f64>(&path, "time");
+        assert_eq!(shape, vec![1, 64, 34]);
+        assert_eq!(tshape, vec![34]);
+        for (k, t) in time.iter().enumerate() {
+            assert_eq!(t.to_bits(), ((3 * k) as f64 * 0.01).to_bits());
+        }
+        arrays.push(data.iter().map(|x| x.to_bits()).collect::<Vec<u64>>());
+        assert_eq!(attributes(&path)["retrace"]["ntrajectories"], 64);
+    }
+    assert_eq!(arrays[0], arrays[1], "1 and 4 threads differ");
+    let want: Vec<u64> = expected(&model, 64, 4, 3, 34)
+        .iter()
+        .map(|x| x.to_bits())
+        .collect();
+    assert_eq!(arrays[0], want);
+    assert!(plain.details[0].reached > 0, "no member reached the target");
+}
+
+/// Brownian motion whose score turns NaN after time 0.55 while `fail` is set.
+struct Flaky {
+    fail: AtomicBool,
+}
+
+impl Model for Flaky {
+    type State = f64;
+    type Noise = GaussianNoise;
+    fn noise_dim(&self) -> usize {
+        1
+    }
+    fn initial_state(&self) -> f64 {
+        0.0
+    }
+    fn step(&self, x: &mut f64, _t: f64, dt: f64, xi: &GaussianNoise) {
+        *x += dt.sqrt() * xi[0];
+    }
+    fn score(&self, x: &f64, t: f64) -> f64 {
+        if t > 0.555 && self.fail.load(Ordering::Relaxed) {
+            f64::NAN
+        } else {
+            *x
+        }
+    }
+    fn describe(&self) -> sampler::Result<ModelInfo> {
+        Ok(ModelInfo::named("flaky"))
+    }
+}
+
+#[test]
+fn a_failed_run_is_readable_and_continues() {
+    let tmp = tempfile::tempdir().unwrap();
+    let whole = tmp.path().join("whole.zarr");
+    let part = tmp.path().join("part.zarr");
+    let model = Flaky {
+        fail: AtomicBool::new(false),
+    };
+    let full = mc(&model, 16, 7, 2, Some(output(&whole, 2, 4))).unwrap();
+    model.fail.store(true, Ordering::Relaxed);
+    let e = mc(&model, 16, 7, 2, Some(output(&part, 2, 4)));
+    assert!(matches!(e, Err(Error::Model(_))), "{e:?}");
+    // Steps 0..=54 (snapshots 0..=27: chunks 0..=6) were flushed before step 56 failed.
+    let (_, a) = read::<f64>(&whole, "data");
+    let (_, b) = read::<f64>(&part, "data");
+    let m = 51;
+    for i in 0..16 {
+        for k in 0..28 {
+            let (x, y) = (a[i * m + k], b[i * m + k]);
+            assert_eq!(x.to_bits(), y.to_bits(), "member {i} snapshot {k}");
+        }
+    }
+    model.fail.store(false, Ordering::Relaxed);
+    let again = mc(&model, 16, 7, 3, Some(output(&part, 2, 4))).unwrap();
+    assert_eq!(again.estimate.to_bits(), full.estimate.to_bits());
+    assert_eq!(again.model_steps, full.model_steps);
+    let (_, b) = read::<f64>(&part, "data");
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+    assert_eq!(bits(&a), bits(&b));
+    assert_eq!(
+        bits(&read::<f64>(&whole, "time").1),
+        bits(&read::<f64>(&part, "time").1)
+    );
+    // Finished: a rerun changes nothing and gives the same outcome.
+    let third = mc(&model, 16, 7, 1, Some(output(&part, 2, 4))).unwrap();
+    assert_eq!(third.estimate.to_bits(), full.estimate.to_bits());
+}
+
+#[test]
+fn another_runs_output_and_bad_settings_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("e.zarr");
+    let model = Brownian::default();
+    mc(&model, 8, 1, 1, Some(output(&path, 1, 8))).unwrap();
+    let e = mc(&model, 8, 2, 1, Some(output(&path, 1, 8)));
+    match e {
+        Err(Error::Output(OutputError::OtherRun { key, .. })) => assert_eq!(key, "seed"),
+        other => panic!("{other:?}"),
+    }
+    let e = mc(&model, 8, 1, 1, Some(output(&tmp.path().join("z"), 0, 8)));
+    assert!(e.unwrap_err().to_string().contains("output.stride"));
+    let e = Run::new(&model, params(8))
+        .output(Some(output(&tmp.path().join("t"), 1, 8)))
+        .run();
+    assert!(e.unwrap_err().to_string().contains("Monte Carlo"));
+    // From a config: `[output]` on a built-in model, through the runner.
+    let out = tmp.path().join("cfg.zarr");
+    let text = format!(
+        "[tams]\nntrajectories = 8\n[trajectory]\nend_time = 0.5\nstep_size = 0.01\n\
+         targetscore = 1.0\n[sampler]\nstrategy = \"montecarlo\"\n[model]\nname = \"ou\"\n\
+         [output]\npath = {:?}\nstride = 5\n",
+        out.display().to_string()
+    );
+    let config = sampler::Config::from_toml(&text).unwrap();
+    sampler::runner::run_config(&config, &Default::default(), &|_, _| {}).unwrap();
+    assert_eq!(read::<f64>(&out, "data").0, vec![1, 8, 11]);
+    let tams = text.replace("montecarlo", "tams");
+    let e = sampler::Config::from_toml(&tams).unwrap_err().to_string();
+    assert!(e.contains("output.path"), "{e}");
+}
