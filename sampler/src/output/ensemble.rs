@@ -5,7 +5,7 @@
 use super::zarr::{Group, ZArray, fill_bytes};
 use crate::array_state::{ArrayState, DType};
 use crate::parallel::collect_ordered;
-use crate::simulate::{Member, advance_member, start_member};
+use crate::simulate::{Member, advance_member, initial_of, start_member};
 use crate::strategy::montecarlo::outcome;
 use crate::strategy::{Progress, RunParams};
 use crate::{Error, Model, NoiseKey, OutputError, Result, RunOutcome};
@@ -223,7 +223,8 @@ where
     let (g, data, time, prog) = open_or_create(out, attrs, (dx as u64, n, m), dtype)?;
     let chunk = out.chunk.min(m).max(1);
     let nu = usize::try_from(n).map_err(|_| Error::Overflow("ensemble size"))?;
-    let mut states: Vec<M::State> = vec![template.clone(); nu];
+    // Each member's start, drawn from its own initial-state stream as a run without output.
+    let mut states: Vec<M::State> = (0..n).map(|i| initial_of(model, key, i)).collect();
     let (mut members, first) = match prog {
         None => {
             let members = collect_ordered(

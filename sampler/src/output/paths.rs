@@ -5,7 +5,7 @@ use super::zarr::{Group, ZArray, bytes_of, fill_bytes, write_vector};
 use crate::array_state::{ArrayState, DType};
 use crate::db::{RunReader, TrajectoryRow, db_path};
 use crate::parallel::collect_ordered;
-use crate::simulate::{Horizon, replay, replay_with};
+use crate::simulate::{Horizon, initial_of, replay, replay_with, root_of};
 use crate::store::StateBytes;
 use crate::{Error, Model, ModelError, NoiseKey, OutputError, Result};
 use rayon::prelude::*;
@@ -207,7 +207,7 @@ where
     let per_chunk = ((CHUNK_BYTES / state_bytes).max(1) as u64).min(times);
     let h = settings.params.horizon;
 
-    let attrs = attributes(&description, run_dir, opts, &shape, dtype, h, settings.seed)?;
+    let attrs = attributes(&description, run_dir, opts, &shape, dtype, h, settings.seed())?;
     let g = Group::create(out, attrs)?;
     let p = rows.len() as u64;
     let mut dims = vec!["path".to_owned(), "time".to_owned()];
@@ -238,7 +238,7 @@ where
     let job = Job {
         model,
         h,
-        key: NoiseKey::new(settings.seed, 0),
+        key: NoiseKey::new(settings.seed(), 0),
         run: run_dir.to_path_buf(),
         states_dir: crate::db::states_dir(run_dir),
         stride,
@@ -381,7 +381,8 @@ where
         let width = self.elements * self.dtype.size();
         buf.clear();
         buf.resize(width * self.per_chunk as usize, 0);
-        let mut state = model.initial_state();
+        // The trajectory's start: its root ancestor's draw (a random initial condition too).
+        let mut state = initial_of(model, self.key, root_of(&t.lineage)?);
         let mut filled = 0usize;
         let mut k = 0u64;
         let mut put = |step: u64, state: &M::State, buf: &mut Vec<u8>| -> Result<()> {
