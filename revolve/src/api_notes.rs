@@ -108,9 +108,10 @@
 //! use revolve::{Action, Level};
 //! fn level(a: Action) -> Option<Level> {
 //!     match a {
-//!         Action::Store { level, .. } | Action::Restore { level, .. } | Action::Free { level, .. } => {
-//!             Some(level)
-//!         }
+//!         Action::Store { level, .. }
+//!         | Action::Restore { level, .. }
+//!         | Action::Free { level, .. }
+//!         | Action::Record { level, .. } => Some(level),
 //!         Action::Advance { .. } | Action::Reverse { .. } => None,
 //!     }
 //! }
