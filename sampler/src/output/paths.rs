@@ -207,7 +207,15 @@ where
     let per_chunk = ((CHUNK_BYTES / state_bytes).max(1) as u64).min(times);
     let h = settings.params.horizon;
 
-    let attrs = attributes(&description, run_dir, opts, &shape, dtype, h, settings.seed())?;
+    let attrs = attributes(
+        &description,
+        run_dir,
+        opts,
+        &shape,
+        dtype,
+        h,
+        settings.seed(),
+    )?;
     let g = Group::create(out, attrs)?;
     let p = rows.len() as u64;
     let mut dims = vec!["path".to_owned(), "time".to_owned()];
