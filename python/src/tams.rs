@@ -106,8 +106,9 @@ fn python_run(
             // A Python model's steps cost more than saving its states: a new database saves
             // them unless the config says otherwise, so a restart (also during the initial
             // ensemble) recomputes nothing that was committed.
+            // (Not over worker processes: their states stay where they were computed.)
             let configured = c.database.as_ref().and_then(|d| d.save_states);
-            if creates && configured.is_none() {
+            if creates && configured.is_none() && workers.is_none() {
                 run.save_states(true)
             } else {
                 run
