@@ -153,6 +153,7 @@ fn a_model_that_cannot_be_described_is_an_error_not_a_description() {
     // A database recorded by a describable model cannot be continued by an undescribable one.
     let params = RunParams::new(10, 1, 100, h()).unwrap();
     Run::new(&Brownian::default(), params)
+        .seed(1)
         .database(Database::Create(dir.path().join("good")))
         .run()
         .unwrap();
