@@ -191,13 +191,16 @@ fn run_in_background<T: Send>(
                     .unwrap_or_else(|p| p.into_inner());
                 g.take()
             });
+            // Joined without the GIL: the job's thread, ending, releases the Python thread
+            // state it kept for the model's callbacks, which takes the GIL (joining while
+            // attached deadlocked).
             if let Some(r) = done {
-                let _ = handle.join();
+                let _ = py.detach(|| handle.join());
                 return Ok((r, interrupted));
             }
             if handle.is_finished() && slot.0.lock().map_or(true, |g| g.is_none()) {
                 // Finished without a result: it panicked (PyO3 raises it as a PanicException).
-                if let Err(p) = handle.join() {
+                if let Err(p) = py.detach(|| handle.join()) {
                     std::panic::resume_unwind(p);
                 }
                 return Err(PyRuntimeError::new_err("the run ended without a result"));
