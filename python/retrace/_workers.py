@@ -86,9 +86,11 @@ class Pool:
         try:
             payload = pickle.dumps(model)
         except Exception as e:
+            # A model with states held as pickles runs wrapped: name the model itself.
+            named = getattr(model, "_retrace_model", model)
             raise TypeError(
                 f"workers: the model must be picklable to run in worker processes, and "
-                f"{type(model).__qualname__} is not ({type(e).__name__}: {e}); define its "
+                f"{type(named).__qualname__} is not ({type(e).__name__}: {e}); define its "
                 "class at module level and keep no open files, locks or threads in it (or "
                 "give it __getstate__/__setstate__)"
             ) from e

@@ -132,7 +132,7 @@ def _check_float64_state(model):
     if not isinstance(x0, np.ndarray) or x0.dtype != np.float64:
         kind = f"a {x0.dtype} array" if isinstance(x0, np.ndarray) else type(x0).__name__
         raise TypeError(
-            f"paths: a Python model's state must be a float64 numpy array; "
-            f"initial_state() returned {kind}"
+            f"paths: a Python model's state must be a float64 numpy array to be written to "
+            f"Zarr; initial_state() returned {kind}"
         )
 

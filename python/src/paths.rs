@@ -72,6 +72,12 @@ pub(crate) fn export_paths<'py>(
     let summary = match model {
         Some(obj) => {
             let m = PyModel::new(&obj)?;
+            if m.is_object() {
+                return Err(pyo3::exceptions::PyTypeError::new_err(
+                    "paths: the model's states are not numeric arrays (retrace holds them as \
+                     their pickles), so they cannot be written to Zarr",
+                ));
+            }
             opts.state_shape = Some(m.shape().to_vec());
             let r = py.detach(|| export(&m, &dir, &out, &opts, &|_, _| {}));
             r.map_err(|e| to_py(e, Some(&m)))?

@@ -108,6 +108,10 @@ pub(crate) struct PyModel {
     initial_fn: Option<Py<PyAny>>,
     noise_size: usize,
     info: ModelInfo,
+    /// What runs: the model, or the wrapper holding its states as pickles.
+    target: Py<PyAny>,
+    /// The states are pickles (`target` is a `retrace._object_state.ObjectStateModel`).
+    object: bool,
     failures: Mutex<Vec<Failure>>,
     /// Set on Ctrl-C: every later step fails without calling Python.
     interrupted: AtomicBool,
@@ -126,14 +130,16 @@ fn as_f64_array<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyArrayDyn<
 }
 
 impl PyModel {
-    /// Wrap `obj` (its `initial_state()` is called once, here).
+    /// Wrap `obj` (its `initial_state()` is called once, here). A model whose states are not
+    /// numeric arrays runs through the `retrace._object_state.ObjectStateModel` wrapping it
+    /// (its states held as their pickles; see that module).
     pub(crate) fn new(obj: &Bound<'_, PyAny>) -> PyResult<Self> {
         let py = obj.py();
         let noise_size: usize = obj
             .getattr("noise_size")
             .map_err(|_| PyTypeError::new_err("model: no attribute `noise_size` (an int)"))?
             .extract()?;
-        let method = |name: &str| -> PyResult<Py<PyAny>> {
+        let method = |obj: &Bound<'_, PyAny>, name: &str| -> PyResult<Py<PyAny>> {
             let m = obj
                 .getattr(name)
                 .map_err(|_| PyTypeError::new_err(format!("model: no method `{name}`")))?;
@@ -144,33 +150,60 @@ impl PyModel {
             }
             Ok(m.unbind())
         };
-        let step_fn = method("step")?;
-        let score_fn = method("score")?;
-        let init_fn = method("initial_state")?;
+        // Checked on the model itself first, so a missing method is named as before.
+        method(obj, "step")?;
+        method(obj, "score")?;
+        let init_fn = method(obj, "initial_state")?;
         let random = takes_an_argument(init_fn.bind(py))?;
-        let init = if random {
+        let first = if random {
             // The template (shape, size) from the generator of seed words 0.
             init_fn.call1(py, (generator(py, [0; 4])?,))?
         } else {
             init_fn.call0(py)?
         };
-        let init = as_f64_array(init.bind(py))?;
+        let prepared = py
+            .import("retrace._object_state")?
+            .call_method1("prepare", (obj, &first, random))?;
+        let (target, first, object) = if prepared.is_none() {
+            (obj.clone(), first.into_bound(py), false)
+        } else {
+            let (wrapper, encoded): (Bound<'_, PyAny>, Bound<'_, PyAny>) = prepared.extract()?;
+            (wrapper, encoded, true)
+        };
+        let init = as_f64_array(&first)?;
         let shape = init.shape().to_vec();
         let initial = init.readonly().as_slice()?.to_vec();
         if initial.is_empty() {
             return Err(PyValueError::new_err("model: initial_state() is empty"));
         }
         Ok(PyModel {
-            step_fn,
-            score_fn,
+            step_fn: method(&target, "step")?,
+            score_fn: method(&target, "score")?,
             shape,
             initial,
-            initial_fn: random.then_some(init_fn),
+            initial_fn: if random {
+                Some(method(&target, "initial_state")?)
+            } else {
+                None
+            },
             noise_size,
             info: describe(obj)?,
+            target: target.unbind(),
+            object,
             failures: Mutex::new(Vec::new()),
             interrupted: AtomicBool::new(false),
         })
+    }
+
+    /// The object retrace runs (and pickles for worker processes): the model, or the
+    /// `ObjectStateModel` wrapping it.
+    pub(crate) fn target(&self) -> &Py<PyAny> {
+        &self.target
+    }
+
+    /// Whether the model's states are held as their pickles (not numeric arrays).
+    pub(crate) fn is_object(&self) -> bool {
+        self.object
     }
 
     /// The shape of the state array (`[]` for a 0-d array).
@@ -267,8 +300,17 @@ fn generator(py: Python<'_>, words: [u64; 4]) -> PyResult<Bound<'_, PyAny>> {
 }
 
 /// The model's identity: its class name, and the parameters it exposes (`parameters()` as a
-/// dict, else the scalar and string attributes of its `__dict__`).
+/// dict, else the scalar and string attributes of its `__dict__`). An `ObjectStateModel` (in a
+/// worker process) is described by the model it wraps.
 fn describe(obj: &Bound<'_, PyAny>) -> PyResult<ModelInfo> {
+    match obj.getattr("_retrace_model") {
+        Ok(inner) => describe_model(&inner),
+        Err(_) => describe_model(obj),
+    }
+}
+
+/// [`describe`] for the model itself.
+fn describe_model(obj: &Bound<'_, PyAny>) -> PyResult<ModelInfo> {
     let cls = obj.get_type();
     let name = format!(
         "python:{}.{}",

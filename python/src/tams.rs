@@ -135,6 +135,18 @@ fn python_run(
     }
 }
 
+/// Refuse `[output]` (the ensemble's states as Zarr arrays) for a model whose states are not
+/// numeric arrays.
+fn no_zarr_for_objects(model: &PyModel, config: Option<&Config>) -> PyResult<()> {
+    if model.is_object() && config.is_some_and(|c| c.output.is_some()) {
+        return Err(ConfigError::new_err(
+            "output: the model's states are not numeric arrays (retrace holds them as their \
+             pickles), so they cannot be written to Zarr; leave [output] out",
+        ));
+    }
+    Ok(())
+}
+
 /// The run of the built-in model the config names.
 fn builtin_run(config: Option<&Config>, db: Db, threads: Option<usize>) -> sampler::Result<Report> {
     let file_db = config.and_then(|c| c.database.as_ref());
@@ -316,7 +328,8 @@ pub(crate) fn tams<'py>(
     let (result, interrupted) = match &model {
         Some(obj) if workers.is_some_and(|w| w > 1) => {
             let m = PyModel::new(obj)?;
-            let mut w = Workers::start(py, obj, workers.unwrap_or(1) - 1)?;
+            no_zarr_for_objects(&m, config.as_ref())?;
+            let mut w = Workers::start(py, m.target().bind(py), workers.unwrap_or(1) - 1)?;
             let (pool, transport) = (&w.pool, &mut w.transport);
             let (r, i) = run_in_background(
                 py,
@@ -331,6 +344,7 @@ pub(crate) fn tams<'py>(
         }
         Some(obj) => {
             let m = PyModel::new(obj)?;
+            no_zarr_for_objects(&m, config.as_ref())?;
             let (r, i) = run_in_background(
                 py,
                 || python_run(&m, config.as_ref(), db, threads, None),

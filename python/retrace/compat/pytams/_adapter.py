@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from ._state import StateCodec
+from ..._state_codec import StateCodec
 from .fmodel import ForwardModelBaseClass
 
 # Builds of trajectory instances patch numpy's default_rng: one at a time.

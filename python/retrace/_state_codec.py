@@ -1,14 +1,15 @@
-"""How a pyTAMS model's state is held in retrace's stores.
+"""How a state that is not a numeric array is held in retrace's stores: the one encoding that
+`retrace.tams` (`retrace._object_state`) and `retrace.compat.pytams` share.
 
 Numeric states (a float, an int, a numeric numpy array) are held as float64 arrays, as
 retrace's Python models are. Any other state (a string, a dict, any picklable object) is
 pickled and its bytes are held in a float64 array of fixed length, 6 bytes per element (each
 element an exact integer below 2**48, so no bit pattern is a NaN): the same stores, memory
 budgets and run database as numeric states. The length is fixed by the first state (four times
-its pickle, at least 4 KiB) or by the model class's `retrace_state_bytes`; a larger state is an
-error naming both sizes.
+its pickle, at least 4 KiB) or by the model's own attribute (`state_bytes` for `retrace.tams`,
+`retrace_state_bytes` for pyTAMS classes); a larger state is an error naming both sizes.
 
-A state that is a path (`str` or `os.PathLike`) to an existing file is a file-backed state: the
+With a `base` directory (pyTAMS only), a state that is a path (`str` or `os.PathLike`) to an existing file is a file-backed state: the
 model wrote the file and reads it back in `set_current_state`. After each step the file is moved
 to a name made of its content's hash (`trajectories/states/ab/abcd...<suffix>` under the base
 directory), so two trajectories (or a replay) writing the same file name never overwrite each
@@ -39,11 +40,19 @@ def is_numeric(state):
 class StateCodec:
     """Encodes a model's states (see the module documentation) for one run."""
 
-    def __init__(self, first, base, capacity=None):
-        self.numeric = is_numeric(first)
+    def __init__(self, first, base=None, capacity=None, pickled=False,
+                 capacity_attr="retrace_state_bytes"):
+        """`first`: the first state (it fixes the encoding); `base`: the directory of
+        file-backed states (None: paths are stored as they are); `capacity`: the bytes reserved
+        per pickle; `pickled`: pickle even a numeric state; `capacity_attr`: the attribute the
+        error for a too large state names."""
+        self.numeric = not pickled and is_numeric(first)
         self.scalar = self.numeric and not isinstance(first, np.ndarray)
-        self.base = Path(base)
-        self.files = not self.numeric and self._file_of(first) is not None
+        self.base = None if base is None else Path(base)
+        self.capacity_attr = capacity_attr
+        self.files = (
+            not self.numeric and self.base is not None and self._file_of(first) is not None
+        )
         if self.numeric:
             self.capacity = None
             return
@@ -95,8 +104,8 @@ class StateCodec:
         if len(data) > self.capacity:
             raise ValueError(
                 f"state of {len(data)} bytes (pickled) does not fit the {self.capacity} bytes "
-                "reserved from the first state: set the model class attribute "
-                "retrace_state_bytes to the largest state's size"
+                f"reserved from the first state: set the model class attribute "
+                f"{self.capacity_attr} to the largest state's size"
             )
         padded = np.zeros(-(-len(data) // _WORD) * _WORD, dtype=np.uint8)
         padded[: len(data)] = np.frombuffer(data, dtype=np.uint8)
