@@ -13,6 +13,10 @@ report is the dict of `retrace tams --json`):
     report = retrace.tams(model, restart="runs/a")     # continue it, bit-identical
     report = retrace.tams(model, "input.toml", workers=4)  # 4 processes, same bits
 
+A model's state may be any picklable object (a dataclass, a path to a file the model writes):
+retrace holds it as its pickle, and `step` returns the new state (docs/python.md, "States that
+are not arrays").
+
 `retrace.schedule` builds schedules, `retrace.db` reads run databases,
 `retrace.compat.pyrevolve` runs pyrevolve code, `retrace.compat.pytams` pyTAMS model classes.
 """

@@ -12,6 +12,11 @@
 //! restarts and any thread count draw the same start again; `initial_state()` without an
 //! argument is called once. The shape of every initial state must be the first one's.
 //!
+//! A state that is not a numeric array (any picklable object, a path to a file the model
+//! manages) is held as its pickle: `retrace._object_state` wraps the model so that this side
+//! sees float64 arrays of fixed length ([`PyModel::target`] is the wrapper, what worker
+//! processes get).
+//!
 //! Cost per step: one attach to the interpreter, one numpy array for the state and one for the
 //! noise. `step` also calls the Python `score` on the new state (the sampler asks for it next)
 //! and keeps it with a copy of the state; `score` returns it when asked about that same state and

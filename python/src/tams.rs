@@ -279,7 +279,10 @@ fn to_py(py: Python<'_>, e: Error, model: Option<&PyModel>) -> PyErr {
 /// `model`: an object with `initial_state()` (or `initial_state(rng)`: a random initial
 /// condition drawn with the `numpy.random.Generator` given, one per trajectory, reproducible),
 /// `step(state, t, dt, noise)` (in place), `score(state, t)` and `noise_size`; `None` runs the
-/// built-in model the config's `[model]` names. `config`: a TOML path or a dict with the CLI's
+/// built-in model the config's `[model]` names. A state that is not a numeric array (a
+/// dataclass, a path to a file the model writes; or any state of a model with
+/// `state = "object"`) is held as its pickle, and `step` returns the new state (docs/python.md,
+/// "States that are not arrays"). `config`: a TOML path or a dict with the CLI's
 /// keys (no `[model]` for a Python model). `db`: record the run in this new run directory;
 /// `restart`: continue the run recorded there (`config` may then be left out); `threads`:
 /// worker threads (the result does not depend on it); `workers`: processes computing a Python
