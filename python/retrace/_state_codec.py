@@ -107,11 +107,12 @@ class StateCodec:
                 f"reserved from the first state: set the model class attribute "
                 f"{self.capacity_attr} to the largest state's size"
             )
-        padded = np.zeros(-(-len(data) // _WORD) * _WORD, dtype=np.uint8)
-        padded[: len(data)] = np.frombuffer(data, dtype=np.uint8)
-        groups = padded.reshape(-1, _WORD).astype(np.uint64)
-        shifts = np.arange(_WORD, dtype=np.uint64) * np.uint64(8)
-        values = (groups << shifts).sum(axis=1, dtype=np.uint64)
+        # Each group of 6 bytes as the low bytes of a little-endian uint64.
+        count = -(-len(data) // _WORD)
+        groups = np.zeros((count, 8), dtype=np.uint8)
+        padded = data + bytes(count * _WORD - len(data))
+        groups[:, :_WORD] = np.frombuffer(padded, dtype=np.uint8).reshape(count, _WORD)
+        values = groups.view("<u8")[:, 0]
         out[0] = len(data)
         out[1 : 1 + len(values)] = values.astype(np.float64)
         out[1 + len(values) :] = 0.0
@@ -122,7 +123,6 @@ class StateCodec:
             return x.item() if self.scalar else x
         n = int(x[0])
         count = -(-n // _WORD)
-        values = x[1 : 1 + count].astype(np.uint64)
-        shifts = np.arange(_WORD, dtype=np.uint64) * np.uint64(8)
-        data = ((values[:, None] >> shifts) & np.uint64(0xFF)).astype(np.uint8).tobytes()[:n]
+        groups = x[1 : 1 + count].astype("<u8").view(np.uint8).reshape(count, 8)
+        data = groups[:, :_WORD].tobytes()[:n]
         return pickle.loads(data)
