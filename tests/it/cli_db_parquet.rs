@@ -45,7 +45,7 @@ fn csv_text(f: &Field) -> String {
     }
 }
 
-/// The leaf columns of `path`: (dotted path, physical type, repetition of the top-level field).
+/// The leaf columns of the file: (dotted path, physical type).
 fn leaves(reader: &SerializedFileReader<std::fs::File>) -> Vec<(String, Physical)> {
     let schema = reader.metadata().file_metadata().schema_descr();
     schema
@@ -261,10 +261,11 @@ fn parquet_bad_outputs_and_tables_are_usage_errors() {
         "--table",
         "scores",
     ]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_usage_error(&out, "unknown table");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("invalid value 'scores'") && err.contains("iterations"),
+        err.contains("invalid value 'scores' for '--table")
+            && err.contains("expected one of: trajectories, iterations"),
         "{err}"
     );
     assert!(!good.exists());
