@@ -37,7 +37,7 @@ enum Command {
         csv: Option<PathBuf>,
         /// Write `--table` as Parquet to FILE (`-`: stdout; written atomically): iterations,
         /// or the trajectories with their scores in long format (one row per trajectory and
-        /// step). Needs the `parquet` feature (`cargo build --features parquet`).
+        /// step). Needs the `parquet` feature (on by default).
         #[arg(long, value_name = "FILE")]
         parquet: Option<PathBuf>,
         /// Write everything (summary, iterations, trajectories with scores) as JSON to FILE

@@ -68,7 +68,7 @@ pub(crate) fn finish(result: CliResult) -> ExitCode {
 
 /// Print clap's help/version as usual; print argument errors as one line and exit 2.
 pub(crate) fn clap_exit(e: clap::Error) -> ExitCode {
-    use clap::error::ErrorKind;
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
     match e.kind() {
         ErrorKind::DisplayHelp
         | ErrorKind::DisplayVersion
@@ -97,6 +97,12 @@ pub(crate) fn clap_exit(e: clap::Error) -> ExitCode {
                     .map(str::trim)
                     .collect();
                 first = format!("{first} {}", names.join(" "));
+            }
+            // e.g. "invalid value 'x' for '--table <TABLE>'": name the accepted values.
+            if e.kind() == ErrorKind::InvalidValue
+                && let Some(ContextValue::Strings(valid)) = e.get(ContextKind::ValidValue)
+            {
+                first = format!("{first}; expected one of: {}", valid.join(", "));
             }
             eprintln!("error: {first} (see --help)");
             ExitCode::from(2)

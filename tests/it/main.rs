@@ -7,6 +7,8 @@ mod cli_bounds;
 mod cli_config_checks;
 mod cli_db;
 mod cli_db_copies;
+#[cfg(feature = "parquet")]
+mod cli_db_parquet;
 #[cfg(feature = "zarr")]
 mod cli_db_paths;
 mod cli_db_plot;
