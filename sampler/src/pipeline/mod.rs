@@ -123,12 +123,27 @@ pub struct Run<'a, M> {
     /// The run with output of this model ([`Run::output`]: its state is an array).
     #[cfg(feature = "zarr")]
     output_fn: Option<OutputFn<M>>,
+    /// The same over the ranks of a distributed run (rank 0's side).
+    #[cfg(feature = "zarr")]
+    ranks_output_fn: Option<RanksOutputFn<M>>,
 }
 
 /// A Monte Carlo run that writes its ensemble (`crate::output`).
 #[cfg(feature = "zarr")]
 type OutputFn<M> =
     for<'p> fn(&M, &RunParams, NoiseKey, &OutputConfig, Progress<'p>) -> Result<RunOutcome>;
+
+/// Rank 0 of a distributed Monte Carlo run that writes its ensemble (`crate::output`).
+#[cfg(feature = "zarr")]
+type RanksOutputFn<M> = for<'p, 'l> fn(
+    &M,
+    &RunParams,
+    NoiseKey,
+    &OutputConfig,
+    &mut crate::distributed::link::Link<'l, dyn crate::distributed::Transport + 'l>,
+    &rayon::ThreadPool,
+    Progress<'p>,
+) -> Result<RunOutcome>;
 
 impl<M> std::fmt::Debug for Run<'_, M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -170,6 +185,8 @@ where
             output: None,
             #[cfg(feature = "zarr")]
             output_fn: None,
+            #[cfg(feature = "zarr")]
+            ranks_output_fn: None,
         }
     }
 
@@ -614,6 +631,7 @@ where
     pub fn output(mut self, output: Option<OutputConfig>) -> Self {
         self.output = output;
         self.output_fn = Some(crate::output::run_with_output::<M>);
+        self.ranks_output_fn = Some(crate::output::run_over_ranks::<M>);
         self
     }
 }
