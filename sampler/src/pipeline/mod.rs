@@ -608,8 +608,10 @@ where
     /// Write the ensemble of this Monte Carlo run to a Zarr v3 group: every `stride` steps the
     /// members' states go into `data (d_X, N, M)` with `time (M,)` (PySDE's layout), flushed
     /// every `chunk` snapshots so memory holds one chunk. The members are advanced in lockstep;
-    /// the estimate is bit-identical to the run without output, and the array the same for any
-    /// thread count. A group holding this run's output already (a killed run) is continued from
+    /// the estimate is bit-identical to the run without output, and the group the same for any
+    /// thread count, and byte for byte the same over ranks ([`Run::run_distributed`],
+    /// [`Run::run_mpi`]: rank 0 alone writes it, the other ranks send it their members'
+    /// snapshots a chunk at a time; see `docs/data.md`). A group holding this run's output already (a killed run) is continued from
     /// its last complete chunk; one holding another run's is refused, naming the setting.
     /// Replaces the config's `[output]`; `None`: no output.
     ///
