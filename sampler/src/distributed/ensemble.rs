@@ -100,7 +100,7 @@ pub(crate) fn advance<M: Model>(
     block: &mut Block<M::State>,
     (from, to): (u64, u64),
     pool: &rayon::ThreadPool,
-) -> std::result::Result<Bytes, (u64, Error)>
+) -> std::result::Result<Bytes, Box<(u64, Error)>>
 where
     M::State: StateBytes,
 {
@@ -129,7 +129,7 @@ where
                 &write,
             )
         })
-        .map_err(|e| (k, e))?;
+        .map_err(|e| Box::new((k, e)))?;
     }
     Ok(Bytes(out))
 }

@@ -273,9 +273,9 @@ where
                 let r = ensemble::advance(model, h, b, (from, to), self.pool);
                 FromWorker::EnsembleAdvanced(match r {
                     Ok(bytes) => Ok((b.members().to_vec(), bytes)),
-                    Err((k, e)) => Err(Failure {
-                        index: k,
-                        error: wire(&e, explain),
+                    Err(f) => Err(Failure {
+                        index: f.0,
+                        error: wire(&f.1, explain),
                     }),
                 })
             }
