@@ -3,7 +3,8 @@
 //! `cargo test --features mpi --test mpi_tams` runs `retrace tams` under
 //! `mpirun --oversubscribe -n P` (OpenMPI's `mpirun` on the PATH) and compares the `--json`
 //! report, minus `seconds`, with the single-process one: TAMS keeping every state, TAMS under a
-//! memory budget with spill files, Monte Carlo. Then faults: a config error is printed once with
+//! memory budget with spill files, Monte Carlo, and Monte Carlo writing its ensemble output
+//! (the Zarr group byte for byte, its arrays read back with zarrs). Then faults: a config error is printed once with
 //! exit 2; a rank killed (SIGKILL) after iteration q ends the job with the database holding
 //! exactly q iterations, and a restart on another rank count gives the uninterrupted report; a
 //! rank that stops answering ends the job with one line naming it. The killed and stopped runs
@@ -59,11 +60,11 @@ fn main() {
         ),
     );
     let bounded = write(dir, "bounded.toml", &bounded);
-    let mc = DOUBLEWELL
+    let mc_text = DOUBLEWELL
         .replace("strategy = \"tams\"", "strategy = \"montecarlo\"")
         .replace("ntrajectories = 40", "ntrajectories = 3000")
         .replace("targetscore = 0.9", "targetscore = 0.2");
-    let mc = write(dir, "montecarlo.toml", &mc);
+    let mc = write(dir, "montecarlo.toml", &mc_text);
     for (name, cfg) in [
         ("store-all", &store_all),
         ("memory-bounded", &bounded),
@@ -92,6 +93,7 @@ fn main() {
         std::fs::read_dir(&spill).map_or(0, |d| d.count()) == 0,
         "spill directories are removed at the end"
     );
+    ensemble_output_is_the_single_process_one(dir, &mc_text);
     config_error_is_reported_once(dir);
     for ranks in [1, 2, 4] {
         let out = mpirun_command(ranks, &[(CHILD, "nan".into())])
@@ -187,6 +189,80 @@ fn mpirun(ranks: u32, env: &[(&str, String)], args: &[String]) -> Output {
         .args(args)
         .output()
         .unwrap_or_else(|e| panic!("cannot start mpirun (install openmpi-bin): {e}"))
+}
+
+/// Every file under `dir` (relative path, bytes), path order.
+fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                let rel = p.strip_prefix(root).unwrap().to_path_buf();
+                out.push((rel, std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+/// Array `name` of the Zarr group `group` read back with zarrs: its shape and elements' bits.
+fn zarr_bits(group: &Path, name: &str) -> (Vec<u64>, Vec<u64>) {
+    use zarrs::array::Array;
+    let store = std::sync::Arc::new(zarrs::filesystem::FilesystemStore::new(group).unwrap());
+    let a = Array::open(store, &format!("/{name}")).unwrap();
+    let v: Vec<f64> = a.retrieve_array_subset(&a.subset_all()).unwrap();
+    (a.shape().to_vec(), v.iter().map(|x| x.to_bits()).collect())
+}
+
+/// `[output]` of the Monte Carlo run: the group `mpirun -n 1, 2, 4` writes is the
+/// single-process one byte for byte (every file), its arrays read back equal bit for bit.
+fn ensemble_output_is_the_single_process_one(dir: &Path, mc: &str) {
+    let with = |out: &Path| {
+        format!(
+            "{mc}[output]\npath = {:?}\nstride = 7\nchunk = 9\n",
+            out.display().to_string()
+        )
+    };
+    let one = dir.join("ensemble-single.zarr");
+    let cfg = write(dir, "ensemble-single.toml", &with(&one));
+    // The reports differ only in the configured output path.
+    let unpathed = |mut v: serde_json::Value| {
+        v["config"]["output"]["path"] = serde_json::Value::Null;
+        v
+    };
+    let reference = unpathed(single(dir, &cfg, "ensemble"));
+    let (shape, data) = zarr_bits(&one, "data");
+    assert_eq!(shape, vec![2, 3000, 58]);
+    let time = zarr_bits(&one, "time");
+    let want = files(&one);
+    for ranks in [1, 2, 4] {
+        let out = dir.join(format!("ensemble-{ranks}.zarr"));
+        let cfg = write(dir, &format!("ensemble-{ranks}.toml"), &with(&out));
+        let json = dir.join(format!("ensemble-{ranks}.json"));
+        let o = mpirun(ranks, &[], &tams(&cfg, &["--json", path(&json)]));
+        assert_ok(&o, "ensemble output");
+        assert_eq!(
+            unpathed(report(&json)),
+            reference,
+            "ensemble, mpirun -n {ranks}"
+        );
+        assert_eq!(zarr_bits(&out, "data"), (shape.clone(), data.clone()));
+        assert_eq!(zarr_bits(&out, "time"), time);
+        let got = files(&out);
+        let names = |f: &[(PathBuf, Vec<u8>)]| f.iter().map(|x| x.0.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&got), names(&want), "mpirun -n {ranks}: other files");
+        for ((name, a), (_, b)) in got.iter().zip(&want) {
+            assert!(a == b, "mpirun -n {ranks}: {} differs", name.display());
+        }
+        println!(
+            "mpirun -n {ranks}: the ensemble output equals the single-process one byte for byte"
+        );
+    }
 }
 
 fn config_error_is_reported_once(dir: &Path) {

@@ -45,6 +45,7 @@ pub mod db;
 pub mod distributed;
 mod error;
 pub mod journal;
+mod lockstep;
 pub mod model;
 pub mod models;
 #[cfg(feature = "mpi")]

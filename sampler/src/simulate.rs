@@ -396,7 +396,7 @@ pub(crate) fn run_plain<M: Model>(
 }
 
 /// Where a Monte Carlo member stands in a run advanced in lockstep (the ensemble output).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Member {
     /// Still running.
     Running,

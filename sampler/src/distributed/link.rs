@@ -35,14 +35,14 @@ pub struct Traffic {
 }
 
 /// Rank 0's end: sends requests, gathers answers under a deadline.
-pub(crate) struct Link<'a, T> {
+pub(crate) struct Link<'a, T: ?Sized> {
     pub transport: &'a mut T,
     /// How long a rank may take to answer a request (`None`: as long as it takes).
     pub timeout: Option<Duration>,
     pub traffic: Traffic,
 }
 
-impl<T: Transport> Link<'_, T> {
+impl<T: Transport + ?Sized> Link<'_, T> {
     /// Number of ranks.
     pub(crate) fn size(&self) -> i32 {
         self.transport.size()

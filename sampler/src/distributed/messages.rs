@@ -3,6 +3,7 @@
 //! only to balance an iteration: a parent's held checkpoints, through rank 0, to the rank that
 //! computes a child in its owner's place.
 
+use crate::simulate::Member;
 use crate::{Error, ModelError};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -58,8 +59,41 @@ pub(crate) enum ToWorker {
         /// One past the last id.
         hi: u64,
     },
+    /// Start Monte Carlo members `lo..hi` of repeat `repeat` for an ensemble output (advanced
+    /// in lockstep, a snapshot every `stride` steps): fresh, or continuing a killed run's.
+    EnsembleStart {
+        /// Repeat index.
+        repeat: u64,
+        /// First id.
+        lo: u64,
+        /// One past the last id.
+        hi: u64,
+        /// Steps between snapshots.
+        stride: u64,
+        /// Where a continued output stands (`None`: from the initial states).
+        resume: Option<Resumed>,
+    },
+    /// Advance the started members through snapshots `from..to` and send them.
+    EnsembleAdvance {
+        /// First snapshot.
+        from: u64,
+        /// One past the last snapshot.
+        to: u64,
+    },
     /// The run is over: drop everything and return.
     Stop,
+}
+
+/// Where a continued ensemble output's members stand (its last complete chunk).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Resumed {
+    /// The first snapshot to compute (0: the members start from their initial states).
+    pub first: u64,
+    /// Where each member stands (id order).
+    pub members: Vec<Member>,
+    /// The running members' states at snapshot `first - 1`, the state's byte length each (id
+    /// order; other members' cells unspecified); empty when `first` is 0.
+    pub states: Bytes,
 }
 
 /// What a worker rank computes with: rank 0's settings (worker ranks have their own only for
@@ -179,6 +213,13 @@ pub(crate) enum FromWorker {
     MonteCarlo(Result<(u64, u64), Failure>),
     /// Held states per exported trajectory (request order), or the first failure.
     Exported(Result<Vec<HeldStates>, Failure>),
+    /// Where the started ensemble members stand (id order), or the lowest failing id's error.
+    EnsembleStarted(Result<Vec<Member>, Failure>),
+    /// Where the members stand after the last snapshot asked, and the snapshots' states
+    /// (`(snapshot, member)` cells of the state's byte length; unspecified where a snapshot
+    /// does not hold the member), or the failure at the earliest snapshot (`index`: that
+    /// snapshot; the lowest failing id there).
+    EnsembleAdvanced(Result<(Vec<Member>, Bytes), Failure>),
 }
 
 /// What rank 0 records of a trajectory computed elsewhere.

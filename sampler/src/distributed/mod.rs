@@ -35,6 +35,7 @@
 //! each rank rebuilds its share by replay.
 
 pub(crate) mod coordinator;
+mod ensemble;
 pub(crate) mod link;
 #[cfg(unix)]
 mod local;

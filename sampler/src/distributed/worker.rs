@@ -1,6 +1,7 @@
 //! A worker rank: answers rank 0's requests, keeping the trajectories it computed (id ->
 //! trajectory with its store record) until rank 0 says they were killed.
 
+use super::ensemble::{self, Block};
 use super::link::{answer, next_request};
 use super::messages::{Adopted, Child, Failure, FromWorker, ToWorker, WireError};
 use super::moves::{export_states, import};
@@ -25,6 +26,8 @@ pub(crate) struct Worker<'a, M: Model, St: TrajectoryStore<M::State>> {
     pub explain: Option<&'a super::Explain<'a>>,
     key: NoiseKey,
     held: HashMap<u64, Trajectory<St::Record>>,
+    /// This rank's members of an ensemble output, once started.
+    ensemble: Option<Block<M::State>>,
 }
 
 /// An error as it travels: the explanation `explain` gives for it, if any.
@@ -89,6 +92,7 @@ where
             explain: None,
             key: NoiseKey::new(seed, 0),
             held: HashMap::new(),
+            ensemble: None,
         }
     }
 
@@ -99,6 +103,7 @@ where
             let request = next_request(transport)?;
             if request == ToWorker::Stop {
                 self.held.clear();
+                self.ensemble = None;
                 return Ok(());
             }
             if let Some(a) = self.handle(request) {
@@ -228,6 +233,51 @@ where
                     index: 0,
                     error: wire(&e, explain),
                 }))
+            }
+            ToWorker::EnsembleStart {
+                repeat,
+                lo,
+                hi,
+                stride,
+                resume,
+            } => {
+                let key = NoiseKey::new(self.seed, repeat);
+                let pool = self.pool;
+                let b = ensemble::start(model, h, key, (lo, hi), stride, resume, pool, rank);
+                FromWorker::EnsembleStarted(match b {
+                    Ok(b) => {
+                        let members = b.members().to_vec();
+                        self.ensemble = Some(b);
+                        Ok(members)
+                    }
+                    Err(e) => {
+                        self.ensemble = None;
+                        Err(Failure {
+                            index: 0,
+                            error: wire(&e, explain),
+                        })
+                    }
+                })
+            }
+            ToWorker::EnsembleAdvance { from, to } => {
+                let Some(b) = self.ensemble.as_mut() else {
+                    let e = Error::Rank {
+                        rank: 0,
+                        message: "asked for ensemble snapshots before starting one".into(),
+                    };
+                    return Some(FromWorker::EnsembleAdvanced(Err(Failure {
+                        index: from,
+                        error: wire(&e, explain),
+                    })));
+                };
+                let r = ensemble::advance(model, h, b, (from, to), self.pool);
+                FromWorker::EnsembleAdvanced(match r {
+                    Ok(bytes) => Ok((b.members().to_vec(), bytes)),
+                    Err(f) => Err(Failure {
+                        index: f.0,
+                        error: wire(&f.1, explain),
+                    }),
+                })
             }
         })
     }

@@ -4,8 +4,9 @@
 
 use super::zarr::{Group, ZArray, fill_bytes};
 use crate::array_state::{ArrayState, DType};
+use crate::lockstep::snapshot;
 use crate::parallel::collect_ordered;
-use crate::simulate::{Member, advance_member, initial_of, start_member};
+use crate::simulate::{Member, initial_of, start_member};
 use crate::strategy::montecarlo::outcome;
 use crate::strategy::{Progress, RunParams};
 use crate::{Error, Model, NoiseKey, OutputError, Result, RunOutcome};
@@ -184,6 +185,65 @@ fn first_difference(
     })
 }
 
+/// The members other ranks compute (a distributed run, see [`super::ensemble_ranks`]): this
+/// process computes ids `0..own`, the others `own..n`, concurrently, snapshot chunk by chunk.
+pub(crate) trait Others<S> {
+    /// One past the last id this process computes.
+    fn own(&self) -> u64;
+    /// Ask the others to start their members: fresh (`None`), or continuing at snapshot
+    /// `first` from `members` (all, id order) and snapshot `first - 1` as read back
+    /// (`(element, member)` element bytes; empty when `first` is 0).
+    fn start(&mut self, resume: Option<(u64, &[Member], &[u8])>) -> Result<()>;
+    /// Where their members stand after starting (ids `own..n`), or the lowest failing id's
+    /// error (inside `Ok`; a lost rank is the outer error).
+    fn started(&mut self) -> Result<Result<Vec<Member>>>;
+    /// Ask them for snapshots `from..to`.
+    fn request(&mut self, from: u64, to: u64) -> Result<()>;
+    /// Their answer to [`Others::request`]: where their members stand into `members[own..]`,
+    /// their cells of the snapshots into `buf` (`(snapshot, member, element)`, rows of all
+    /// members), or the earliest failing snapshot with its error (inside `Ok`).
+    fn collect(
+        &mut self,
+        from: u64,
+        to: u64,
+        members: &mut [Member],
+        buf: &mut [u8],
+    ) -> Result<Option<(u64, Error)>>;
+    /// Run `f` on this process's thread pool.
+    fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R;
+}
+
+/// No other ranks: this process computes every member.
+struct Alone(u64);
+
+impl<S> Others<S> for Alone {
+    fn own(&self) -> u64 {
+        self.0
+    }
+    fn start(&mut self, _: Option<(u64, &[Member], &[u8])>) -> Result<()> {
+        Ok(())
+    }
+    fn started(&mut self) -> Result<Result<Vec<Member>>> {
+        Ok(Ok(Vec::new()))
+    }
+    fn request(&mut self, _: u64, _: u64) -> Result<()> {
+        Ok(())
+    }
+    fn collect(
+        &mut self,
+        _: u64,
+        _: u64,
+        _: &mut [Member],
+        _: &mut [u8],
+    ) -> Result<Option<(u64, Error)>> {
+        Ok(None)
+    }
+    /// The caller's pool ([`crate::Run::run`] installs it).
+    fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        f()
+    }
+}
+
 /// A Monte Carlo run of `params` keyed by `key` that writes its ensemble to `out` (see
 /// [`crate::Run::output`]): bit-identical outcome to the run without output, and the same
 /// array for any thread count. A group holding this run's output already (a killed run) is
@@ -193,6 +253,29 @@ pub(crate) fn run_with_output<M: Model>(
     params: &RunParams,
     key: NoiseKey,
     out: &EnsembleOutput,
+    progress: Progress<'_>,
+) -> Result<RunOutcome>
+where
+    M::State: ArrayState,
+{
+    run_with_others(
+        model,
+        params,
+        key,
+        out,
+        &mut Alone(params.ntrajectories),
+        progress,
+    )
+}
+
+/// [`run_with_output`] with members `own..n` computed by `others`: the same array, progress
+/// file and outcome for any split (this process alone writes the group).
+pub(crate) fn run_with_others<M: Model, O: Others<M::State>>(
+    model: &M,
+    params: &RunParams,
+    key: NoiseKey,
+    out: &EnsembleOutput,
+    others: &mut O,
     progress: Progress<'_>,
 ) -> Result<RunOutcome>
 where
@@ -223,26 +306,39 @@ where
     let (g, data, time, prog) = open_or_create(out, attrs, (dx as u64, n, m), dtype)?;
     let chunk = out.chunk.min(m).max(1);
     let nu = usize::try_from(n).map_err(|_| Error::Overflow("ensemble size"))?;
+    let own = others.own().min(n);
+    let ou = own as usize;
     // Each member's start, drawn from its own initial-state stream as a run without output.
-    let mut states: Vec<M::State> = (0..n).map(|i| initial_of(model, key, i)).collect();
+    let mut states: Vec<M::State> = (0..own).map(|i| initial_of(model, key, i)).collect();
     let (mut members, first) = match prog {
         None => {
-            let members = collect_ordered(
-                states
-                    .par_iter()
-                    .enumerate()
-                    .map(|(i, s)| start_member(model, &h, i as u64, s)),
-            )?;
+            others.start(None)?;
+            let mine = others.install(|| {
+                collect_ordered(
+                    states
+                        .par_iter()
+                        .enumerate()
+                        .map(|(i, s)| start_member(model, &h, i as u64, s)),
+                )
+            });
+            // The lowest failing id's error: ours, else the others' (in id order).
+            let theirs = others.started()?;
+            let mut members = mine?;
+            members.extend(theirs?);
             (members, 0)
         }
         Some(p) if p.chunks == 0 => {
             // Nothing flushed: start afresh (the same members again).
+            others.start(Some((0, &p.members, &[])))?;
+            others.started()??;
             (p.members, 0)
         }
         Some(p) => {
             // Continue from the last snapshot of the last complete chunk.
-            let s = p.chunks * chunk - 1;
+            let first = p.chunks * chunk;
+            let s = first - 1;
             let bytes = data.read(&[0..dx as u64, 0..n, s..s + 1])?;
+            others.start(Some((first, &p.members, &bytes)))?;
             let size = dtype.size();
             let mut one = vec![0u8; w];
             for (i, st) in states.iter_mut().enumerate() {
@@ -254,7 +350,9 @@ where
                     st.read_elements(&one);
                 }
             }
-            (p.members, p.chunks * chunk)
+            drop(bytes);
+            others.started()??;
+            (p.members, first)
         }
     };
     if first == 0 {
@@ -271,74 +369,55 @@ where
     let mut chunk_out = vec![0u8; cu * nu * w];
     let mut times = vec![f64::NAN; cu];
     let fill = fill_bytes(dtype);
-    for k in first..m {
-        let j = (k % chunk) as usize;
-        let step = k * stride;
-        times[j] = h.time(step);
-        let slab = &mut buf[j * nu * w..(j + 1) * nu * w];
-        collect_ordered(
-            slab.par_chunks_mut(w.max(1))
-                .zip(states.par_iter_mut())
-                .zip(members.par_iter_mut())
-                .enumerate()
-                .map_init(
-                    || model.noise_buffer(),
-                    |noise, (i, ((cell, st), mem))| {
-                        if k > 0 && *mem == Member::Running {
-                            *mem = advance_member(
-                                model,
-                                &h,
-                                key,
-                                i as u64,
-                                st,
-                                noise,
-                                step - stride,
-                                step,
-                            )?;
-                        }
-                        let here = match *mem {
-                            Member::Running => true,
-                            Member::Ended(e, _) => e == step,
-                        };
-                        if here {
-                            st.write_elements(cell);
-                        } else {
-                            for x in cell.chunks_exact_mut(fill.len()) {
-                                x.copy_from_slice(&fill);
-                            }
-                        }
-                        Ok(())
-                    },
-                ),
-        )?;
-        // Members that ended before this snapshot keep their fill; their state stays as it was.
-        if j + 1 == cu || k + 1 == m {
-            let c = k / chunk;
-            let filled = j + 1;
-            transpose(
-                &buf,
-                &mut chunk_out,
-                cu,
-                filled,
-                nu,
-                dx,
-                dtype.size(),
-                &fill,
-            );
-            data.write_chunk(&[0, 0, c], &chunk_out)?;
-            for t in &mut times[filled..] {
-                *t = f64::NAN;
+    let write = |cell: &mut [u8], st: Option<&M::State>| match st {
+        Some(st) => st.write_elements(cell),
+        None => {
+            for x in cell.chunks_exact_mut(fill.len()) {
+                x.copy_from_slice(&fill);
             }
-            time.write_chunk(&[c], super::zarr::bytes_of(&times))?;
-            write_progress(
-                g.root(),
-                &Flushed {
-                    chunks: c + 1,
-                    members: members.clone(),
-                },
-            )?;
         }
-        progress(k + 1, m);
+    };
+    let mut c = first / chunk;
+    while c * chunk < m {
+        let (k0, k1) = (c * chunk, ((c + 1) * chunk).min(m));
+        others.request(k0, k1)?;
+        let mut failed = None;
+        for k in k0..k1 {
+            let j = (k - k0) as usize;
+            times[j] = h.time(k * stride);
+            let row = j * nu * w;
+            let (st, mem, slab) = (&mut states, &mut members[..ou], &mut buf[row..row + ou * w]);
+            let r =
+                others.install(|| snapshot(model, &h, key, stride, k, 0, st, mem, slab, &write));
+            if let Err(e) = r {
+                failed = Some((k, e));
+                break;
+            }
+            progress(k + 1, m);
+        }
+        // The earliest failing snapshot's error, the lowest id there (ours on a tie).
+        let theirs = others.collect(k0, k1, &mut members, &mut buf)?;
+        match (failed, theirs) {
+            (Some((k, e)), Some((kt, et))) => return Err(if kt < k { et } else { e }),
+            (Some((_, e)), None) | (None, Some((_, e))) => return Err(e),
+            (None, None) => {}
+        }
+        let filled = (k1 - k0) as usize;
+        let (b, o, f) = (&buf, &mut chunk_out, &fill);
+        others.install(|| transpose(b, o, cu, filled, nu, dx, dtype.size(), f));
+        data.write_chunk(&[0, 0, c], &chunk_out)?;
+        for t in &mut times[filled..] {
+            *t = f64::NAN;
+        }
+        time.write_chunk(&[c], super::zarr::bytes_of(&times))?;
+        write_progress(
+            g.root(),
+            &Flushed {
+                chunks: c + 1,
+                members: members.clone(),
+            },
+        )?;
+        c += 1;
     }
     let mut reached = 0u64;
     let mut steps = 0u64;

@@ -10,9 +10,11 @@
 //! Every array is compressed losslessly (byte shuffle + zstd).
 
 mod ensemble;
+mod ensemble_ranks;
 mod paths;
 mod zarr;
 
 pub use ensemble::EnsembleOutput;
 pub(crate) use ensemble::run_with_output;
+pub(crate) use ensemble_ranks::run_over_ranks;
 pub use paths::{PathsOptions, PathsSummary, Select, export_paths};

@@ -252,12 +252,6 @@ where
     /// processes); nothing is printed here.
     pub fn run_distributed<T: Transport>(mut self, transport: &mut T) -> Result<Option<Report>> {
         self.validate()?;
-        if self.output.is_some() {
-            return Err(Error::config(
-                "output",
-                "ensemble output is not written by distributed runs (run on one process)",
-            ));
-        }
         let rank = transport.rank();
         if rank == 0 {
             // Rank 0 chooses the seed (set, recorded or drawn) and sends it with the settings.
@@ -322,7 +316,10 @@ where
         let bytes = self.model.initial_state().byte_len() as u64;
         let mut db = db.as_mut().map(|(db, _)| db);
         let out = match s.strategy {
-            StrategyKind::MonteCarlo => self.montecarlo(&mut link, pool),
+            StrategyKind::MonteCarlo => match self.ensemble_output(&mut link, pool) {
+                Some(out) => out.map(|o| vec![o]),
+                None => self.montecarlo(&mut link, pool),
+            },
             StrategyKind::Tams => match s.store.compact(bytes, &s.params, self.spill_codec) {
                 Some(store) => self.tams(&mut link, pool, &store, db.as_deref_mut()),
                 None => self.tams(&mut link, pool, &StoreAll, db.as_deref_mut()),
@@ -333,6 +330,39 @@ where
         }
         let warnings = db.map(|db| db.warnings()).unwrap_or_default();
         out.map(|o| (o, warnings))
+    }
+
+    /// The Monte Carlo run writing its ensemble output, if one is asked for (one repeat: see
+    /// `check_output`).
+    #[allow(unused_variables)]
+    fn ensemble_output<T: Transport>(
+        &self,
+        link: &mut Link<'_, T>,
+        pool: &rayon::ThreadPool,
+    ) -> Option<Result<RunOutcome>> {
+        #[cfg(feature = "zarr")]
+        if let (Some(out), Some(f)) = (&self.output, self.ranks_output_fn) {
+            let s = &self.settings;
+            let key = NoiseKey::new(s.seed(), 0);
+            let mut dyn_link: Link<'_, dyn Transport + '_> = Link {
+                transport: &mut *link.transport,
+                timeout: link.timeout,
+                traffic: std::mem::take(&mut link.traffic),
+            };
+            let progress = self.progress_of(0);
+            let r = f(
+                self.model,
+                &s.params,
+                key,
+                out,
+                &mut dyn_link,
+                pool,
+                &progress,
+            );
+            link.traffic = dyn_link.traffic;
+            return Some(r);
+        }
+        None
     }
 
     fn progress_of(&self, r: u64) -> impl Fn(u64, u64) + Sync + '_ {

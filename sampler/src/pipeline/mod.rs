@@ -123,12 +123,27 @@ pub struct Run<'a, M> {
     /// The run with output of this model ([`Run::output`]: its state is an array).
     #[cfg(feature = "zarr")]
     output_fn: Option<OutputFn<M>>,
+    /// The same over the ranks of a distributed run (rank 0's side).
+    #[cfg(feature = "zarr")]
+    ranks_output_fn: Option<RanksOutputFn<M>>,
 }
 
 /// A Monte Carlo run that writes its ensemble (`crate::output`).
 #[cfg(feature = "zarr")]
 type OutputFn<M> =
     for<'p> fn(&M, &RunParams, NoiseKey, &OutputConfig, Progress<'p>) -> Result<RunOutcome>;
+
+/// Rank 0 of a distributed Monte Carlo run that writes its ensemble (`crate::output`).
+#[cfg(feature = "zarr")]
+type RanksOutputFn<M> = for<'p, 'l> fn(
+    &M,
+    &RunParams,
+    NoiseKey,
+    &OutputConfig,
+    &mut crate::distributed::link::Link<'l, dyn crate::distributed::Transport + 'l>,
+    &rayon::ThreadPool,
+    Progress<'p>,
+) -> Result<RunOutcome>;
 
 impl<M> std::fmt::Debug for Run<'_, M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -170,6 +185,8 @@ where
             output: None,
             #[cfg(feature = "zarr")]
             output_fn: None,
+            #[cfg(feature = "zarr")]
+            ranks_output_fn: None,
         }
     }
 
@@ -591,8 +608,10 @@ where
     /// Write the ensemble of this Monte Carlo run to a Zarr v3 group: every `stride` steps the
     /// members' states go into `data (d_X, N, M)` with `time (M,)` (PySDE's layout), flushed
     /// every `chunk` snapshots so memory holds one chunk. The members are advanced in lockstep;
-    /// the estimate is bit-identical to the run without output, and the array the same for any
-    /// thread count. A group holding this run's output already (a killed run) is continued from
+    /// the estimate is bit-identical to the run without output, and the group the same for any
+    /// thread count, and byte for byte the same over ranks ([`Run::run_distributed`],
+    /// [`Run::run_mpi`]: rank 0 alone writes it, the other ranks send it their members'
+    /// snapshots a chunk at a time; see `docs/data.md`). A group holding this run's output already (a killed run) is continued from
     /// its last complete chunk; one holding another run's is refused, naming the setting.
     /// Replaces the config's `[output]`; `None`: no output.
     ///
@@ -614,6 +633,7 @@ where
     pub fn output(mut self, output: Option<OutputConfig>) -> Self {
         self.output = output;
         self.output_fn = Some(crate::output::run_with_output::<M>);
+        self.ranks_output_fn = Some(crate::output::run_over_ranks::<M>);
         self
     }
 }

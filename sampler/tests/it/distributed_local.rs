@@ -20,7 +20,7 @@ fn params(n: u64, target: f64) -> RunParams {
 }
 
 /// `run` as rank 0 of `ranks`, the other ranks serving `model` on threads.
-fn distributed<M: Model>(
+pub(crate) fn distributed<M: Model>(
     model: &M,
     ranks: usize,
     run: impl FnOnce(&mut LocalTransport) -> sampler::Result<Option<Report>>,

@@ -27,4 +27,6 @@ mod zarr_common;
 #[cfg(feature = "zarr")]
 mod zarr_ensemble;
 #[cfg(feature = "zarr")]
+mod zarr_ensemble_ranks;
+#[cfg(feature = "zarr")]
 mod zarr_paths;
