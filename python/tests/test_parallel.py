@@ -140,6 +140,29 @@ def test_memory_budget_and_monte_carlo_are_bit_identical(tmp_path):
     assert strip(retrace.tams(DoubleWell1d(), mc, workers=2)) == strip(one)
 
 
+def test_ensemble_output_is_the_same_file_for_file(tmp_path):
+    """`[output]` over worker processes: the Zarr group is the one-process one byte for byte."""
+
+    def files(root):
+        return {
+            str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+        }
+
+    def mc(out):
+        cfg = config()
+        cfg["sampler"] = {"strategy": "montecarlo"}
+        cfg["output"] = {"path": str(out), "stride": 3, "chunk": 16}
+        return cfg
+
+    one = retrace.tams(DoubleWell1d(), mc(tmp_path / "one.zarr"), threads=1)
+    want = files(tmp_path / "one.zarr")
+    assert "data/zarr.json" in want and len(want) > 5
+    for n in (2, 3):
+        out = tmp_path / f"w{n}.zarr"
+        assert strip(retrace.tams(DoubleWell1d(), mc(out), workers=n)) == strip(one), n
+        assert files(out) == want, n
+
+
 def test_database_restart_on_another_worker_count(tmp_path):
     full = retrace.tams(DoubleWell1d(), config(), threads=1)
     run = tmp_path / "run"

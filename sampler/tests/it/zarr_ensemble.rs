@@ -4,12 +4,12 @@
 //! failed part-way is readable up to its last flushed chunk and a rerun continues it to the
 //! uninterrupted array; another run's output is refused.
 
-use super::zarr_common::{attributes, read};
+use super::zarr_common::{Flaky, attributes, read};
 use sampler::models::Brownian;
 use sampler::simulate::replay;
 use sampler::{
-    Error, GaussianNoise, Horizon, Model, ModelInfo, NoiseKey, OutputConfig, OutputError, Run,
-    RunParams, Segment, StrategyKind,
+    Error, Horizon, Model, NoiseKey, OutputConfig, OutputError, Run, RunParams, Segment,
+    StrategyKind,
 };
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -104,35 +104,6 @@ fn snapshots_are_the_members_states_and_the_estimate_is_unchanged() {
         .collect();
     assert_eq!(arrays[0], want);
     assert!(plain.details[0].reached > 0, "no member reached the target");
-}
-
-/// Brownian motion whose score turns NaN after time 0.55 while `fail` is set.
-struct Flaky {
-    fail: AtomicBool,
-}
-
-impl Model for Flaky {
-    type State = f64;
-    type Noise = GaussianNoise;
-    fn noise_dim(&self) -> usize {
-        1
-    }
-    fn initial_state(&self) -> f64 {
-        0.0
-    }
-    fn step(&self, x: &mut f64, _t: f64, dt: f64, xi: &GaussianNoise) {
-        *x += dt.sqrt() * xi[0];
-    }
-    fn score(&self, x: &f64, t: f64) -> f64 {
-        if t > 0.555 && self.fail.load(Ordering::Relaxed) {
-            f64::NAN
-        } else {
-            *x
-        }
-    }
-    fn describe(&self) -> sampler::Result<ModelInfo> {
-        Ok(ModelInfo::named("flaky"))
-    }
 }
 
 #[test]

@@ -5,12 +5,9 @@
 //! reported its error, and continues on 2 ranks to the uninterrupted group.
 
 use super::distributed_local::distributed;
-use super::zarr_common::read;
+use super::zarr_common::{Flaky, read};
 use sampler::models::DoubleWell2d;
-use sampler::{
-    Error, GaussianNoise, Horizon, Model, ModelInfo, OutputConfig, Report, Run, RunParams,
-    StrategyKind,
-};
+use sampler::{Error, Horizon, OutputConfig, Report, Run, RunParams, StrategyKind};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -90,36 +87,6 @@ fn output_over_one_to_four_ranks_is_the_single_process_output_byte_for_byte() {
         let r = distributed(&model, ranks, |t| run(&path, 1).run_distributed(t)).unwrap();
         assert_eq!(json(&r), json(&one), "{ranks} ranks: report");
         assert_same_group(&single, &path, &format!("{ranks} ranks"));
-    }
-}
-
-/// Brownian motion whose score turns NaN after time 0.555 while `fail` is set (every rank
-/// fails at the same snapshot: the lowest id's error is reported, as in one process).
-struct Flaky {
-    fail: AtomicBool,
-}
-
-impl Model for Flaky {
-    type State = f64;
-    type Noise = GaussianNoise;
-    fn noise_dim(&self) -> usize {
-        1
-    }
-    fn initial_state(&self) -> f64 {
-        0.0
-    }
-    fn step(&self, x: &mut f64, _t: f64, dt: f64, xi: &GaussianNoise) {
-        *x += dt.sqrt() * xi[0];
-    }
-    fn score(&self, x: &f64, t: f64) -> f64 {
-        if t > 0.555 && self.fail.load(Ordering::Relaxed) {
-            f64::NAN
-        } else {
-            *x
-        }
-    }
-    fn describe(&self) -> sampler::Result<ModelInfo> {
-        Ok(ModelInfo::named("flaky"))
     }
 }
 
