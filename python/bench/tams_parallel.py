@@ -3,18 +3,18 @@ same run, and the speed-up, for a pure-Python model and a numpy-heavy one. Every
 must give the same report bit for bit (the script checks it).
 
 Models:
-- DoubleWell2d: pyTAMS's benchmark (V = x^4/4 - x^2/2 + y^2, eps = 0.05, dt = 0.01, T = 10),
+- DoubleWell2d: pyTAMS's benchmark (V = x^4/4 - x^2/2 + y^2, dt = 0.01, T = 10) at eps = 0.1,
   pure Python on a 2-float numpy state (see tams_python_model.py);
 - AllenCahn1d: a stochastic Allen-Cahn field of 1024 points, each step a few numpy array
   operations (a periodic Laplacian, the cubic, 8 noise modes), score the field's mean.
 
-TAMS with N trajectories and l = N / 4 (so an iteration has tasks for every worker). Columns:
+TAMS with N trajectories (several N for the pure-Python model) and l = N / 4 (so an iteration has tasks for every worker). Columns:
 workers (processes: this one and workers - 1 children), wall seconds (best of the repeats),
 speed-up over 1 worker, model steps, estimate. The machine's load (`os.getloadavg`) is printed
 before and after: on a shared machine the speed-up is bounded by the cores left free.
 
 Needs: pip install ./python. Run: python python/bench/tams_parallel.py [--workers 1,2]
-[--repeats 3] [--n 32]
+[--repeats 3] [--n 128,512,1536] [--n-numpy 128]
 """
 
 import argparse
@@ -93,20 +93,26 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--workers", default="1,2", help="worker counts, comma-separated")
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--n", type=int, default=32, help="trajectories")
+    ap.add_argument("--n", default="128,512,1536", help="trajectories of the pure-Python model, comma-separated")
+    ap.add_argument("--n-numpy", type=int, default=128, help="trajectories of the numpy model")
     args = ap.parse_args()
     counts = [int(w) for w in args.workers.split(",")]
+    # eps = 0.1: p about 1e-2 (eps = 0.05 with these N stalls: every trajectory at one level).
+    # Longer runs amortise the children's start (spawn, imports) and the iterations' imbalance.
     cases = [
-        ("DoubleWell2d (pure Python)", DoubleWell2d(), config(args.n, 10.0, 0.95, 40)),
+        (f"DoubleWell2d (pure Python), N = {n}", DoubleWell2d(0.1), config(n, 10.0, 0.95, 4000))
+        for n in (int(x) for x in args.n.split(","))
+    ]
+    cases.append(
         (
-            "AllenCahn1d (numpy, 1024 points)",
+            f"AllenCahn1d (numpy, 1024 points), N = {args.n_numpy}",
             AllenCahn1d(),
             # 8 KB states: checkpoints under a budget (per process), replay between them.
-            config(args.n, 2.0, 0.1, 40, policy="uniform", memory_budget="16MiB"),
-        ),
-    ]
+            config(args.n_numpy, 4.0, 0.45, 400, policy="uniform", memory_budget="16MiB"),
+        )
+    )
     print(f"load before: {os.getloadavg()}, cpus: {os.cpu_count()}")
-    print(f"{'model':<34} {'workers':>7} {'wall s':>8} {'speed-up':>8} {'steps':>9} estimate")
+    print(f"{'model':<44} {'workers':>7} {'wall s':>8} {'speed-up':>8} {'steps':>9} estimate")
     for name, model, cfg in cases:
         best, reports = {}, {}
         for _ in range(args.repeats):
@@ -120,7 +126,7 @@ def main():
         for w in counts:
             r = reports[w]
             print(
-                f"{name:<34} {w:>7} {best[w]:>8.2f} {best[counts[0]] / best[w]:>8.2f} "
+                f"{name:<44} {w:>7} {best[w]:>8.2f} {best[counts[0]] / best[w]:>8.2f} "
                 f"{r['model_steps'] + r['replay_steps']:>9} {r['estimate']:.4e}"
             )
     print(f"load after: {os.getloadavg()}")
