@@ -120,6 +120,35 @@ def ou_exact(params):
     return 1.0 - float(np.sum(p * weights))
 
 
+def ou_start_shares(params, n_trajectories):
+    """What the stationary start contributes: for c = 1..4, P(x0 > c sigma) and the share of p
+    from those starts, and the relative error of the average of p(x0) over one run's
+    `n_trajectories` starts (the part of a run's error that comes from its start values).
+    p(x0) is computed backwards on the grid of `ou_exact`."""
+    theta, eps = params["model"]["theta"], params["model"]["epsilon"]
+    dt, a = params["trajectory"]["step_size"], params["trajectory"]["targetscore"]
+    n = int(round(params["trajectory"]["end_time"] / dt))
+    sigma = math.sqrt(eps / theta)
+    x = np.linspace(-12 * sigma, a, 3001)
+    h = x[1] - x[0]
+    s = math.sqrt(2 * eps * dt)
+    k = np.exp(-0.5 * ((x[:, None] - (1 - theta * dt) * x[None, :]) / s) ** 2) / (
+        s * math.sqrt(2 * math.pi))
+    w = np.full(len(x), h)
+    w[0] = w[-1] = h / 2
+    k = k * w[:, None]  # k[i, j]: from x_j to x_i, weighted by the destination's cell
+    survive = np.ones(len(x))
+    for _ in range(n):
+        survive = survive @ k
+    hit = 1.0 - survive
+    phi = np.exp(-0.5 * (x / sigma) ** 2) / (sigma * math.sqrt(2 * math.pi))
+    p = float(np.sum(w * phi * hit))
+    shares = [(c, float(np.sum(w * phi * (x > c * sigma))),
+               float(np.sum(w * phi * hit * (x > c * sigma))) / p) for c in (1, 2, 3, 4)]
+    var = float(np.sum(w * phi * hit**2)) - p * p
+    return p, shares, math.sqrt(var / n_trajectories) / p
+
+
 def mc_reference(name, params, samples, seed=1):
     """Plain Monte Carlo of the example's Euler scheme: (p, standard error)."""
     rng = np.random.default_rng(seed)
@@ -194,6 +223,10 @@ def main():
                 params = load_params(set_keys((src / input_name).read_text(), args.assignments))
                 if name == "OrnsteinUhlenbeck":
                     row["reference"] = (ou_exact(params), 0.0, "exact (discrete chain)")
+                    p0, shares, re0 = ou_start_shares(params, params["tams"]["ntrajectories"])
+                    for c, prob, share in shares:
+                        print(f"starts above {c} sigma: P = {prob:.2e}, share of p = {share:.3f}")
+                    print(f"relative error of one run's start-value average: {re0:.1f} (p = {p0:.4g})")
                 elif name != "OU_stationary":
                     p, se = mc_reference(name, params, args.mc_samples)
                     row["reference"] = (p, se, f"MC {args.mc_samples}")
