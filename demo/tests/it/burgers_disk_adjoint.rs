@@ -353,17 +353,20 @@ fn zfp_disk_adjoint_gradient_error_follows_the_tolerance() {
         );
         errors.push((tol, max_abs, restores));
     }
-    for &(tol, max_abs, restores) in &errors {
-        // Each disk restore hands the adjoint a state within `tol` of the exact one; the
-        // recomputed states and the adjoint are Lipschitz in it, and the per-restore errors add
-        // at most linearly: |dg| <= C * tol * restores * max|g|. C = 1 holds with a wide margin
-        // (see the printed errors); a tolerance ignored (zfp at a looser accuracy) breaks it.
-        let bound = tol * restores as f64 * gmax;
+    for &(tol, max_abs, _) in &errors {
+        // Each disk restore hands the adjoint a state within `tol` of the exact one, and the
+        // adjoint depends on the state only through the flux Jacobian, so the gradient moves
+        // by O(tol). The observed factor is small (max abs error / max|g| = 2.3e-4 tol at
+        // 1e-10, 3.4e-4 tol at 1e-6, 144 disk restores; zfp and the model are deterministic,
+        // so a platform gives the same numbers every run): the bound 1e-2 tol leaves a margin
+        // of 30x and still fails if zfp worked at a 100x looser accuracy than asked.
+        let bound = 1e-2 * tol * gmax;
         assert!(
             max_abs <= bound,
             "tol {tol:e}: error {max_abs:e} above {bound:e}"
         );
     }
-    // Looser tolerance, larger error.
-    assert!(errors[1].1 > errors[0].1, "{errors:?}");
+    // The error follows the tolerance (observed: 1.5e4x for 1e4x the tolerance); a tolerance
+    // ignored would give about the same error at both.
+    assert!(errors[1].1 > 100.0 * errors[0].1, "{errors:?}");
 }
