@@ -42,13 +42,13 @@ const CODECS: [(&str, Codec); 4] = [
 
 /// Every codec measured: the lossless ones, then zfp (feature `zfp`).
 fn codecs() -> Vec<(String, Codec)> {
-    let mut all: Vec<(String, Codec)> = CODECS.iter().map(|(n, c)| (n.to_string(), *c)).collect();
+    let all = CODECS.iter().map(|(n, c)| (n.to_string(), *c));
     #[cfg(feature = "zfp")]
-    for tol in [1e-6, 1e-10] {
+    let all = all.chain([1e-6, 1e-10].map(|tol| {
         let c = Codec::zfp(tol).expect("valid zfp tolerance");
-        all.push((format!("zfp:{tol:e} (lossy)"), c));
-    }
-    all
+        (format!("zfp:{tol:e} (lossy)"), c)
+    }));
+    all.collect()
 }
 
 /// The largest |a - b| over two states.
