@@ -107,7 +107,9 @@ pub(crate) fn to_py(py: Python<'_>, e: Error) -> PyErr {
             rule,
         } => schedule_error(py, index, Some(action.to_string()), rule.to_string()),
         Error::ScheduleEnded { index, rule } => schedule_error(py, index, None, rule.to_string()),
-        Error::Io { ref path, .. } | Error::Corrupt { ref path, .. } => {
+        Error::Io { ref path, .. }
+        | Error::Corrupt { ref path, .. }
+        | Error::MissingFeature { ref path, .. } => {
             let err = CheckpointError::new_err(e.to_string());
             let _ = err.value(py).setattr("path", path.clone());
             err

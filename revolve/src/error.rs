@@ -111,6 +111,20 @@ pub enum Error {
         /// What check failed.
         reason: String,
     },
+    /// A checkpoint file was written with a codec this build cannot decode: the build lacks
+    /// the cargo feature (a zfp checkpoint read without the `zfp` feature).
+    #[error(
+        "checkpoint file {path} was written with the {codec} codec, which this build cannot \
+         decode: it lacks the `{feature}` cargo feature (rebuild with `--features {feature}`)"
+    )]
+    MissingFeature {
+        /// The file.
+        path: PathBuf,
+        /// The codec it was written with.
+        codec: &'static str,
+        /// The cargo feature that decodes it.
+        feature: &'static str,
+    },
     /// A cost given to the cost model is negative, infinite or NaN.
     #[error("{name} must be a finite number >= 0 (got {value})")]
     BadCost {

@@ -301,3 +301,72 @@ fn compressed_disk_adjoint_gives_the_bitwise_same_gradient() {
         }
     }
 }
+
+/// Lossy zfp disk checkpoints (feature `zfp`): the forward sweep reads no checkpoint, so `J` is
+/// bitwise the uncompressed one; the gradient is not, and its error against the uncompressed
+/// gradient is printed and bounded (see the comment at the bound).
+#[cfg(feature = "zfp")]
+#[test]
+fn zfp_disk_adjoint_gradient_error_follows_the_tolerance() {
+    let m = model();
+    let u0 = m.initial_condition();
+    let parent = tempfile::tempdir().unwrap();
+    let (n, r, d) = (200u64, 1u64, 8u64);
+    let plain = disk_run(n, r, d, DiskMode::Sync, parent.path());
+    let gmax = plain.gradient.iter().fold(0.0f64, |a, g| a.max(g.abs()));
+    let raw_bytes = plain.disk.stores * (POINTS as u64 * 8);
+    let mut errors = Vec::new();
+    for tol in [1e-10, 1e-6] {
+        let codec = Codec::zfp(tol).unwrap();
+        let mut first: Option<Vec<f64>> = None;
+        for mode in DiskMode::ALL {
+            let case = format!("{codec} {mode:?}");
+            let b = DiskStore::builder(d).temp_in(parent.path()).codec(codec);
+            let b = match mode {
+                DiskMode::Prefetch => b,
+                DiskMode::NoPrefetch => b.prefetch_buffers(0),
+                DiskMode::Sync => b.background(false),
+            };
+            let run = run_on(n, r, d, b.build(&u0).unwrap(), parent.path());
+            assert_eq!(run.objective.to_bits(), plain.objective.to_bits(), "{case}");
+            assert_eq!(run.disk.stores, plain.disk.stores, "{case}");
+            assert_eq!(run.disk.restores, plain.disk.restores, "{case}");
+            assert!(run.disk.bytes_written < raw_bytes, "{case}: not compressed");
+            // Deterministic: every mode restores the same values, so the same gradient.
+            let g = first.get_or_insert_with(|| run.gradient.clone());
+            assert!(same_bits(g, &run.gradient), "{case}");
+        }
+        let g = first.unwrap();
+        let max_abs = g
+            .iter()
+            .zip(&plain.gradient)
+            .fold(0.0f64, |a, (x, y)| a.max((x - y).abs()));
+        let rel = max_abs / gmax;
+        let restores = plain.disk.restores;
+        println!(
+            "zfp tol {tol:e}: gradient max abs error {max_abs:.3e}, relative {rel:.3e} \
+             (max |g| {gmax:.3e}, {restores} disk restores)"
+        );
+        assert!(
+            max_abs > 0.0,
+            "{codec}: bitwise the uncompressed gradient: zfp not used?"
+        );
+        errors.push((tol, max_abs, restores));
+    }
+    for &(tol, max_abs, _) in &errors {
+        // Each disk restore hands the adjoint a state within `tol` of the exact one, and the
+        // adjoint depends on the state only through the flux Jacobian, so the gradient moves
+        // by O(tol). The observed factor is small (max abs error / max|g| = 2.3e-4 tol at
+        // 1e-10, 3.4e-4 tol at 1e-6, 144 disk restores; zfp and the model are deterministic,
+        // so a platform gives the same numbers every run): the bound 1e-2 tol leaves a margin
+        // of 30x and still fails if zfp worked at a 100x looser accuracy than asked.
+        let bound = 1e-2 * tol * gmax;
+        assert!(
+            max_abs <= bound,
+            "tol {tol:e}: error {max_abs:e} above {bound:e}"
+        );
+    }
+    // The error follows the tolerance (observed: 1.5e4x for 1e4x the tolerance); a tolerance
+    // ignored would give about the same error at both.
+    assert!(errors[1].1 > 100.0 * errors[0].1, "{errors:?}");
+}

@@ -7,6 +7,7 @@ mod cost_aware_search;
 mod counting;
 mod disk_codec;
 mod disk_store;
+mod disk_zfp;
 mod mixed;
 mod multistage_schedule;
 mod online_schedule;

@@ -17,7 +17,7 @@
 //! # policy = "uniform"        # store_all (default) | uniform | schedule
 //! # memory_budget = "2GiB"    # RAM for checkpoints of the whole ensemble; spill beyond
 //! # checkpoint_dir = "/tmp"   # where spill files go (a run-specific subdirectory)
-//! # spill_compression = "zstd" # none (default) | zstd | zstd:LEVEL (lossless)
+//! # spill_compression = "zstd" # none (default) | zstd | zstd:LEVEL (lossless; zfp is refused)
 //! [runner]
 //! nworkers = 2          # default: all cores
 //! [sampler]
@@ -163,11 +163,12 @@ impl Config {
     }
 
     /// The codec of spill files (`[trajectory] spill_compression`; default none); an error
-    /// names the key.
+    /// names the key. A lossy codec (`zfp:...`) is refused: TAMS replays spilled states, which
+    /// must come back bit for bit.
     pub fn spill_codec(&self) -> Result<revolve::storage::disk::Codec> {
         match &self.trajectory.spill_compression {
             None => Ok(revolve::storage::disk::Codec::None),
-            Some(name) => name.parse().map_err(|e: revolve::Error| {
+            Some(name) => revolve::storage::disk::Codec::parse_lossless(name).map_err(|e| {
                 Error::config("trajectory.spill_compression", format!("{name:?}: {e}"))
             }),
         }
@@ -427,5 +428,18 @@ mod tests {
                 level: 3
             }
         );
+        // Lossy zfp is refused (with or without revolve's `zfp` feature): spills are replayed.
+        for lossy in ["zfp:1e-6", "zfp:1e-12"] {
+            let text = BASE.replace(
+                "targetscore = 3.0",
+                &format!("targetscore = 3.0\nspill_compression = \"{lossy}\""),
+            );
+            let e = Config::from_toml(&text)
+                .and_then(|c| c.spill_codec())
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with("trajectory.spill_compression:"), "{e}");
+            assert!(e.contains("lossy"), "{e}");
+        }
     }
 }

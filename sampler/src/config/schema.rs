@@ -155,7 +155,7 @@ pub struct TrajectoryConfig {
     #[serde(default)]
     pub checkpoint_slots: Option<u64>,
     /// Codec of the spill files: `"none"` (default), `"zstd"` (byte shuffle + zstd, lossless),
-    /// `"zstd:LEVEL"`.
+    /// `"zstd:LEVEL"`. Lossy `"zfp:TOL"` is refused: spilled states are replayed bit for bit.
     #[serde(default)]
     pub spill_compression: Option<String>,
 }

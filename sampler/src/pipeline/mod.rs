@@ -294,7 +294,8 @@ where
 
     /// Write spill files (checkpoints beyond the memory budget) through `codec` (default
     /// [`Codec::None`](revolve::storage::disk::Codec::None)); `Codec::zstd()` compresses them
-    /// losslessly, so results stay bit-identical. Config key `trajectory.spill_compression`.
+    /// losslessly, so results stay bit-identical. A lossy codec (zfp) is refused (the run
+    /// fails at its first spill). Config key `trajectory.spill_compression`.
     pub fn spill_compression(mut self, codec: revolve::storage::disk::Codec) -> Self {
         self.spill_codec = codec;
         self

@@ -182,7 +182,8 @@ impl<S: StateBytes + PartialEq> CompactStore<S> {
 
     /// Write spill files through `codec` (default [`Codec::None`]: raw bytes);
     /// [`Codec::zstd()`] shuffles and compresses them losslessly. Each file records its codec,
-    /// and results are bit-identical whatever the codec. The byte counters
+    /// and results are bit-identical whatever the codec. A lossy codec (zfp) is refused by the
+    /// first spill, with an error: spilled states are replayed and must come back bit for bit. The byte counters
     /// ([`stats`](Self::stats)) still count state bytes.
     pub fn with_spill_codec(mut self, codec: Codec) -> Self {
         self.codec = codec;

@@ -204,7 +204,8 @@ impl Drop for SpillDir {
 }
 
 /// Write `state` as the checkpoint of `step` to `path` (header + CRC-32) through `codec` (the
-/// header records it: [`read_state`] needs no option).
+/// header records it: [`read_state`] needs no option). A lossy codec is refused (nothing is
+/// written): spilled states are replayed and must come back bit for bit.
 pub(crate) fn write_state<S: StateBytes>(
     path: &Path,
     step: u64,
@@ -213,6 +214,10 @@ pub(crate) fn write_state<S: StateBytes>(
 ) -> Result<()> {
     let written = match codec {
         Codec::None => write_checkpoint(path, step, state),
+        c if !c.is_lossless() => Err(revolve::Error::Usage(
+            "spill files must come back bit for bit (TAMS replays them): a lossy codec (zfp) is \
+             refused; use `none` or `zstd`",
+        )),
         c => write_checkpoint_coded(path, step, state, c),
     };
     written.map_err(|source| {
@@ -245,6 +250,25 @@ pub(crate) fn read_state<S: StateBytes>(path: &Path, step: u64, state: &mut S) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lossy_spill_codecs_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.ckpt");
+        let x = vec![0.25f64; 64];
+        let e = write_state(&path, 3, &x, Codec::Zfp { minexp: -20 }).unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains("bit for bit") && text.contains("lossy"),
+            "{text}"
+        );
+        assert!(text.contains(&path.display().to_string()), "{text}");
+        assert!(!path.exists());
+        write_state(&path, 3, &x, Codec::zstd()).unwrap();
+        let mut y = vec![0.0f64; 64];
+        read_state(&path, 3, &mut y).unwrap();
+        assert_eq!(x, y);
+    }
 
     #[test]
     fn spill_names_give_their_pid() {

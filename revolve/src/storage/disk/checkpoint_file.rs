@@ -69,7 +69,9 @@ pub fn write_checkpoint_with<S: State>(
 }
 
 /// [`write_checkpoint`] through `codec` (the codec is recorded in the header; readers need no
-/// option). Allocates the codec's scratch (about two states) per call.
+/// option). Allocates the codec's scratch (about two states) per call. `Error::Usage` for a
+/// codec [`Codec::check`] refuses, or a zfp codec and a state whose byte length is not a
+/// multiple of 8 ([`Codec::check_state_len`]).
 ///
 /// ```
 /// use revolve::storage::disk::Codec;
@@ -94,6 +96,7 @@ pub fn write_checkpoint_coded<S: State>(
 ) -> Result<(), Error> {
     codec.check()?;
     let len = state.byte_len();
+    codec.check_state_len(len)?;
     let mut buf = CodecBuf::default();
     let mut raw = vec![0u8; len];
     state.write_bytes(&mut raw);
@@ -165,7 +168,8 @@ fn with_payload<T>(
 }
 
 /// Read the checkpoint in `path` into `state` (whose size must match) and return its step; a
-/// compressed one is decoded (allocating the codec's scratch).
+/// compressed one is decoded (allocating the codec's scratch). A zfp checkpoint read by a build
+/// without the `zfp` feature is an [`Error::MissingFeature`] naming the file.
 pub fn read_checkpoint<S: State>(path: &Path, state: &mut S) -> Result<u64, Error> {
     with_payload(path, Some(state.byte_len() as u64), |h, payload| {
         if h.codec == Wire::RAW {
@@ -174,7 +178,7 @@ pub fn read_checkpoint<S: State>(path: &Path, state: &mut S) -> Result<u64, Erro
             let mut raw = vec![0u8; h.payload_len as usize];
             CodecBuf::default()
                 .decode(h.codec, payload, &mut raw)
-                .map_err(|r| corrupt(path, r))?;
+                .map_err(|e| e.at(path))?;
             state.read_bytes(&raw);
         }
         Ok(h.step)

@@ -12,8 +12,9 @@
 //! | 24..32 | state length in bytes                              |
 //! | 32..40 | payload offset (4096)                              |
 //! | 40..44 | CRC-32 of the stored payload                       |
-//! | 44..46 | codec (0 raw, 1 byte shuffle + zstd)               |
-//! | 46..48 | codec parameter (shuffle element width)            |
+//! | 44..46 | codec (0 raw, 1 byte shuffle + zstd, 2 zfp)        |
+//! | 46..48 | codec parameter (shuffle element width; zfp: i16   |
+//! |        | accuracy exponent `minexp`, error bound 2^minexp)  |
 //! | 48..56 | stored payload length (the state length when raw)  |
 //! | 56..60 | zero                                               |
 //! | 60..64 | CRC-32 of bytes 0..60                              |
@@ -44,11 +45,19 @@ impl Wire {
     pub(crate) const RAW: Wire = Wire { id: 0, param: 0 };
     /// Byte shuffle with element width `param`, then zstd.
     pub(crate) const SHUFFLE_ZSTD: u16 = 1;
+    /// zfp fixed accuracy (lossy), `param` the accuracy exponent as an `i16`. Known to every
+    /// build: one without the `zfp` feature names it when asked to decode it.
+    pub(crate) const ZFP: u16 = 2;
 
     fn check(self) -> Result<(), String> {
         match (self.id, self.param) {
             (0, 0) => Ok(()),
             (Self::SHUFFLE_ZSTD, 1..=255) => Ok(()),
+            (Self::ZFP, p) if (-1074..=1023).contains(&(p as i16)) => Ok(()),
+            (Self::ZFP, p) => Err(format!(
+                "zfp accuracy exponent {} out of range -1074..=1023",
+                p as i16
+            )),
             (id, param) => Err(format!(
                 "unknown codec {id} (parameter {param}): written by a newer build?"
             )),
@@ -359,6 +368,26 @@ mod tests {
             })
             .contains("801 stored bytes")
         );
+        // zfp: any exponent zfp takes (known to every build, with the feature or not).
+        for minexp in [-1074i16, -27, 0, 1023] {
+            let h = Header {
+                codec: Wire {
+                    id: Wire::ZFP,
+                    param: minexp as u16,
+                },
+                ..p
+            };
+            let mut b = [0u8; HEADER_LEN];
+            h.encode(&mut b);
+            assert_eq!(Header::decode(&b).unwrap(), h);
+        }
+        for minexp in [-1075i16, 1024, i16::MIN, i16::MAX] {
+            let codec = Wire {
+                id: Wire::ZFP,
+                param: minexp as u16,
+            };
+            assert!(bad(Header { codec, ..p }).contains("zfp accuracy exponent"));
+        }
         assert!(
             bad(Header {
                 stored_len: 10,

@@ -29,6 +29,7 @@ impl<S: State> DiskStore<S> {
             })?,
         };
         b.codec.check()?;
+        b.codec.check_state_len(state_len)?;
         if b.background && b.write_buffers == 0 {
             return Err(Error::Usage(
                 "a background disk store needs at least one write buffer",

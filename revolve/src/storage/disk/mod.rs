@@ -19,7 +19,8 @@
 //! [`background(false)`](DiskStoreBuilder::background) holds none and does all I/O in the
 //! calling thread. After construction no call allocates (error reports aside), except that the
 //! first compressed checkpoint a thread writes or reads allocates its codec scratch (up to two
-//! states and a zstd context), reused after.
+//! states and a zstd context; for zfp its stream, a state of `f64` and zfp's largest stream for
+//! it), reused after.
 //!
 //! Limits: another process truncating a slot file while it is being read or written can still
 //! fault (the length is checked before each access, not during it); on copy-on-write file
@@ -33,6 +34,8 @@ mod io;
 mod lifecycle;
 mod slot;
 mod worker;
+#[cfg(feature = "zfp")]
+mod zfp;
 
 pub use builder::DiskStoreBuilder;
 pub use codec::Codec;

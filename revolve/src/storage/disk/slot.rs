@@ -319,8 +319,7 @@ impl SlotFile {
         dst: &mut [u8],
         buf: &mut CodecBuf,
     ) -> Result<(), Error> {
-        buf.decode(h.codec, src, dst)
-            .map_err(|r| corrupt(&self.path, r))
+        buf.decode(h.codec, src, dst).map_err(|e| e.at(&self.path))
     }
 
     /// Read and verify the checkpoint of `step` into `dst` (the prefetch path).
