@@ -3,6 +3,7 @@
 //! checkpoints. The Revolver hands either back with its type
 //! ([`Revolver::disk`](revolve::Revolver::disk), [`Revolver::into_stores`](revolve::Revolver::into_stores)).
 
+use revolve::storage::disk::DiskStoreBuilder;
 use revolve::{CheckpointStore, DiskStore, Error, State};
 use std::time::Instant;
 
@@ -108,6 +109,17 @@ impl DiskMode {
         }
     }
 
+    /// A builder of a store of `capacity` slots in a fresh temporary directory inside
+    /// `parent`, in this mode (set more, e.g. a codec, before building).
+    pub fn builder(self, capacity: u64, parent: &std::path::Path) -> DiskStoreBuilder {
+        let b = DiskStore::builder(capacity).temp_in(parent);
+        match self {
+            DiskMode::Prefetch => b.background(true),
+            DiskMode::NoPrefetch => b.background(true).prefetch_buffers(0),
+            DiskMode::Sync => b.background(false),
+        }
+    }
+
     /// A store of `capacity` slots in a fresh temporary directory inside `parent`.
     pub fn build<S: State>(
         self,
@@ -115,12 +127,6 @@ impl DiskMode {
         parent: &std::path::Path,
         prototype: &S,
     ) -> Result<DiskStore<S>, Error> {
-        let b = DiskStore::builder(capacity).temp_in(parent);
-        let b = match self {
-            DiskMode::Prefetch => b.background(true),
-            DiskMode::NoPrefetch => b.background(true).prefetch_buffers(0),
-            DiskMode::Sync => b.background(false),
-        };
-        b.build(prototype)
+        self.builder(capacity, parent).build(prototype)
     }
 }

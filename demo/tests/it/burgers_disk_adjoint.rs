@@ -282,12 +282,7 @@ fn compressed_disk_adjoint_gives_the_bitwise_same_gradient() {
     for codec in codecs {
         for mode in DiskMode::ALL {
             let case = format!("{codec} {mode:?}");
-            let b = DiskStore::builder(d).temp_in(parent.path()).codec(codec);
-            let b = match mode {
-                DiskMode::Prefetch => b,
-                DiskMode::NoPrefetch => b.prefetch_buffers(0),
-                DiskMode::Sync => b.background(false),
-            };
+            let b = mode.builder(d, parent.path()).codec(codec);
             let run = run_on(n, r, d, b.build(&u0).unwrap(), parent.path());
             assert_eq!(run.objective.to_bits(), plain.objective.to_bits(), "{case}");
             assert!(same_bits(&run.gradient, &plain.gradient), "{case}");
@@ -321,12 +316,7 @@ fn zfp_disk_adjoint_gradient_error_follows_the_tolerance() {
         let mut first: Option<Vec<f64>> = None;
         for mode in DiskMode::ALL {
             let case = format!("{codec} {mode:?}");
-            let b = DiskStore::builder(d).temp_in(parent.path()).codec(codec);
-            let b = match mode {
-                DiskMode::Prefetch => b,
-                DiskMode::NoPrefetch => b.prefetch_buffers(0),
-                DiskMode::Sync => b.background(false),
-            };
+            let b = mode.builder(d, parent.path()).codec(codec);
             let run = run_on(n, r, d, b.build(&u0).unwrap(), parent.path());
             assert_eq!(run.objective.to_bits(), plain.objective.to_bits(), "{case}");
             assert_eq!(run.disk.stores, plain.disk.stores, "{case}");
