@@ -2,7 +2,7 @@
 //! `stride` steps written to a Zarr array `data (d_X, N, M)` with `time (M,)`, flushed every
 //! `chunk` snapshots; a progress file makes a killed run continue from its last flushed chunk.
 
-use super::zarr::{Group, ZArray, fill_bytes};
+use super::zarr::{ChunkBuf, Group, ZArray, fill_bytes};
 use crate::array_state::{ArrayState, DType};
 use crate::lockstep::snapshot;
 use crate::parallel::collect_ordered;
@@ -159,12 +159,26 @@ fn open_or_create(
     let data = g.array(
         "data",
         &[dx, n, m],
-        &[dx.max(1), n.max(1), c],
+        &[dx.max(1), members_per_chunk(dx, n, c, dtype.size()), c],
         dtype,
         &names(&["d_X", "N", "M"]),
     )?;
     let time = g.array("time", &[m], &[c], DType::F64, &names(&["M"]))?;
     Ok((g, data, time, None))
+}
+
+/// Bytes of one chunk of `data` the writer aims at: a flush of `chunk` snapshots is split along
+/// `N` into chunks of about this size, encoded in parallel.
+const CHUNK_TARGET: u64 = 2 << 20;
+
+/// Members per chunk of `data` (`dx` elements of `size` bytes, `c` snapshots per chunk): as
+/// many as fit [`CHUNK_TARGET`] (at least one), evened out over the chunks a flush needs. It
+/// depends on the shape alone, so the array is the same for any thread or rank count.
+fn members_per_chunk(dx: u64, n: u64, c: u64, size: usize) -> u64 {
+    let member = (dx * c * size as u64).max(1);
+    let per = (CHUNK_TARGET / member).clamp(1, n.max(1));
+    let pieces = n.max(1).div_ceil(per);
+    n.max(1).div_ceil(pieces)
 }
 
 /// The first key (dotted) whose value differs between two JSON values, with both values.
@@ -365,8 +379,19 @@ where
         )?;
     }
     let cu = chunk as usize;
+    let grid = data.chunk_shape()?;
+    if grid.get(2) != Some(&chunk) {
+        return Err(OutputError::Corrupt {
+            path: out.path.clone(),
+            reason: format!("chunks {grid:?} do not hold {chunk} snapshots"),
+        }
+        .into());
+    }
+    // Members per chunk of `data` (older groups: all of them).
+    let per = usize::try_from(grid[1]).map_err(|_| Error::Overflow("members per chunk"))?;
     let mut buf = vec![0u8; cu * nu * w];
-    let mut chunk_out = vec![0u8; cu * nu * w];
+    // One encoder per chunk of a flush, reused from flush to flush.
+    let mut pieces: Vec<ChunkBuf> = (0..nu.div_ceil(per)).map(|_| ChunkBuf::new()).collect();
     let mut times = vec![f64::NAN; cu];
     let fill = fill_bytes(dtype);
     let write = |cell: &mut [u8], st: Option<&M::State>| match st {
@@ -403,9 +428,21 @@ where
             (None, None) => {}
         }
         let filled = (k1 - k0) as usize;
-        let (b, o, f) = (&buf, &mut chunk_out, &fill);
-        others.install(|| transpose(b, o, cu, filled, nu, dx, dtype.size(), f));
-        data.write_chunk(&[0, 0, c], &chunk_out)?;
+        let lay = Layout {
+            cu,
+            filled,
+            n: nu,
+            dx,
+            per,
+            size: dtype.size(),
+        };
+        let (b, f, d) = (&buf, &fill, &data);
+        others.install(|| {
+            collect_ordered(pieces.par_iter_mut().enumerate().map(|(s, piece)| {
+                lay.transpose(b, &mut piece.plain, s, f);
+                d.write_chunk_buf(&[0, s as u64, c], piece)
+            }))
+        })?;
         for t in &mut times[filled..] {
             *t = f64::NAN;
         }
@@ -433,32 +470,45 @@ where
     Ok(outcome(n, reached, steps))
 }
 
-/// `buf` (snapshot, member, element) -> `out` (element, member, snapshot) for a chunk of
-/// `cu` snapshots of which `filled` were taken (the rest filled with `fill`).
-#[allow(clippy::too_many_arguments)]
-fn transpose(
-    buf: &[u8],
-    out: &mut [u8],
+/// The shape of a flush: `cu` snapshots per chunk of which `filled` were taken, `n` members
+/// of `dx` elements of `size` bytes, `per` members per chunk of `data`.
+#[derive(Clone, Copy)]
+struct Layout {
     cu: usize,
     filled: usize,
     n: usize,
     dx: usize,
+    per: usize,
     size: usize,
-    fill: &[u8],
-) {
-    out.par_chunks_mut((n * cu * size).max(1))
-        .enumerate()
-        .for_each(|(x, plane)| {
-            for i in 0..n {
-                for j in 0..cu {
-                    let to = (i * cu + j) * size;
-                    if j < filled {
+}
+
+impl Layout {
+    /// The snapshots `buf` (snapshot, member, element) -> chunk `s` along `N` in `out`
+    /// (element, member `s * per..`, snapshot); snapshots not taken and members past the
+    /// ensemble's end hold `fill`.
+    fn transpose(&self, buf: &[u8], out: &mut Vec<u8>, s: usize, fill: &[u8]) {
+        let Layout {
+            cu,
+            filled,
+            n,
+            dx,
+            per,
+            size,
+        } = *self;
+        out.resize(dx * per * cu * size, 0);
+        let i0 = s * per;
+        for (x, plane) in out.chunks_exact_mut((per * cu * size).max(1)).enumerate() {
+            for (r, row) in plane.chunks_exact_mut((cu * size).max(1)).enumerate() {
+                let i = i0 + r;
+                for (j, cell) in row.chunks_exact_mut(size).enumerate() {
+                    if i < n && j < filled {
                         let from = ((j * n + i) * dx + x) * size;
-                        plane[to..to + size].copy_from_slice(&buf[from..from + size]);
+                        cell.copy_from_slice(&buf[from..from + size]);
                     } else {
-                        plane[to..to + size].copy_from_slice(fill);
+                        cell.copy_from_slice(fill);
                     }
                 }
             }
-        });
+        }
+    }
 }

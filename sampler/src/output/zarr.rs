@@ -2,7 +2,7 @@
 //! arrays with byte shuffle + zstd, chunks written from raw element bytes.
 
 use crate::array_state::DType;
-use crate::{OutputError, Result};
+use crate::{Error, OutputError, Result};
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -26,7 +26,33 @@ pub(crate) struct Group {
 /// An array of a [`Group`].
 pub(crate) struct ZArray {
     array: Array<FilesystemStore>,
+    store: Arc<FilesystemStore>,
     path: PathBuf,
+    /// Bytes of one element.
+    size: usize,
+}
+
+/// The scratch of one chunk writer ([`ZArray::write_chunk_buf`]), reused from chunk to chunk:
+/// once its buffers have grown, writing a chunk allocates nothing (fresh multi-MiB buffers per
+/// chunk cost the kernel's page zeroing, the largest item of the writer's profile).
+pub(crate) struct ChunkBuf {
+    /// The chunk's elements (C order, native byte order), filled by the caller.
+    pub(crate) plain: Vec<u8>,
+    shuffled: Vec<u8>,
+    out: Vec<u8>,
+    zstd: Option<zstd::bulk::Compressor<'static>>,
+}
+
+impl ChunkBuf {
+    /// Empty buffers (they grow to one chunk on first use).
+    pub(crate) fn new() -> ChunkBuf {
+        ChunkBuf {
+            plain: Vec::new(),
+            shuffled: Vec::new(),
+            out: Vec::new(),
+            zstd: None,
+        }
+    }
 }
 
 fn zarr_type(d: DType) -> DataType {
@@ -139,7 +165,12 @@ impl Group {
         array
             .store_metadata()
             .map_err(|e| OutputError::zarr(&path, "write the array metadata", e))?;
-        Ok(ZArray { array, path })
+        Ok(ZArray {
+            array,
+            store: self.store.clone(),
+            path,
+            size: dtype.size(),
+        })
     }
 
     /// The existing array `name`.
@@ -154,7 +185,12 @@ impl Group {
             }
             .into());
         }
-        Ok(ZArray { array, path })
+        Ok(ZArray {
+            array,
+            store: self.store.clone(),
+            path,
+            size: dtype.size(),
+        })
     }
 }
 
@@ -165,6 +201,53 @@ impl ZArray {
         self.array
             .store_chunk(at, ArrayBytes::new_flen(Cow::Borrowed(bytes)))
             .map_err(|e| OutputError::zarr(&self.path, format!("write chunk {at:?}"), e).into())
+    }
+
+    /// Write chunk `at` from `buf.plain` (the whole chunk shape, as [`ZArray::write_chunk`]):
+    /// the same bytes on disk as the array's codecs (byte shuffle, zstd level [`ZSTD_LEVEL`]
+    /// without checksum) would write, encoded in `buf`'s reused buffers.
+    pub(crate) fn write_chunk_buf(&self, at: &[u64], buf: &mut ChunkBuf) -> Result<()> {
+        if cfg!(target_endian = "big") {
+            // The chunk's bytes are little-endian: let zarrs swap them.
+            return self.write_chunk(at, &buf.plain);
+        }
+        let n = buf.plain.len();
+        buf.shuffled.resize(n, 0);
+        revolve::storage::disk::shuffle(&buf.plain, &mut buf.shuffled, self.size);
+        let err = |action: &str, e: std::io::Error| {
+            Error::from(OutputError::zarr(
+                &self.path,
+                format!("{action} chunk {at:?}"),
+                e,
+            ))
+        };
+        let zstd = match &mut buf.zstd {
+            Some(z) => z,
+            None => buf.zstd.insert(
+                zstd::bulk::Compressor::new(ZSTD_LEVEL).map_err(|e| err("start zstd for", e))?,
+            ),
+        };
+        buf.out.clear();
+        buf.out.reserve(zstd::zstd_safe::compress_bound(n));
+        zstd.compress_to_buffer(&buf.shuffled, &mut buf.out)
+            .map_err(|e| err("compress", e))?;
+        let file = self.store.key_to_fspath(&self.array.chunk_key(at));
+        if let Some(dir) = file.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| err("make the directory of", e))?;
+        }
+        std::fs::write(&file, &buf.out).map_err(|e| err("write", e))
+    }
+
+    /// The chunk shape (the array's regular grid).
+    pub(crate) fn chunk_shape(&self) -> Result<Vec<u64>> {
+        let zeros = vec![0; self.array.dimensionality()];
+        let shape = self.array.chunk_shape(&zeros).map_err(|e| {
+            Error::from(OutputError::Corrupt {
+                path: self.path.clone(),
+                reason: e.to_string(),
+            })
+        })?;
+        Ok(shape.iter().map(|x| x.get()).collect())
     }
 
     /// The elements' bytes of the region `ranges` (fill value where nothing was written).

@@ -176,3 +176,60 @@ fn another_runs_output_and_bad_settings_are_refused() {
     let e = sampler::Config::from_toml(&tams).unwrap_err().to_string();
     assert!(e.contains("output.path"), "{e}");
 }
+
+#[test]
+fn large_states_are_split_over_several_chunks_along_the_members() {
+    // 4096 points x 6 snapshots = 196 KB a member: 10 fit the writer's 2 MiB chunk, so 23
+    // members go in 3 chunks of 8 (the last holds 7 and the fill value).
+    let tmp = tempfile::tempdir().unwrap();
+    let mut model = sampler::models::AllenCahn::default();
+    model.n = 4096;
+    let p = RunParams::new(23, 1, 1, Horizon::new(0.05, 0.01, 0.99)).unwrap();
+    let mut arrays = Vec::new();
+    for threads in [1, 3] {
+        let path = tmp.path().join(format!("ac-{threads}.zarr"));
+        Run::new(&model, p.clone())
+            .strategy(StrategyKind::MonteCarlo)
+            .seed(11)
+            .threads(threads)
+            .output(Some(output(&path, 1, 64)))
+            .run()
+            .unwrap();
+        let meta: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path.join("data/zarr.json")).unwrap())
+                .unwrap();
+        let (shape, data) = read::<f64>(&path, "data");
+        let m = shape[2];
+        assert_eq!(shape, vec![4096, 23, m]);
+        assert_eq!(
+            meta["chunk_grid"]["configuration"]["chunk_shape"],
+            serde_json::json!([4096, 8, m])
+        );
+        arrays.push(data.iter().map(|x| x.to_bits()).collect::<Vec<u64>>());
+    }
+    assert_eq!(arrays[0], arrays[1], "1 and 3 threads differ");
+    let h = p.horizon;
+    let key = NoiseKey::new(11, 0);
+    let m = h.nsteps + 1;
+    for i in 0..23u64 {
+        let lineage = [Segment {
+            start_step: 0,
+            stream: i,
+        }];
+        let mut x = model.initial_state();
+        let mut noise = model.noise_buffer();
+        for k in 0..m {
+            if k > 0 {
+                replay(&model, &h, key, &lineage, &mut x, &mut noise, k - 1, k).unwrap();
+            }
+            for (e, v) in x.iter().enumerate() {
+                let at = (e as u64 * 23 + i) * m + k;
+                assert_eq!(
+                    arrays[0][at as usize],
+                    v.to_bits(),
+                    "member {i} step {k} x {e}"
+                );
+            }
+        }
+    }
+}

@@ -326,8 +326,27 @@ fn u64_le(b: &[u8]) -> u64 {
     u64::from_le_bytes(b.try_into().expect("8 bytes"))
 }
 
-/// Byte `j` of element `i` goes to `out[j * n + i]`; a tail shorter than an element is copied.
-fn shuffle(src: &[u8], out: &mut [u8], t: usize) {
+/// The byte shuffle of the disk codec (and of blosc and Zarr's `numcodecs.shuffle`): byte `j`
+/// of element `i` (elements of `t` bytes) goes to `out[j * n + i]`, `n = src.len() / t`; a tail
+/// shorter than an element is copied as it is. Eight-byte elements go eight at a time through
+/// an 8x8 byte transpose.
+///
+/// # Panics
+/// If `out` is shorter than `src`.
+///
+/// ```
+/// use revolve::storage::disk::{shuffle, unshuffle};
+/// let src = [1u8, 2, 3, 4, 5, 6];
+/// let mut out = [0u8; 6];
+/// shuffle(&src, &mut out, 2);
+/// assert_eq!(out, [1, 3, 5, 2, 4, 6]);
+/// let mut back = [0u8; 6];
+/// unshuffle(&out, &mut back, 2);
+/// assert_eq!(back, src);
+/// ```
+pub fn shuffle(src: &[u8], out: &mut [u8], t: usize) {
+    let t = t.max(1);
+    let out = &mut out[..src.len()];
     let n = src.len() / t;
     let mut done = 0;
     if t == 8 {
@@ -353,7 +372,12 @@ fn shuffle(src: &[u8], out: &mut [u8], t: usize) {
 }
 
 /// The inverse of [`shuffle`].
-fn unshuffle(src: &[u8], out: &mut [u8], t: usize) {
+///
+/// # Panics
+/// If `out` is shorter than `src`.
+pub fn unshuffle(src: &[u8], out: &mut [u8], t: usize) {
+    let t = t.max(1);
+    let out = &mut out[..src.len()];
     let n = src.len() / t;
     let mut done = 0;
     if t == 8 {

@@ -38,7 +38,7 @@ mod worker;
 mod zfp;
 
 pub use builder::DiskStoreBuilder;
-pub use codec::Codec;
+pub use codec::{Codec, shuffle, unshuffle};
 pub use header::{HEADER_LEN, MAGIC, PAYLOAD_OFFSET, VERSION};
 
 use crate::{CheckpointStore, Error, Level, State};
