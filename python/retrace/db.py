@@ -100,7 +100,7 @@ class Run:
         """`{id: scores}` for the live ensemble, in slot order."""
         return dict(_read(self._db.ensemble_scores))
 
-    def paths(self, model, out, stride=1, select="reached", threads=None):
+    def paths(self, model, out, stride=1, select="reached", threads=None, compression="zstd"):
         """Write the transition paths to the new Zarr v3 group `out` and return a summary dict
         (`paths`, `times`, `states`, `replayed_steps`).
 
@@ -112,7 +112,8 @@ class Run:
         against the recorded one. The group holds `states (paths, times, *state_shape)`,
         `scores`, `time`, `step`, `ids`, `weights`, `lengths`, `last_step`, `reached`, and the
         run's config and model in its attributes; open it with `zarr.open` or
-        `xarray.open_zarr`.
+        `xarray.open_zarr`. `compression`: "zstd" (byte shuffle + zstd level 1, the default),
+        "zstd:LEVEL", "zstd:LEVEL:1" (no shuffle: only core Zarr v3 codecs) or "none".
         """
         if model is not None:
             _check_float64_state(model)
@@ -120,7 +121,14 @@ class Run:
             select = ",".join(str(int(i)) for i in select)
         directory = os.path.dirname(self.path) or "."
         return _read(
-            _retrace.export_paths, directory, model, os.fspath(out), int(stride), select, threads
+            _retrace.export_paths,
+            directory,
+            model,
+            os.fspath(out),
+            int(stride),
+            select,
+            threads,
+            compression,
         )
 
 

@@ -52,7 +52,7 @@ fn to_py(e: Error, model: Option<&PyModel>) -> PyErr {
 /// Write the paths of the run in `dir` to the new Zarr group `out` (see `retrace.db`); returns
 /// the summary as a dict.
 #[pyfunction]
-#[pyo3(signature = (dir, model, out, stride=1, select="reached", threads=None))]
+#[pyo3(signature = (dir, model, out, stride=1, select="reached", threads=None, compression="zstd"))]
 pub(crate) fn export_paths<'py>(
     py: Python<'py>,
     dir: PathBuf,
@@ -61,13 +61,17 @@ pub(crate) fn export_paths<'py>(
     stride: u64,
     select: &str,
     threads: Option<usize>,
+    compression: &str,
 ) -> PyResult<Bound<'py, PyDict>> {
     let select: Select = select.parse().map_err(PyValueError::new_err)?;
+    let compression = sampler::output::Codec::parse_lossless(compression)
+        .map_err(|e| PyValueError::new_err(format!("compression: {e}")))?;
     let mut opts = PathsOptions {
         stride,
         select,
         state_shape: None,
         threads,
+        compression,
     };
     let summary = match model {
         Some(obj) => {

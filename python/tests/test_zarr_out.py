@@ -118,3 +118,30 @@ def test_montecarlo_ensemble_output(tmp_path):
     assert not np.isnan(g["data"][:, :, 0]).any()
     ds = xr.open_zarr(str(out), consolidated=False)
     assert ds["data"].dims == ("d_X", "N", "M")
+
+
+@pytest.mark.parametrize("compression", ["none", "zstd:1:1", "zstd:3"])
+def test_compression_choices_read_back_the_same(python_run, compression):
+    run = retrace.db.open(python_run / "run")
+    default = python_run / "paths-default.zarr"
+    if not default.exists():
+        run.paths(Field(), default, select="all")
+    out = python_run / f"paths-{compression}.zarr"
+    run.paths(Field(), out, select="all", compression=compression)
+    a = zarr.open(str(default), mode="r")["states"]
+    b = zarr.open(str(out), mode="r")["states"]
+    np.testing.assert_array_equal(a[:], b[:])
+    names = [type(c).__name__ for c in b.compressors]
+    want = {"none": [], "zstd:1:1": ["ZstdCodec"], "zstd:3": ["Shuffle", "ZstdCodec"]}
+    assert names == want[compression]
+    if compression == "zstd:3":
+        assert b.compressors[-1].level == 3
+    assert zarr.open(str(out), mode="r").attrs["retrace"]["compression"] == compression
+
+
+def test_lossy_or_unknown_compression_is_refused(python_run):
+    run = retrace.db.open(python_run / "run")
+    for bad in ["zfp:1e-6", "lz4"]:
+        with pytest.raises(ValueError, match="compression"):
+            run.paths(Field(), python_run / "bad.zarr", compression=bad)
+    assert not (python_run / "bad.zarr").exists()

@@ -27,6 +27,10 @@ pub(crate) struct PathsArgs {
     /// Worker threads (default: all cores; the output does not depend on it).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
+    /// Lossless compression of the arrays: zstd (byte shuffle + zstd level 1), zstd:LEVEL,
+    /// zstd:LEVEL:1 (no shuffle) or none.
+    #[arg(long, value_name = "CODEC", default_value = "zstd", value_parser = parse_codec)]
+    compression: sampler::output::Codec,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
@@ -34,6 +38,10 @@ pub(crate) struct PathsArgs {
 
 fn parse_select(s: &str) -> Result<Select, String> {
     s.parse()
+}
+
+fn parse_codec(s: &str) -> Result<sampler::output::Codec, String> {
+    sampler::output::Codec::parse_lossless(s).map_err(|e| e.to_string())
 }
 
 struct Export<'a> {
@@ -53,6 +61,7 @@ impl ModelVisitor for Export<'_> {
             select: a.select.clone(),
             state_shape: None,
             threads: a.threads,
+            compression: a.compression,
         };
         let bar = self.bar;
         export_paths(model, &a.dir, &a.zarr, &opts, &|done, total| {

@@ -43,6 +43,30 @@ pub struct OutputConfig {
     /// `d_X * N * chunk` values.
     #[serde(default = "sixty_four")]
     pub chunk: u64,
+    /// Lossless compression of the arrays, by name (default `zstd`: byte shuffle + zstd level
+    /// 1; `zstd:LEVEL`, `zstd:LEVEL:1` without the shuffle, or `none`).
+    #[serde(default = "zstd", with = "codec_name")]
+    pub compression: revolve::storage::disk::Codec,
+}
+
+fn zstd() -> revolve::storage::disk::Codec {
+    revolve::storage::disk::Codec::zstd()
+}
+
+/// A [`Codec`](revolve::storage::disk::Codec) written as its name (`zstd:3`, `none`), read
+/// losslessly (a lossy name is an error).
+pub(crate) mod codec_name {
+    use revolve::storage::disk::Codec;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(c: &Codec, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&c.name())
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Codec, D::Error> {
+        let name = String::deserialize(d)?;
+        Codec::parse_lossless(&name).map_err(serde::de::Error::custom)
+    }
 }
 
 fn sixty_four() -> u64 {
@@ -56,6 +80,7 @@ impl OutputConfig {
             path: path.into(),
             stride: 1,
             chunk: 64,
+            compression: revolve::storage::disk::Codec::zstd(),
         }
     }
 
@@ -68,6 +93,15 @@ impl OutputConfig {
             if v == 0 {
                 return Err(crate::Error::config(key, "must be >= 1, got 0"));
             }
+        }
+        if !self.compression.is_lossless() {
+            return Err(crate::Error::config(
+                "output.compression",
+                format!(
+                    "{} is lossy: use `none` or `zstd[:LEVEL]`",
+                    self.compression.name()
+                ),
+            ));
         }
         Ok(())
     }

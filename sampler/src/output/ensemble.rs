@@ -45,6 +45,7 @@ fn identity<M: Model>(
         "nsteps": h.nsteps,
         "stride": out.stride,
         "chunk": out.chunk,
+        "compression": out.compression.name(),
         "state_shape": shape,
         "dtype": dtype.name(),
         "model": model,
@@ -141,8 +142,8 @@ fn open_or_create(
             }
             .into());
         }
-        let data = g.open_array("data", dtype)?;
-        let time = g.open_array("time", DType::F64)?;
+        let data = g.open_array("data", dtype, out.compression)?;
+        let time = g.open_array("time", DType::F64, out.compression)?;
         if data.shape() != [dx, n, m] || time.shape() != [m] {
             return Err(OutputError::Corrupt {
                 path: path.clone(),
@@ -162,8 +163,16 @@ fn open_or_create(
         &[dx.max(1), members_per_chunk(dx, n, c, dtype.size()), c],
         dtype,
         &names(&["d_X", "N", "M"]),
+        out.compression,
     )?;
-    let time = g.array("time", &[m], &[c], DType::F64, &names(&["M"]))?;
+    let time = g.array(
+        "time",
+        &[m],
+        &[c],
+        DType::F64,
+        &names(&["M"]),
+        out.compression,
+    )?;
     Ok((g, data, time, None))
 }
 

@@ -7,7 +7,8 @@
 //!   (`time (M,)`, `data (d_X, N, M)`), flushed chunk by chunk ([`crate::Run::output`],
 //!   `[output]` in a config).
 //!
-//! Every array is compressed losslessly (byte shuffle + zstd).
+//! Every array is compressed losslessly as the output's [`Codec`] names (default
+//! [`Codec::zstd`]: byte shuffle + zstd level 1), or written raw ([`Codec::None`]).
 
 mod ensemble;
 mod ensemble_ranks;
@@ -18,3 +19,4 @@ pub use ensemble::EnsembleOutput;
 pub(crate) use ensemble::run_with_output;
 pub(crate) use ensemble_ranks::run_over_ranks;
 pub use paths::{PathsOptions, PathsSummary, Select, export_paths};
+pub use revolve::storage::disk::Codec;

@@ -1,5 +1,6 @@
 //! The Zarr v3 groups the outputs write (a thin layer on `zarrs`): a group on the file system,
-//! arrays with byte shuffle + zstd, chunks written from raw element bytes.
+//! arrays compressed as a [`Codec`] names (byte shuffle + zstd, zstd alone, or none), chunks
+//! written from raw element bytes by a reused encoder.
 
 use crate::array_state::DType;
 use crate::{Error, OutputError, Result};
@@ -14,8 +15,7 @@ use zarrs::array::{
 use zarrs::filesystem::FilesystemStore;
 use zarrs::group::GroupBuilder;
 
-/// zstd level of every array (level 3 is zstd's default).
-pub(crate) const ZSTD_LEVEL: i32 = 3;
+pub(crate) use revolve::storage::disk::Codec;
 
 /// A Zarr group on the file system.
 pub(crate) struct Group {
@@ -30,6 +30,7 @@ pub(crate) struct ZArray {
     path: PathBuf,
     /// Bytes of one element.
     size: usize,
+    codec: Codec,
 }
 
 /// The scratch of one chunk writer ([`ZArray::write_chunk_buf`]), reused from chunk to chunk:
@@ -40,7 +41,8 @@ pub(crate) struct ChunkBuf {
     pub(crate) plain: Vec<u8>,
     shuffled: Vec<u8>,
     out: Vec<u8>,
-    zstd: Option<zstd::bulk::Compressor<'static>>,
+    /// The zstd context and its level.
+    zstd: Option<(i32, zstd::bulk::Compressor<'static>)>,
 }
 
 impl ChunkBuf {
@@ -79,11 +81,45 @@ pub(crate) fn fill_bytes(d: DType) -> Vec<u8> {
     }
 }
 
-/// Byte shuffle (by element) then zstd.
-fn codecs(dtype: DType) -> Vec<Arc<dyn BytesToBytesCodecTraits>> {
-    let shuffle: Arc<dyn BytesToBytesCodecTraits> = Arc::new(ShuffleCodec::new(dtype.size()));
-    let zstd: Arc<dyn BytesToBytesCodecTraits> = Arc::new(ZstdCodec::new(ZSTD_LEVEL, false));
-    vec![shuffle, zstd]
+/// The Zarr codecs of `codec` (after the little-endian bytes codec): byte shuffle by element
+/// (unless the codec's type size is 1) then zstd without checksum; nothing for `none`.
+fn codecs(dtype: DType, codec: Codec) -> Result<Vec<Arc<dyn BytesToBytesCodecTraits>>> {
+    match zstd_of(codec)? {
+        None => Ok(Vec::new()),
+        Some((shuffle, level)) => {
+            let zstd: Arc<dyn BytesToBytesCodecTraits> = Arc::new(ZstdCodec::new(level, false));
+            if shuffle && dtype.size() > 1 {
+                let s: Arc<dyn BytesToBytesCodecTraits> = Arc::new(ShuffleCodec::new(dtype.size()));
+                Ok(vec![s, zstd])
+            } else {
+                Ok(vec![zstd])
+            }
+        }
+    }
+}
+
+/// `codec` as (shuffle?, zstd level), `None` for no compression; lossy codecs refused.
+fn zstd_of(codec: Codec) -> Result<Option<(bool, i32)>> {
+    match codec {
+        Codec::None => Ok(None),
+        Codec::ShuffleZstd { typesize, level } => Ok(Some((typesize > 1, level))),
+        other => Err(Error::config(
+            "compression",
+            format!(
+                "{} is lossy: Zarr outputs are lossless (`none`, `zstd`, `zstd:LEVEL`, \
+                 `zstd:LEVEL:1` without the byte shuffle)",
+                other.name()
+            ),
+        )),
+    }
+}
+
+/// Check that `codec` can compress a Zarr output (lossless), naming `key` if not.
+pub(crate) fn check_codec(codec: Codec, key: &str) -> Result<()> {
+    zstd_of(codec).map(|_| ()).map_err(|e| match e {
+        Error::Config(c) => Error::config(key, c.to_string()),
+        e => e,
+    })
 }
 
 impl Group {
@@ -142,7 +178,7 @@ impl Group {
     }
 
     /// A new array `name` of `shape` in chunks of `chunk`, elements `dtype` (missing ones NaN
-    /// or 0), axes named `dims`.
+    /// or 0), axes named `dims`, compressed by `codec`.
     pub(crate) fn array(
         &self,
         name: &str,
@@ -150,6 +186,7 @@ impl Group {
         chunk: &[u64],
         dtype: DType,
         dims: &[String],
+        codec: Codec,
     ) -> Result<ZArray> {
         let path = self.root.join(name);
         let array = ArrayBuilder::new(
@@ -158,7 +195,7 @@ impl Group {
             zarr_type(dtype),
             FillValue::from(fill_bytes(dtype)),
         )
-        .bytes_to_bytes_codecs(codecs(dtype))
+        .bytes_to_bytes_codecs(codecs(dtype, codec)?)
         .dimension_names(Some(dims.iter().map(String::as_str)))
         .build(self.store.clone(), &format!("/{name}"))
         .map_err(|e| OutputError::zarr(&path, "create the array", e))?;
@@ -170,11 +207,12 @@ impl Group {
             store: self.store.clone(),
             path,
             size: dtype.size(),
+            codec,
         })
     }
 
-    /// The existing array `name`.
-    pub(crate) fn open_array(&self, name: &str, dtype: DType) -> Result<ZArray> {
+    /// The existing array `name`, written by `codec` (as recorded in the group's attributes).
+    pub(crate) fn open_array(&self, name: &str, dtype: DType, codec: Codec) -> Result<ZArray> {
         let path = self.root.join(name);
         let array = Array::open(self.store.clone(), &format!("/{name}"))
             .map_err(|e| OutputError::zarr(&path, "open the array", e))?;
@@ -190,6 +228,7 @@ impl Group {
             store: self.store.clone(),
             path,
             size: dtype.size(),
+            codec,
         })
     }
 }
@@ -204,16 +243,13 @@ impl ZArray {
     }
 
     /// Write chunk `at` from `buf.plain` (the whole chunk shape, as [`ZArray::write_chunk`]):
-    /// the same bytes on disk as the array's codecs (byte shuffle, zstd level [`ZSTD_LEVEL`]
-    /// without checksum) would write, encoded in `buf`'s reused buffers.
+    /// encoded as the array's codecs would (byte shuffle, zstd without checksum), in `buf`'s
+    /// reused buffers.
     pub(crate) fn write_chunk_buf(&self, at: &[u64], buf: &mut ChunkBuf) -> Result<()> {
         if cfg!(target_endian = "big") {
             // The chunk's bytes are little-endian: let zarrs swap them.
             return self.write_chunk(at, &buf.plain);
         }
-        let n = buf.plain.len();
-        buf.shuffled.resize(n, 0);
-        revolve::storage::disk::shuffle(&buf.plain, &mut buf.shuffled, self.size);
         let err = |action: &str, e: std::io::Error| {
             Error::from(OutputError::zarr(
                 &self.path,
@@ -221,21 +257,44 @@ impl ZArray {
                 e,
             ))
         };
+        let Some((shuffle, level)) = zstd_of(self.codec)? else {
+            return self.store_file(at, &buf.plain);
+        };
+        let src = if shuffle && self.size > 1 {
+            buf.shuffled.resize(buf.plain.len(), 0);
+            revolve::storage::disk::shuffle(&buf.plain, &mut buf.shuffled, self.size);
+            &buf.shuffled
+        } else {
+            &buf.plain
+        };
         let zstd = match &mut buf.zstd {
-            Some(z) => z,
-            None => buf.zstd.insert(
-                zstd::bulk::Compressor::new(ZSTD_LEVEL).map_err(|e| err("start zstd for", e))?,
-            ),
+            Some((l, z)) if *l == level => z,
+            slot => {
+                let z = zstd::bulk::Compressor::new(level).map_err(|e| err("start zstd for", e))?;
+                &mut slot.insert((level, z)).1
+            }
         };
         buf.out.clear();
-        buf.out.reserve(zstd::zstd_safe::compress_bound(n));
-        zstd.compress_to_buffer(&buf.shuffled, &mut buf.out)
+        buf.out.reserve(zstd::zstd_safe::compress_bound(src.len()));
+        zstd.compress_to_buffer(src, &mut buf.out)
             .map_err(|e| err("compress", e))?;
+        self.store_file(at, &buf.out)
+    }
+
+    /// Write the encoded bytes of chunk `at` to its file.
+    fn store_file(&self, at: &[u64], bytes: &[u8]) -> Result<()> {
+        let err = |action: &str, e: std::io::Error| {
+            Error::from(OutputError::zarr(
+                &self.path,
+                format!("{action} chunk {at:?}"),
+                e,
+            ))
+        };
         let file = self.store.key_to_fspath(&self.array.chunk_key(at));
         if let Some(dir) = file.parent() {
             std::fs::create_dir_all(dir).map_err(|e| err("make the directory of", e))?;
         }
-        std::fs::write(&file, &buf.out).map_err(|e| err("write", e))
+        std::fs::write(&file, bytes).map_err(|e| err("write", e))
     }
 
     /// The chunk shape (the array's regular grid).
@@ -275,12 +334,13 @@ pub(crate) fn bytes_of<T: bytemuck::Pod>(xs: &[T]) -> &[u8] {
     bytemuck::cast_slice(xs)
 }
 
-/// Write the 1-d array `name` of `values` in one chunk.
+/// Write the 1-d array `name` of `values` in one chunk, compressed by `codec`.
 pub(crate) fn write_vector<T: crate::Element>(
     g: &Group,
     name: &str,
     values: &[T],
     dim: &str,
+    codec: Codec,
 ) -> Result<()> {
     let n = (values.len() as u64).max(1);
     let a = g.array(
@@ -289,6 +349,7 @@ pub(crate) fn write_vector<T: crate::Element>(
         &[n],
         T::DTYPE,
         &[dim.to_owned()],
+        codec,
     )?;
     if !values.is_empty() {
         a.write_chunk(&[0], bytes_of(values))?;

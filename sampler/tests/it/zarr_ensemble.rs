@@ -23,6 +23,7 @@ fn output(path: &Path, stride: u64, chunk: u64) -> OutputConfig {
         path: path.to_path_buf(),
         stride,
         chunk,
+        compression: sampler::output::Codec::zstd(),
     }
 }
 
@@ -175,6 +176,39 @@ fn another_runs_output_and_bad_settings_are_refused() {
     let tams = text.replace("montecarlo", "tams");
     let e = sampler::Config::from_toml(&tams).unwrap_err().to_string();
     assert!(e.contains("output.path"), "{e}");
+    // `compression`: raw bytes read back the same; a lossy codec is refused, in a config or
+    // in code, before anything is written.
+    let seeded = |to: &Path, extra: &str| {
+        let t = text
+            .replace("ntrajectories = 8\n", "ntrajectories = 8\nseed = 4\n")
+            .replace(
+                &format!("{:?}", out.display().to_string()),
+                &format!("{:?}", to.display().to_string()),
+            );
+        let config = sampler::Config::from_toml(&(t + extra)).unwrap();
+        sampler::runner::run_config(&config, &Default::default(), &|_, _| {}).unwrap();
+    };
+    let (raw, zstd) = (tmp.path().join("raw.zarr"), tmp.path().join("zstd.zarr"));
+    seeded(&raw, "compression = \"none\"\n");
+    seeded(&zstd, "");
+    let bits = |p: &Path| -> Vec<u64> {
+        read::<f64>(p, "data")
+            .1
+            .iter()
+            .map(|x| x.to_bits())
+            .collect()
+    };
+    assert_eq!(bits(&raw), bits(&zstd));
+    assert_eq!(attributes(&raw)["retrace"]["compression"], "none");
+    let e = sampler::Config::from_toml(&(text.clone() + "compression = \"zfp:1e-6\"\n"));
+    assert!(e.unwrap_err().to_string().contains("lossy"));
+    let lossy = OutputConfig {
+        compression: sampler::output::Codec::Zfp { minexp: -20 },
+        ..output(&tmp.path().join("zfp.zarr"), 1, 8)
+    };
+    let e = mc(&model, 8, 1, 1, Some(lossy)).unwrap_err().to_string();
+    assert!(e.contains("output.compression"), "{e}");
+    assert!(!tmp.path().join("zfp.zarr").exists());
 }
 
 #[test]

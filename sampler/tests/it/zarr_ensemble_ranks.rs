@@ -16,6 +16,7 @@ fn output(path: &Path, stride: u64, chunk: u64) -> OutputConfig {
         path: path.to_path_buf(),
         stride,
         chunk,
+        compression: sampler::output::Codec::zstd(),
     }
 }
 

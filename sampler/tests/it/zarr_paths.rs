@@ -220,6 +220,34 @@ fn killed_trajectories_ids_and_threads() {
     assert_eq!(s.paths, total);
     assert!(total > 10, "no trajectory was killed");
     check_group(&model, &run, &out, 2, None, |x| vec![*x], |x| x[0]);
+    // Small paths share chunks (at least 16 chunks along the paths: the last one partial).
+    let meta = |name: &str| -> serde_json::Value {
+        let text = std::fs::read_to_string(out.join(name).join("zarr.json")).unwrap();
+        serde_json::from_str(&text).unwrap()
+    };
+    let per = total.div_ceil(16);
+    assert!(
+        per > 1 && total % per != 0,
+        "{total} paths: pick a run with a partial chunk"
+    );
+    for name in ["states", "scores"] {
+        assert_eq!(
+            meta(name)["chunk_grid"]["configuration"]["chunk_shape"][0],
+            per
+        );
+    }
+    let all = |threads| {
+        let o = tmp.path().join(format!("all-{threads}.zarr"));
+        let opts = PathsOptions {
+            threads: Some(threads),
+            ..opts(2, Select::All)
+        };
+        export_paths(&model, &run, &o, &opts, &|_, _| {}).unwrap();
+        let bits =
+            |a: &str| -> Vec<u64> { read::<f64>(&o, a).1.iter().map(|x| x.to_bits()).collect() };
+        (bits("states"), bits("scores"))
+    };
+    assert_eq!(all(1), all(3), "1 and 3 threads differ");
     // Ids in the order given; the same bytes for any thread count.
     let mut arrays = Vec::new();
     for threads in [1, 3] {
@@ -287,4 +315,55 @@ fn refusals_name_what_is_wrong() {
     // A select string parses; a bad one is refused.
     assert_eq!("3, 5".parse::<Select>().unwrap(), Select::Ids(vec![3, 5]));
     assert!("some".parse::<Select>().is_err());
+}
+
+#[test]
+fn every_codec_reads_back_the_same_states_and_lossy_ones_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    let model = Brownian::default();
+    run_both(&model, &params(10), 9, &run, false);
+    let mut arrays = Vec::new();
+    for name in ["zstd", "zstd:3", "zstd:1:1", "none"] {
+        let out = tmp.path().join(format!("{name}.zarr"));
+        let o = PathsOptions {
+            compression: name.parse().unwrap(),
+            ..opts(1, Select::All)
+        };
+        export_paths(&model, &run, &out, &o, &|_, _| {}).unwrap();
+        let text = std::fs::read_to_string(out.join("states/zarr.json")).unwrap();
+        let meta: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let codecs: Vec<String> = meta["codecs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_owned())
+            .collect();
+        let want: &[&str] = match name {
+            "none" => &["bytes"],
+            "zstd:1:1" => &["bytes", "zstd"],
+            _ => &["bytes", "numcodecs.shuffle", "zstd"],
+        };
+        assert_eq!(codecs, want, "{name}");
+        let canonical = name.parse::<sampler::output::Codec>().unwrap().name();
+        assert_eq!(attributes(&out)["retrace"]["compression"], canonical);
+        let bits: Vec<u64> = read::<f64>(&out, "states")
+            .1
+            .iter()
+            .map(|x| x.to_bits())
+            .collect();
+        arrays.push(bits);
+    }
+    assert!(
+        arrays.windows(2).all(|w| w[0] == w[1]),
+        "codecs read back differently"
+    );
+    let o = PathsOptions {
+        compression: sampler::output::Codec::Zfp { minexp: -20 },
+        ..opts(1, Select::All)
+    };
+    let out = tmp.path().join("zfp.zarr");
+    let e = export_paths(&model, &run, &out, &o, &|_, _| {}).unwrap_err();
+    assert!(e.to_string().contains("compression"), "{e}");
+    assert!(!out.exists(), "a refused export wrote its group");
 }
