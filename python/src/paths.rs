@@ -53,6 +53,7 @@ fn to_py(e: Error, model: Option<&PyModel>) -> PyErr {
 /// the summary as a dict.
 #[pyfunction]
 #[pyo3(signature = (dir, model, out, stride=1, select="reached", threads=None, compression="zstd"))]
+#[allow(clippy::too_many_arguments)] // the Python keyword arguments
 pub(crate) fn export_paths<'py>(
     py: Python<'py>,
     dir: PathBuf,
