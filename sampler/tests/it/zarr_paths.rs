@@ -227,7 +227,7 @@ fn killed_trajectories_ids_and_threads() {
     };
     let per = total.div_ceil(16);
     assert!(
-        per > 1 && total % per != 0,
+        per > 1 && !total.is_multiple_of(per),
         "{total} paths: pick a run with a partial chunk"
     );
     for name in ["states", "scores"] {
