@@ -2,9 +2,9 @@
 //! [`crate::Run::run_mpi`]): rank 0 creates (or continues) the group and alone writes it; the
 //! members are dealt in contiguous id blocks (rank r: `r N / P .. (r + 1) N / P`), every rank
 //! advances its block a chunk of snapshots at a time and sends those snapshots' states to
-//! rank 0, which writes the chunk as one process would. A chunk spans every member (shape
-//! `(d_X, N, chunk)`, the single-process layout), so one writer keeps the files byte-identical
-//! for any rank count, and worker ranks need no shared file system.
+//! rank 0, which writes the flush as one process would (its Zarr chunks along `N` follow the
+//! shape, not the ranks' blocks), so one writer keeps the files byte-identical for any rank
+//! count, and worker ranks need no shared file system.
 
 use super::ensemble::{EnsembleOutput, Others, run_with_others};
 use super::zarr::fill_bytes;
