@@ -172,6 +172,22 @@ impl Group {
         })
     }
 
+    fn wrap(
+        &self,
+        array: Array<FilesystemStore>,
+        path: PathBuf,
+        dtype: DType,
+        codec: Codec,
+    ) -> ZArray {
+        ZArray {
+            array,
+            store: self.store.clone(),
+            path,
+            size: dtype.size(),
+            codec,
+        }
+    }
+
     /// The group's directory.
     pub(crate) fn root(&self) -> &Path {
         &self.root
@@ -202,13 +218,7 @@ impl Group {
         array
             .store_metadata()
             .map_err(|e| OutputError::zarr(&path, "write the array metadata", e))?;
-        Ok(ZArray {
-            array,
-            store: self.store.clone(),
-            path,
-            size: dtype.size(),
-            codec,
-        })
+        Ok(self.wrap(array, path, dtype, codec))
     }
 
     /// The existing array `name`, written by `codec` (as recorded in the group's attributes).
@@ -223,13 +233,7 @@ impl Group {
             }
             .into());
         }
-        Ok(ZArray {
-            array,
-            store: self.store.clone(),
-            path,
-            size: dtype.size(),
-            codec,
-        })
+        Ok(self.wrap(array, path, dtype, codec))
     }
 }
 
