@@ -248,24 +248,6 @@ where
         &dims[..2],
         codec,
     )?;
-    let steps: Vec<u64> = (0..times).map(|k| k * stride).collect();
-    let time: Vec<f64> = steps.iter().map(|&s| h.time(s)).collect();
-    write_vector(&g, "time", &time, "time", codec)?;
-    write_vector(&g, "step", &steps, "time", codec)?;
-    write_vector(
-        &g,
-        "ids",
-        &rows.iter().map(|t| t.id).collect::<Vec<u64>>(),
-        "path",
-        codec,
-    )?;
-    write_vector(&g, "weights", &weights, "path", codec)?;
-    write_vector(&g, "lengths", &lengths, "path", codec)?;
-    let last: Vec<u64> = rows.iter().map(|t| t.scores.len() as u64 - 1).collect();
-    write_vector(&g, "last_step", &last, "path", codec)?;
-    let reached: Vec<u8> = rows.iter().map(|t| u8::from(t.reached)).collect();
-    write_vector(&g, "reached", &reached, "path", codec)?;
-
     let job = Job {
         model,
         h,
@@ -282,24 +264,51 @@ where
         states,
         scores,
     };
+    // The small arrays, written while the paths are regenerated (file creation is slow on
+    // some file systems, and the paths need none of them).
+    let vectors = || -> Result<()> {
+        let steps: Vec<u64> = (0..times).map(|k| k * stride).collect();
+        let time: Vec<f64> = steps.iter().map(|&s| h.time(s)).collect();
+        write_vector(&g, "time", &time, "time", codec)?;
+        write_vector(&g, "step", &steps, "time", codec)?;
+        write_vector(
+            &g,
+            "ids",
+            &rows.iter().map(|t| t.id).collect::<Vec<u64>>(),
+            "path",
+            codec,
+        )?;
+        write_vector(&g, "weights", &weights, "path", codec)?;
+        write_vector(&g, "lengths", &lengths, "path", codec)?;
+        let last: Vec<u64> = rows.iter().map(|t| t.scores.len() as u64 - 1).collect();
+        write_vector(&g, "last_step", &last, "path", codec)?;
+        let reached: Vec<u8> = rows.iter().map(|t| u8::from(t.reached)).collect();
+        write_vector(&g, "reached", &reached, "path", codec)?;
+        Ok(())
+    };
     let done = AtomicU64::new(0);
     let per = paths_per_chunk as usize;
-    let replayed = crate::pipeline::pool(opts.threads)?.install(|| {
-        collect_ordered(
-            rows.par_chunks(per)
-                .zip(saved.par_chunks(per))
-                .enumerate()
-                .map_init(
-                    || (model.noise_buffer(), ChunkBuf::new(), ChunkBuf::new()),
-                    |(noise, states, scores), (c, (ts, saved))| {
-                        let after = || {
-                            progress(done.fetch_add(1, Ordering::Relaxed) + 1, p);
-                        };
-                        job.chunk(c as u64, ts, saved, noise, states, scores, &after)
-                    },
-                ),
-        )
-    })?;
+    let (written, replayed) = crate::pipeline::pool(opts.threads)?.install(|| {
+        rayon::join(vectors, || {
+            collect_ordered(
+                rows.par_chunks(per)
+                    .zip(saved.par_chunks(per))
+                    .enumerate()
+                    .map_init(
+                        || (model.noise_buffer(), ChunkBuf::new(), ChunkBuf::new()),
+                        |(noise, states, scores), (c, (ts, saved))| {
+                            let after = || {
+                                progress(done.fetch_add(1, Ordering::Relaxed) + 1, p);
+                            };
+                            job.chunk(c as u64, ts, saved, noise, states, scores, &after)
+                        },
+                    ),
+            )
+        })
+    });
+    // The vectors' error first, then the lowest chunk's: the same whatever the timing.
+    written?;
+    let replayed = replayed?;
     Ok(PathsSummary {
         paths: p,
         times,
