@@ -113,7 +113,7 @@ class Run:
         `scores`, `time`, `step`, `ids`, `weights`, `lengths`, `last_step`, `reached`, and the
         run's config and model in its attributes; open it with `zarr.open` or
         `xarray.open_zarr`. `compression`: "zstd" (byte shuffle + zstd level 1, the default),
-        "zstd:LEVEL", "zstd:LEVEL:1" (no shuffle: only core Zarr v3 codecs) or "none".
+        "zstd:LEVEL", "zstd:LEVEL:1" (zstd alone, no numcodecs codec) or "none".
         """
         if model is not None:
             _check_float64_state(model)
