@@ -84,7 +84,7 @@ pub(crate) fn fill_bytes(d: DType) -> Vec<u8> {
 /// The Zarr codecs of `codec` (after the little-endian bytes codec): byte shuffle by element
 /// (unless the codec's type size is 1) then zstd without checksum; nothing for `none`.
 fn codecs(dtype: DType, codec: Codec) -> Result<Vec<Arc<dyn BytesToBytesCodecTraits>>> {
-    match zstd_of(codec)? {
+    match zstd_of(codec, "compression")? {
         None => Ok(Vec::new()),
         Some((shuffle, level)) => {
             let zstd: Arc<dyn BytesToBytesCodecTraits> = Arc::new(ZstdCodec::new(level, false));
@@ -98,13 +98,14 @@ fn codecs(dtype: DType, codec: Codec) -> Result<Vec<Arc<dyn BytesToBytesCodecTra
     }
 }
 
-/// `codec` as (shuffle?, zstd level), `None` for no compression; lossy codecs refused.
-fn zstd_of(codec: Codec) -> Result<Option<(bool, i32)>> {
+/// `codec` as (shuffle?, zstd level), `None` for no compression; a lossy codec is a
+/// configuration error naming `key`.
+fn zstd_of(codec: Codec, key: &str) -> Result<Option<(bool, i32)>> {
     match codec {
         Codec::None => Ok(None),
         Codec::ShuffleZstd { typesize, level } => Ok(Some((typesize > 1, level))),
         other => Err(Error::config(
-            "compression",
+            key,
             format!(
                 "{} is lossy: Zarr outputs are lossless (`none`, `zstd`, `zstd:LEVEL`, \
                  `zstd:LEVEL:1` without the byte shuffle)",
@@ -116,10 +117,7 @@ fn zstd_of(codec: Codec) -> Result<Option<(bool, i32)>> {
 
 /// Check that `codec` can compress a Zarr output (lossless), naming `key` if not.
 pub(crate) fn check_codec(codec: Codec, key: &str) -> Result<()> {
-    zstd_of(codec).map(|_| ()).map_err(|e| match e {
-        Error::Config(c) => Error::config(key, c.to_string()),
-        e => e,
-    })
+    zstd_of(codec, key).map(|_| ())
 }
 
 impl Group {
@@ -261,7 +259,7 @@ impl ZArray {
                 e,
             ))
         };
-        let Some((shuffle, level)) = zstd_of(self.codec)? else {
+        let Some((shuffle, level)) = zstd_of(self.codec, "compression")? else {
             return self.store_file(at, &buf.plain);
         };
         let src = if shuffle && self.size > 1 {
