@@ -99,20 +99,27 @@ def run_driver(python, workdir, script, timeout):
 
 # ---- references (own code: the examples' SDEs written out, vectorised) ----
 
-def ou_exact(params):
-    """P(max_{1<=n<=N} x_n >= a) for the Euler OU chain x_{n+1} = (1 - theta dt) x_n +
-    sqrt(2 eps dt) xi from x_0 ~ N(0, eps/theta): grid propagation of the survival density."""
+def _ou_grid(params, points):
+    """The Euler OU chain on a grid of `points` values up to the target: (x, trapezoid weights,
+    transition density kernel[i, j] from x_j to x_i, stationary sigma, number of steps)."""
     theta, eps = params["model"]["theta"], params["model"]["epsilon"]
     dt, a = params["trajectory"]["step_size"], params["trajectory"]["targetscore"]
     n = int(round(params["trajectory"]["end_time"] / dt))
     sigma = math.sqrt(eps / theta)
-    x = np.linspace(-12 * sigma, a, 6001)
+    x = np.linspace(-12 * sigma, a, points)
     h = x[1] - x[0]
     s = math.sqrt(2 * eps * dt)
     mean = (1 - theta * dt) * x
     kernel = np.exp(-0.5 * ((x[:, None] - mean[None, :]) / s) ** 2) / (s * math.sqrt(2 * math.pi))
     weights = np.full(len(x), h)
     weights[0] = weights[-1] = h / 2
+    return x, weights, kernel, sigma, n
+
+
+def ou_exact(params):
+    """P(max_{1<=n<=N} x_n >= a) for the Euler OU chain x_{n+1} = (1 - theta dt) x_n +
+    sqrt(2 eps dt) xi from x_0 ~ N(0, eps/theta): grid propagation of the survival density."""
+    x, weights, kernel, sigma, n = _ou_grid(params, 6001)
     k = kernel * weights[None, :]
     p = np.exp(-0.5 * (x / sigma) ** 2) / (sigma * math.sqrt(2 * math.pi))
     for _ in range(n):
@@ -124,18 +131,8 @@ def ou_start_shares(params, n_trajectories):
     """What the stationary start contributes: for c = 1..4, P(x0 > c sigma) and the share of p
     from those starts, and the relative error of the average of p(x0) over one run's
     `n_trajectories` starts (the part of a run's error that comes from its start values).
-    p(x0) is computed backwards on the grid of `ou_exact`."""
-    theta, eps = params["model"]["theta"], params["model"]["epsilon"]
-    dt, a = params["trajectory"]["step_size"], params["trajectory"]["targetscore"]
-    n = int(round(params["trajectory"]["end_time"] / dt))
-    sigma = math.sqrt(eps / theta)
-    x = np.linspace(-12 * sigma, a, 3001)
-    h = x[1] - x[0]
-    s = math.sqrt(2 * eps * dt)
-    k = np.exp(-0.5 * ((x[:, None] - (1 - theta * dt) * x[None, :]) / s) ** 2) / (
-        s * math.sqrt(2 * math.pi))
-    w = np.full(len(x), h)
-    w[0] = w[-1] = h / 2
+    p(x0) is computed backwards on the grid of `ou_exact` (coarser)."""
+    x, w, k, sigma, n = _ou_grid(params, 3001)
     k = k * w[:, None]  # k[i, j]: from x_j to x_i, weighted by the destination's cell
     survive = np.ones(len(x))
     for _ in range(n):
